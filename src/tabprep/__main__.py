@@ -1,0 +1,3 @@
+from tabprep.cli import main
+
+raise SystemExit(main())

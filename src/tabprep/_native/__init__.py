@@ -1,0 +1,1 @@
+"""Compiled extension modules built from csrc/ (one module per .pyx). Import them via tabprep.kernels."""
