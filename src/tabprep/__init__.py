@@ -18,6 +18,9 @@ _LAZY = {
     "datasets": "tabprep.datasets",
     "scan": "tabprep.io",
     "write": "tabprep.io",
+    "Pipeline": "tabprep.pipeline",
+    "FittedPipeline": "tabprep.pipeline",
+    "load": "tabprep.pipeline._artifact",
 }
 
 __all__ = ["__version__", *_LAZY]

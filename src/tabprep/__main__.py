@@ -1,3 +1,6 @@
-from tabprep.cli import main
+"""``python -m tabprep``: the same as the ``tabprep`` command."""
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    from tabprep.cli import main
+
+    raise SystemExit(main())
