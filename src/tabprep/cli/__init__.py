@@ -1,0 +1,156 @@
+"""The ``tabprep`` command.
+
+Each command lives in its own module ``tabprep.cli._cmd_<name>`` (dashes become underscores) and
+exposes ``add_parser(subparsers) -> argparse.ArgumentParser`` and ``run(args) -> int``. Adding a
+command = adding a module and one entry in :data:`COMMANDS`. Command modules import only the
+standard library at module level: Polars/NumPy load inside ``run``, so ``tabprep --help`` and
+``tabprep --version`` stay fast.
+
+Errors print one line ``tabprep: error: <message>`` on stderr and exit with the error class's
+``exit_code`` (usage/config 2, data/schema 3, artifact 4, other tabprep errors 1, Ctrl-C 130);
+``--debug`` prints the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from tabprep._version import __version__
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: Command names, in the order ``tabprep --help`` lists them.
+COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our one-line error format (subparsers inherit it)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's API
+        self.exit(EXIT_USAGE, f"tabprep: error: {message} (see '{self.prog} --help')\n")
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"tabprep.cli._cmd_{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (imports every command module; none imports Polars)."""
+    parser = _Parser(
+        prog="tabprep",
+        description="Fast, trustworthy data preparation for machine-learning training.",
+        epilog="Run 'tabprep COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"tabprep {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command_module(name)
+        sub = module.add_parser(subparsers)
+        # Also accepted after the command name; SUPPRESS keeps the global value when absent.
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _as_tabprep_error(exc: BaseException):
+    """A tabprep error for ``exc`` (translating Polars/OS errors), or None for anything else."""
+    from tabprep.errors import TabprepError
+
+    if isinstance(exc, TabprepError):
+        return exc
+    if "polars" in sys.modules or isinstance(exc, OSError):
+        # Only reached when Polars is already loaded (or for OS errors): no import cost for --help.
+        from tabprep.io._errors import translate_polars_error
+
+        return translate_polars_error(exc)
+    return None
+
+
+def _report(exc: BaseException, debug: bool) -> int:
+    err = _as_tabprep_error(exc)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if err is not None:
+        if not debug:
+            print(f"tabprep: error: {_one_line(str(err))}", file=sys.stderr)
+        return int(getattr(err, "exit_code", EXIT_ERROR))
+    if not debug:
+        detail = _one_line(str(exc))
+        detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        print(f"tabprep: error: internal error ({detail}); rerun with --debug for the traceback", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tabprep`` command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success; 2 usage/config error; 3 data/schema error; 4 artifact error; 1 other errors;
+        130 interrupted.
+
+    Examples
+    --------
+    >>> from tabprep.cli import main
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    tabprep ...
+    0
+    """
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help/--version (0) or a usage error (2): return, don't exit
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    run = getattr(args, "_run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return int(run(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("tabprep: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `tabprep schema big.parquet | head`: the reader left; exit quietly like other Unix tools.
+        _silence_stdout()
+        return EXIT_ERROR
+    except Exception as exc:
+        return _report(exc, debug)
+    except BaseException as exc:  # Polars' PanicException derives from BaseException
+        if isinstance(exc, SystemExit):
+            raise
+        return _report(exc, debug)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

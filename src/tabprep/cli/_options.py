@@ -1,0 +1,75 @@
+"""Option parsing shared by commands (standard library only: imported at ``--help`` time)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tabprep.errors import ConfigError
+
+__all__ = ["split_top_level", "parse_column_list", "parse_schema_overrides_text", "positive_int", "nonnegative_int"]
+
+
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    """Split on ``sep`` outside parentheses, so ``a=Datetime(ms, UTC),b=Int64`` has two items."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_column_list(text: str | None, option: str = "--columns") -> list[str] | None:
+    """``"a,b,c"`` -> ``["a", "b", "c"]``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    columns = [c.strip() for c in text.split(",") if c.strip()]
+    if not columns:
+        raise ConfigError(f"{option} needs at least one column name", found=repr(text), hint="e.g. a,b,c")
+    return columns
+
+
+def parse_schema_overrides_text(text: str | None) -> dict[str, str] | None:
+    """``"a=Int64,b=Datetime(ms, UTC)"`` -> ``{"a": "Int64", "b": "Datetime(ms, UTC)"}`` (names checked later)."""
+    if text is None:
+        return None
+    out: dict[str, str] = {}
+    for item in split_top_level(text):
+        # rpartition: a dtype name never contains '=', a column name might.
+        column, eq, dtype = item.rpartition("=")
+        column, dtype = column.strip(), dtype.strip()
+        if not eq or not column or not dtype:
+            raise ConfigError(
+                "--schema-overrides expects column=dtype pairs separated by commas",
+                found=repr(item),
+                hint="e.g. --schema-overrides id=Int64,price=Float32,day=Date",
+            )
+        out[column] = dtype
+    return out
+
+
+def _int(text: str, minimum: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _int(text, 1, "an integer >= 1")
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _int(text, 0, "an integer >= 0")

@@ -1,0 +1,41 @@
+"""Reading and writing tables: CSV, Parquet, Arrow IPC, NDJSON; lazy scans, streaming atomic writes.
+
+- :func:`scan` -- a file, folder or glob -> ``polars.LazyFrame`` (nothing read yet).
+- :func:`write` -- a frame -> a file, streamed with Polars' sinks, atomically (temp + fsync + rename).
+- :func:`convert` -- both in one streaming pass (``tabprep convert``).
+- :func:`read_schema` -- columns, dtypes, row and null counts (``tabprep schema``).
+- :func:`atomic_path` -- the atomic-write helper every writer in tabprep uses.
+- :func:`polars_errors` / :func:`translate_polars_error` -- the one place Polars errors become
+  :mod:`tabprep.errors` errors naming the file, column and row.
+"""
+
+from __future__ import annotations
+
+from tabprep.io._atomic import atomic_path
+from tabprep.io._dtypes import DTYPE_NAMES, dtype_name, parse_dtype, parse_schema_overrides
+from tabprep.io._errors import polars_errors, translate_polars_error
+from tabprep.io._formats import COMPRESSIONS, FORMATS, format_from_path, normalize_format
+from tabprep.io._scan import scan
+from tabprep.io._schema import ColumnInfo, FileSchema, read_schema
+from tabprep.io._write import as_lazyframe, convert, write
+
+__all__ = [
+    "FORMATS",
+    "COMPRESSIONS",
+    "DTYPE_NAMES",
+    "scan",
+    "write",
+    "convert",
+    "read_schema",
+    "FileSchema",
+    "ColumnInfo",
+    "atomic_path",
+    "polars_errors",
+    "translate_polars_error",
+    "parse_dtype",
+    "dtype_name",
+    "parse_schema_overrides",
+    "format_from_path",
+    "normalize_format",
+    "as_lazyframe",
+]

@@ -1,0 +1,191 @@
+"""``scan``: any supported file, folder or glob -> a Polars LazyFrame (nothing read yet)."""
+
+from __future__ import annotations
+
+import glob
+import inspect
+from collections.abc import Sequence
+from functools import partial
+
+import polars as pl
+
+from tabprep.errors import ConfigError, SchemaError
+from tabprep.io._dtypes import parse_schema_overrides
+from tabprep.io._errors import polars_errors
+from tabprep.io._formats import expand_source
+
+__all__ = ["scan", "Source", "resolve_source"]
+
+_SCANNERS = {
+    "csv": pl.scan_csv,
+    "parquet": pl.scan_parquet,
+    "ipc": pl.scan_ipc,
+    "ndjson": pl.scan_ndjson,
+}
+# Readers that parse text can take the target dtypes while parsing; binary formats are cast after.
+_PARSES_WITH_OVERRIDES = ("csv", "ndjson")
+
+
+class Source:
+    """A resolved input: concrete files, format, reader options (kept to re-scan on error paths)."""
+
+    __slots__ = ("files", "format", "hive", "label", "options")
+
+    def __init__(self, files: list[str], fmt: str, hive: bool, label: str, options: dict) -> None:
+        self.files = files
+        self.format = fmt
+        self.hive = hive
+        self.label = label
+        self.options = options
+
+    def _target(self, literal: bool):
+        # Files are already expanded: stop Polars from reading '[' or '*' in a name as a pattern.
+        files = self.files if literal else [glob.escape(f) for f in self.files]
+        return files[0] if len(files) == 1 else files
+
+    def lazy(self, **extra) -> pl.LazyFrame:
+        scanner = _SCANNERS[self.format]
+        options = {**self.options, **extra}
+        literal = "glob" in inspect.signature(scanner).parameters
+        if literal:
+            options.setdefault("glob", False)
+        if self.hive and self.format in ("parquet", "ipc"):
+            options.setdefault("hive_partitioning", True)
+        try:
+            return scanner(self._target(literal), **options)
+        except TypeError as exc:
+            bad = sorted(set(options) - set(inspect.signature(scanner).parameters))
+            if not bad:
+                raise
+            raise ConfigError(
+                f"unknown {self.format} reader option(s): {', '.join(bad)}",
+                path=self.label,
+                hint=f"see the options of polars.{scanner.__name__}",
+            ) from None
+
+    def locate_csv_value(self, column: str, value: str) -> int | None:
+        """Row index (0-based, header excluded) of the first ``value`` in ``column``, or None.
+
+        Used only after a parse error: re-reads the CSV with every column as text.
+        """
+        if self.format != "csv" or len(self.files) != 1:
+            return None
+        options = {k: v for k, v in self.options.items() if k not in ("schema", "schema_overrides", "infer_schema_length")}
+        options["infer_schema"] = False
+        options.setdefault("glob", False)
+        lf = pl.scan_csv(self.files[0], **options)
+        hit = (
+            lf.with_row_index("__tabprep_row__")
+            .filter(pl.col(column) == value)
+            .select("__tabprep_row__")
+            .head(1)
+            .collect(engine="streaming")
+        )
+        return int(hit.item()) if hit.height else None
+
+
+def resolve_source(source, fmt: str | None, options: dict) -> Source:
+    """Expand ``source`` (file, folder, glob, list) into a :class:`Source`."""
+    files, fmt, hive, label = expand_source(source, fmt)
+    return Source(files, fmt, hive, label, dict(options))
+
+
+def _check_columns(names: Sequence[str], schema: pl.Schema, label: str, what: str) -> None:
+    missing = [c for c in names if c not in schema]
+    if missing:
+        available = ", ".join(schema.names())
+        raise SchemaError(
+            f"{what} not in the file",
+            path=label,
+            column=missing[0] if len(missing) == 1 else None,
+            found=None if len(missing) == 1 else ", ".join(repr(c) for c in missing),
+            hint=f"available columns: {available}",
+        )
+
+
+def scan(
+    path,
+    *,
+    format: str | None = None,  # noqa: A002 - the natural name, as in polars/pandas writers
+    schema_overrides=None,
+    columns: Sequence[str] | None = None,
+    **options,
+) -> pl.LazyFrame:
+    """Lazily scan a CSV, Parquet, Arrow IPC or NDJSON file, folder or glob.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or list of them
+        A file; a folder (every data file under it, recursively, in sorted order; names starting
+        with ``.`` or ``_`` are skipped; ``key=value`` sub-folders become columns for Parquet/IPC);
+        a glob pattern (``data/*.parquet``, ``data/**/*.csv``); or a list of files.
+    format : {"csv", "parquet", "ipc", "ndjson"}, optional
+        Default: inferred from the extension (``.csv``, ``.csv.gz``, ``.csv.zst``, ``.parquet``,
+        ``.pq``, ``.arrow``, ``.ipc``, ``.feather``, ``.ndjson``, ``.jsonl`` and their ``.gz``/``.zst``).
+        Aliases ``arrow``/``feather`` = ``ipc``, ``jsonl`` = ``ndjson``.
+    schema_overrides : dict, optional
+        ``{column: dtype}`` with Polars dtypes or names (``"Int64"``, ``"Datetime(ms)"``...). Text
+        formats parse straight into the dtype; Parquet/IPC columns are cast (strictly).
+    columns : sequence of str, optional
+        Keep only these columns, in this order (read only them where the format allows).
+    **options
+        Passed to the Polars reader (``separator=``, ``null_values=``, ``has_header=``...).
+
+    Returns
+    -------
+    polars.LazyFrame
+        Nothing is read beyond what Polars reads to know the schema. Errors in the data surface
+        when the frame is collected or sunk: wrap that in :func:`tabprep.io.polars_errors` (or use
+        :func:`tabprep.io.write`/:func:`tabprep.io.convert`, which do).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, folder without data files, unknown extension or format, unknown option or
+        dtype name.
+    SchemaError
+        ``columns`` or ``schema_overrides`` name a column the data does not have.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import polars as pl
+    >>> from tabprep.io import scan
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
+    >>> pl.DataFrame({"x": [1, 2], "y": ["a", "b"]}).write_csv(path)
+    >>> scan(path, schema_overrides={"x": "Float32"}, columns=["x"]).collect()
+    shape: (2, 1)
+    ┌─────┐
+    │ x   │
+    │ --- │
+    │ f32 │
+    ╞═════╡
+    │ 1.0 │
+    │ 2.0 │
+    └─────┘
+    """
+    source = resolve_source(path, format, options)
+    return _scan_source(source, schema_overrides=schema_overrides, columns=columns)
+
+
+def _scan_source(source: Source, *, schema_overrides=None, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+    overrides = parse_schema_overrides(schema_overrides)
+    if columns is not None:
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        if len(set(columns)) != len(columns):
+            raise ConfigError("a column is selected twice", path=source.label, found=", ".join(columns))
+    locate = partial(Source.locate_csv_value, source)
+    with polars_errors(source.label, locate=locate):
+        if overrides and source.format in _PARSES_WITH_OVERRIDES:
+            # Polars silently ignores overrides of absent columns: check against the inferred header.
+            _check_columns(list(overrides), source.lazy().collect_schema(), source.label, "schema override column")
+            lf = source.lazy(schema_overrides=overrides)
+        else:
+            lf = source.lazy()
+            if overrides:
+                _check_columns(list(overrides), lf.collect_schema(), source.label, "schema override column")
+                lf = lf.cast(overrides, strict=True)
+        if columns is not None:
+            _check_columns(columns, lf.collect_schema(), source.label, "selected column")
+            lf = lf.select(columns)
+    return lf

@@ -1,0 +1,310 @@
+"""``write`` and ``convert``: stream a frame to a file with Polars' sinks, atomically."""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+import polars as pl
+
+from tabprep.errors import ConfigError, TabprepError
+from tabprep.io._atomic import atomic_path
+from tabprep.io._errors import polars_errors
+from tabprep.io._formats import (
+    COMPRESSIONS,
+    compression_from_path,
+    format_from_path,
+    normalize_compression,
+    normalize_format,
+)
+from tabprep.io._scan import Source, _scan_source, resolve_source
+
+__all__ = ["write", "convert", "as_lazyframe"]
+
+
+def as_lazyframe(frame) -> pl.LazyFrame:
+    """Return ``frame`` as a LazyFrame: a Polars LazyFrame/DataFrame, pyarrow Table or pandas DataFrame.
+
+    Raises
+    ------
+    TypeError
+        For any other object.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from tabprep.io import as_lazyframe
+    >>> as_lazyframe(pa.table({"x": [1, 2]})).collect()["x"].to_list()
+    [1, 2]
+    """
+    if isinstance(frame, pl.LazyFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy()
+    module = type(frame).__module__.split(".", 1)[0]
+    if module == "pyarrow":
+        converted = pl.from_arrow(frame)
+        if isinstance(converted, pl.DataFrame):
+            return converted.lazy()
+    if module == "pandas" and type(frame).__name__ == "DataFrame":
+        return pl.from_pandas(frame).lazy()
+    raise TypeError(
+        f"expected a polars LazyFrame/DataFrame, a pyarrow Table or a pandas DataFrame; got {type(frame).__name__}"
+    )
+
+
+def _sink_options(
+    fmt: str,
+    dest: Path,
+    compression: str | None,
+    compression_level: int | None,
+    row_group_size: int | None,
+) -> dict:
+    implied = compression_from_path(dest) if fmt in ("csv", "ndjson") else None
+    compression = normalize_compression(compression, fmt)
+    if implied and compression and implied != compression:
+        raise ConfigError(
+            f"the file name says {implied} but compression={compression!r} was asked",
+            path=dest,
+            hint="drop the compression option or rename the file",
+        )
+    compression = compression or implied or COMPRESSIONS[fmt][0]
+    opts: dict = {"compression": compression}
+    if compression_level is not None:
+        if fmt == "ipc":
+            raise ConfigError("compression_level does not apply to ipc output", path=dest, hint="drop it")
+        opts["compression_level"] = int(compression_level)
+    if row_group_size is not None:
+        if int(row_group_size) <= 0:
+            raise ConfigError("row_group_size must be a positive integer", path=dest, found=row_group_size)
+        if fmt == "parquet":
+            opts["row_group_size"] = int(row_group_size)
+        elif fmt == "ipc":
+            opts["record_batch_size"] = int(row_group_size)
+        else:
+            raise ConfigError(
+                f"row_group_size applies to parquet and ipc output, not {fmt}", path=dest, hint="drop it"
+            )
+    if fmt in ("csv", "ndjson"):
+        # The temp file's name does not end in .csv/.gz; the real name was checked above.
+        opts["check_extension"] = False
+    return opts
+
+
+# errno values that can only come from writing; other OS errors name the file they are about.
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG") if hasattr(errno, n))
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _is_output_error(exc: OSError, tmp: Path) -> bool:
+    """Whether an OS error raised while sinking is about the output rather than the input."""
+    if exc.errno in _WRITE_ERRNOS or tmp.name in str(exc) or (exc.filename and tmp.name in str(exc.filename)):
+        return True
+    return any(f"(os error {n})" in str(exc) for n in _WRITE_ERRNOS)
+
+
+def _sink(lf: pl.LazyFrame, fmt: str, target: Path, options: dict) -> None:
+    sink = getattr(lf, f"sink_{fmt}")
+    try:
+        sink(target, engine="streaming", maintain_order=True, **options)
+    except TypeError as exc:
+        bad = sorted(set(options) - set(inspect.signature(sink).parameters))
+        if not bad:
+            raise
+        raise ConfigError(
+            f"unknown {fmt} writer option(s): {', '.join(bad)}",
+            hint=f"see the options of polars.LazyFrame.sink_{fmt}",
+        ) from None
+
+
+def _write(
+    lf: pl.LazyFrame,
+    path,
+    *,
+    fmt: str | None,
+    compression: str | None,
+    compression_level: int | None,
+    row_group_size: int | None,
+    fsync: bool,
+    label: str | None,
+    locate: Callable[[str, str], int | None] | None,
+    options: dict,
+) -> Path:
+    dest = Path(os.fspath(path))
+    fmt = normalize_format(fmt) if fmt is not None else format_from_path(dest)
+    sink_opts = {**_sink_options(fmt, dest, compression, compression_level, row_group_size), **options}
+    if dest.is_dir():
+        raise ConfigError("the output path is an existing folder", path=dest, hint="give a file name")
+    with atomic_path(dest, fsync=fsync) as tmp:
+        try:
+            with polars_errors(label, frame=None if label else lf, locate=locate):
+                _sink(lf, fmt, tmp, sink_opts)
+        except TabprepError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, OSError) and _is_output_error(cause, tmp):
+                raise TabprepError(
+                    f"cannot write the output ({cause.strerror or _first_line(cause)})",
+                    path=dest,
+                    hint="check the free space and the folder's permissions",
+                ) from cause
+            raise
+    return dest
+
+
+def write(
+    frame,
+    path,
+    *,
+    format: str | None = None,  # noqa: A002 - the natural name, as in polars/pandas writers
+    compression: str | None = None,
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    fsync: bool = True,
+    **options,
+) -> Path:
+    """Write a frame to CSV, Parquet, Arrow IPC or NDJSON, streaming and atomically.
+
+    A LazyFrame is streamed with Polars' ``sink_*`` (streaming engine), so the data need not fit in
+    memory. The output is written to a hidden temp file in the destination folder, fsynced and
+    renamed over ``path``: on any error (or Ctrl-C) the temp file is removed and an existing file
+    at ``path`` is left as it was.
+
+    Parameters
+    ----------
+    frame : polars.LazyFrame or polars.DataFrame
+        Also accepted: a pyarrow Table and a pandas DataFrame.
+    path : str or os.PathLike
+        Destination file; its folder must exist.
+    format : {"csv", "parquet", "ipc", "ndjson"}, optional
+        Default: inferred from the extension of ``path`` (see :func:`tabprep.io.scan`).
+    compression : str, optional
+        Parquet: zstd (default), snappy, lz4, gzip, brotli, uncompressed. IPC: uncompressed
+        (default), lz4, zstd. CSV/NDJSON: uncompressed (default), gzip, zstd; a ``.gz``/``.zst``
+        file name implies it.
+    compression_level : int, optional
+        Codec level (Parquet, CSV, NDJSON).
+    row_group_size : int, optional
+        Rows per Parquet row group (per record batch for IPC).
+    fsync : bool, default True
+        Flush to disk before the rename (durable across a crash).
+    **options
+        Passed to the Polars sink (``statistics=``, ``separator=``, ``metadata=``...).
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    ConfigError
+        Unknown format/extension, unsupported compression, missing output folder.
+    DataError, SchemaError
+        The input data failed while streaming (unparsable value, failed cast...); nothing written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import polars as pl
+    >>> from tabprep.io import scan, write
+    >>> out = os.path.join(tempfile.mkdtemp(), "frame.parquet")
+    >>> _ = write(pl.DataFrame({"x": [1, 2, 3]}), out, row_group_size=2)
+    >>> scan(out).collect()["x"].to_list()
+    [1, 2, 3]
+    """
+    return _write(
+        as_lazyframe(frame),
+        path,
+        fmt=format,
+        compression=compression,
+        compression_level=compression_level,
+        row_group_size=row_group_size,
+        fsync=fsync,
+        label=None,
+        locate=None,
+        options=options,
+    )
+
+
+def convert(
+    source,
+    dest,
+    *,
+    input_format: str | None = None,
+    format: str | None = None,  # noqa: A002
+    compression: str | None = None,
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    schema_overrides=None,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
+    read_options: dict | None = None,
+    write_options: dict | None = None,
+    fsync: bool = True,
+) -> Path:
+    """Convert between CSV, Parquet, Arrow IPC and NDJSON in one streaming pass (``tabprep convert``).
+
+    Equivalent to ``write(scan(source, ...).head(limit), dest, ...)`` except that errors name the
+    input file and, for an unparsable CSV value, the row (found by a second read on that error path
+    only).
+
+    Parameters
+    ----------
+    source
+        Input file, folder, glob or list of files (see :func:`tabprep.io.scan`).
+    dest
+        Output file (see :func:`tabprep.io.write`); written atomically.
+    input_format, format
+        Input and output formats; default: from the extensions.
+    compression, compression_level, row_group_size
+        See :func:`tabprep.io.write`.
+    schema_overrides, columns
+        See :func:`tabprep.io.scan`.
+    limit : int, optional
+        Write only the first ``limit`` rows.
+    read_options, write_options : dict, optional
+        Extra options for the Polars reader / sink.
+    fsync : bool, default True
+        See :func:`tabprep.io.write`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import polars as pl
+    >>> from tabprep.io import convert, scan
+    >>> folder = tempfile.mkdtemp()
+    >>> pl.DataFrame({"x": [1, 2, 3]}).write_csv(os.path.join(folder, "in.csv"))
+    >>> out = convert(os.path.join(folder, "in.csv"), os.path.join(folder, "out.arrow"), limit=2)
+    >>> scan(out).collect()["x"].to_list()
+    [1, 2]
+    """
+    if limit is not None and (isinstance(limit, bool) or int(limit) < 0):
+        raise ConfigError("limit must be an integer >= 0", found=limit)
+    src: Source = resolve_source(source, input_format, read_options or {})
+    lf = _scan_source(src, schema_overrides=schema_overrides, columns=columns)
+    if limit is not None:
+        lf = lf.head(int(limit))
+    return _write(
+        lf,
+        dest,
+        fmt=format,
+        compression=compression,
+        compression_level=compression_level,
+        row_group_size=row_group_size,
+        fsync=fsync,
+        label=src.label,
+        locate=partial(Source.locate_csv_value, src),
+        options=write_options or {},
+    )
