@@ -1,0 +1,278 @@
+# cython: language_level=3
+"""Compiled kernels of tabprep.split: fold / split ids from labels, one sequential pass, nogil.
+
+Labels arrive as integer values ``v`` with an offset ``lo``: ``code = v - lo`` indexes per-code
+tables (a dense integer label column needs no factorize pass; factorized labels use ``lo = 0``).
+The Python layer (tabprep.split, through tabprep.kernels) validates every input: kernels trust them.
+
+Randomness: splitmix64 (Steele, Lea & Flood 2014) seeded with the caller's 64-bit seed, bounded
+draws by Lemire's multiply-shift with rejection (exactly uniform). The same generator is written
+out in Python in tests/oracles/split.py, which reproduces these kernels bit for bit; csrc/sample.pyx
+carries an identical copy (keep the two in sync: the oracle tests both).
+"""
+
+from libc.math cimport sqrt, fabs, INFINITY
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+
+cimport cython
+
+import numpy as np
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    static inline uint64_t tp_split_next(uint64_t *s) {
+        uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    /* Uniform integer in [0, bound), bound >= 1 (Lemire 2019, nearly divisionless). */
+    static inline uint64_t tp_split_bounded(uint64_t *s, uint64_t bound) {
+        __uint128_t m = (__uint128_t)tp_split_next(s) * bound;
+        uint64_t l = (uint64_t)m;
+        if (l < bound) {
+            uint64_t t = (0 - bound) % bound;
+            while (l < t) {
+                m = (__uint128_t)tp_split_next(s) * bound;
+                l = (uint64_t)m;
+            }
+        }
+        return (uint64_t)(m >> 64);
+    }
+    /* numpy's pairwise summation of a contiguous double array (as np.add.reduce does it). */
+    static double tp_pairwise_sum(const double *a, Py_ssize_t n) {
+        if (n < 8) {
+            double res = 0.;
+            for (Py_ssize_t i = 0; i < n; i++) res += a[i];
+            return res;
+        } else if (n <= 128) {
+            double r[8], res;
+            Py_ssize_t i;
+            for (i = 0; i < 8; i++) r[i] = a[i];
+            for (i = 8; i < n - (n % 8); i += 8) {
+                for (Py_ssize_t j = 0; j < 8; j++) r[j] += a[i + j];
+            }
+            res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for (; i < n; i++) res += a[i];
+            return res;
+        } else {
+            Py_ssize_t n2 = n / 2;
+            n2 -= n2 % 8;
+            return tp_pairwise_sum(a, n2) + tp_pairwise_sum(a + n2, n - n2);
+        }
+    }
+    """
+    uint64_t tp_split_next(uint64_t *s) noexcept nogil
+    uint64_t tp_split_bounded(uint64_t *s, uint64_t bound) noexcept nogil
+    double tp_pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil
+
+
+ctypedef fused label_t:
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+def label_counts(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
+    """Rows per code and the first row of each code (``first`` must be filled with -1)."""
+    cdef Py_ssize_t i, j, n = values.shape[0], n_codes = counts.shape[0]
+    cdef int64_t c, n_present = 0, n_seen = 0
+    # four interleaved tables: consecutive rows of one class would otherwise chain their
+    # increments through memory (store-to-load forwarding on every row)
+    cdef int64_t[:, ::1] part = np.zeros((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
+    with nogil:
+        if part.shape[0] == 4:
+            i = 0
+            while i + 4 <= n:
+                part[0, <int64_t>values[i] - lo] += 1
+                part[1, <int64_t>values[i + 1] - lo] += 1
+                part[2, <int64_t>values[i + 2] - lo] += 1
+                part[3, <int64_t>values[i + 3] - lo] += 1
+                i += 4
+            while i < n:
+                part[0, <int64_t>values[i] - lo] += 1
+                i += 1
+            for j in range(n_codes):
+                counts[j] += part[0, j] + part[1, j] + part[2, j] + part[3, j]
+        else:
+            for i in range(n):
+                counts[<int64_t>values[i] - lo] += 1
+        for j in range(n_codes):
+            n_present += counts[j] > 0
+        # first rows: stop as soon as every present code has been seen
+        for i in range(n):
+            if n_seen == n_present:
+                break
+            c = <int64_t>values[i] - lo
+            if first[c] < 0:
+                first[c] = i
+                n_seen += 1
+
+
+def assign_shuffled(
+    const label_t[::1] values,
+    int64_t lo,
+    int64_t[:, ::1] places,
+    int64_t[::1] left,
+    uint64_t seed,
+    int8_t[::1] out,
+):
+    """Sequential stratified assignment with exact per-code fold sizes, uniformly at random.
+
+    Row i of code c goes to fold f with probability places[c, f] / left[c] (places still open in
+    f for c over rows of c still to come); both tables are consumed (they end at zero). This draws
+    uniformly among all assignments with the given per-code fold sizes, without a permutation.
+    """
+    cdef Py_ssize_t i, j, n = values.shape[0], k = places.shape[1]
+    cdef int64_t c, acc, f
+    cdef uint64_t r, state = seed
+    with nogil:
+        for i in range(n):
+            c = <int64_t>values[i] - lo
+            r = tp_split_bounded(&state, <uint64_t>left[c])
+            # branch-free search of the fold whose interval [cum_{f-1}, cum_f) holds r: the
+            # comparisons are unpredictable, so a branchy walk would mispredict half the time
+            acc = 0
+            f = 0
+            for j in range(k - 1):
+                acc += places[c, j]
+                f += <int64_t>(<int64_t>r >= acc)
+            out[i] = <int8_t>f
+            places[c, f] -= 1
+            left[c] -= 1
+
+
+def assign_shuffled_flat(int64_t[::1] places, int64_t n, uint64_t seed, int8_t[::1] out):
+    """:func:`assign_shuffled` for a single class of ``n`` rows (no label column)."""
+    cdef Py_ssize_t i, j, k = places.shape[0]
+    cdef int64_t acc, f, left = n
+    cdef uint64_t r, state = seed
+    with nogil:
+        for i in range(n):
+            r = tp_split_bounded(&state, <uint64_t>left)
+            acc = 0
+            f = 0
+            for j in range(k - 1):
+                acc += places[j]
+                f += <int64_t>(<int64_t>r >= acc)
+            out[i] = <int8_t>f
+            places[f] -= 1
+            left -= 1
+
+
+def assign_blocks(const label_t[::1] values, int64_t lo, int64_t[:, ::1] places, int8_t[::1] out):
+    """Unshuffled assignment: the rows of each code fill fold 0, then fold 1, ... in row order.
+
+    This is scikit-learn's ``StratifiedKFold(shuffle=False)`` rule; ``places`` is consumed.
+    """
+    cdef Py_ssize_t i, n = values.shape[0], k = places.shape[1]
+    cdef int64_t c, f
+    cdef int64_t[::1] cur = np.zeros(places.shape[0], dtype=np.int64)
+    with nogil:
+        for i in range(n):
+            c = <int64_t>values[i] - lo
+            f = cur[c]
+            while places[c, f] == 0:
+                f += 1
+            cur[c] = f
+            out[i] = <int8_t>f
+            places[c, f] -= 1
+
+
+def take_table(const label_t[::1] values, int64_t lo, const int8_t[::1] table, int8_t[::1] out):
+    """``out[i] = table[values[i] - lo]`` (per-group fold ids to per-row fold ids)."""
+    cdef Py_ssize_t i, n = values.shape[0]
+    with nogil:
+        for i in range(n):
+            out[i] = table[<int64_t>values[i] - lo]
+
+
+def greedy_lightest(const int64_t[::1] order, const int64_t[::1] sizes, int64_t n_folds, int8_t[::1] group_fold):
+    """Give each group, in ``order``, to the fold with the fewest rows so far (first on ties).
+
+    With groups sorted by decreasing size this is scikit-learn's ``GroupKFold(shuffle=False)``.
+    """
+    cdef Py_ssize_t i, f, best, g_count = order.shape[0]
+    cdef int64_t g, lightest
+    cdef int64_t[::1] load = np.zeros(n_folds, dtype=np.int64)
+    with nogil:
+        for i in range(g_count):
+            g = order[i]
+            best = 0
+            lightest = load[0]
+            for f in range(1, n_folds):
+                if load[f] < lightest:
+                    lightest = load[f]
+                    best = f
+            load[best] += sizes[g]
+            group_fold[g] = <int8_t>best
+
+
+def stratified_group_greedy(
+    const int64_t[::1] order,
+    const double[:, ::1] group_counts,
+    const double[::1] class_counts,
+    const double[::1] fold_scale,
+    int8_t[::1] group_fold,
+):
+    """scikit-learn's StratifiedGroupKFold rule, generalized to unequal fold shares.
+
+    Groups are taken in ``order``; each goes to the fold that minimizes the mean over classes of
+    the standard deviation over folds of ``fold_scale[f] * count[f, c] / class_counts[c]``
+    (ties within numpy's ``isclose``: the fold with the fewest scaled rows). ``fold_scale`` is 1
+    for equal folds (then the arithmetic matches scikit-learn's NumPy code operation for
+    operation) and ``1 / (n_folds * share_f)`` for unequal shares.
+    """
+    cdef Py_ssize_t n_groups = order.shape[0], n_classes = group_counts.shape[1]
+    cdef Py_ssize_t n_folds = fold_scale.shape[0]
+    cdef Py_ssize_t i, f, t, c, best
+    cdef int64_t g
+    cdef double s, m, d, v, fold_eval, min_eval, samples, min_samples
+    cdef double[:, ::1] per_fold = np.zeros((n_folds, n_classes), dtype=np.float64)
+    cdef double[:, ::1] frac = np.zeros((n_folds, n_classes), dtype=np.float64)
+    cdef double[::1] std = np.zeros(max(n_classes, 1), dtype=np.float64)
+    with nogil:
+        for i in range(n_groups):
+            g = order[i]
+            best = 0
+            min_eval = INFINITY
+            min_samples = INFINITY
+            for f in range(n_folds):
+                for t in range(n_folds):
+                    for c in range(n_classes):
+                        v = per_fold[t, c]
+                        if t == f:
+                            v = v + group_counts[g, c]
+                        frac[t, c] = v / class_counts[c] * fold_scale[t]
+                for c in range(n_classes):
+                    s = frac[0, c]
+                    for t in range(1, n_folds):
+                        s = s + frac[t, c]
+                    m = s / n_folds
+                    d = frac[0, c] - m
+                    v = d * d
+                    for t in range(1, n_folds):
+                        d = frac[t, c] - m
+                        v = v + d * d
+                    std[c] = sqrt(v / n_folds)
+                # np.mean: numpy's pairwise summation from the additive identity, then / n
+                fold_eval = tp_pairwise_sum(&std[0], n_classes) / n_classes if n_classes > 0 else 0.0
+                samples = 0.0
+                for c in range(n_classes):
+                    samples = samples + per_fold[f, c]
+                samples = samples * fold_scale[f]
+                # numpy.isclose(fold_eval, min_eval), which is False while min_eval is inf
+                if fold_eval < min_eval or (
+                    min_eval != INFINITY and fabs(fold_eval - min_eval) <= 1e-8 + 1e-5 * fabs(min_eval) and samples < min_samples
+                ):
+                    min_eval = fold_eval
+                    min_samples = samples
+                    best = f
+            for c in range(n_classes):
+                per_fold[best, c] += group_counts[g, c]
+            group_fold[g] = <int8_t>best

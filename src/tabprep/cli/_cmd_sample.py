@@ -1,0 +1,70 @@
+"""``tabprep sample DATA -o OUT``: random, stratified or reservoir sample, written atomically."""
+
+from __future__ import annotations
+
+import argparse
+
+from tabprep.cli._options import nonnegative_int, positive_int
+
+NAME = "sample"
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a fraction >= 0, got {text!r}")
+    return value
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        NAME,
+        help="sample rows (random, stratified, or reservoir for data bigger than memory)",
+        description=(
+            "Write a seeded sample of DATA to OUT: exactly --n rows or a --frac of them, at random or "
+            "stratified on --by (proportional; --per-class for n rows of each class). --reservoir "
+            "samples --n rows in one streaming pass with memory bounded by n (for sources bigger than "
+            "memory). Rows keep their source order. OUT is written atomically."
+        ),
+    )
+    p.add_argument("data", metavar="DATA", help="input file, folder or glob pattern")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (format from its extension)")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--n", type=nonnegative_int, metavar="N", help="number of rows")
+    size.add_argument("--frac", type=_fraction, metavar="F", help="fraction of rows (rounded down)")
+    p.add_argument("--by", metavar="COL", help="stratify on this label column")
+    p.add_argument("--per-class", action="store_true", help="with --by: --n / --frac rows of each class")
+    p.add_argument("--replace", action="store_true", help="draw with replacement")
+    p.add_argument("--reservoir", action="store_true", help="streaming reservoir sample of --n rows (one pass, memory bounded by n)")
+    p.add_argument("--batch-size", type=positive_int, metavar="ROWS", help="--reservoir: rows per streamed batch")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import tabprep.io as tio
+    from tabprep.cli._progress import progress_enabled
+    from tabprep.errors import ConfigError
+    from tabprep.sample import reservoir_sample, sample
+
+    lf = tio.scan(args.data)
+    if args.reservoir:
+        if args.n is None or args.n < 1:
+            raise ConfigError("--reservoir needs --n N (N >= 1)")
+        if args.by or args.per_class or args.replace:
+            raise ConfigError("--reservoir takes a plain random sample: it cannot be combined with --by, --per-class or --replace")
+        out = reservoir_sample(lf, args.n, seed=args.seed, batch_size=args.batch_size)
+    else:
+        if args.batch_size is not None:
+            raise ConfigError("--batch-size applies to --reservoir only")
+        out = sample(lf, args.n, frac=args.frac, by=args.by, per_class=args.per_class, replace=args.replace, seed=args.seed)
+    path = tio.write(out, args.output)
+    if progress_enabled(args.quiet):
+        print(f"wrote a sample to {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,145 @@
+"""``tabprep split DATA -o OUT``: add a train/valid/test (or K-fold) column, or write one file per split."""
+
+from __future__ import annotations
+
+import argparse
+
+from tabprep.cli._options import positive_int
+
+NAME = "split"
+_STRATEGIES = ("random", "stratified", "group", "stratified_group", "time")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        NAME,
+        help="add a split (train/valid/test) or fold column, or write one file per split",
+        description=(
+            "Add an Int8 split column (0 = first ratio, e.g. train; 1 = valid; 2 = test) to DATA and "
+            "write it to OUT, or with --per-split write one file per split (OUT_train.parquet, ...; "
+            "or put {split} in OUT). With --folds K, add a K-fold column instead. Deterministic by "
+            "--seed. Outputs are written atomically."
+        ),
+    )
+    p.add_argument("data", metavar="DATA", help="input file, folder or glob pattern")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (format from its extension)")
+    p.add_argument("--strategy", choices=_STRATEGIES, default=None, help="default: stratified with --by, group with --group, time with --time, else random")
+    p.add_argument("--ratios", default="0.8,0.1,0.1", metavar="R,R,...", help="share of each split, summing to 1 (default 0.8,0.1,0.1)")
+    p.add_argument("--folds", type=positive_int, metavar="K", help="add a K-fold column (name 'fold') instead of a split column")
+    p.add_argument("--by", metavar="COL", help="label column to stratify on")
+    p.add_argument("--group", metavar="COL", help="group column: no group on two sides")
+    p.add_argument("--time", metavar="COL", help="time column for --strategy time")
+    p.add_argument("--gap", metavar="DURATION", help="time strategy: leave out rows within this duration before each cut (e.g. 7d, 12h; a number for numeric time)")
+    p.add_argument("--bins", type=positive_int, metavar="N", help="stratify a continuous --by column on N quantile bins")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--name", default=None, help="name of the new column (default 'split', or 'fold' with --folds)")
+    p.add_argument("--names", metavar="A,B,...", help="split names for --per-split files (default train,valid,test / train,test / split0,...)")
+    p.add_argument("--per-split", action="store_true", help="write one file per split instead of a column")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
+    return p
+
+
+def _gap(text: str | None):
+    if text is None:
+        return None
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        return text  # a Polars duration string, checked against the column's dtype
+
+
+def _split_names(n: int, text: str | None) -> list[str]:
+    from tabprep.errors import ConfigError
+
+    if text is not None:
+        names = [x.strip() for x in text.split(",") if x.strip()]
+        if len(names) != n or len(set(names)) != n:
+            raise ConfigError(f"--names needs {n} distinct names, one per split", found=repr(text))
+        return names
+    return {2: ["train", "test"], 3: ["train", "valid", "test"]}.get(n, [f"split{i}" for i in range(n)])
+
+
+def per_split_path(output: str, name: str) -> str:
+    """``OUT`` with ``{split}`` replaced, or ``_name`` inserted before the extension(s)."""
+    import os
+
+    if "{split}" in output:
+        return output.replace("{split}", name)
+    folder, base = os.path.split(output)
+    stem, dot, ext = base.partition(".") if base.count(".") == 1 else _last_ext(base)
+    return os.path.join(folder, f"{stem}_{name}{dot}{ext}")
+
+
+def _last_ext(base: str) -> tuple[str, str, str]:
+    # keep a compression suffix with its format: data.v2.csv.gz -> ("data.v2", ".", "csv.gz")
+    parts = base.split(".")
+    if len(parts) == 1:
+        return base, "", ""
+    n_ext = 2 if len(parts) > 2 and parts[-1] in ("gz", "zst") else 1
+    return ".".join(parts[:-n_ext]), ".", ".".join(parts[-n_ext:])
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import polars as pl
+
+    import tabprep.io as tio
+    from tabprep.cli._progress import progress_enabled
+    from tabprep.errors import ConfigError
+    from tabprep.split import add_fold_column, add_split_column
+
+    show = progress_enabled(args.quiet)
+    strategy = args.strategy or (
+        "stratified_group" if args.by and args.group else
+        "stratified" if args.by else "group" if args.group else "time" if args.time else "random"
+    )
+    bins = args.bins if args.bins is not None else "auto"
+    lf = tio.scan(args.data)
+    if args.folds is not None:
+        if args.per_split:
+            raise ConfigError("--per-split writes train/valid/test files; it does not apply to --folds")
+        if args.folds < 2:
+            raise ConfigError("--folds needs at least 2 folds", found=str(args.folds))
+        out = add_fold_column(
+            lf, args.folds, strategy=strategy, by=args.by, group=args.group, time=args.time,
+            bins=bins, seed=args.seed, name=args.name or "fold",
+        )
+        path = tio.write(out, args.output)
+        if show:
+            print(f"wrote {path} with a {args.folds}-fold column {args.name or 'fold'!r} ({strategy})", file=sys.stderr)
+        return 0
+    name = args.name or "split"
+    kwargs = dict(strategy=strategy, by=args.by, group=args.group, time=args.time, gap=_gap(args.gap), bins=bins, seed=args.seed, name=name)
+    ratios = args.ratios
+    if not args.per_split:
+        path = tio.write(add_split_column(lf, ratios, **kwargs), args.output)
+        if show:
+            print(f"wrote {path} with a split column {name!r} ({strategy})", file=sys.stderr)
+        return 0
+    # the ids are computed once, from the needed columns only, then each split is streamed out
+    from tabprep.split._ratio import check_ratios
+
+    n_parts = len(check_ratios(ratios, "tabprep split"))
+    names = _split_names(n_parts, args.names)
+    if strategy == "random":
+        from tabprep.split import random_split_ids
+
+        n_rows = lf.select(pl.len()).collect().item()
+        ids = pl.Series(name, random_split_ids(n_rows, ratios, seed=args.seed), dtype=pl.Int8)
+    else:
+        needed = [c for c in (args.by, args.group, args.time) if c]
+        ids = add_split_column(lf.select(needed), ratios, **kwargs).select(name).collect().to_series()
+    ids_lit = ids.alias(name)
+    paths = []
+    for j, part in enumerate(names):
+        part_lf = lf.with_columns(ids_lit).filter(pl.col(name) == j).drop(name)
+        paths.append(tio.write(part_lf, per_split_path(args.output, part)))
+    if show:
+        counts = ids.value_counts().sort(name, nulls_last=True)
+        summary = ", ".join(
+            f"{names[int(r[name])] if r[name] is not None else 'left out (gap)'}={r['count']:,}"
+            for r in counts.iter_rows(named=True)
+        )
+        print(f"wrote {len(paths)} files ({summary})", file=sys.stderr)
+    return 0

@@ -1,0 +1,168 @@
+"""The split kernels against their plain Python/NumPy references (bit for bit) and their properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from oracles.split import (
+    assign_blocks,
+    assign_shuffled,
+    greedy_lightest,
+    label_counts,
+    sklearn_stratified_allocation,
+    first_appearance_codes,
+)
+from tabprep.kernels._split import (
+    split_assign,
+    split_assign_flat,
+    split_greedy_lightest,
+    split_label_counts,
+    split_stratified_group,
+    split_take,
+)
+from tabprep.split._alloc import stratified_fold_allocation
+
+LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32]
+
+
+@st.composite
+def labelled(draw, max_rows=60, max_codes=6, max_folds=9):
+    """Codes, a places table consistent with them, and a seed."""
+    n_codes = draw(st.integers(1, max_codes))
+    codes = np.array(draw(st.lists(st.integers(0, n_codes - 1), min_size=0, max_size=max_rows)), dtype=np.int64)
+    k = draw(st.integers(1, max_folds))
+    counts = np.bincount(codes, minlength=n_codes)
+    places = np.zeros((n_codes, k), dtype=np.int64)
+    for c in range(n_codes):
+        # a random composition of counts[c] into k parts
+        cuts = sorted(draw(st.lists(st.integers(0, int(counts[c])), min_size=k - 1, max_size=k - 1)))
+        places[c] = np.diff([0, *cuts, int(counts[c])])
+    seed = draw(st.integers(0, 2**64 - 1))
+    return codes, places, seed
+
+
+@settings(max_examples=150, deadline=None)
+@given(labelled(), st.sampled_from(LABEL_DTYPES), st.integers(-3, 3))
+def test_assign_shuffled_matches_oracle_bit_for_bit(case, dtype, shift):
+    codes, places, seed = case
+    lo = shift if np.iinfo(dtype).min <= shift else 0
+    values = (codes + lo).astype(dtype)
+    got = split_assign(values, lo, places, shuffle=True, seed=seed)
+    np.testing.assert_array_equal(got, assign_shuffled(codes, places, seed))
+    # exact per-code fold sizes, each row in exactly one fold
+    for c in range(places.shape[0]):
+        np.testing.assert_array_equal(np.bincount(got[codes == c], minlength=places.shape[1]), places[c])
+
+
+@settings(max_examples=100, deadline=None)
+@given(labelled())
+def test_assign_blocks_matches_oracle(case):
+    codes, places, _ = case
+    got = split_assign(codes.astype(np.int32), 0, places, shuffle=False)
+    np.testing.assert_array_equal(got, assign_blocks(codes, places))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=9), st.integers(0, 2**64 - 1))
+def test_assign_flat_is_the_one_class_case(sizes, seed):
+    sizes = np.array(sizes, dtype=np.int64)
+    got = split_assign_flat(sizes, seed=seed)
+    zeros = np.zeros(int(sizes.sum()), dtype=np.int8)
+    np.testing.assert_array_equal(got, split_assign(zeros, 0, sizes[None, :], seed=seed))
+    np.testing.assert_array_equal(np.bincount(got, minlength=len(sizes)), sizes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-5, 20), max_size=80), st.sampled_from([np.int8, np.int16, np.int64]))
+def test_label_counts_matches_oracle(values, dtype):
+    values = np.array(values, dtype=dtype)
+    lo, n_codes = -5, 26
+    counts, first = split_label_counts(values, lo, n_codes)
+    ref_counts, ref_first = label_counts(values, lo, n_codes)
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_array_equal(first, ref_first)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 50), min_size=1, max_size=40), st.integers(1, 8), st.randoms(use_true_random=False))
+def test_greedy_lightest_matches_oracle(sizes, k, rnd):
+    sizes = np.array(sizes, dtype=np.int64)
+    order = np.array(rnd.sample(range(len(sizes)), len(sizes)), dtype=np.int64)
+    np.testing.assert_array_equal(split_greedy_lightest(order, sizes, k), greedy_lightest(order, sizes, k))
+
+
+def test_take_table():
+    values = np.array([3, 5, 4, 3], dtype=np.int16)
+    np.testing.assert_array_equal(split_take(values, 3, np.array([2, 0, 1], dtype=np.int8)), [2, 1, 0, 2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=200), st.integers(2, 10))
+def test_stratified_allocation_is_sklearn(y, k):
+    y = first_appearance_codes(y)
+    counts = np.bincount(y)
+    np.testing.assert_array_equal(stratified_fold_allocation(counts, k), sklearn_stratified_allocation(y, k))
+    alloc = stratified_fold_allocation(counts, k)
+    assert (alloc.max(axis=1) - alloc.min(axis=1) <= 1).all()
+
+
+def test_assignment_of_a_row_is_uniform_over_seeds():
+    # every row of a class must land in each fold with probability places[c, f] / count[c]
+    codes = np.array([0, 1, 0, 0, 1, 0, 1, 0, 0, 1], dtype=np.int8)
+    places = np.array([[2, 2, 2], [2, 1, 1]])
+    n_seeds = 3000
+    hits = np.zeros((codes.size, 3), dtype=np.int64)
+    for seed in range(n_seeds):
+        folds = split_assign(codes, 0, places, seed=seed)
+        hits[np.arange(codes.size), folds] += 1
+    for row in range(codes.size):
+        expected = places[codes[row]] / places[codes[row]].sum() * n_seeds
+        p = stats.chisquare(hits[row], expected).pvalue
+        assert p > 1e-4, (row, hits[row], expected)
+
+
+def test_assignment_is_uniform_over_whole_assignments():
+    # all C(4, 2) = 6 ways of putting 2 of 4 rows in fold 0 must be equally likely
+    codes = np.zeros(4, dtype=np.int8)
+    seen = {}
+    for seed in range(6000):
+        key = tuple(split_assign(codes, 0, [[2, 2]], seed=seed).tolist())
+        seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 6
+    assert stats.chisquare(list(seen.values())).pvalue > 1e-4
+
+
+def test_stratified_group_kernel_reproduces_sklearn_formula():
+    # two classes, four groups: the greedy rule written with NumPy as scikit-learn does
+    gc = np.array([[3.0, 1.0], [0.0, 2.0], [2.0, 2.0], [1.0, 0.0]])
+    cc = gc.sum(axis=0)
+    order = np.argsort(-np.std(gc, axis=1), kind="stable")
+    per_fold = np.zeros((2, 2))
+    ref = np.full(4, -1)
+    for g in order:
+        best, min_eval, min_samples = None, np.inf, np.inf
+        for i in range(2):
+            per_fold[i] += gc[g]
+            ev = np.mean(np.std(per_fold / cc.reshape(1, -1), axis=0))
+            per_fold[i] -= gc[g]
+            samples = np.sum(per_fold[i])
+            if ev < min_eval or (np.isclose(ev, min_eval) and samples < min_samples):
+                best, min_eval, min_samples = i, ev, samples
+        per_fold[best] += gc[g]
+        ref[g] = best
+    np.testing.assert_array_equal(split_stratified_group(order, gc, cc, np.ones(2)), ref)
+
+
+def test_door_rejects_bad_inputs():
+    with pytest.raises(TypeError, match="integer"):
+        split_assign(np.array([0.5]), 0, [[1]])
+    with pytest.raises(ValueError, match="sum"):
+        split_assign(np.array([0, 0], dtype=np.int8), 0, [[1, 0]])
+    with pytest.raises(IndexError):
+        split_assign(np.array([0, 3], dtype=np.int8), 0, [[1], [1]])
+    with pytest.raises(ValueError, match="folds"):
+        split_assign_flat(np.ones(128, dtype=np.int64))
