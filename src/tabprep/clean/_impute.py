@@ -1,0 +1,302 @@
+"""SimpleImputer: scikit-learn's class, parameters and numbers, computed lazily by Polars.
+
+Null vs NaN. scikit-learn's default ``missing_values=np.nan`` marks NaN cells of a NumPy array;
+a Polars frame has nulls (and floats may also hold NaN). tabprep treats *both* null and NaN as
+missing, always: that is what ``np.nan`` means once a frame is turned into an array (nulls become
+NaN), so the statistics equal scikit-learn's on ``df.to_numpy()``. ``missing_values`` NaN,
+``None`` or ``pandas.NA`` add nothing to that; any other marker (``-1``, ``"?"``) marks its cells
+as missing too. (scikit-learn refuses NaN in an array when the marker is not NaN; tabprep imputes
+it.)
+
+Differences from scikit-learn, all deliberate: the default ``fill_value`` of the constant
+strategy is chosen per column (0 for numbers, False for Booleans, ``"missing_value"`` for
+strings) rather than once for the whole array; features dropped for having no observed value
+are reported by a warning at fit time (scikit-learn warns at every transform); the missing
+indicator is described by ``indicator_features_`` (column indices) instead of a
+``MissingIndicator`` object; ``inverse_transform`` and callable strategies are not provided.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from tabprep.errors import ConfigError, SchemaError
+from tabprep.pipeline._params import MissingValues, Options, is_nan_like
+from tabprep.pipeline._stats import exact_median, float_dtype_for, order_stat_exprs, require_numeric
+from tabprep.pipeline._step import Step, register_step
+
+__all__ = ["SimpleImputer"]
+
+_STRATEGIES = ("mean", "median", "most_frequent", "constant")
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _stat_is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+@register_step
+class SimpleImputer(Step):
+    """Replace missing values by a per-column statistic or a constant (scikit-learn's SimpleImputer).
+
+    Parameters
+    ----------
+    missing_values : number, str, NaN, None or pandas.NA, default=np.nan
+        A marker of missing cells besides null and NaN, which are always missing (NaN, None and
+        pandas.NA add nothing; see the module docs).
+    strategy : {"mean", "median", "most_frequent", "constant"}, default="mean"
+        ``mean`` (mergeable across batches) and ``median`` need numeric columns; ``most_frequent``
+        (ties: the smallest value) and ``constant`` also take Boolean, String and Categorical.
+    fill_value : number, str, bool or None, default=None
+        Value for ``strategy="constant"`` (None: 0, False or ``"missing_value"`` per column).
+    copy : bool, default=True
+        Ignored (kept for scikit-learn compatibility).
+    add_indicator : bool, default=False
+        Append a Boolean column ``missingindicator_<col>`` for every column that had missing
+        values during fit.
+    keep_empty_features : bool, default=False
+        Keep columns with no observed value (filled with 0, or ``fill_value``); otherwise they
+        are dropped from the output.
+
+    Attributes
+    ----------
+    statistics_ : ndarray of shape (n_features,)
+        Fill value per column (float64, or object for constant/non-numeric); NaN = dropped.
+    indicator_features_ : ndarray of int or None
+        Indices of the columns that get a missing indicator (when ``add_indicator``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from tabprep.clean import SimpleImputer
+    >>> df = pl.DataFrame({"a": [1.0, None, 3.0, float("nan")], "s": ["x", None, "y", "x"]})
+    >>> SimpleImputer().fit(df.select("a")).statistics_
+    array([2.])
+    >>> imp = SimpleImputer(strategy="most_frequent", add_indicator=True).fit(df)
+    >>> imp.statistics_, list(imp.get_feature_names_out())
+    (array([1.0, 'x'], dtype=object), ['a', 's', 'missingindicator_a', 'missingindicator_s'])
+    >>> imp.transform(df).row(1)
+    (1.0, 'x', True, True)
+    """
+
+    _parameter_constraints = {
+        "missing_values": [MissingValues()],
+        "strategy": [Options(_STRATEGIES)],
+        "fill_value": "no_validation",
+        "copy": ["boolean"],
+        "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
+    }
+
+    def __init__(self, *, missing_values=np.nan, strategy="mean", fill_value=None, copy=True,
+                 add_indicator=False, keep_empty_features=False):
+        self.missing_values = missing_values
+        self.strategy = strategy
+        self.fill_value = fill_value
+        self.copy = copy
+        self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
+
+    @property
+    def mergeable(self) -> bool:
+        """Mean and constant merge exactly across batches; median and most_frequent do not."""
+        return self.strategy in ("mean", "constant")
+
+    def _validate_extra(self):
+        fv = self.fill_value
+        if not (fv is None or isinstance(fv, (str, bool, np.bool_)) or (_is_num(fv) and math.isfinite(fv))):
+            raise ConfigError(f"The `fill_value` parameter of `SimpleImputer` must be a finite number, a str, "
+                              f"a bool or None; got {fv!r} instead.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = is_nan_like(self.missing_values)
+        if self.strategy in ("most_frequent", "constant"):
+            tags.input_tags.string = True
+        return tags
+
+    def _array_params(self):
+        return {"array_dtype": None if self.strategy in ("most_frequent", "constant") else "numeric",
+                "ensure_all_finite": "allow-nan" if is_nan_like(self.missing_values) else True}
+
+    # ------------------------------------------------------------------ expressions
+    def _missing(self, name, dtype):
+        """Boolean expression: the cell is missing."""
+        import polars as pl
+
+        col = pl.col(name)
+        missing = col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
+        return missing if is_nan_like(self.missing_values) else missing | (col == self.missing_values)
+
+    def _observed(self, name, dtype, *, as_float: bool):
+        """In ``fit_exprs``: the column with missing cells as null (Float64 when ``as_float``).
+
+        NaN is already null there (the planner nulls it), so only a value marker needs work.
+        """
+        import polars as pl
+
+        col = pl.col(name)
+        if as_float and dtype != pl.Float64:
+            col = col.cast(pl.Float64)
+        if is_nan_like(self.missing_values):
+            return col
+        return pl.when(pl.col(name) != self.missing_values).then(col)
+
+    def _check_column(self, name, dtype):
+        import polars as pl
+
+        mv = self.missing_values
+        textual = dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+        if self.strategy in ("mean", "median"):
+            require_numeric(self, {name: dtype}, [name])
+        elif not (dtype.is_integer() or dtype.is_float() or dtype == pl.Boolean or textual):
+            raise SchemaError(f"SimpleImputer(strategy={self.strategy!r}) supports numeric, Boolean and "
+                              "string columns", column=name, found=str(dtype), hint="cast the column first")
+        if not is_nan_like(mv):
+            if isinstance(mv, str) != textual:
+                raise SchemaError("the column and `missing_values` must both be numeric or both be strings",
+                                  column=name, found=f"{dtype} column, missing_values={mv!r}")
+
+    def fit_exprs(self, schema, columns, target):
+        exprs = {}
+        as_float = self.strategy in ("mean", "median")
+        for c in columns:
+            dtype = schema[c]
+            self._check_column(c, dtype)
+            obs = self._observed(c, dtype, as_float=as_float)
+            exprs[f"count:{c}"] = obs.count()
+            if self.add_indicator:
+                exprs[f"count_missing:{c}"] = self._missing(c, dtype).sum()
+            if self.strategy == "mean":
+                exprs[f"sum:{c}"] = obs.sum()
+            elif self.strategy == "median":
+                exprs.update(order_stat_exprs(obs, 0.5, c, "50"))
+            elif self.strategy == "most_frequent":
+                import polars as pl
+
+                if dtype == pl.Categorical or isinstance(dtype, pl.Enum):
+                    obs = obs.cast(pl.String)
+                exprs[f"mode:{c}"] = obs.drop_nulls().mode().min()
+        return exprs
+
+    def _default_fill(self, dtype):
+        import polars as pl
+
+        if dtype == pl.Boolean:
+            return False
+        return 0 if (dtype.is_integer() or dtype.is_float()) else "missing_value"
+
+    def _constant_for(self, name, dtype):
+        import polars as pl
+
+        fv = self.fill_value
+        if fv is None:
+            return self._default_fill(dtype)
+        textual = not (dtype.is_integer() or dtype.is_float() or dtype == pl.Boolean)
+        ok = (isinstance(fv, str) if textual else
+              isinstance(fv, (bool, np.bool_)) if dtype == pl.Boolean else
+              _is_num(fv) and (dtype.is_float() or float(fv).is_integer()))
+        if not ok:
+            raise SchemaError(f"fill_value={fv!r} cannot fill a {dtype} column", column=name,
+                              hint="give a fill_value of the column's type or select other columns")
+        if dtype == pl.Boolean:
+            return bool(fv)
+        return int(fv) if dtype.is_integer() else (float(fv) if dtype.is_float() else fv)
+
+    def _finalize(self, stats, schema, columns):
+        values = []
+        for c in columns:
+            dtype = schema[c]
+            n = int(stats[f"count:{c}"] or 0)
+            if self.strategy == "constant":
+                v = self._constant_for(c, dtype)
+                values.append(v if n > 0 or self.keep_empty_features else math.nan)
+                continue
+            if n == 0:
+                empty = 0 if self.strategy in ("mean", "median") else self._default_fill(dtype)
+                values.append(empty if self.keep_empty_features else math.nan)
+            elif self.strategy == "mean":
+                values.append(float(stats[f"sum:{c}"]) / n)
+            elif self.strategy == "median":
+                values.append(exact_median(n, stats[f"lo50:{c}"], stats[f"hi50:{c}"]))
+            else:
+                v = stats[f"mode:{c}"]
+                values.append(float(v) if dtype.is_float() else v)
+        numeric = self.strategy != "constant" and all(_is_num(v) for v in values)
+        self.statistics_ = np.asarray(values, dtype=np.float64 if numeric else object)
+        if self.add_indicator:
+            self.indicator_features_ = np.asarray(
+                [i for i, c in enumerate(columns) if int(stats[f"count_missing:{c}"] or 0) > 0], dtype=np.intp)
+        else:
+            self.indicator_features_ = None
+        dropped = [c for c, v in zip(columns, values) if _stat_is_nan(v)]
+        if dropped:
+            warnings.warn(f"Skipping features without any observed values: {dropped}. At least one "
+                          f"non-missing value is needed for imputation with strategy={self.strategy!r}.",
+                          UserWarning, stacklevel=2)
+
+    def _kept(self) -> list[int]:
+        return [i for i, v in enumerate(self.statistics_) if not _stat_is_nan(v)]
+
+    def transform_exprs(self, schema):
+        import polars as pl
+
+        names = self._input_names()
+        exprs = []
+        for i in self._kept():
+            name, dtype = names[i], schema[names[i]]
+            value = self.statistics_[i]
+            out_dtype = float_dtype_for(dtype) if self.strategy in ("mean", "median") else dtype
+            value = value.item() if hasattr(value, "item") else value
+            col = pl.col(name).cast(out_dtype) if out_dtype != dtype else pl.col(name)
+            if self.strategy in ("mean", "median") or dtype.is_float():
+                value = float(value)
+            fill = pl.lit(value).cast(out_dtype)
+            if is_nan_like(self.missing_values):
+                filled = col.fill_nan(fill).fill_null(fill) if dtype.is_float() else col.fill_null(fill)
+            else:
+                filled = pl.when(self._missing(name, dtype)).then(fill).otherwise(col)
+            exprs.append(filled.alias(name))
+        if self.indicator_features_ is not None:
+            for i in self.indicator_features_:
+                name = names[i]
+                exprs.append(self._missing(name, schema[name]).alias(f"missingindicator_{name}"))
+        return exprs
+
+    def planned_output_schema(self, schema, columns):
+        if self.add_indicator or not self.keep_empty_features:
+            return None  # indicator columns / dropped columns depend on the data
+        for c in columns:
+            self._check_column(c, schema[c])
+        mean_like = self.strategy in ("mean", "median")
+        return {c: float_dtype_for(schema[c]) if mean_like else schema[c] for c in columns}
+
+    def _names_out(self, names):
+        out = [names[i] for i in self._kept()]
+        if self.indicator_features_ is not None:
+            out += [f"missingindicator_{names[i]}" for i in self.indicator_features_]
+        return out
+
+    # ------------------------------------------------------------------ state
+    def _get_state(self):
+        return {
+            "statistics": [v.item() if hasattr(v, "item") else v for v in self.statistics_],
+            "statistics_dtype": "float64" if self.statistics_.dtype == np.float64 else "object",
+            "indicator_features": None if self.indicator_features_ is None else [int(i) for i in self.indicator_features_],
+        }
+
+    def _set_state(self, state, tables):
+        dtype = np.float64 if state["statistics_dtype"] == "float64" else object
+        self.statistics_ = np.asarray(state["statistics"], dtype=dtype)
+        if len(self.statistics_) != self.n_features_in_:
+            raise ValueError("statistics has the wrong length")
+        ind = state["indicator_features"]
+        self.indicator_features_ = None if ind is None else np.asarray(ind, dtype=np.intp)

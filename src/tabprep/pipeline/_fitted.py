@@ -1,0 +1,165 @@
+"""FittedPipeline: fitted steps + the schema they expect; transform is lazy and schema-checked."""
+
+from __future__ import annotations
+
+from tabprep.errors import ArtifactError, SchemaError
+from tabprep.pipeline._step import Step, collect_explained, is_step
+
+__all__ = ["FittedPipeline"]
+
+
+class FittedPipeline:
+    """The result of :meth:`Pipeline.fit`: plain data (step configs and states) and a transform.
+
+    Parameters
+    ----------
+    steps : list of (name, fitted step, resolved input column names)
+    input_schema : polars.Schema or mapping
+        Columns (and dtypes) the pipeline was fitted on, target excluded.
+    target : str or None
+        Target column name; carried through ``transform`` when present in the data.
+    lineage : dict
+        JSON-able provenance (training data fingerprint, versions...).
+
+    Attributes
+    ----------
+    feature_names_out : list of str
+        Output columns of ``transform`` (the target, if present, comes after them).
+    output_schema : polars.Schema
+        Output names and dtypes (target excluded).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from tabprep import Pipeline
+    >>> from tabprep.scale import MinMaxScaler
+    >>> fitted = Pipeline([("mm", MinMaxScaler(), ["a"])]).fit(pl.DataFrame({"a": [0.0, 4.0], "b": ["u", "v"]}))
+    >>> fitted.feature_names_out, fitted.output_schema
+    (['a', 'b'], Schema([('a', Float64), ('b', String)]))
+    >>> fitted.transform(pl.DataFrame({"b": ["w"], "a": [1.0]})).row(0)
+    (0.25, 'w')
+    >>> fitted.transform(pl.DataFrame({"a": [1], "b": ["w"]}))
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.SchemaError: column 'a': dtype differs from the one the pipeline was fitted on; found Int64, expected Float64. Hint: cast the column to Float64 before transform (e.g. pl.col('a').cast(pl.Float64)) or refit the pipeline
+    """
+
+    def __init__(self, steps, input_schema, target, lineage) -> None:
+        import polars as pl
+
+        from tabprep.pipeline._pipeline import schema_after
+
+        self.steps = [(str(n), s, [str(c) for c in cols]) for n, s, cols in steps]
+        for name, step, _ in self.steps:
+            if not is_step(step) or not hasattr(step, "n_features_in_"):
+                raise ArtifactError(f"step {name!r} is not a fitted tabprep step")
+        self.input_schema = pl.Schema(input_schema)
+        self.target = target
+        self.lineage = dict(lineage or {})
+        schema = self.input_schema
+        self._schemas = []  # schema each step sees
+        for name, step, cols in self.steps:
+            self._schemas.append(schema)
+            schema = schema_after(schema, cols, step.output_schema(schema), name)
+        self.output_schema = schema
+        self.feature_names_out = list(schema.names())
+
+    @property
+    def named_steps(self) -> dict:
+        """``{name: fitted step}``."""
+        return {n: s for n, s, _ in self.steps}
+
+    def __repr__(self) -> str:
+        names = ", ".join(n for n, _, _ in self.steps)
+        return (f"FittedPipeline(steps=[{names}], n_features_in={len(self.input_schema)}, "
+                f"n_features_out={len(self.feature_names_out)}, target={self.target!r})")
+
+    def check_schema(self, schema) -> None:
+        """Raise SchemaError unless ``schema`` has every fitted column with the same dtype."""
+        for name, dtype in self.input_schema.items():
+            if name not in schema:
+                raise SchemaError("column missing: the pipeline was fitted with it", column=name,
+                                  found=f"columns {list(schema.names())[:20]}",
+                                  hint=f"add the column (dtype {dtype}) to the data")
+            if schema[name] != dtype:
+                raise SchemaError(
+                    "dtype differs from the one the pipeline was fitted on", column=name,
+                    found=f"{schema[name]}, expected {dtype}",
+                    hint=f"cast the column to {dtype} before transform (e.g. pl.col({name!r}).cast(pl.{dtype!r})) "
+                         "or refit the pipeline")
+
+    def transform(self, data):
+        """Apply the fitted steps to ``data`` (same kind out as in; a LazyFrame stays lazy).
+
+        The data's schema is checked first (missing column or changed dtype → SchemaError);
+        columns not seen in fit are ignored; the target column is carried through when present.
+        The output holds ``feature_names_out`` (then the target).
+        """
+        from tabprep.pipeline._input import coerce, convert_output
+        from tabprep.pipeline._pipeline import apply_step
+
+        source = coerce(data, allow_path=True, array_dtype=None)
+        schema = source.lf.collect_schema()
+        self.check_schema(schema)
+        has_target = self.target is not None and self.target in schema
+        lf = source.lf.select([*self.input_schema.names(), *([self.target] if has_target else [])])
+        inputs = []
+        for (_, step, cols), sch in zip(self.steps, self._schemas):
+            inputs.append((step, lf))
+            lf = apply_step(lf, step, cols, sch)
+        lf = lf.select([*self.feature_names_out, *([self.target] if has_target else [])])
+        if source.kind not in ("lazy", "path"):
+            lf = collect_explained(lf, lambda: inputs).lazy()
+        return convert_output(lf, source)
+
+    # ------------------------------------------------------------------ artifact
+    def to_dict(self) -> dict:
+        """Plain-data form (tables stay pyarrow Tables inside each step's dict).
+
+        ``{"steps": [{"name", "columns", "step": Step.to_dict()}], "input_schema":
+        [[name, dtype_str]], "target": ..., "lineage": {...}}``
+        """
+        from tabprep.pipeline._dtypes import dtype_str
+
+        return {
+            "steps": [{"name": n, "columns": list(c), "step": s.to_dict()} for n, s, c in self.steps],
+            "input_schema": [[n, dtype_str(d)] for n, d in self.input_schema.items()],
+            "target": self.target,
+            "lineage": dict(self.lineage),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Inverse of :meth:`to_dict` (builds only registered steps; no code is run).
+
+        Raises
+        ------
+        ArtifactError
+            On anything that does not fit the format (unknown step, bad dtype, missing key...).
+        """
+        from tabprep.errors import ConfigError
+        from tabprep.pipeline._dtypes import parse_dtype
+
+        try:
+            steps = [(e["name"], Step.from_dict(e["step"]), list(e["columns"])) for e in d["steps"]]
+            schema = {str(n): parse_dtype(t) for n, t in d["input_schema"]}
+            return cls(steps, schema, d["target"], d.get("lineage") or {})
+        except ArtifactError:
+            raise
+        except ConfigError as exc:
+            raise ArtifactError(f"invalid dtype in input_schema: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"invalid pipeline description: {exc!r}") from None
+
+    def save(self, path):
+        """Write the artifact (JSON manifest + Arrow files); see ``tabprep.pipeline._artifact``."""
+        from tabprep.pipeline._artifact import save
+
+        return save(self, path)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over the canonical content (see ``tabprep.pipeline._artifact``)."""
+        from tabprep.pipeline._artifact import fingerprint
+
+        return fingerprint(self)

@@ -1,0 +1,155 @@
+"""Inputs in, outputs out: every accepted container becomes a Polars LazyFrame and back.
+
+Accepted inputs: Polars ``LazyFrame``/``DataFrame``, pandas ``DataFrame``, pyarrow
+``Table``/``RecordBatch``, and anything NumPy can turn into a 2-D array (validated by scikit-learn's
+``check_array``, so array errors read exactly as scikit-learn's: the estimator checks rely on
+that). Arrays get the column names ``x0 .. x{n-1}``, as scikit-learn names unnamed features.
+Paths (``str``/``Path``) are accepted only where a whole data set is expected (``Pipeline.fit``,
+``FittedPipeline.transform``) and are opened lazily with :func:`tabprep.io.scan`.
+
+Null vs NaN: pandas ``NaN`` becomes a Polars null on the way in (``pl.from_pandas`` default),
+NumPy ``NaN`` stays NaN; steps treat both as missing. On the way out to NumPy/pandas, nulls
+become ``NaN`` (or ``None`` in object columns).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tabprep.errors import ConfigError, DataError
+
+__all__ = ["Coerced", "coerce", "convert_output", "positional_names", "OUTPUT_CONFIGS"]
+
+#: Output containers ``set_output(transform=...)`` accepts (scikit-learn's names).
+OUTPUT_CONFIGS = ("default", "pandas", "polars")
+
+
+def positional_names(n: int) -> list[str]:
+    """``["x0", ..., "x{n-1}"]``: scikit-learn's names for unnamed features."""
+    return [f"x{i}" for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """An input turned into a LazyFrame, with what is needed to give the output back alike.
+
+    ``kind`` is one of ``"lazy"``, ``"polars"``, ``"pandas"``, ``"arrow"``, ``"numpy"``,
+    ``"path"``; ``named`` is False when the column names were made up (``x0..``); ``index`` is
+    the pandas index to restore on pandas output.
+    """
+
+    lf: Any
+    kind: str
+    named: bool = True
+    index: Any = None
+
+
+def _module(obj) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allow-nan",
+           allow_path: bool = False) -> Coerced:
+    """Turn ``data`` into a :class:`Coerced` (a LazyFrame plus the input's kind).
+
+    Parameters
+    ----------
+    data : polars/pandas/pyarrow frame, 2-D array-like, or a path (if ``allow_path``)
+    array_dtype, ensure_all_finite
+        Passed to scikit-learn's ``check_array`` for array-like input only.
+    allow_path : bool
+        Accept ``str``/``os.PathLike`` and open it with :func:`tabprep.io.scan`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = coerce(np.array([[1.0, 2.0], [3.0, np.nan]]))
+    >>> c.kind, c.named, c.lf.collect_schema().names()
+    ('numpy', False, ['x0', 'x1'])
+    """
+    import polars as pl
+
+    if isinstance(data, pl.LazyFrame):
+        return Coerced(data, "lazy")
+    if isinstance(data, pl.DataFrame):
+        return Coerced(data.lazy(), "polars")
+    if isinstance(data, (pl.Series,)):
+        raise DataError("expected a 2-D table, got a Polars Series",
+                        hint="Reshape your data: pass a DataFrame (series.to_frame())")
+    if allow_path and isinstance(data, (str, os.PathLike)):
+        from tabprep.io import scan
+
+        return Coerced(scan(data), "path")
+    mod = _module(data)
+    if mod == "pandas":
+        import pandas as pd
+
+        if isinstance(data, pd.Series):
+            raise DataError("expected a 2-D table, got a pandas Series",
+                            hint="Reshape your data: pass a DataFrame (series.to_frame())")
+        if isinstance(data, pd.DataFrame):
+            named = all(isinstance(c, str) for c in data.columns)
+            frame = data if named else data.set_axis(positional_names(data.shape[1]), axis=1)
+            if frame.columns.duplicated().any():
+                raise DataError("duplicate column names", found=list(frame.columns[frame.columns.duplicated()]))
+            return Coerced(pl.from_pandas(frame, include_index=False).lazy(), "pandas", named, data.index)
+    if mod == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(data, (pa.Table, pa.RecordBatch)):
+            return Coerced(pl.from_arrow(data).lazy(), "arrow")
+    return Coerced(_array_to_lazy(data, array_dtype, ensure_all_finite), "numpy", named=False)
+
+
+def _array_to_lazy(data, dtype, ensure_all_finite):
+    import numpy as np
+    import polars as pl
+    from sklearn.utils.validation import check_array
+
+    arr = check_array(data, dtype=dtype, ensure_all_finite=ensure_all_finite, accept_sparse=False,
+                      ensure_2d=True, allow_nd=False, ensure_min_samples=1, ensure_min_features=1)
+    names = positional_names(arr.shape[1])
+    if arr.dtype == object:
+        cols = []
+        for j, name in enumerate(names):
+            values = [None if (isinstance(v, float) and v != v) else v for v in arr[:, j].tolist()]
+            try:
+                cols.append(pl.Series(name, values, strict=True))
+            except (TypeError, pl.exceptions.PolarsError) as exc:
+                raise DataError("a column mixes value types", column=name,
+                                hint="give one type per column (numbers or strings)") from exc
+        return pl.DataFrame(cols).lazy()
+    return pl.from_numpy(np.asarray(arr), schema=names, orient="row").lazy()
+
+
+def convert_output(lf, coerced: Coerced, config: str = "default"):
+    """Give ``lf`` back in the container ``config`` asks for (``"default"`` = like the input).
+
+    ``"default"``: LazyFrame/path in → LazyFrame out (nothing is computed); Polars DataFrame →
+    DataFrame; pandas → pandas (index restored); pyarrow → Table; array → ``numpy.ndarray``.
+    ``"polars"``: a DataFrame (a LazyFrame stays lazy). ``"pandas"``: a pandas DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = coerce(np.eye(2))
+    >>> convert_output(c.lf, c)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    if config not in OUTPUT_CONFIGS:
+        raise ConfigError(f"output container must be one of {OUTPUT_CONFIGS}", found=repr(config))
+    lazy = coerced.kind in ("lazy", "path")
+    if config == "polars" or (config == "default" and coerced.kind in ("lazy", "path", "polars")):
+        return lf if lazy else lf.collect()
+    df = lf.collect()
+    if config == "pandas" or coerced.kind == "pandas":
+        out = df.to_pandas()
+        if coerced.index is not None and len(coerced.index) == len(out):
+            out.index = coerced.index
+        return out
+    if coerced.kind == "arrow":
+        return df.to_arrow()
+    return df.to_numpy()

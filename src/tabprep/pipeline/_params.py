@@ -1,0 +1,363 @@
+"""Parameters declared once, validated once, worded once.
+
+Each step declares ``_parameter_constraints = {param: [constraint, ...]}`` in the style of
+scikit-learn (``sklearn/utils/_param_validation.py``). :func:`validate_params` checks a step's
+parameters against them at fit time; the TOML spec loader calls the same function (through
+:func:`make_step`), so a library error and a CLI error read identically::
+
+    The `strategy` parameter of `SimpleImputer` must be one of {'mean', 'median',
+    'most_frequent', 'constant'}; got 'avg' instead.
+
+A constraint is one of:
+
+- ``"boolean"`` (``bool`` or ``numpy.bool_``), ``None``, ``"no_validation"``, ``callable``;
+- a type: ``int`` (not ``bool``), ``float`` (any real number, not ``bool``), ``str``, ``dict``,
+  ``list``, ``tuple``;
+- a :class:`Constraint` instance: :class:`Options`, :class:`Interval`, :class:`Pair`,
+  :class:`MissingValues`, :class:`DType`, :class:`DTypeMapping`.
+
+Cross-parameter rules (``feature_range[0] < feature_range[1]``...) live in a step's
+``_validate_extra()`` hook, which :func:`validate_params` calls after the per-parameter checks.
+
+This module also holds the JSON codec for parameter and state values (:func:`to_json_value`,
+:func:`from_json_value`): JSON has no NaN, infinity, tuple or dtype, so those are tagged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+
+import numpy as np
+
+from tabprep.errors import ConfigError
+
+__all__ = [
+    "Constraint",
+    "Options",
+    "Interval",
+    "Pair",
+    "MissingValues",
+    "DType",
+    "DTypeMapping",
+    "validate_params",
+    "check_param_names",
+    "to_json_value",
+    "from_json_value",
+]
+
+
+class Constraint:
+    """One allowed kind of value; ``str()`` is the phrase used in error messages."""
+
+    def is_satisfied_by(self, value) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not _is_bool(v)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not _is_bool(v)
+
+
+class _Simple(Constraint):
+    def __init__(self, check, text: str) -> None:
+        self.check, self.text = check, text
+
+    def is_satisfied_by(self, value) -> bool:
+        return self.check(value)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Options(Constraint):
+    """The value must be one of a fixed set (compared with ``==``, type-checked).
+
+    Examples
+    --------
+    >>> str(Options(("mean", "median")))
+    "one of {'mean', 'median'}"
+    """
+
+    def __init__(self, options) -> None:
+        self.options = tuple(options)
+
+    def is_satisfied_by(self, value) -> bool:
+        return any(type(value) is type(o) and value == o for o in self.options)
+
+    def __str__(self) -> str:
+        return "one of {" + ", ".join(repr(o) for o in self.options) + "}"
+
+
+class Interval(Constraint):
+    """A real or integer number within bounds (``None`` = unbounded).
+
+    Examples
+    --------
+    >>> str(Interval(float, 0, 1, closed="right")), str(Interval(int, 1, None))
+    ('a float in the range (0, 1]', 'an int >= 1')
+    """
+
+    def __init__(self, kind: type, left=None, right=None, *, closed: str = "both") -> None:
+        if kind not in (int, float) or closed not in ("both", "left", "right", "neither"):
+            raise ValueError("Interval(kind=int|float, ..., closed='both'|'left'|'right'|'neither')")
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+
+    def is_satisfied_by(self, value) -> bool:
+        if not (_is_int(value) if self.kind is int else _is_real(value)):
+            return False
+        if isinstance(value, float) and math.isnan(value):
+            return False
+        lo_ok = self.left is None or (value >= self.left if self.closed in ("both", "left") else value > self.left)
+        hi_ok = self.right is None or (value <= self.right if self.closed in ("both", "right") else value < self.right)
+        return lo_ok and hi_ok
+
+    def __str__(self) -> str:
+        noun = "an int" if self.kind is int else "a float"
+        if self.left is None and self.right is None:
+            return noun
+        if self.right is None:
+            return f"{noun} {'>=' if self.closed in ('both', 'left') else '>'} {self.left}"
+        if self.left is None:
+            return f"{noun} {'<=' if self.closed in ('both', 'right') else '<'} {self.right}"
+        lb = "[" if self.closed in ("both", "left") else "("
+        rb = "]" if self.closed in ("both", "right") else ")"
+        return f"{noun} in the range {lb}{self.left}, {self.right}{rb}"
+
+
+class Pair(Constraint):
+    """A tuple or list of two values, each satisfying ``item`` (e.g. ``feature_range``).
+
+    Examples
+    --------
+    >>> str(Pair(Interval(float, 0, 100)))
+    'a pair (tuple of 2) of a float in the range [0, 100]'
+    """
+
+    def __init__(self, item: Constraint) -> None:
+        self.item = item
+
+    def is_satisfied_by(self, value) -> bool:
+        return (isinstance(value, (tuple, list)) and len(value) == 2
+                and all(self.item.is_satisfied_by(v) for v in value))
+
+    def __str__(self) -> str:
+        return f"a pair (tuple of 2) of {self.item}"
+
+
+def is_nan_like(value) -> bool:
+    """True for the markers that mean "null or NaN" in tabprep: ``nan``, ``None``, ``pandas.NA``."""
+    if value is None:
+        return True
+    if isinstance(value, numbers.Real) and not _is_bool(value):
+        return math.isnan(value)
+    return type(value).__name__ == "NAType"
+
+
+class MissingValues(Constraint):
+    """A missing-value marker: a number, NaN, a string, ``None`` or ``pandas.NA``."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return is_nan_like(value) or _is_real(value) or isinstance(value, str)
+
+    def __str__(self) -> str:
+        return "a number, NaN, a str, None or pandas.NA"
+
+
+class DType(Constraint):
+    """A Polars dtype (class or instance) or a dtype string :func:`parse_dtype` reads."""
+
+    def is_satisfied_by(self, value) -> bool:
+        from tabprep.pipeline._dtypes import parse_dtype
+
+        try:
+            parse_dtype(value)
+        except ConfigError:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a Polars dtype or dtype name (e.g. 'Float64')"
+
+
+class DTypeMapping(Constraint):
+    """A non-empty dict ``{column name: dtype}``."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return (isinstance(value, dict) and len(value) > 0
+                and all(isinstance(k, str) and DType().is_satisfied_by(v) for k, v in value.items()))
+
+    def __str__(self) -> str:
+        return "a non-empty dict of {column name: Polars dtype or dtype name}"
+
+
+_TYPE_CONSTRAINTS = {
+    int: _Simple(_is_int, "an int"),
+    float: _Simple(_is_real, "a float"),
+    str: _Simple(lambda v: isinstance(v, str), "a str"),
+    dict: _Simple(lambda v: isinstance(v, dict), "a dict"),
+    list: _Simple(lambda v: isinstance(v, list), "a list"),
+    tuple: _Simple(lambda v: isinstance(v, tuple), "a tuple"),
+}
+
+
+def _make(constraint) -> Constraint:
+    if isinstance(constraint, Constraint):
+        return constraint
+    if constraint is None:
+        return _Simple(lambda v: v is None, "None")
+    if constraint == "boolean":
+        return _Simple(_is_bool, "a bool")
+    if constraint is callable:
+        return _Simple(callable, "a callable")
+    if constraint in _TYPE_CONSTRAINTS:
+        return _TYPE_CONSTRAINTS[constraint]
+    raise TypeError(f"unknown parameter constraint {constraint!r}")
+
+
+def _describe(constraints: list[Constraint]) -> str:
+    texts = [str(c) for c in constraints]
+    # "None" reads best last: "a float in the range [0, 1] or None"
+    texts.sort(key=lambda t: t == "None")
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+
+
+def validate_params(step) -> None:
+    """Check every parameter of ``step`` against its class's ``_parameter_constraints``.
+
+    Then calls ``step._validate_extra()`` if the class defines it (cross-parameter rules).
+
+    Raises
+    ------
+    ConfigError
+        On the first invalid parameter, worded the same for the library and the CLI.
+
+    Examples
+    --------
+    >>> from tabprep.clean import SimpleImputer
+    >>> validate_params(SimpleImputer(strategy="avg"))
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: The `strategy` parameter of `SimpleImputer` must be one of {'mean', 'median', 'most_frequent', 'constant'}; got 'avg' instead.
+    """
+    cls = type(step)
+    declared = getattr(cls, "_parameter_constraints", {})
+    params = step.get_params(deep=False)
+    missing = set(params) - set(declared)
+    if missing:  # a developer error in the step class, not a user error
+        raise TypeError(f"{cls.__name__}._parameter_constraints lacks {sorted(missing)}")
+    for name, value in params.items():
+        spec = declared[name]
+        if spec == "no_validation":
+            continue
+        constraints = [_make(c) for c in spec]
+        if not any(c.is_satisfied_by(value) for c in constraints):
+            raise ConfigError(
+                f"The `{name}` parameter of `{cls.__name__}` must be {_describe(constraints)}; "
+                f"got {value!r} instead."
+            )
+    extra = getattr(step, "_validate_extra", None)
+    if extra is not None:
+        extra()
+
+
+def check_param_names(cls, names) -> None:
+    """Raise ConfigError if a name is not a parameter of step class ``cls`` (with a suggestion).
+
+    Examples
+    --------
+    >>> from tabprep.scale import StandardScaler
+    >>> check_param_names(StandardScaler, ["with_maen"])
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: `StandardScaler` has no parameter `with_maen`. Hint: did you mean `with_mean`? Valid parameters: copy, with_mean, with_std
+    """
+    valid = sorted(cls._get_param_names())
+    for name in names:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = (f"did you mean `{close[0]}`? " if close else "") + "Valid parameters: " + ", ".join(valid)
+            raise ConfigError(f"`{cls.__name__}` has no parameter `{name}`", hint=hint)
+
+
+# ---------------------------------------------------------------- JSON codec for params & state
+def to_json_value(value):
+    """Encode a parameter/state value as plain JSON data (exactly reversible).
+
+    Finite floats, ints, strings, bools and None stay as they are (Python's ``json`` writes
+    floats with ``repr``, which round-trips exactly); NaN/inf become ``{"$float": "nan"}``,
+    tuples ``{"$tuple": [...]}``, Polars dtypes ``{"$dtype": str(dtype)}``, ``pandas.NA``
+    ``{"$na": true}``; NumPy scalars and arrays become Python ones.
+
+    Examples
+    --------
+    >>> import math, polars as pl
+    >>> to_json_value({"r": (0, 1.5), "m": math.nan, "d": pl.Float32})
+    {'r': {'$tuple': [0, 1.5]}, 'm': {'$float': 'nan'}, 'd': {'$dtype': 'Float32'}}
+    >>> from_json_value(to_json_value((1, math.inf)))
+    (1, inf)
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if _is_bool(value):
+        return bool(value)
+    if _is_int(value):
+        return int(value)
+    if _is_real(value):
+        v = float(value)
+        if math.isfinite(v):
+            return v
+        return {"$float": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
+    if type(value).__name__ == "NAType":
+        return {"$na": True}
+    if isinstance(value, tuple):
+        return {"$tuple": [to_json_value(v) for v in value]}
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("only dicts with str keys can be stored")
+        return {k: to_json_value(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy array
+        return [to_json_value(v) for v in value.tolist()]
+    import polars as pl
+
+    if isinstance(value, pl.DataType) or (isinstance(value, type) and issubclass(value, pl.DataType)):
+        from tabprep.pipeline._dtypes import dtype_str
+
+        return {"$dtype": dtype_str(value)}
+    raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
+
+
+_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def from_json_value(value):
+    """Decode what :func:`to_json_value` produced."""
+    if isinstance(value, list):
+        return [from_json_value(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key, inner), = value.items()
+            if key == "$float" and inner in _FLOATS:
+                return _FLOATS[inner]
+            if key == "$tuple" and isinstance(inner, list):
+                return tuple(from_json_value(v) for v in inner)
+            if key == "$dtype" and isinstance(inner, str):
+                from tabprep.pipeline._dtypes import parse_dtype
+
+                return parse_dtype(inner)
+            if key == "$na" and inner is True:
+                import pandas as pd
+
+                return pd.NA
+        return {k: from_json_value(v) for k, v in value.items()}
+    return value

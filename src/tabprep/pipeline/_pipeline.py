@@ -1,0 +1,334 @@
+"""The Pipeline planner: few fused statistics passes, deterministic, bigger than memory.
+
+``Pipeline.fit`` walks the steps in order and groups them into *phases*. A step joins the current
+phase unless it reads a column that an earlier step of the phase writes (or creates), or its
+selector is dynamic (dtype/regex/selector/None) while an earlier step of the phase cannot say its
+output schema before fitting (``planned_output_schema`` returns None). Each phase is fitted by
+ONE pass over the data::
+
+    lf.with_columns(<transform exprs of the fitted phases>)   # lazy, streaming
+      .collect_batches(chunk_size=batch_size)                 # ordered batches, one scan
+    per batch: batch.select(<fit_exprs of every mergeable step of the phase, prefixed>)
+    merge the partial statistics in batch order (Step.merge_stats), then Step.fit_finalize
+
+Why ordered batches instead of one ``select(...).collect(engine="streaming")``: the streaming
+engine combines per-thread partial sums in a varying order, so a float mean or variance differs
+in the last bits from run to run (measured on Polars 2.1). Fixed-size batches merged in order
+give byte-identical state on every run, bounded memory, and the same code for ``batch_size=None``
+(default chunk of 2**20 rows) and an explicit ``batch_size``.
+
+Steps that are not ``mergeable`` (median, quantiles, mode: all order statistics or counts, hence
+exact) get their statistics in the same pass from their input columns, buffered across batches
+and aggregated once at the end: exact, but those columns must fit in memory. (A streaming
+quantile sketch with a stated error bound comes with the binning steps.)
+
+NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
+columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
+``is_nan().any()`` per column), so ``fit_exprs`` can use plain null-skipping aggregations.
+"""
+
+from __future__ import annotations
+
+from sklearn.base import clone
+
+from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.pipeline._params import validate_params
+from tabprep.pipeline._select import MissingColumnError, is_static, resolve_columns
+from tabprep.pipeline._step import is_step
+
+__all__ = ["Pipeline", "DEFAULT_BATCH_ROWS", "run_phase", "apply_step", "schema_after", "fit_single_step"]
+
+#: Rows per batch of a statistics pass when ``batch_size`` is not given.
+DEFAULT_BATCH_ROWS = 1 << 20
+_SEP = "\x1f"  # between a step's index and its local statistic key in the fused query
+
+
+class Pipeline:
+    """An ordered list of steps, each applied to a selection of columns.
+
+    Parameters
+    ----------
+    steps : list of (name, step, columns)
+        ``name`` is a unique string; ``step`` a :class:`~tabprep.pipeline.Step`; ``columns`` what
+        it applies to: a name, a list of names, a regex ``"^...$"``, a Polars dtype or selector,
+        or None for every non-target column (see :mod:`tabprep.pipeline._select`). Columns a step
+        does not select pass through unchanged; a step's outputs replace its inputs in place, new
+        columns (e.g. missing indicators) are appended.
+
+    Examples
+    --------
+    >>> import polars as pl, polars.selectors as cs
+    >>> from tabprep import Pipeline
+    >>> from tabprep.clean import SimpleImputer
+    >>> from tabprep.scale import StandardScaler
+    >>> df = pl.DataFrame({"a": [1.0, None, 3.0], "b": [10, 20, 30], "y": [0, 1, 0]})
+    >>> pipe = Pipeline([("impute", SimpleImputer(), "a"), ("scale", StandardScaler(), cs.numeric())])
+    >>> fitted = pipe.fit(df, target="y")
+    >>> fitted.fit_phases
+    [['impute'], ['scale']]
+    >>> fitted.transform(df)
+    shape: (3, 3)
+    ┌───────────┬───────────┬─────┐
+    │ a         ┆ b         ┆ y   │
+    │ ---       ┆ ---       ┆ --- │
+    │ f64       ┆ f64       ┆ i64 │
+    ╞═══════════╪═══════════╪═════╡
+    │ -1.224745 ┆ -1.224745 ┆ 0   │
+    │ 0.0       ┆ 0.0       ┆ 1   │
+    │ 1.224745  ┆ 1.224745  ┆ 0   │
+    └───────────┴───────────┴─────┘
+    """
+
+    def __init__(self, steps) -> None:
+        self.steps = _check_steps(steps)
+
+    def __repr__(self) -> str:
+        inner = ",\n ".join(f"({n!r}, {s!r}, {c!r})" for n, s, c in self.steps)
+        return f"Pipeline([\n {inner}\n])"
+
+    def fit(self, data, target: str | None = None, *, batch_size: int | None = None, lineage: bool = True):
+        """Fit every step with as few passes over ``data`` as the dependencies allow.
+
+        Parameters
+        ----------
+        data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D array
+            Paths are opened lazily with :func:`tabprep.io.scan`.
+        target : str, optional
+            Target column: never selected by a dynamic selector, passed to supervised steps,
+            carried through ``transform`` when present.
+        batch_size : int, optional
+            Rows per batch of each statistics pass (default ``DEFAULT_BATCH_ROWS``). Memory of a
+            pass is bounded by the batch, except for the input columns of non-mergeable steps.
+        lineage : bool, default=True
+            Record the training data's fingerprint in ``FittedPipeline.lineage``
+            (``tabprep.pipeline._artifact.data_fingerprint``). It reads the whole data once more
+            (file bytes, or every column of a frame); pass False when that pass is not wanted.
+
+        Returns
+        -------
+        FittedPipeline
+        """
+        import polars as pl
+
+        from tabprep.pipeline._fitted import FittedPipeline
+        from tabprep.pipeline._input import coerce
+
+        batch_size = _check_batch_size(batch_size)
+        source = coerce(data, allow_path=True, array_dtype=None)
+        lf = source.lf
+        schema = lf.collect_schema()
+        if target is not None and target not in schema:
+            raise SchemaError("target column not found", column=target,
+                              found=f"columns {schema.names()[:20]}", hint="check the target name")
+        input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
+        pending = [(name, clone(step), cols) for name, step, cols in self.steps]
+        fitted, phases = [], []
+        while pending:
+            phase = _plan_phase(pending, schema, target)
+            pending = pending[len(phase):]
+            stats = run_phase(lf, [(step, sch, cols) for _, step, cols, sch, _ in phase], target, batch_size)
+            for (name, step, cols, _, planned), st in zip(phase, stats):
+                step.fit_finalize(st, schema, cols)
+                out = step.output_schema(schema)
+                if planned is not None and planned != dict(out):
+                    raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
+                                       f"output_schema for step {name!r}: {planned} vs {dict(out)}")
+                lf = apply_step(lf, step, cols, schema)
+                schema = schema_after(schema, cols, out, name)
+                fitted.append((name, step, cols))
+            phases.append([p[0] for p in phase])
+        result = FittedPipeline(fitted, input_schema, target, _lineage(data) if lineage else {})
+        result.fit_phases = phases
+        return result
+
+    def fit_transform(self, data, target: str | None = None, *, batch_size: int | None = None,
+                      lineage: bool = True):
+        """``fitted = fit(data, target, ...)``; return ``(fitted, fitted.transform(data))``."""
+        fitted = self.fit(data, target, batch_size=batch_size, lineage=lineage)
+        return fitted, fitted.transform(data)
+
+
+def _check_steps(steps) -> list:
+    if not isinstance(steps, (list, tuple)) or not steps:
+        raise ConfigError("Pipeline needs a non-empty list of (name, step, columns) tuples", found=repr(steps))
+    out, names = [], set()
+    for i, entry in enumerate(steps):
+        if not isinstance(entry, tuple) or len(entry) != 3:
+            raise ConfigError(f"pipeline entry {i} must be a (name, step, columns) tuple", found=repr(entry))
+        name, step, cols = entry
+        if not isinstance(name, str) or not name or _SEP in name:
+            raise ConfigError(f"pipeline entry {i}: the name must be a non-empty string", found=repr(name))
+        if name in names:
+            raise ConfigError(f"step name {name!r} is used twice", hint="give every step its own name")
+        if not is_step(step):
+            raise ConfigError(f"step {name!r} is not a tabprep step", found=type(step).__name__,
+                              hint="use a step from tabprep.clean/scale/encode/bin")
+        names.add(name)
+        out.append((name, step, cols))
+    return out
+
+
+def _check_batch_size(batch_size) -> int:
+    if batch_size is None:
+        return DEFAULT_BATCH_ROWS
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError("batch_size must be a positive int or None", found=repr(batch_size))
+    return batch_size
+
+
+def _plan_phase(pending, schema, target) -> list:
+    """The longest prefix of ``pending`` that can be fitted from one pass over ``schema``'s frame.
+
+    Returns ``[(name, step, columns, schema_seen, planned_outputs_or_None)]``.
+    """
+    phase = []
+    plan = schema           # schema after the phase's steps so far, as far as it is known
+    written: set = set()    # columns the phase's steps read, modify or create
+    predictable = True
+    for name, step, selector in pending:
+        if phase and not predictable and not is_static(selector):
+            break
+        try:
+            cols = resolve_columns(selector, plan, target, step=name)
+        except MissingColumnError:
+            if phase:  # may be created by a step of this phase: resolve after fitting it
+                break
+            raise
+        if phase and written.intersection(cols):
+            break
+        if not cols:
+            raise ConfigError(f"the columns of step {name!r} matched nothing", found=repr(selector),
+                              hint=f"columns available: {[n for n in plan.names() if n != target][:20]}")
+        validate_params(step)
+        planned = step.planned_output_schema(plan, cols)
+        phase.append((name, step, cols, plan, None if planned is None else dict(planned)))
+        written.update(cols)
+        if planned is None:
+            predictable = False
+        else:
+            after = schema_after(plan, cols, planned, name)
+            written.update(n for n in after.names() if n not in plan)
+            plan = after
+    return phase
+
+
+def schema_after(schema, columns, outputs, step_name: str = "?"):
+    """Schema of the frame after a step that read ``columns`` and produced ``outputs``.
+
+    Replaced columns keep their position, inputs that are not outputs are dropped, new columns
+    are appended (Polars ``with_columns`` semantics). Creating a column that already exists but
+    is not one of the step's inputs is an error (it would be overwritten silently).
+    """
+    import polars as pl
+
+    cols = set(columns)
+    new = {}
+    for n, dt in schema.items():
+        if n in cols:
+            if n in outputs:
+                new[n] = outputs[n]
+        else:
+            new[n] = dt
+    for n, dt in outputs.items():
+        if n in cols:
+            continue
+        if n in schema:
+            raise SchemaError(f"step {step_name!r} creates a column that already exists", column=n,
+                              hint="rename the existing column or make it an input of the step")
+        new[n] = dt
+    return pl.Schema(new)
+
+
+def apply_step(lf, step, columns, schema):
+    """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped."""
+    exprs = step.transform_exprs(schema)
+    outs = {e.meta.output_name() for e in exprs}
+    lf = lf.with_columns(exprs)
+    drop = [c for c in columns if c not in outs]
+    return lf.drop(drop) if drop else lf
+
+
+def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS) -> list[dict]:
+    """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
+
+    Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
+    columns are kept across batches and aggregated once (exact). Raises DataError on no rows.
+    """
+    import polars as pl
+
+    merge_exprs, exact = [], []
+    for k, (step, schema, cols) in enumerate(entries):
+        exprs = [e.alias(f"{k}{_SEP}{key}") for key, e in step.fit_exprs(schema, cols, target).items()]
+        (merge_exprs if step.mergeable else exact).extend(exprs)
+    merge_exprs.append(pl.len().alias("__rows__"))
+    schema = lf.collect_schema()
+    # columns the exact (non-mergeable) statistics read, kept across batches
+    needed = {r for e in exact for r in e.meta.root_names()}
+    keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
+    # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
+    # of the column, so each batch is checked in the same select and redone only if it has NaN.
+    floats = sorted({r for e in merge_exprs for r in e.meta.root_names() if r in schema and schema[r].is_float()})
+    nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
+    # read only what the statistics need (projection pushdown into the scan)
+    roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
+    projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
+    parts, kept = [], []
+    for batch in lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True):
+        if batch.height == 0:
+            continue
+        row = batch.select(merge_exprs + nan_flags).row(0, named=True)
+        with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
+        if with_nan:
+            row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
+        parts.append(row)
+        if keep:
+            kept.append(batch.select(keep))
+    n_rows = sum(p.pop("__rows__") for p in parts)
+    if n_rows == 0:
+        raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
+    exact_row = {}
+    if exact:
+        frame = pl.concat(kept, rechunk=False)
+        exact_row = frame.with_columns(pl.col(c).fill_nan(None) for c in keep if schema[c].is_float()).select(exact).row(0, named=True)
+    results = []
+    for k, (step, _, _) in enumerate(entries):
+        prefix = f"{k}{_SEP}"
+        if step.mergeable:
+            mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
+            results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
+        else:
+            results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
+    return results
+
+
+def fit_single_step(step, data, y=None) -> None:
+    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step)."""
+    import polars as pl
+
+    lf, target = data.lf, None
+    if step.uses_target and y is not None:
+        import numpy as np
+
+        df = lf.collect()
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != df.height:
+            raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
+        target = "__target__"
+        lf = df.with_columns(pl.Series(target, y)).lazy()
+    schema = lf.collect_schema()
+    columns = [c for c in schema.names() if c != target]
+    if not columns:
+        raise DataError("X has no columns to fit on")
+    stats = run_phase(lf, [(step, schema, columns)], target)[0]
+    step.fit_finalize(stats, schema, columns)
+    if not data.named:
+        # scikit-learn defines feature_names_in_ only for inputs with string column names
+        del step.feature_names_in_
+
+
+def _lineage(data) -> dict:
+    try:
+        from tabprep.pipeline._artifact import data_fingerprint
+    except ImportError:
+        return {}
+    return data_fingerprint(data)

@@ -1,0 +1,226 @@
+"""Mergeable statistics: the expressions that compute them and the rules that merge them.
+
+A step's ``fit_exprs`` returns ``{key: polars expression}`` where each expression evaluates to
+one value. The default ``Step.merge_stats`` merges partial results by the key's prefix (the text
+before the first ``:``), so a step that follows the naming convention needs no merge code:
+
+========================  ============================================================
+prefix                    merge rule
+========================  ============================================================
+``count:`` ``sum:``       sum (a null part counts as 0)
+``min:`` / ``max:``       min / max over the non-null parts
+``any:`` / ``all:``       logical or / and
+``first:``                the first part's value (constants, e.g. a dtype flag)
+``n:`` ``mean:`` ``m2:``  Chan et al. merge of (count, mean, sum of squared deviations)
+                          for the same suffix, e.g. ``n:age``, ``mean:age``, ``m2:age``
+========================  ============================================================
+
+A prefix may carry a qualifier after ``_`` (``count_missing:age`` merges like ``count:``), so
+one step can keep several statistics of the same kind per column.
+
+Merging is exact for counts, min/max and logical flags; sums and moments are merged in float64
+with Chan's pairwise formula (stable; equal to a one-pass fit to ~1e-15 relative).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null", "finalize_moments"]
+
+
+def float_col(name: str, dtype):
+    """``pl.col(name)`` as Float64 (a no-op for Float64 columns).
+
+    Statistics expressions never see NaN: the planner turns float NaN into null in every batch
+    before aggregating (see :func:`tabprep.pipeline._pipeline.run_phase`), so aggregations that
+    skip nulls skip missing values of both kinds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> pl.DataFrame({"a": [1, None, 3]}).select(float_col("a", pl.Int64).mean()).item()
+    2.0
+    """
+    import polars as pl
+
+    expr = pl.col(name)
+    return expr.cast(pl.Float64) if dtype != pl.Float64 else expr
+
+
+def missing_as_null(name: str, dtype, *, to_float: bool = True):
+    """``pl.col(name)`` (Float64 when ``to_float``) with NaN turned into null.
+
+    Correct but redundant inside ``fit_exprs`` (the planner already nulls NaN there; prefer
+    :func:`float_col`, which costs nothing); useful in expressions evaluated elsewhere.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"a": [1.0, float("nan"), None, 3.0]})
+    >>> df.select(missing_as_null("a", pl.Float64).mean()).item()
+    2.0
+    """
+    import polars as pl
+
+    expr = pl.col(name)
+    if to_float and dtype != pl.Float64:
+        expr = expr.cast(pl.Float64)
+    return expr.fill_nan(None) if dtype.is_float() else expr
+
+
+def moment_exprs(expr, suffix: str) -> dict:
+    """``{"n:<suffix>", "mean:<suffix>", "m2:<suffix>"}`` for a Float64 expression (nulls skipped).
+
+    ``m2`` is the sum of squared deviations from the mean (``var(ddof=0) * n``).
+    """
+    n = expr.count()
+    return {
+        f"n:{suffix}": n,
+        f"mean:{suffix}": expr.mean(),
+        f"m2:{suffix}": expr.var(ddof=0) * n,
+    }
+
+
+def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[int, float | None, float | None]:
+    """Merge ``(count, mean, m2)`` triples (Chan, Golub & LeVeque 1983, eq. 2.1b).
+
+    Examples
+    --------
+    >>> merge_moments([(2, 1.5, 0.5), (2, 3.5, 0.5)])   # [1, 2] and [3, 4]
+    (4, 2.5, 5.0)
+    >>> merge_moments([(0, None, None), (1, 7.0, 0.0)])
+    (1, 7.0, 0.0)
+    """
+    n, mean, m2 = 0, None, None
+    for nb, mb, m2b in parts:
+        nb = int(nb or 0)
+        if nb == 0:
+            continue
+        if n == 0:
+            n, mean, m2 = nb, float(mb), float(m2b)
+            continue
+        total = n + nb
+        delta = float(mb) - mean
+        mean = mean + delta * (nb / total)
+        m2 = m2 + float(m2b) + delta * delta * (n * nb / total)
+        n = total
+    return n, mean, m2
+
+
+def finalize_moments(stats: dict, suffix: str) -> tuple[int, float, float]:
+    """``(n, mean, var)`` with population variance; NaN mean/var when ``n == 0``."""
+    n = int(stats.get(f"n:{suffix}") or 0)
+    if n == 0:
+        return 0, math.nan, math.nan
+    m2 = stats[f"m2:{suffix}"]
+    return n, float(stats[f"mean:{suffix}"]), max(float(m2), 0.0) / n
+
+
+def merge_by_prefix(parts: list[dict]) -> dict:
+    """Merge partial statistics following the key-prefix convention of this module.
+
+    Examples
+    --------
+    >>> merge_by_prefix([{"count:a": 2, "min:a": 1.0, "max:a": None},
+    ...                  {"count:a": 3, "min:a": 0.5, "max:a": 4.0}])
+    {'count:a': 5, 'min:a': 0.5, 'max:a': 4.0}
+    """
+    if not parts:
+        return {}
+    out: dict = {}
+    for key in parts[0]:
+        op, _, suffix = key.partition(":")
+        if op not in ("n", "mean", "m2"):
+            op = op.split("_", 1)[0]
+        values = [p[key] for p in parts]
+        present = [v for v in values if v is not None]
+        if op in ("count", "sum"):
+            out[key] = sum(present) if present else 0
+        elif op == "min":
+            out[key] = min(present) if present else None
+        elif op == "max":
+            out[key] = max(present) if present else None
+        elif op == "any":
+            out[key] = any(present)
+        elif op == "all":
+            out[key] = all(present)
+        elif op == "first":
+            out[key] = values[0]
+        elif op == "n":
+            n, mean, m2 = merge_moments([(p[key], p[f"mean:{suffix}"], p[f"m2:{suffix}"]) for p in parts])
+            out[key], out[f"mean:{suffix}"], out[f"m2:{suffix}"] = n, mean, m2
+        elif op in ("mean", "m2"):
+            if f"n:{suffix}" not in parts[0]:
+                raise NotImplementedError(f"statistic {key!r} needs a matching 'n:{suffix}' to be merged")
+        else:
+            raise NotImplementedError(
+                f"no merge rule for statistic {key!r}: use a known prefix or override merge_stats")
+    return out
+
+
+# ---------------------------------------------------------------- numeric-step helpers
+def require_numeric(step, schema, columns, *, allow_bool: bool = True) -> None:
+    """Raise SchemaError naming the first selected column that is not numeric (or Boolean)."""
+    import polars as pl
+
+    from tabprep.errors import SchemaError
+
+    for c in columns:
+        dt = schema[c]
+        if not (dt.is_numeric() or (allow_bool and dt == pl.Boolean)):
+            raise SchemaError(f"{type(step).__name__} needs numeric columns", column=c, found=str(dt),
+                              hint="select numeric columns only (e.g. polars.selectors.numeric()) "
+                                   "or cast/encode this column first")
+
+
+def float_dtype_for(dtype):
+    """Output dtype of a numeric transform: Float32 stays Float32, everything else is Float64."""
+    import polars as pl
+
+    return pl.Float32 if dtype == pl.Float32 else pl.Float64
+
+
+def order_stat_exprs(expr, q: float, suffix: str, tag: str) -> dict:
+    """``{"lo<tag>:<suffix>", "hi<tag>:<suffix>"}``: the order statistics around quantile ``q``.
+
+    Feed them to :func:`exact_quantile` / :func:`exact_median`. Nulls are dropped first:
+    Polars offsets the quantile index by the null count, and ``(n-1)*q + nulls`` can round up
+    to the next integer where NumPy's ``(n-1)*q`` does not.
+    """
+    x = expr.drop_nulls()
+    return {f"lo{tag}:{suffix}": x.quantile(q, "lower"), f"hi{tag}:{suffix}": x.quantile(q, "higher")}
+
+
+def exact_quantile(n: int, lower: float, higher: float, q: float) -> float:
+    """NumPy's ``quantile(method="linear")`` from the two order statistics around ``(n-1)*q``.
+
+    ``lower``/``higher`` are Polars' ``quantile(q, "lower")``/``quantile(q, "higher")`` (the
+    values at floor/ceil of ``(n-1)*q``); the interpolation repeats NumPy's ``_lerp`` operation
+    for operation, so the result is bit-identical to ``np.nanquantile``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([3.0, 1.0, 10.0, 7.0])
+    >>> exact_quantile(4, 1.0, 3.0, 0.25) == float(np.quantile(x, 0.25))
+    True
+    """
+    if n == 0 or lower is None:
+        return math.nan
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if virtual >= n - 1:
+        return float(lower)
+    gamma = virtual - below
+    a, b = float(lower), float(higher)
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def exact_median(n: int, lower: float, higher: float) -> float:
+    """NumPy's median (mean of the two middle values) from Polars' lower/higher 0.5-quantiles."""
+    if n == 0 or lower is None:
+        return math.nan
+    a, b = float(lower), float(higher)
+    return a if a == b else (a + b) / 2.0

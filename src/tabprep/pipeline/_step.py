@@ -1,0 +1,402 @@
+"""The Step contract: a scikit-learn transformer on the outside, lazy Polars inside.
+
+A step is a scikit-learn estimator (``__init__`` stores parameters, ``fit`` returns ``self``,
+fitted attributes end in ``_``, ``get_feature_names_out``, ``set_output``), so it drops into a
+scikit-learn ``Pipeline``/``ColumnTransformer``. Under that face it is lazy:
+
+``fit_exprs(schema, columns, target) -> {key: expr}``
+    one-value aggregation expressions giving *mergeable* partial statistics; the planner fuses
+    the expressions of many steps into one ``select`` (keys are local to the step).
+``merge_stats(parts) -> stats``
+    merges partial statistics of several batches (default: by key prefix, see
+    :mod:`tabprep.pipeline._stats`). Steps whose statistics cannot be merged exactly (median,
+    quantiles, mode) have ``mergeable = False``: the planner computes them in one exact query.
+``fit_finalize(stats, schema, columns) -> self``
+    records ``feature_names_in_``/``n_features_in_`` and calls the subclass hook ``_finalize``.
+``transform_exprs(schema) -> [expr]``
+    named expressions producing the step's output columns from its input columns.
+``output_schema(schema) -> pl.Schema``
+    output names and dtypes (default: the schema of ``transform_exprs`` on an empty frame).
+
+A subclass writes: ``_parameter_constraints``, ``__init__``, ``fit_exprs``, ``_finalize``,
+``transform_exprs``, ``_get_state``/``_set_state`` (JSON-able dict; large state goes to
+``_get_tables`` as pyarrow Tables), and optionally ``_names_out`` (feature names when not
+one-to-one), ``planned_output_schema`` (output schema known before fitting, lets the planner fuse
+more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.errors.DataError`
+with column and row), ``_array_params`` (how array input is validated). It registers itself with
+``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from tabprep.errors import ArtifactError, ConfigError, NotFittedError, SchemaError, TabprepError
+from tabprep.pipeline._input import OUTPUT_CONFIGS, coerce, convert_output, positional_names
+from tabprep.pipeline._params import check_param_names, from_json_value, to_json_value, validate_params
+from tabprep.pipeline._stats import merge_by_prefix
+
+__all__ = ["Step", "register_step", "step_registry", "make_step", "collect_explained", "is_step"]
+
+_REGISTRY: dict[str, type] = {}
+
+# Packages whose import registers built-in steps; missing ones (not written yet) are skipped.
+_BUILTIN_STEP_PACKAGES = (
+    "tabprep.clean", "tabprep.scale", "tabprep.encode", "tabprep.bin", "tabprep.validate",
+    "tabprep.sample",
+)
+
+
+def register_step(cls):
+    """Class decorator: make ``cls`` loadable by name from artifacts and specs.
+
+    Only registered classes can be built by :meth:`Step.from_dict` or :func:`make_step`
+    (no import-by-name, no ``eval``).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Step)):
+        raise TypeError("register_step decorates Step subclasses")
+    other = _REGISTRY.get(cls.__name__)
+    if other is not None and other is not cls and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise TypeError(f"a step named {cls.__name__!r} is already registered ({other.__module__})")
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def step_registry() -> dict[str, type]:
+    """``{class name: class}`` of every registered step (imports the built-in step packages).
+
+    Examples
+    --------
+    >>> reg = step_registry()
+    >>> reg["StandardScaler"].__module__, "SimpleImputer" in reg
+    ('tabprep.scale._scalers', True)
+    """
+    for name in _BUILTIN_STEP_PACKAGES:
+        if name not in sys.modules and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return dict(_REGISTRY)
+
+
+def make_step(type_name: str, params: dict | None = None):
+    """Build and validate a registered step from its class name and parameters (for specs).
+
+    Raises
+    ------
+    ConfigError
+        Unknown step type, unknown parameter name, or invalid parameter value.
+
+    Examples
+    --------
+    >>> make_step("MinMaxScaler", {"feature_range": (-1, 1)})
+    MinMaxScaler(feature_range=(-1, 1))
+    >>> make_step("MinMaxScalar")
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: unknown step type 'MinMaxScalar'. Hint: did you mean 'MinMaxScaler'?
+    """
+    registry = step_registry()
+    cls = registry.get(type_name)
+    if cls is None:
+        close = difflib.get_close_matches(str(type_name), list(registry), n=1)
+        raise ConfigError(f"unknown step type {type_name!r}",
+                          hint=f"did you mean {close[0]!r}?" if close else "known steps: " + ", ".join(sorted(registry)))
+    params = dict(params or {})
+    check_param_names(cls, params)
+    step = cls(**params)
+    validate_params(step)
+    return step
+
+
+class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Base class of every tabprep step (see the module docstring for the contract).
+
+    Class attributes
+    ----------------
+    mergeable : bool
+        Whether partial statistics of batches merge exactly (may be a property when it depends
+        on parameters, e.g. ``SimpleImputer(strategy="median")`` is not mergeable).
+    uses_target : bool
+        Whether ``fit_exprs`` reads the target column (supervised steps).
+    _version : int
+        Version of the serialized state; bump it when ``_get_state`` changes.
+
+    Examples
+    --------
+    A minimal step (a real one also declares parameters, state and ``@register_step``):
+
+    >>> import polars as pl
+    >>> from tabprep.pipeline import Step
+    >>> class ShiftToZero(Step):
+    ...     def fit_exprs(self, schema, columns, target):
+    ...         return {f"min:{c}": pl.col(c).min() for c in columns}  # mergeable by prefix
+    ...     def _finalize(self, stats, schema, columns):
+    ...         self.min_ = [stats[f"min:{c}"] for c in columns]
+    ...     def transform_exprs(self, schema):
+    ...         return [(pl.col(c) - m).alias(c) for c, m in zip(self._input_names(), self.min_)]
+    >>> ShiftToZero().fit_transform(pl.DataFrame({"a": [3, 5], "b": [-1, 1]})).rows()
+    [(0, 0), (2, 2)]
+    """
+
+    mergeable: ClassVar[bool] = True
+    uses_target: ClassVar[bool] = False
+    _version: ClassVar[int] = 1
+    _parameter_constraints: ClassVar[dict] = {}
+
+    # ------------------------------------------------------------------ lazy protocol
+    def fit_exprs(self, schema, columns: list[str], target: str | None) -> dict:
+        """Aggregation expressions (one value each) whose results ``_finalize`` needs."""
+        raise NotImplementedError
+
+    def merge_stats(self, parts: list[dict]) -> dict:
+        """Merge partial statistics of several batches (default: by key prefix)."""
+        if not self.mergeable:
+            raise ConfigError(f"{type(self).__name__} statistics cannot be merged across batches")
+        return merge_by_prefix(parts)
+
+    def fit_finalize(self, stats: dict, schema, columns: list[str]):
+        """Set the fitted attributes from (merged) statistics; returns ``self``."""
+        self.feature_names_in_ = np.asarray(list(columns), dtype=object)
+        self.n_features_in_ = len(columns)
+        self._finalize(stats, schema, list(columns))
+        return self
+
+    def _finalize(self, stats: dict, schema, columns: list[str]) -> None:
+        raise NotImplementedError
+
+    def transform_exprs(self, schema) -> list:
+        """Named Polars expressions giving this step's output columns (fitted state inlined)."""
+        raise NotImplementedError
+
+    def output_schema(self, schema):
+        """Output column names and dtypes, in output order, for input ``schema``."""
+        import polars as pl
+
+        return pl.LazyFrame(schema=schema).select(self.transform_exprs(schema)).collect_schema()
+
+    def planned_output_schema(self, schema, columns: list[str]):
+        """Output ``{name: dtype}`` known *before* fitting, or None if it depends on the data.
+
+        The planner uses it to resolve later dtype/regex selectors without waiting for this step
+        to be fitted; None (the default) is always correct, only less fused.
+        """
+        return None
+
+    def explain_failure(self, lf, schema) -> TabprepError | None:
+        """Given the step's input ``lf`` after a Polars error, return an error naming column/row."""
+        return None
+
+    def _names_out(self, names: list[str]) -> list[str]:
+        """Output feature names for input feature names ``names`` (default: one-to-one)."""
+        return list(names)
+
+    def _array_params(self) -> dict:
+        """How array-like input is validated (``sklearn.utils.check_array`` keywords)."""
+        return {"array_dtype": "numeric", "ensure_all_finite": "allow-nan"}
+
+    # ------------------------------------------------------------------ scikit-learn face
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "n_features_in_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator.")
+
+    def _input_names(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        return list(names) if names is not None else positional_names(self.n_features_in_)
+
+    def fit(self, X, y=None):
+        """Fit on ``X`` (Polars/pandas/pyarrow frame or 2-D array); every column is an input.
+
+        Returns
+        -------
+        self
+        """
+        from tabprep.pipeline._pipeline import fit_single_step
+
+        validate_params(self)
+        data = coerce(X, **self._array_params())
+        fit_single_step(self, data, y)
+        return self
+
+    def transform(self, X):
+        """Transform ``X``; the output container follows the input unless ``set_output`` says so.
+
+        A LazyFrame stays lazy; an array comes back as an array (columns as in
+        ``get_feature_names_out()``).
+        """
+        self._check_fitted()
+        data = coerce(X, **self._array_params())
+        lf = self._align(data)
+        schema = lf.collect_schema()
+        exprs = self.transform_exprs(schema)
+        if not exprs and data.kind == "numpy" and self._output_config() == "default":
+            # a frame without columns has no rows; an array keeps them (scikit-learn: shape (n, 0))
+            return np.empty((lf.select(pl_len()).collect().item(), 0))
+        out = lf.select(exprs)
+        if data.kind not in ("lazy", "path"):
+            out = collect_explained(out, lambda: [(self, lf)]).lazy()
+        return convert_output(out, data, self._output_config())
+
+    def _align(self, data):
+        """Return the input LazyFrame with exactly the fitted input columns (by name or position)."""
+        names = self._input_names()
+        schema = data.lf.collect_schema()
+        have = schema.names()
+        if data.named and hasattr(self, "feature_names_in_"):
+            missing = [n for n in names if n not in schema]
+            if missing:
+                raise SchemaError(f"{type(self).__name__} was fitted with this column but the data lacks it",
+                                  column=missing[0], hint="pass the same columns as in fit")
+            return data.lf.select(names)
+        if len(have) != len(names):
+            raise SchemaError(f"X has {len(have)} features, but {type(self).__name__} is expecting "
+                              f"{len(names)} features as input.")
+        return data.lf.rename(dict(zip(have, names))) if have != names else data.lf
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names (scikit-learn semantics for ``input_features``)."""
+        from sklearn.utils.validation import _check_feature_names_in
+
+        self._check_fitted()
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray(self._names_out([str(n) for n in names]), dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Choose the output container: ``"default"`` (like the input), ``"pandas"``, ``"polars"``."""
+        if transform is None:
+            return self
+        if transform not in OUTPUT_CONFIGS:
+            raise ConfigError(f"set_output(transform=...) must be one of {OUTPUT_CONFIGS}", found=repr(transform))
+        if not hasattr(self, "_sklearn_output_config"):
+            self._sklearn_output_config = {}
+        self._sklearn_output_config["transform"] = transform
+        return self
+
+    def _output_config(self) -> str:
+        from sklearn.utils._set_output import _get_output_config
+
+        return _get_output_config("transform", self)["dense"]
+
+    # ------------------------------------------------------------------ serialization
+    def _get_state(self) -> dict:
+        """Fitted state as JSON-able values (subclass hook)."""
+        return {}
+
+    def _get_tables(self) -> dict:
+        """Large fitted state as ``{name: pyarrow.Table}`` (subclass hook)."""
+        return {}
+
+    def _set_state(self, state: dict, tables: dict) -> None:
+        """Restore what ``_get_state``/``_get_tables`` returned (subclass hook)."""
+
+    def to_dict(self) -> dict:
+        """``{"type", "version", "params", "state", "tables"}``: config + fitted state as data.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from tabprep.scale import MaxAbsScaler
+        >>> d = MaxAbsScaler().fit(pl.DataFrame({"a": [-2.0, 1.0]})).to_dict()
+        >>> d["type"], d["state"]["feature_names_in"], d["state"]["max_abs"]
+        ('MaxAbsScaler', ['a'], [2.0])
+        >>> Step.from_dict(d).max_abs_
+        array([2.])
+        """
+        params = {k: to_json_value(v) for k, v in self.get_params(deep=False).items()}
+        state: dict[str, Any] = {}
+        tables: dict[str, Any] = {}
+        if hasattr(self, "n_features_in_"):
+            names = getattr(self, "feature_names_in_", None)
+            state["n_features_in"] = int(self.n_features_in_)
+            state["feature_names_in"] = None if names is None else [str(n) for n in names]
+            state.update(to_json_value(self._get_state()))
+            tables.update(self._get_tables())
+        return {"type": type(self).__name__, "version": self._version, "params": params,
+                "state": state, "tables": tables}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Rebuild a step from :meth:`to_dict` output (only registered classes; no code runs).
+
+        Raises
+        ------
+        ArtifactError
+            Unknown type, unsupported version, missing keys or state that does not fit.
+        """
+        if not isinstance(d, dict) or not {"type", "version", "params", "state"} <= set(d):
+            found = sorted(d) if isinstance(d, dict) else type(d).__name__
+            raise ArtifactError("a step entry needs the keys type, version, params, state", found=found)
+        registry = step_registry()
+        target = registry.get(d["type"])
+        if target is None:
+            raise ArtifactError(f"unknown step type {d['type']!r}",
+                                hint="the artifact was written by a newer tabprep or was edited")
+        if cls is not Step and not issubclass(target, cls):
+            raise ArtifactError(f"step type {d['type']!r} is not a {cls.__name__}")
+        if not isinstance(d["version"], int) or not 1 <= d["version"] <= target._version:
+            raise ArtifactError(f"unsupported {d['type']} state version {d['version']!r}",
+                                hint=f"this tabprep reads versions 1..{target._version}")
+        try:
+            params = from_json_value(d["params"])
+            check_param_names(target, params)
+            step = target(**params)
+            validate_params(step)
+        except (ConfigError, TypeError) as exc:
+            raise ArtifactError(f"invalid parameters for {d['type']}: {exc}") from None
+        state = from_json_value(d["state"])
+        if state:
+            try:
+                step.n_features_in_ = int(state.pop("n_features_in"))
+                names = state.pop("feature_names_in")
+                if names is not None:
+                    if len(names) != step.n_features_in_:
+                        raise ValueError("feature_names_in does not match n_features_in")
+                    step.feature_names_in_ = np.asarray(names, dtype=object)
+                step._set_state(state, dict(d.get("tables") or {}))
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ArtifactError(f"invalid state for {d['type']}: {exc!r}") from None
+        return step
+
+
+def is_step(obj) -> bool:
+    """True for a tabprep step (by its protocol methods, so a module imported twice, as pytest's
+    importlib mode can do, still passes)."""
+    return not isinstance(obj, type) and all(
+        callable(getattr(obj, m, None)) for m in ("fit_exprs", "fit_finalize", "transform_exprs", "to_dict"))
+
+
+def collect_explained(lf, explainers):
+    """``lf.collect()``; on a Polars error ask the steps (``explainers()`` → ``[(step, input_lf)]``,
+    in order) for an error naming the column and row, and raise that one instead."""
+    import polars as pl
+
+    try:
+        return lf.collect()
+    except pl.exceptions.PolarsError as exc:
+        for step, step_input in explainers():
+            better = step.explain_failure(step_input, step_input.collect_schema())
+            if better is not None:
+                raise better from exc
+        raise
+
+
+def pl_len():
+    """``polars.len()`` (imported lazily)."""
+    import polars as pl
+
+    return pl.len()
