@@ -24,7 +24,7 @@ from tabprep._version import __version__
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Command names, in the order ``tabprep --help`` lists them.
-COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample")
+COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample", "fit", "transform", "inspect", "demo")
 
 EXIT_OK = 0
 EXIT_ERROR = 1

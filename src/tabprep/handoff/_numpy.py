@@ -1,0 +1,231 @@
+"""``to_numpy``: one preallocated float matrix, written column by column from the Arrow buffers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from tabprep.errors import ConfigError, SchemaError
+
+__all__ = ["to_numpy"]
+
+# Output block of a C-ordered matrix kept in cache while its columns are written.
+_BLOCK_BYTES = 256 * 1024
+# Below this many cells the second thread costs more than it saves.
+_THREAD_MIN_CELLS = 4_000_000
+
+_HINT_ENCODE = (
+    "encode it first (tabprep.encode: OneHotEncoder, OrdinalEncoder, TargetEncoder, ...) "
+    "or leave it out of `columns`"
+)
+
+# Polars dtypes the kernel reads directly from Arrow buffers.
+_DIRECT = (
+    pl.Int8, pl.Int16, pl.Int32, pl.Int64,
+    pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64,
+    pl.Float32, pl.Float64, pl.Boolean, pl.Null,
+)
+# Numeric dtypes without a kernel path: cast to Float64 first (a temporary for that column only).
+_CAST = (pl.Float16, pl.Int128, pl.UInt128, pl.Decimal)
+
+
+def _check_dtype(dtype: Any, func: str) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ConfigError(
+            f"The `dtype` parameter of `{func}` must be float32 or float64; got {dtype!r} instead."
+        )
+    return dt
+
+
+def _check_order(order: Any, func: str) -> str:
+    if order not in ("C", "F"):
+        raise ConfigError(f"The `order` parameter of `{func}` must be one of {{'C', 'F'}}; got {order!r} instead.")
+    return order
+
+
+def _column_list(columns: str | Sequence[str] | None, available: list[str]) -> list[str]:
+    if columns is None:
+        return list(available)
+    if isinstance(columns, str):
+        columns = [columns]
+    names = list(columns)
+    known = set(available)
+    for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"column names must be strings; got {name!r} ({type(name).__name__})")
+        if name not in known:
+            shown = ", ".join(available[:12]) + (", ..." if len(available) > 12 else "")
+            raise SchemaError(
+                "column not found in the frame",
+                column=name,
+                hint=f"available columns: {shown}",
+            )
+    return names
+
+
+def _as_polars(frame: Any, columns: str | Sequence[str] | None) -> tuple[pl.DataFrame, list[str]]:
+    """Return an eager Polars frame holding (at least) the requested columns, and their names."""
+    if isinstance(frame, pl.LazyFrame):
+        names = _column_list(columns, frame.collect_schema().names())
+        # select first so the engine reads only what the matrix needs
+        return frame.select(list(dict.fromkeys(names))).collect(engine="streaming"), names
+    if isinstance(frame, pl.DataFrame):
+        return frame, _column_list(columns, frame.columns)
+    if isinstance(frame, (pa.Table, pa.RecordBatch)):
+        df = pl.from_arrow(frame)
+        return df, _column_list(columns, df.columns)
+    if type(frame).__module__.startswith("pandas"):
+        df = pl.from_pandas(frame)
+        return df, _column_list(columns, df.columns)
+    raise ConfigError(
+        f"expected a polars DataFrame or LazyFrame (or a pyarrow Table / pandas DataFrame); "
+        f"got {type(frame).__name__}"
+    )
+
+
+def _arrow_chunks(series: pl.Series) -> list[pa.Array]:
+    dtype = series.dtype
+    if isinstance(dtype, _DIRECT):
+        pass
+    elif isinstance(dtype, _CAST):
+        series = series.cast(pl.Float64)
+    else:
+        raise SchemaError(
+            "expected a numeric or boolean column for the matrix",
+            column=series.name,
+            found=str(dtype),
+            hint=_HINT_ENCODE,
+        )
+    # The Arrow C stream of a Series keeps its chunks and shares their buffers (no copy);
+    # `DataFrame.to_arrow()` would rechunk (copy) to align the columns' chunks.
+    return pa.chunked_array(series).chunks
+
+
+def _chunk_table(columns: list[list[pa.Array]], n_rows: int):
+    from tabprep._native.handoff import KINDS
+
+    col_first = np.zeros(len(columns) + 1, dtype=np.int64)
+    row0, length, offset, values, validity, kind = [], [], [], [], [], []
+    for j, chunks in enumerate(columns):
+        start = 0
+        for arr in chunks:
+            n = len(arr)
+            if n == 0:
+                continue
+            code = KINDS[str(arr.type)]
+            bufs = arr.buffers()
+            row0.append(start)
+            length.append(n)
+            offset.append(arr.offset)
+            values.append(0 if code == KINDS["null"] else bufs[1].address)
+            validity.append(bufs[0].address if bufs[0] is not None and arr.null_count else 0)
+            kind.append(code)
+            start += n
+        if start != n_rows:  # a frame's columns always agree; this guards the kernel's reads
+            raise SchemaError(f"column has {start} rows, expected {n_rows}", column=str(j))
+        col_first[j + 1] = len(row0)
+    return (
+        col_first,
+        np.asarray(row0, dtype=np.int64),
+        np.asarray(length, dtype=np.int64),
+        np.asarray(offset, dtype=np.int64),
+        np.asarray(values, dtype=np.uint64),
+        np.asarray(validity, dtype=np.uint64),
+        np.asarray(kind, dtype=np.int32),
+    )
+
+
+def _fill(out: np.ndarray, chunks: list[list[pa.Array]], n_threads: int | None) -> None:
+    from tabprep._native.handoff import fill_matrix
+
+    n_rows, n_cols = out.shape
+    table = _chunk_table(chunks, n_rows)
+    if out.flags.c_contiguous and n_cols > 1:
+        block = max(64, _BLOCK_BYTES // (n_cols * out.itemsize))
+    else:  # column-major: each column slice is contiguous already, big blocks are fine
+        block = 1 << 20
+    if n_threads is None:
+        n_threads = min(2, os.cpu_count() or 1) if n_rows * n_cols >= _THREAD_MIN_CELLS else 1
+    if n_threads <= 1 or n_rows < 2 * block:
+        fill_matrix(out, *table, 0, n_rows, block)
+        return
+    # Disjoint row ranges, aligned to blocks; the kernel runs without the GIL.
+    step = -(-n_rows // n_threads)
+    step = -(-step // block) * block
+    ranges = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        for fut in [pool.submit(fill_matrix, out, *table, lo, hi, block) for lo, hi in ranges]:
+            fut.result()
+
+
+def to_numpy(
+    frame: Any,
+    columns: str | Sequence[str] | None = None,
+    *,
+    dtype: Any = np.float32,
+    order: str = "C",
+    n_threads: int | None = None,
+) -> np.ndarray:
+    """Write columns of a frame into one new float matrix, straight from their Arrow buffers.
+
+    NumPy allocates the output once (large allocations get huge pages); a compiled kernel then
+    copies every column into its slot, converting integers/booleans to float and nulls to NaN.
+    No per-column temporary and no concatenation copy is made, so the peak extra memory is the
+    output itself.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame, polars.LazyFrame, pyarrow.Table or pandas.DataFrame
+        A LazyFrame is collected with the streaming engine (only the requested columns).
+        The output of :meth:`FittedPipeline.transform` can be passed directly.
+    columns : str or list of str, optional
+        Columns in output order (default: all columns). Each must be numeric (integer, float,
+        decimal) or boolean; a string/categorical/temporal column raises :class:`SchemaError`.
+    dtype : {numpy.float32, numpy.float64}, default float32
+    order : {"C", "F"}, default "C"
+        Row-major (most trainers) or column-major output.
+    n_threads : int, optional
+        Threads filling disjoint row ranges; default 2 for large outputs, else 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_rows, len(columns))``; nulls are NaN.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing or not numeric/boolean.
+    ConfigError
+        Bad ``dtype`` / ``order`` / input type.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from tabprep.handoff import to_numpy
+    >>> df = pl.DataFrame({"a": [1, None, 3], "b": [0.5, 1.5, None], "c": [True, False, True]})
+    >>> to_numpy(df, dtype="float64")
+    array([[1. , 0.5, 1. ],
+           [nan, 1.5, 0. ],
+           [3. , nan, 1. ]])
+    >>> to_numpy(df.lazy(), ["b", "a"], order="F").flags.f_contiguous
+    True
+    """
+    dt = _check_dtype(dtype, "to_numpy")
+    _check_order(order, "to_numpy")
+    df, names = _as_polars(frame, columns)
+    chunks = [_arrow_chunks(df.get_column(name)) for name in names]
+    out = np.empty((df.height, len(names)), dtype=dt, order=order)
+    # `chunks` holds the Arrow arrays (and so their buffers) alive while the kernel reads them
+    _fill(out, chunks, n_threads)
+    return out

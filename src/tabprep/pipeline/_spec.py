@@ -1,0 +1,411 @@
+"""TOML pipeline specs: the Python API written down, one to one.
+
+A spec names the same step classes with the same parameters as the Python API and is validated
+by the same code (:func:`tabprep.pipeline.make_step`: registered classes only, the same
+``validate_params`` wording), with the spec file and the step added in front of the message::
+
+    target = "arr_delay"                      # optional
+    description = "free text"                 # optional
+
+    [[steps]]
+    name = "impute"
+    type = "SimpleImputer"
+    columns = ["dep_delay", "distance"]       # or "dep_delay", or "^num_.*$" (whole-name regex)
+    params = { strategy = "median" }
+
+    [[steps]]
+    name = "scale"
+    type = "StandardScaler"
+    columns = { dtype = "numeric", exclude = ["year"] }
+
+``columns`` may be (as in ``Pipeline([(name, step, columns)])``):
+
+- absent: every column except the target;
+- a name, a list of names, or a regex string ``"^...$"`` matched against whole names;
+- ``{ regex = "PATTERN" }``: names in which PATTERN is found (``re.search``; anchor it with
+  ``^``/``$`` as needed);
+- ``{ dtype = "numeric" }``: a dtype group (numeric, integer, signed_integer, unsigned_integer,
+  float, decimal, string, boolean, categorical, temporal, date, datetime, duration, time,
+  binary, nested) or a Polars dtype name (``"Float64"``, ``"Datetime(us)"``), or a list of them;
+- either of the two tables with ``exclude = [names]``.
+
+TOML arrays become lists, or tuples where the parameter's default is a tuple (so a spec and the
+equivalent Python code give the same fitted pipeline and the same fingerprint).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tabprep.errors import ConfigError, TabprepError
+
+__all__ = ["PipelineSpec", "read_spec", "parse_spec", "spec_from_dict", "spec_to_toml"]
+
+_TOP_KEYS = ("target", "description", "steps")
+_STEP_KEYS = ("name", "type", "columns", "params")
+_COLUMN_KEYS = ("dtype", "regex", "exclude")
+_GROUPS = (
+    "numeric", "integer", "signed_integer", "unsigned_integer", "float", "decimal", "string",
+    "boolean", "categorical", "temporal", "date", "datetime", "duration", "time", "binary", "nested",
+)
+# `{regex = P}` becomes this whole-name regex, which Pipeline matches with re.fullmatch: the same
+# as re.search(P, name). spec_to_toml recognises the shape and writes `{regex = P}` back.
+_SEARCH_PREFIX, _SEARCH_SUFFIX = "^(?s:.*?)(?:", ")(?s:.*)$"
+# repr of each selector this module built -> its TOML form, so spec_to_toml can write it back
+# (a selector's repr is Polars' full description of it; bounded by the specs parsed)
+_BUILT: dict[str, dict] = {}
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A parsed spec: the (unfitted) pipeline, the target column and where it came from."""
+
+    pipeline: Any
+    target: str | None = None
+    description: str | None = None
+    path: Path | None = None
+
+    def fit(self, data, *, target: str | None = None, batch_size: int | None = None):
+        """``self.pipeline.fit(data, target=target or self.target, batch_size=...)``."""
+        return self.pipeline.fit(data, target if target is not None else self.target, batch_size=batch_size)
+
+
+def _error(message: str, path, *, found=None, hint=None) -> ConfigError:
+    return ConfigError(message, path=path, found=found, hint=hint)
+
+
+def _unknown_keys(keys, allowed, where: str, path) -> None:
+    for key in keys:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            raise _error(f"{where}unknown key {key!r}", path,
+                         hint=(f"did you mean {close[0]!r}? " if close else "") + "allowed keys: " + ", ".join(allowed))
+
+
+def read_spec(path: str | os.PathLike[str]) -> PipelineSpec:
+    """Read a TOML pipeline spec file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    PipelineSpec
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid TOML, unknown key, unknown step type or parameter, invalid value;
+        the message names the file and the step (``steps[1] 'scale'``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "spec.toml")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('[[steps]]\\nname = "scale"\\ntype = "StandardScaler"\\ncolumns = ["a"]\\n')
+    >>> read_spec(path).pipeline.steps
+    [('scale', StandardScaler(), ['a'])]
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _error("spec file not found", p, hint="check the path") from None
+    except IsADirectoryError:
+        raise _error("expected a TOML spec file, found a folder", p) from None
+    except UnicodeDecodeError as exc:
+        raise _error(f"spec file is not UTF-8 text ({exc.reason} at byte {exc.start})", p) from None
+    return parse_spec(text, path=p)
+
+
+def parse_spec(text: str, *, path: str | os.PathLike[str] | None = None) -> PipelineSpec:
+    """Parse a TOML spec from text (``path`` only names it in errors).
+
+    Examples
+    --------
+    >>> spec = parse_spec('''
+    ... target = "y"
+    ... [[steps]]
+    ... name = "impute"
+    ... type = "SimpleImputer"
+    ... columns = { dtype = "numeric" }
+    ... params = { strategy = "median" }
+    ... ''')
+    >>> spec.target, spec.pipeline.steps[0][1]
+    ('y', SimpleImputer(strategy='median'))
+    >>> parse_spec('[[steps]]\\nname = "i"\\ntype = "SimpleImputer"\\nparams = { strategy = "avg" }', path="p.toml")
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: p.toml: steps[0] 'i': The `strategy` parameter of `SimpleImputer` must be one of {'mean', 'median', 'most_frequent', 'constant'}; got 'avg' instead.
+    """
+    import tomllib
+
+    label = "<spec>" if path is None else path
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _error(f"invalid TOML: {exc}", label) from None
+    return spec_from_dict(data, path=path)
+
+
+def spec_from_dict(data: dict, *, path: str | os.PathLike[str] | None = None) -> PipelineSpec:
+    """Build a :class:`PipelineSpec` from the parsed TOML (a dict); see the module docstring."""
+    from tabprep.pipeline._pipeline import Pipeline
+
+    label = "<spec>" if path is None else path
+    if not isinstance(data, dict):
+        raise _error("a spec must be a TOML table", label, found=type(data).__name__)
+    _unknown_keys(data, _TOP_KEYS, "", label)
+    target = data.get("target")
+    if target is not None and (not isinstance(target, str) or not target):
+        raise _error("`target` must be a column name (a non-empty string)", label, found=repr(target))
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        raise _error("`description` must be a string", label, found=repr(description))
+    steps_in = data.get("steps")
+    if not isinstance(steps_in, list) or not steps_in:
+        raise _error("a spec needs at least one [[steps]] table", label,
+                     hint='add e.g. [[steps]] name = "scale" type = "StandardScaler"')
+    steps, seen = [], {}
+    for i, entry in enumerate(steps_in):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        where = f"steps[{i}]" + (f" {name!r}" if isinstance(name, str) else "")
+        if not isinstance(entry, dict):
+            raise _error(f"{where}: a step must be a table ([[steps]])", label, found=repr(entry))
+        _unknown_keys(entry, _STEP_KEYS, f"{where}: ", label)
+        if not isinstance(name, str) or not name:
+            raise _error(f"{where}: `name` must be a non-empty string", label, found=repr(name))
+        if name in seen:
+            raise _error(f"{where}: step name {name!r} is used twice (also steps[{seen[name]}])", label,
+                         hint="give every step its own name")
+        seen[name] = i
+        type_name = entry.get("type")
+        if not isinstance(type_name, str) or not type_name:
+            raise _error(f"{where}: `type` must be a step class name such as 'StandardScaler'", label,
+                         found=repr(type_name))
+        params = entry.get("params", {})
+        if not isinstance(params, dict):
+            raise _error(f"{where}: `params` must be a table, e.g. params = {{ strategy = \"median\" }}", label,
+                         found=repr(params))
+        try:
+            step = _make_step(type_name, params)
+            columns = _columns_from_toml(entry["columns"]) if "columns" in entry else None
+        except TabprepError as exc:
+            raise _error(f"{where}: {exc.message}", label, found=exc.found, hint=exc.hint) from None
+        steps.append((name, step, columns))
+    try:
+        pipeline = Pipeline(steps)
+    except TabprepError as exc:
+        raise _error(exc.message, label, found=exc.found, hint=exc.hint) from None
+    return PipelineSpec(pipeline, target, description, None if path is None else Path(path))
+
+
+def _make_step(type_name: str, params: dict):
+    from tabprep.pipeline._step import make_step, step_registry
+
+    cls = step_registry().get(type_name)
+    if cls is not None:
+        # TOML has arrays only: give a tuple where the Python default is one, as Python code would
+        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        params = {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v
+                  for k, v in params.items()}
+    return make_step(type_name, params)
+
+
+def _names(value, what: str) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
+        raise ConfigError(f"{what} must be a name or a list of names", found=repr(value))
+    return list(items)
+
+
+def _columns_from_toml(value):
+    """The Python-API column selection for a spec's ``columns`` value."""
+    import polars.selectors as cs
+
+    if isinstance(value, str):
+        if value.startswith("^") and value.endswith("$"):
+            _check_regex(value)
+        return value
+    if isinstance(value, list):
+        return _names(value, "`columns`")
+    if not isinstance(value, dict):
+        raise ConfigError("`columns` must be a name, a list of names or a table such as { dtype = \"numeric\" }",
+                          found=repr(value))
+    _unknown_keys(value, _COLUMN_KEYS, "`columns`: ", None)
+    if ("dtype" in value) == ("regex" in value):
+        raise ConfigError("`columns` as a table needs exactly one of `dtype` or `regex`", found=repr(value))
+    exclude = _names(value["exclude"], "`exclude`") if "exclude" in value else []
+    if "regex" in value:
+        pattern = value["regex"]
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigError("`regex` must be a non-empty string", found=repr(pattern))
+        _check_regex(pattern)
+        # an excluded name is refused by a lookahead, so the result stays a plain regex string
+        guard = f"(?!(?:{'|'.join(re.escape(n) for n in exclude)})$)" if exclude else ""
+        return f"^{guard}{_SEARCH_PREFIX[1:]}{pattern}{_SEARCH_SUFFIX}"
+    wanted = value["dtype"]
+    items = [wanted] if isinstance(wanted, str) else wanted
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+        raise ConfigError("`dtype` must be a dtype group or name, or a list of them", found=repr(wanted))
+    groups = [v for v in items if v.lower() in _GROUPS]
+    exact = [_parse_dtype(v) for v in items if v.lower() not in _GROUPS]
+    if not groups and not exclude:
+        return exact[0] if len(exact) == 1 else set(exact)
+    selector = None
+    for part in [getattr(cs, g.lower())() for g in groups] + ([cs.by_dtype(exact)] if exact else []):
+        selector = part if selector is None else selector | part
+    if exclude:
+        selector = selector - cs.by_name(exclude, require_all=False)
+    _BUILT[repr(selector)] = dict(value)
+    return selector
+
+
+def _parse_dtype(text: str):
+    from tabprep.pipeline._dtypes import parse_dtype
+
+    try:
+        return parse_dtype(text)
+    except ConfigError:
+        raise ConfigError(f"unknown dtype or dtype group {text!r} in `columns`",
+                          hint="dtype groups: " + ", ".join(_GROUPS) + "; or a Polars dtype name such as 'Float64'") from None
+
+
+def _check_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipeline -> TOML
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = repr(value)
+        return text if any(c in text for c in ".eE") else text + ".0"
+    if isinstance(value, str):
+        out = ['"']
+        for ch in value:
+            if ch in '"\\':
+                out.append("\\" + ch)
+            elif ch == "\n":
+                out.append("\\n")
+            elif ch == "\t":
+                out.append("\\t")
+            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+                out.append(f"\\u{ord(ch):04x}")
+            else:
+                out.append(ch)
+        out.append('"')
+        return "".join(out)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) in a TOML spec")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _columns_to_toml(columns):
+    import polars as pl
+    import polars.selectors as cs
+
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        if columns.startswith(_SEARCH_PREFIX) and columns.endswith(_SEARCH_SUFFIX):
+            return {"regex": columns[len(_SEARCH_PREFIX):-len(_SEARCH_SUFFIX)]}
+        return columns
+    if isinstance(columns, (list, tuple)) and all(isinstance(c, str) for c in columns):
+        return list(columns)
+    from tabprep.pipeline._dtypes import dtype_str
+
+    if isinstance(columns, (pl.DataType, type)) and not cs.is_selector(columns):
+        return {"dtype": dtype_str(columns)}
+    if isinstance(columns, (set, frozenset)):
+        return {"dtype": sorted(dtype_str(c) for c in columns)}
+    if cs.is_selector(columns):
+        if repr(columns) in _BUILT:
+            return _BUILT[repr(columns)]
+        for group in _GROUPS:
+            if columns.meta.eq(getattr(cs, group)()):
+                return {"dtype": group}
+    raise ConfigError(f"cannot write the column selection {columns!r} in a TOML spec",
+                      hint="use column names, a regex '^...$', a dtype, or a single dtype group selector")
+
+
+def spec_to_toml(pipeline, target: str | None = None, *, description: str | None = None) -> str:
+    """Write a (fitted or not) Pipeline as a TOML spec that :func:`parse_spec` reads back.
+
+    Parameters that equal the step's defaults are left out.
+
+    Examples
+    --------
+    >>> from tabprep import Pipeline
+    >>> from tabprep.clean import SimpleImputer
+    >>> print(spec_to_toml(Pipeline([("impute", SimpleImputer(strategy="median"), ["a", "b"])]), target="y"))
+    target = "y"
+    <BLANKLINE>
+    [[steps]]
+    name = "impute"
+    type = "SimpleImputer"
+    columns = ["a", "b"]
+    params = { strategy = "median" }
+    <BLANKLINE>
+    """
+    lines = []
+    if target is not None:
+        lines.append(f"target = {_toml_value(target)}")
+    if description is not None:
+        lines.append(f"description = {_toml_value(description)}")
+    for name, step, columns in pipeline.steps:
+        lines += ["", "[[steps]]", f"name = {_toml_value(name)}", f"type = {_toml_value(type(step).__name__)}"]
+        cols = _columns_to_toml(columns)
+        if cols is not None:
+            lines.append(f"columns = {_toml_value(cols)}")
+        defaults = type(step)().get_params(deep=False)
+        params = {}
+        for key, value in step.get_params(deep=False).items():
+            if _same(value, defaults.get(key)):
+                continue
+            if value is None:
+                raise ConfigError(f"step {name!r}: parameter `{key}` is None but its default is not; "
+                                  "TOML cannot write None")
+            try:
+                _toml_value(value)
+            except ConfigError:
+                raise ConfigError(f"step {name!r}: cannot write parameter `{key}` = {value!r} in TOML") from None
+            params[key] = value
+        if params:
+            lines.append(f"params = {_toml_value(params)}")
+    return "\n".join(lines) + "\n"
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False

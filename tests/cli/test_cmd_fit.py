@@ -1,0 +1,191 @@
+"""`tabprep fit` / `inspect` / `transform` in-process, on a small CSV and a TOML spec."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import polars as pl
+import pytest
+
+from oracles.handoff import to_numpy_reference
+from tabprep.cli import main
+from tabprep.pipeline._artifact import load
+from tabprep.pipeline._spec import read_spec
+
+SPEC = """
+target = "y"
+
+[[steps]]
+name = "impute"
+type = "SimpleImputer"
+columns = ["a", "b"]
+params = { strategy = "median" }
+
+[[steps]]
+name = "scale"
+type = "StandardScaler"
+columns = { dtype = "numeric" }
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 500
+    df = pl.DataFrame({
+        "a": pl.Series(rng.normal(size=n)).scatter([0, 7], None),
+        "b": rng.integers(0, 50, n),
+        "flag": rng.random(n) < 0.5,
+        "s": rng.choice(["u", "v"], n),
+        "y": rng.integers(0, 2, n),
+    })
+    data = tmp_path / "train.csv"
+    df.write_csv(data)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    return tmp_path, spec, data
+
+
+def test_fit_writes_the_artifact_and_reports(files, capsys):
+    tmp, spec, data = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model")]) == 0
+    out, err = capsys.readouterr()
+    fitted = load(tmp / "model")
+    # the same as fitting from Python: spec -> Pipeline -> fit(path)
+    assert fitted.fingerprint == read_spec(spec).fit(str(data)).fingerprint
+    assert f"fingerprint  {fitted.fingerprint}" in out
+    assert "fitted 2 steps on 500 rows of" in out and "impute  SimpleImputer on a, b" in out
+    assert f"artifact     {tmp / 'model'}" in out and err == ""
+    assert fitted.target == "y" and fitted.lineage["kind"] == "csv" and fitted.lineage["rows"] == 500
+
+
+def test_fit_json_quiet_and_target_override(files, capsys):
+    tmp, spec, data = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "m"), "--json", "--target", "flag", "--batch-size", "64"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["target"] == "flag" and info["fingerprint"] == load(tmp / "m").fingerprint
+    assert [s["name"] for s in info["steps"]] == ["impute", "scale"] and set(info["seconds"]) == {"fit", "total"}
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "m"), "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("spec_text", "code", "message"),
+    [
+        (SPEC.replace('"median"', '"avg"'), 2,
+         "spec.toml: steps[0] 'impute': The `strategy` parameter of `SimpleImputer` must be one of"),
+        (SPEC.replace('"SimpleImputer"', '"SimpleImputr"'), 2, "did you mean 'SimpleImputer'?"),
+        (SPEC.replace('["a", "b"]', '["a", "nope"]'), 3, "column 'nope': column not found"),
+        (SPEC.replace('target = "y"', 'target = "nope"'), 3, "column 'nope': target column not found"),
+        ("[[steps]\n", 2, "invalid TOML"),
+    ],
+)
+def test_fit_errors_are_one_line_with_exit_codes(files, capsys, spec_text, code, message):
+    tmp, spec, data = files
+    spec.write_text(spec_text)
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model")]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("tabprep: error: ") and message in err and err.count("\n") == 1
+    assert not (tmp / "model").exists()  # nothing half-written
+
+
+def test_fit_missing_data_and_usage(files, capsys):
+    tmp, spec, _ = files
+    assert main(["fit", str(spec), str(tmp / "missing.csv"), "-o", str(tmp / "m")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert main(["fit", str(spec)]) == 2  # argparse usage error
+    capsys.readouterr()
+
+
+def test_inspect_text_json_and_tampering(files, capsys):
+    tmp, spec, data = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    fitted = load(tmp / "model")
+    assert main(["inspect", str(tmp / "model")]) == 0
+    text = capsys.readouterr().out
+    assert f"fingerprint  {fitted.fingerprint}" in text
+    assert "1. impute  SimpleImputer(" in text and "strategy='median'" in text
+    assert f"trained on   csv {data}, 500 rows, sha256 {fitted.lineage['data_fingerprint']}" in text
+    assert "output       5 features: a Float64, b Float64, flag Boolean, s String, y" not in text  # target excluded
+    assert "output       4 features: a Float64, b Float64, flag Boolean, s String" in text
+    assert main(["inspect", str(tmp / "model"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["fingerprint"] == fitted.fingerprint and info["lineage"] == fitted.lineage
+    assert info["steps"][1] == {"name": "scale", "type": "StandardScaler", "columns": ["a", "b"],
+                                "params": {"copy": True, "with_mean": True, "with_std": True}, "tables": {}}
+    assert info["output_schema"] == [["a", "Float64"], ["b", "Float64"], ["flag", "Boolean"], ["s", "String"]]
+    manifest = tmp / "model" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"median"', '"mean"'))
+    assert main(["inspect", str(tmp / "model")]) == 4
+    assert "manifest checksum mismatch" in capsys.readouterr().err
+
+
+def _fit(files, capsys):
+    tmp, spec, data = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    capsys.readouterr()
+    return tmp, load(tmp / "model"), data
+
+
+def test_transform_table_and_matrix(files, capsys):
+    tmp, fitted, data = _fit(files, capsys)
+    argv = ["transform", str(tmp / "model"), str(data), "-o", str(tmp / "out.parquet"), "--numpy", str(tmp / "X.npy"),
+            "--numpy-columns", "b,a,flag,y"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    expected = fitted.transform(pl.read_csv(data))
+    table = pl.read_parquet(tmp / "out.parquet")
+    assert table.equals(expected) and table.columns == ["a", "b", "flag", "s", "y"]
+    X = np.load(tmp / "X.npy", allow_pickle=False)
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, to_numpy_reference(expected, ["b", "a", "flag", "y"]))
+    assert "matrix       " in out and "500 x 4 float32 (C order)" in out
+    assert sorted(p.name for p in tmp.iterdir()) == ["X.npy", "model", "out.parquet", "spec.toml", "train.csv"]
+
+
+def test_transform_numeric_only_float64_fortran_json(files, capsys):
+    tmp, fitted, data = _fit(files, capsys)
+    argv = ["transform", str(tmp / "model"), str(data), "--numpy", str(tmp / "X.npy"), "--numeric-only",
+            "--dtype", "float64", "--order", "F", "--json"]
+    assert main(argv) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["columns"] == ["a", "b", "flag"] and info["skipped"] == ["s"] and info["shape"] == [500, 3]
+    X = np.load(tmp / "X.npy")
+    assert X.dtype == np.float64 and X.flags.f_contiguous
+    expected = fitted.transform(pl.read_csv(data))
+    np.testing.assert_array_equal(X, to_numpy_reference(expected, ["a", "b", "flag"], dtype=np.float64))
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["-o", "out.parquet", "--numpy", "X.npy"], 3,
+         "column 's': expected a numeric or boolean column for the matrix; found String. Hint: add an encoder"),
+        (["-o", "out.parquet", "--numpy", "X.npy", "--numpy-columns", "a,zz"], 3,
+         "column 'zz': --numpy-columns names a column"),
+        (["-o", "out.parquet", "--numpy", "X.npy", "--numpy-columns", "a", "--numeric-only"], 2, "cannot be combined"),
+        ([], 2, "nothing to write"),
+    ],
+)
+def test_transform_refuses_before_writing_anything(files, capsys, extra, code, message):
+    tmp, _, data = _fit(files, capsys)
+    extra = [str(tmp / e) if e.endswith((".npy", ".parquet")) else e for e in extra]
+    assert main(["transform", str(tmp / "model"), str(data), *extra]) == code
+    err = capsys.readouterr().err
+    assert message in err
+    assert not (tmp / "out.parquet").exists() and not (tmp / "X.npy").exists()
+
+
+def test_transform_schema_mismatch_and_bad_artifact(files, capsys):
+    tmp, _, data = _fit(files, capsys)
+    other = tmp / "other.csv"
+    pl.read_csv(data).drop("b").write_csv(other)
+    assert main(["transform", str(tmp / "model"), str(other), "-o", str(tmp / "o.parquet")]) == 3
+    assert "column 'b': column missing" in capsys.readouterr().err
+    shutil.rmtree(tmp / "model" / "tables")
+    (tmp / "model" / "manifest.json").unlink()
+    assert main(["transform", str(tmp / "model"), str(data), "-o", str(tmp / "o.parquet")]) == 4
+    assert "manifest.json is missing" in capsys.readouterr().err
+    assert not (tmp / "o.parquet").exists()

@@ -1,0 +1,216 @@
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oracles.handoff import to_numpy_reference
+from tabprep.errors import ConfigError, SchemaError
+from tabprep.handoff import _numpy as handoff_numpy
+from tabprep.handoff import to_numpy
+
+INT_DTYPES = [pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64]
+ALL_NUMERIC = [*INT_DTYPES, pl.Float32, pl.Float64, pl.Boolean]
+
+
+def assert_same(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.dtype == want.dtype
+    assert got.shape == want.shape
+    # NaN positions must agree too: compare bit patterns of the non-NaN cells and the NaN masks
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got, want)
+
+
+def _column(dtype, n: int, seed: int, null_every: int | None) -> pl.Series:
+    rng = np.random.default_rng(seed)
+    if dtype == pl.Boolean:
+        values = rng.random(n) < 0.5
+    elif dtype in (pl.Float32, pl.Float64):
+        values = rng.normal(scale=1e6, size=n)
+        values[::17] = np.nan  # NaN (a value) stays NaN, unlike null it has no validity bit
+        values[5::23] = np.inf
+    else:
+        np_dtype = np.dtype(str(dtype).lower())  # Int8 -> int8, UInt64 -> uint64
+        info = np.iinfo(np_dtype)
+        values = rng.integers(info.min, info.max, size=n, dtype=np_dtype, endpoint=True)
+    s = pl.Series(f"{dtype}", values, dtype=dtype)
+    if null_every:
+        s = s.scatter(np.arange(0, n, null_every), None)
+    return s
+
+
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", ALL_NUMERIC, ids=str)
+def test_every_numeric_dtype_matches_column_stack(dtype, out_dtype, order):
+    df = pl.DataFrame([_column(dtype, 1000, seed=1, null_every=7), _column(dtype, 1000, seed=2, null_every=None)
+                       .rename("no_nulls")])
+    got = to_numpy(df, dtype=out_dtype, order=order)
+    assert_same(got, to_numpy_reference(df, dtype=out_dtype, order=order))
+    assert got.flags.c_contiguous if order == "C" else got.flags.f_contiguous
+    assert got.flags.owndata and got.flags.writeable
+
+
+def test_large_integers_are_rounded_once():
+    # 2**53 + 1 and 2**24 + 1 are not representable; a detour through float64 would round twice
+    values = [2**53 + 1, -(2**53) - 1, 2**24 + 1, 2**62 + 2**38 + 1, np.iinfo(np.int64).max, np.iinfo(np.int64).min]
+    df = pl.DataFrame({"i": pl.Series(values, dtype=pl.Int64), "u": pl.Series([2**64 - 1] * 6, dtype=pl.UInt64)})
+    for dt in (np.float32, np.float64):
+        got = to_numpy(df, dtype=dt)
+        np.testing.assert_array_equal(got[:, 0], np.array(values, dtype=np.int64).astype(dt))
+        np.testing.assert_array_equal(got[:, 1], np.full(6, 2**64 - 1, dtype=np.uint64).astype(dt))
+
+
+def test_misaligned_chunks_and_slices():
+    # column a: 3 chunks; b: 1 chunk; c: 2 chunks at other boundaries; then a slice that starts
+    # inside chunks (non-zero Arrow offsets, also for bit-packed booleans and validity)
+    a = pl.concat([pl.Series("a", [1.0, None, 3.0]), pl.Series("a", [4.0] * 10), pl.Series("a", [None, 6.0])],
+                  rechunk=False)
+    b = pl.Series("b", range(15), dtype=pl.Int32).scatter([2, 9], None)
+    c = pl.concat([pl.Series("c", [True, None] * 4), pl.Series("c", [False, True, None, True, False, False, True])],
+                  rechunk=False)
+    df = pl.DataFrame([a, b, c])
+    assert df.n_chunks("all") == [3, 1, 2]
+    for frame in (df, df.slice(3, 11), df.slice(5, 0), df.slice(13)):
+        for order in "CF":
+            assert_same(to_numpy(frame, order=order), to_numpy_reference(frame, order=order))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    dtypes=st.lists(st.sampled_from(ALL_NUMERIC), min_size=1, max_size=6),
+    splits=st.lists(st.integers(0, 300), max_size=4),
+    null_every=st.one_of(st.none(), st.integers(1, 9)),
+    start=st.integers(0, 20),
+    out_dtype=st.sampled_from([np.float32, np.float64]),
+    order=st.sampled_from(["C", "F"]),
+    threads=st.sampled_from([1, 2, 3]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_frames_match_reference(n, dtypes, splits, null_every, start, out_dtype, order, threads, seed):
+    columns = []
+    for j, dtype in enumerate(dtypes):
+        s = _column(dtype, n, seed + j, null_every).rename(f"c{j}")
+        cuts = sorted({min(x, n) for x in splits[j % 2 :]})
+        # every other column re-chunked at its own boundaries: chunk boundaries differ by column
+        if cuts:
+            bounds = [0, *cuts, n]
+            s = pl.concat([s.slice(lo, hi - lo) for lo, hi in zip(bounds, bounds[1:])], rechunk=False)
+        columns.append(s)
+    df = pl.DataFrame(columns).slice(min(start, n))
+    # tiny blocks and forced threads exercise the block cursors and the row-range split
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(handoff_numpy, "_BLOCK_BYTES", 64)
+        got = to_numpy(df, dtype=out_dtype, order=order, n_threads=threads)
+    assert_same(got, to_numpy_reference(df, dtype=out_dtype, order=order))
+
+
+def test_large_frame_threads_agree_with_reference():
+    rng = np.random.default_rng(0)
+    n = 150_000
+    df = pl.DataFrame({f"x{j}": rng.normal(size=n) for j in range(30)}).with_columns(
+        pl.when(pl.col("x1") > 1.5).then(None).otherwise(pl.col("x0")).alias("x0"),
+        pl.col("x2").cast(pl.Int16, strict=False),
+    )
+    ref = to_numpy_reference(df)
+    for threads in (None, 1, 2):
+        assert_same(to_numpy(df, n_threads=threads), ref)
+
+
+def test_edge_cases_empty_all_null_and_null_dtype():
+    empty = pl.DataFrame({"a": pl.Series([], dtype=pl.Float64), "b": pl.Series([], dtype=pl.Int8)})
+    assert to_numpy(empty).shape == (0, 2)
+    assert to_numpy(pl.DataFrame({"a": [1, 2]}), []).shape == (2, 0)
+    df = pl.DataFrame({"all_null": pl.Series([None] * 4, dtype=pl.Float32), "null_type": [None] * 4, "x": [1, 2, 3, 4]})
+    assert df.schema["null_type"] == pl.Null
+    got = to_numpy(df, dtype=np.float64)
+    assert np.isnan(got[:, :2]).all()
+    np.testing.assert_array_equal(got[:, 2], [1, 2, 3, 4])
+
+
+def test_cast_only_dtypes_float16_decimal_int128():
+    df = pl.DataFrame({
+        "h": pl.Series([1.5, None, -2.25], dtype=pl.Float16),
+        "d": pl.Series(["1.25", None, "-3.50"]).str.to_decimal(scale=2),
+        "i": pl.Series([2**70, None, -5], dtype=pl.Int128),
+    })
+    assert_same(to_numpy(df, dtype=np.float64), to_numpy_reference(df, dtype=np.float64))
+
+
+def test_column_selection_and_order_and_duplicates():
+    df = pl.DataFrame({"a": [1, 2], "b": [3.0, 4.0], "s": ["x", "y"]})
+    np.testing.assert_array_equal(to_numpy(df, ["b", "a", "b"]), [[3, 1, 3], [4, 2, 4]])
+    np.testing.assert_array_equal(to_numpy(df, "a"), [[1], [2]])
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [pl.String, pl.Categorical, pl.Enum(["x", "y"]), pl.Date, pl.Datetime("us"), pl.Duration("us"), pl.List(pl.Int8)],
+    ids=str,
+)
+def test_non_numeric_column_raises_schema_error_pointing_at_encoders(dtype):
+    values = {
+        pl.Date: [None, None], pl.Datetime("us"): [None, None], pl.Duration("us"): [None, None],
+        pl.List(pl.Int8): [[1], [2]],
+    }.get(dtype, ["x", "y"])
+    df = pl.DataFrame({"ok": [1, 2], "bad": pl.Series(values, dtype=dtype)})
+    with pytest.raises(SchemaError) as info:
+        to_numpy(df)
+    msg = str(info.value)
+    assert "column 'bad'" in msg and "numeric or boolean" in msg and "tabprep.encode" in msg
+    assert info.value.column == "bad"
+    # leaving it out works
+    assert to_numpy(df, ["ok"]).shape == (2, 1)
+
+
+def test_missing_column_and_bad_arguments():
+    df = pl.DataFrame({"a": [1.0]})
+    with pytest.raises(SchemaError, match="column 'nope': column not found.*available columns: a"):
+        to_numpy(df, ["nope"])
+    with pytest.raises(ConfigError, match="The `dtype` parameter of `to_numpy` must be float32 or float64; got"):
+        to_numpy(df, dtype=np.int32)
+    with pytest.raises(ConfigError, match="The `order` parameter of `to_numpy`"):
+        to_numpy(df, order="K")
+    with pytest.raises(ConfigError, match="got list"):
+        to_numpy([[1.0]])
+    with pytest.raises(ConfigError, match="column names must be strings"):
+        to_numpy(df, [0])
+
+
+def test_lazy_arrow_and_pandas_inputs():
+    df = pl.DataFrame({"a": [1, None, 3], "b": [0.5, 1.5, None], "s": ["x", "y", "z"]})
+    ref = to_numpy_reference(df, ["a", "b"])
+    # the LazyFrame is collected with only the requested columns (the string column is never read)
+    assert_same(to_numpy(df.lazy().with_columns(pl.col("s").str.to_uppercase()), ["a", "b"]), ref)
+    assert_same(to_numpy(df.to_arrow(), ["a", "b"]), ref)
+    assert_same(to_numpy(df.to_arrow().to_batches()[0], ["a", "b"]), ref)
+    pdf = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [0.5, 1.5, np.nan]})
+    assert_same(to_numpy(pdf), ref)
+
+
+def test_shares_no_memory_with_the_input():
+    df = pl.DataFrame({"a": np.arange(5.0)})
+    out = to_numpy(df, dtype=np.float64)
+    out[:] = -1
+    np.testing.assert_array_equal(df["a"].to_numpy(), np.arange(5.0))
+
+
+def test_input_buffers_are_read_zero_copy(monkeypatch):
+    # The kernel must be handed the Series' own buffers (no rechunk / to_arrow copy on the way).
+    seen = []
+    real = handoff_numpy._chunk_table
+
+    def spy(columns, n_rows):
+        seen.extend(arr.buffers()[1].address for chunks in columns for arr in chunks)
+        return real(columns, n_rows)
+
+    monkeypatch.setattr(handoff_numpy, "_chunk_table", spy)
+    a = pl.Series("a", np.arange(4.0))
+    b = pl.Series("a", np.arange(3.0))
+    df = pl.DataFrame({"a": pl.concat([a, b], rechunk=False), "c": np.ones(7)})
+    to_numpy(df)
+    assert seen[:2] == [a.to_numpy().ctypes.data, b.to_numpy().ctypes.data]
+    assert seen[2] == df["c"].to_numpy().ctypes.data
