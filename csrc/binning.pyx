@@ -1,0 +1,753 @@
+# distutils: language = c++
+"""Binning kernels: exact order statistics by selection, branch-free bin search, per-bin target sums.
+
+Every kernel works on one contiguous float32/float64 values buffer plus an optional Arrow validity
+bitmap (``validity`` + bit offset ``bit0``: row ``i`` is null when bit ``bit0 + i`` is 0), over a row
+range ``[start, stop)`` so the caller can split rows between threads. NaN counts as missing, like a
+null. No Python object is touched inside the loops, which run without the GIL.
+
+Exact quantiles without a full sort (``tabprep.kernels._binning.order_statistics`` orchestrates):
+
+1. ``sample_values``: a deterministic pseudo-random sample; the caller sorts it and keeps ``S``
+   distinct *splitters*.
+2. ``bucket_pass``: one pass puts every value in a bucket -- strictly between two splitters
+   (even ids) or equal to one (odd ids) -- writing the bucket id per row and a histogram.
+3. The histogram says which bucket holds each wanted rank. ``gather_buckets`` copies only the
+   values of those buckets (a few percent of the data) into one buffer, grouped by bucket.
+4. ``select_in_segments`` runs ``nth_element`` inside each bucket's segment.
+
+The result is exact whatever the sample: the sample only decides how much work steps 3-4 do.
+
+The bin search is the hot loop of both ``bucket_pass`` and ``bin_codes``. It is a branch-free
+binary search (the trip count depends only on the number of edges; each step is a conditional
+move) run on 8 values at once, so the 8 independent dependency chains overlap in the CPU instead
+of each value waiting for its own chain of dependent loads. On CPUs with AVX-512 (detected at run
+time; ``simd(False)`` turns it off) up to 256 edges are searched with vector compares instead,
+1.3-1.5x faster again. Both paths give identical results and are tested against each other.
+"""
+
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.math cimport isnan
+from libcpp.algorithm cimport nth_element
+
+cdef extern from * nogil:
+    """
+    #include <stdint.h>
+    #include <stddef.h>
+    #include <math.h>
+    #include <stdlib.h>
+
+    static inline int tpb_valid(const uint8_t* bits, int64_t i) {
+        return (bits[i >> 3] >> (i & 7)) & 1;
+    }
+
+    /* Number of edges e[0..m) <= x, m >= 1 (searchsorted side="right"); NaN gives 0. */
+    static inline ptrdiff_t tpb_count_le(const double* e, ptrdiff_t m, double x) {
+        ptrdiff_t b = 0;
+        while (m > 1) {
+            ptrdiff_t half = m >> 1;
+            b = (e[b + half - 1] <= x) ? b + half : b;
+            m -= half;
+        }
+        return b + (e[b] <= x);
+    }
+
+    /* The same for 8 consecutive values: 8 independent chains per step. */
+    template <typename V>
+    static inline void tpb_count_le8(const double* e, ptrdiff_t m, const V* x, ptrdiff_t* c) {
+        double xv[8];
+        ptrdiff_t b[8];
+        for (int k = 0; k < 8; ++k) { xv[k] = (double)x[k]; b[k] = 0; }
+        while (m > 1) {
+            ptrdiff_t half = m >> 1;
+            for (int k = 0; k < 8; ++k) b[k] = (e[b[k] + half - 1] <= xv[k]) ? b[k] + half : b[k];
+            m -= half;
+        }
+        for (int k = 0; k < 8; ++k) c[k] = b[k] + (e[b[k]] <= xv[k]);
+    }
+
+    template <typename V>
+    static inline int tpb_missing(const V* x, const uint8_t* vbits, int64_t bit0, ptrdiff_t i) {
+        return isnan((double)x[i]) || (vbits != NULL && !tpb_valid(vbits, bit0 + i));
+    }
+
+    /* ---- AVX-512 search (x86-64 with GCC/Clang; picked at run time, scalar otherwise) ----
+       Up to 32 edges: one broadcast of x against 4 vectors of 8 edges, popcount of the <= mask.
+       Up to 256 edges: the same on 16 "fences" (the last edge of each block of 16) to find the
+       block, then on the block's 16 edges. Padding is NaN, which compares false, so it is never
+       counted (+inf padding would be counted for x = +inf). Measured 1.3-1.5x faster than the
+       8-way scalar search on Zen 4; worth it for the hot loops, not more. */
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    #include <immintrin.h>
+    #define TPB_X86 1
+    #endif
+
+    static int tpb_simd_state = -1;  /* -1: not probed, 0: scalar, 1: AVX-512F */
+    static int tpb_simd_off = 0;     /* forced scalar (tests) */
+
+    static int tpb_avx512(void) {
+    #ifdef TPB_X86
+        if (tpb_simd_state < 0) {
+            __builtin_cpu_init();
+            tpb_simd_state = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        }
+        return tpb_simd_state == 1 && !tpb_simd_off;
+    #else
+        return 0;
+    #endif
+    }
+
+    typedef struct {
+        int mode;            /* 0: scalar, 1: <= 32 edges, 2: <= 256 edges */
+        double pad[272];     /* edges padded with NaN to 32 (mode 1) or 256 + one NaN block (mode 2) */
+        double fences[16];
+    } tpb_simd_edges;
+
+    static void tpb_simd_init(tpb_simd_edges* s, const double* e, ptrdiff_t m) {
+        s->mode = 0;
+        if (m < 1 || m > 256 || !tpb_avx512()) return;
+        for (int k = 0; k < 272; ++k) s->pad[k] = (k < m) ? e[k] : NAN;
+        for (int k = 0; k < 16; ++k) s->fences[k] = s->pad[16 * k + 15];
+        s->mode = m <= 32 ? 1 : 2;
+    }
+
+    #ifdef TPB_X86
+    __attribute__((target("avx512f")))
+    static inline ptrdiff_t tpb_count_le_v(const tpb_simd_edges* s, __m512d xv) {
+        if (s->mode == 1) {
+            unsigned m0 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->pad), xv, _CMP_LE_OQ);
+            unsigned m1 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->pad + 8), xv, _CMP_LE_OQ);
+            unsigned m2 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->pad + 16), xv, _CMP_LE_OQ);
+            unsigned m3 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->pad + 24), xv, _CMP_LE_OQ);
+            return __builtin_popcount(m0 | (m1 << 8) | (m2 << 16) | (m3 << 24));
+        }
+        unsigned f0 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->fences), xv, _CMP_LE_OQ);
+        unsigned f1 = _mm512_cmp_pd_mask(_mm512_loadu_pd(s->fences + 8), xv, _CMP_LE_OQ);
+        ptrdiff_t blk = __builtin_popcount(f0 | (f1 << 8));
+        const double* p = s->pad + 16 * blk;
+        unsigned b0 = _mm512_cmp_pd_mask(_mm512_loadu_pd(p), xv, _CMP_LE_OQ);
+        unsigned b1 = _mm512_cmp_pd_mask(_mm512_loadu_pd(p + 8), xv, _CMP_LE_OQ);
+        return 16 * blk + __builtin_popcount(b0 | (b1 << 8));
+    }
+
+    template <typename V, typename O>
+    __attribute__((target("avx512f")))
+    static ptrdiff_t tpb_codes_avx512(const V* x, const uint8_t* vbits, int64_t bit0,
+                                      const tpb_simd_edges* s, const double* table, O* out, O miss,
+                                      ptrdiff_t start, ptrdiff_t stop) {
+        ptrdiff_t n_missing = 0, i = start, c[8];
+        for (; i < stop; i += 8) {
+            int k_end = (stop - i) < 8 ? (int)(stop - i) : 8;
+            for (int k = 0; k < k_end; ++k) c[k] = tpb_count_le_v(s, _mm512_set1_pd((double)x[i + k]));
+            for (int k = 0; k < k_end; ++k) {
+                int miss_k = isnan((double)x[i + k]) || (vbits != NULL && !tpb_valid(vbits, bit0 + i + k));
+                n_missing += miss_k;
+                out[i + k] = miss_k ? miss : (O)table[c[k]];
+            }
+        }
+        return n_missing;
+    }
+
+    template <typename V>
+    __attribute__((target("avx512f")))
+    static ptrdiff_t tpb_bucket_avx512(const V* x, const uint8_t* vbits, int64_t bit0,
+                                       const tpb_simd_edges* s, const double* sp, uint16_t* ids,
+                                       int64_t* h, ptrdiff_t start, ptrdiff_t stop) {
+        /* searches first, bookkeeping second, 8 rows at a time (as the scalar loop): the
+           searches are independent, so the CPU overlaps them */
+        ptrdiff_t missing = 0, i = start, c[8];
+        for (; i < stop; i += 8) {
+            int k_end = (stop - i) < 8 ? (int)(stop - i) : 8;
+            for (int k = 0; k < k_end; ++k) c[k] = tpb_count_le_v(s, _mm512_set1_pd((double)x[i + k]));
+            for (int k = 0; k < k_end; ++k) {
+                double xi = (double)x[i + k];
+                if (isnan(xi) || (vbits != NULL && !tpb_valid(vbits, bit0 + i + k))) {
+                    ids[i + k] = 0xFFFF;
+                    ++missing;
+                    continue;
+                }
+                uint16_t b = (uint16_t)(2 * c[k] - (sp[c[k] - 1] == xi));
+                ids[i + k] = b;
+                ++h[b];
+            }
+        }
+        return missing;
+    }
+    #endif
+
+    /* out[i] = table[count_le(e, x[i])], or miss for null/NaN rows. m >= 1. */
+    template <typename V, typename O>
+    static ptrdiff_t tpb_codes(const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
+                               ptrdiff_t m, const double* table, O* out, O miss,
+                               ptrdiff_t start, ptrdiff_t stop) {
+    #ifdef TPB_X86
+        if (tpb_avx512() && m <= 256) {
+            tpb_simd_edges s;
+            tpb_simd_init(&s, e, m);
+            if (s.mode) return tpb_codes_avx512(x, vbits, bit0, &s, table, out, miss, start, stop);
+        }
+    #endif
+        ptrdiff_t i = start, c[8], n_missing = 0;
+        for (; i + 8 <= stop; i += 8) {
+            tpb_count_le8(e, m, x + i, c);
+            for (int k = 0; k < 8; ++k) {
+                int miss_k = tpb_missing(x, vbits, bit0, i + k);
+                n_missing += miss_k;
+                out[i + k] = miss_k ? miss : (O)table[c[k]];
+            }
+        }
+        for (; i < stop; ++i) {
+            int miss_i = tpb_missing(x, vbits, bit0, i);
+            n_missing += miss_i;
+            out[i] = miss_i ? miss : (O)table[tpb_count_le(e, m, (double)x[i])];
+        }
+        return n_missing;
+    }
+
+    /* sp points one past a NaN sentinel: sp[-1] is NaN, so "x == sp[c - 1]" is false for c == 0. */
+    template <typename V>
+    static inline uint16_t tpb_bucket_of(const double* sp, ptrdiff_t c, V x) {
+        return (uint16_t)(2 * c - (sp[c - 1] == (double)x));
+    }
+
+    template <typename V>
+    static ptrdiff_t tpb_bucket(const V* x, const uint8_t* vbits, int64_t bit0, const double* sp,
+                                ptrdiff_t S, uint16_t* ids, int64_t* h,
+                                ptrdiff_t start, ptrdiff_t stop) {
+    #ifdef TPB_X86
+        if (tpb_avx512() && S <= 256) {
+            tpb_simd_edges s;
+            tpb_simd_init(&s, sp, S);
+            if (s.mode) return tpb_bucket_avx512(x, vbits, bit0, &s, sp, ids, h, start, stop);
+        }
+    #endif
+        ptrdiff_t i = start, c[8], missing = 0;
+        for (; i + 8 <= stop; i += 8) {
+            tpb_count_le8(sp, S, x + i, c);
+            for (int k = 0; k < 8; ++k) {
+                if (tpb_missing(x, vbits, bit0, i + k)) {
+                    ids[i + k] = 0xFFFF;
+                    ++missing;
+                } else {
+                    uint16_t b = tpb_bucket_of(sp, c[k], x[i + k]);
+                    ids[i + k] = b;
+                    ++h[b];
+                }
+            }
+        }
+        for (; i < stop; ++i) {
+            if (tpb_missing(x, vbits, bit0, i)) {
+                ids[i] = 0xFFFF;
+                ++missing;
+            } else {
+                uint16_t b = tpb_bucket_of(sp, tpb_count_le(sp, S, (double)x[i]), x[i]);
+                ids[i] = b;
+                ++h[b];
+            }
+        }
+        return missing;
+    }
+
+    /* cursor has nb + 1 entries; ids >= nb (missing rows) map to the last, which is -1.
+       (A branch-free variant writing unwanted rows to scratch slots measured 1.3x slower:
+       it writes every row and chains stores through the cursor table.) */
+    template <typename V>
+    static int tpb_gather(const V* x, const uint16_t* ids, int64_t* cursor, ptrdiff_t nb,
+                          double* buf, ptrdiff_t nbuf, ptrdiff_t start, ptrdiff_t stop) {
+        for (ptrdiff_t i = start; i < stop; ++i) {
+            ptrdiff_t b = ids[i];
+            if (b > nb) b = nb;
+            int64_t pos = cursor[b];
+            if (pos >= 0) {
+                if (pos >= nbuf) return -1;
+                buf[pos] = (double)x[i];
+                cursor[b] = pos + 1;
+            }
+        }
+        return 0;
+    }
+
+    template <typename V>
+    static void tpb_target_stats(const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
+                                 ptrdiff_t m, const double* y, int64_t* counts, double* sums,
+                                 double* sumsq, ptrdiff_t start, ptrdiff_t stop) {
+        /* sums are accumulated in row order whatever the blocking: bit-reproducible */
+        ptrdiff_t i = start, c[8];
+        if (m > 0) {
+            for (; i + 8 <= stop; i += 8) {
+                tpb_count_le8(e, m, x + i, c);
+                for (int k = 0; k < 8; ++k) {
+                    ptrdiff_t b = tpb_missing(x, vbits, bit0, i + k) ? m + 1 : c[k];
+                    double t = y[i + k];
+                    counts[b] += 1;
+                    sums[b] += t;
+                    sumsq[b] += t * t;
+                }
+            }
+        }
+        for (; i < stop; ++i) {
+            ptrdiff_t b;
+            if (tpb_missing(x, vbits, bit0, i)) b = m + 1;
+            else if (m == 0) b = 0;
+            else b = tpb_count_le(e, m, (double)x[i]);
+            double t = y[i];
+            counts[b] += 1;
+            sums[b] += t;
+            sumsq[b] += t * t;
+        }
+    }
+
+    /* Optimal grouping of P pre-bins into at most G contiguous groups (dynamic programming).
+       cc/ss: prefix sums (P + 1 entries) of counts and target sums. A group [i, j) scores
+       objective 0 (binary target, the information value term of tabprep's WOEEncoder):
+           (e / E - q / Q) * log(((e + r) / (E + 2r)) / ((q + r) / (Q + 2r)))
+       with e / q the group's events / non-events, E / Q the totals, r the regularization;
+       objective 1 (continuous target): s_ij^2 / n_ij (maximizing it minimizes the within-group
+       sum of squares). Groups need n_ij >= min_count; monotonic = +1 / -1 asks the group means
+       e_ij / n_ij to be non-decreasing / non-increasing. Writes the cut positions (0, ..., P) to
+       cuts (G + 1 entries) and returns the number of groups, 0 if nothing is feasible, -1 on
+       allocation failure. Ties between equal scores keep the first partition found (the loops
+       run in a fixed order, so the result is deterministic). */
+    static inline double tpb_score(const double* cc, const double* ss, ptrdiff_t i, ptrdiff_t j,
+                                   int objective, double tot_ev, double tot_non, double reg) {
+        double n = cc[j] - cc[i], s = ss[j] - ss[i];
+        if (objective == 0) {
+            double q = n - s;
+            double woe = log(((s + reg) / (tot_ev + 2 * reg)) / ((q + reg) / (tot_non + 2 * reg)));
+            return (s / tot_ev - q / tot_non) * woe;
+        }
+        return s * s / n;
+    }
+
+    static ptrdiff_t tpb_partition(const double* cc, const double* ss, ptrdiff_t P, ptrdiff_t G,
+                                   double min_count, int monotonic, int objective, double tot_ev,
+                                   double tot_non, double reg, int64_t* cuts) {
+        const double NEG = -HUGE_VAL;
+        ptrdiff_t P1 = P + 1;
+        if (G > P) G = P;
+        if (G < 1 || P < 1) return 0;
+        if (monotonic == 0) {
+            /* V[g][j]: best score of [0, j) in g groups; B = start of the last group */
+            double* V = (double*)malloc(sizeof(double) * (G + 1) * P1);
+            int32_t* B = (int32_t*)malloc(sizeof(int32_t) * (G + 1) * P1);
+            if (!V || !B) { free(V); free(B); return -1; }
+            for (ptrdiff_t t = 0; t < (G + 1) * P1; ++t) { V[t] = NEG; B[t] = -1; }
+            V[0] = 0.0;
+            for (ptrdiff_t g = 1; g <= G; ++g)
+                for (ptrdiff_t j = 1; j <= P; ++j)
+                    for (ptrdiff_t i = 0; i < j; ++i) {
+                        double prev = V[(g - 1) * P1 + i];
+                        if (prev == NEG || cc[j] - cc[i] < min_count) continue;
+                        double v = prev + tpb_score(cc, ss, i, j, objective, tot_ev, tot_non, reg);
+                        if (v > V[g * P1 + j]) { V[g * P1 + j] = v; B[g * P1 + j] = (int32_t)i; }
+                    }
+            ptrdiff_t best_g = 0;
+            double best = NEG;
+            for (ptrdiff_t g = 1; g <= G; ++g)
+                if (V[g * P1 + P] > best) { best = V[g * P1 + P]; best_g = g; }
+            if (best_g > 0) {
+                ptrdiff_t j = P;
+                for (ptrdiff_t g = best_g; g >= 1; --g) { cuts[g] = j; j = B[g * P1 + j]; }
+                cuts[0] = 0;
+            }
+            free(V); free(B);
+            return best_g;
+        }
+        /* W[g][i][j]: best score of [0, j) in g groups whose last group is [i, j);
+           the previous group [h, i) must have a mean on the right side of mean(i, j). */
+        size_t cells = (size_t)(G + 1) * P1 * P1;
+        double* W = (double*)malloc(sizeof(double) * cells);
+        int32_t* B = (int32_t*)malloc(sizeof(int32_t) * cells);
+        double* M = (double*)malloc(sizeof(double) * P1 * P1);
+        if (!W || !B || !M) { free(W); free(B); free(M); return -1; }
+        for (size_t t = 0; t < cells; ++t) { W[t] = NEG; B[t] = -1; }
+        for (ptrdiff_t i = 0; i < P; ++i)
+            for (ptrdiff_t j = i + 1; j <= P; ++j) {
+                double n = cc[j] - cc[i];
+                M[i * P1 + j] = n > 0 ? (ss[j] - ss[i]) / n : 0.0;
+            }
+        #define TPB_W(g, i, j) W[((size_t)(g) * P1 + (i)) * P1 + (j)]
+        #define TPB_B(g, i, j) B[((size_t)(g) * P1 + (i)) * P1 + (j)]
+        for (ptrdiff_t j = 1; j <= P; ++j)
+            if (cc[j] - cc[0] >= min_count)
+                TPB_W(1, 0, j) = tpb_score(cc, ss, 0, j, objective, tot_ev, tot_non, reg);
+        for (ptrdiff_t g = 2; g <= G; ++g)
+            for (ptrdiff_t i = 1; i < P; ++i)
+                for (ptrdiff_t j = i + 1; j <= P; ++j) {
+                    if (cc[j] - cc[i] < min_count) continue;
+                    double m = M[i * P1 + j], best = NEG;
+                    int32_t arg = -1;
+                    for (ptrdiff_t h = 0; h < i; ++h) {
+                        double prev = TPB_W(g - 1, h, i);
+                        if (prev == NEG) continue;
+                        double mp = M[h * P1 + i];
+                        if (monotonic > 0 ? mp > m : mp < m) continue;
+                        if (prev > best) { best = prev; arg = (int32_t)h; }
+                    }
+                    if (arg >= 0) {
+                        TPB_W(g, i, j) = best + tpb_score(cc, ss, i, j, objective, tot_ev, tot_non, reg);
+                        TPB_B(g, i, j) = arg;
+                    }
+                }
+        ptrdiff_t best_g = 0, best_i = -1;
+        double best = NEG;
+        for (ptrdiff_t g = 1; g <= G; ++g)
+            for (ptrdiff_t i = 0; i < P; ++i)
+                if (TPB_W(g, i, P) > best) { best = TPB_W(g, i, P); best_g = g; best_i = i; }
+        if (best_g > 0) {
+            ptrdiff_t j = P, i = best_i;
+            for (ptrdiff_t g = best_g; g >= 1; --g) {
+                cuts[g] = j;
+                ptrdiff_t h = TPB_B(g, i, j);
+                j = i;
+                i = h;
+            }
+            cuts[0] = 0;
+        }
+        #undef TPB_W
+        #undef TPB_B
+        free(W); free(B); free(M);
+        return best_g;
+    }
+    """
+    Py_ssize_t tpb_codes[V, O](const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
+                               Py_ssize_t m, const double* table, O* out, O miss,
+                               Py_ssize_t start, Py_ssize_t stop)
+    Py_ssize_t tpb_bucket[V](const V* x, const uint8_t* vbits, int64_t bit0, const double* sp,
+                             Py_ssize_t S, uint16_t* ids, int64_t* h,
+                             Py_ssize_t start, Py_ssize_t stop)
+    int tpb_gather[V](const V* x, const uint16_t* ids, int64_t* cursor, Py_ssize_t nb,
+                      double* buf, Py_ssize_t nbuf, Py_ssize_t start, Py_ssize_t stop)
+    void tpb_target_stats[V](const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
+                             Py_ssize_t m, const double* y, int64_t* counts, double* sums,
+                             double* sumsq, Py_ssize_t start, Py_ssize_t stop)
+    bint tpb_valid(const uint8_t* bits, int64_t i)
+    int tpb_avx512()
+    int tpb_simd_off
+    Py_ssize_t tpb_partition(const double* cc, const double* ss, Py_ssize_t P, Py_ssize_t G,
+                             double min_count, int monotonic, int objective, double tot_ev,
+                             double tot_non, double reg, int64_t* cuts)
+
+ctypedef fused value_t:
+    float
+    double
+
+ctypedef fused out_t:
+    double
+    float
+    int64_t
+    int32_t
+    int16_t
+    int8_t
+    uint8_t
+
+def simd(enabled=None):
+    """Whether the AVX-512 search is used (CPU support and not switched off); ``simd(False)``
+    forces the portable scalar search (tests run both), ``simd(True)`` allows AVX-512 again."""
+    global tpb_simd_off
+    if enabled is not None:
+        tpb_simd_off = 0 if enabled else 1
+    return bool(tpb_avx512())
+
+
+# Bucket id bucket_pass writes for null/NaN rows (never a real bucket: real ids are < 2**15).
+MISSING_BUCKET = 0xFFFF
+
+
+cdef int _check_range(Py_ssize_t n, Py_ssize_t start, Py_ssize_t stop) except -1:
+    if start < 0 or stop > n or start > stop:
+        raise ValueError(f"row range [{start}, {stop}) outside the {n} values")
+    return 0
+
+
+cdef const uint8_t* _bits(const uint8_t[::1] validity, int64_t bit0, Py_ssize_t n) except? NULL:
+    # NULL means "no validity bitmap": every row is valid (NaN still counts as missing).
+    if validity is None or validity.shape[0] == 0 and n == 0:
+        return NULL
+    if bit0 < 0 or (bit0 + n + 7) // 8 > validity.shape[0]:
+        raise ValueError(
+            f"validity bitmap of {validity.shape[0]} bytes too short for {n} rows at bit {bit0}")
+    return &validity[0]
+
+
+def sample_values(
+    const value_t[::1] values,
+    const uint8_t[::1] validity,
+    int64_t bit0,
+    Py_ssize_t m,
+    uint64_t seed,
+):
+    """Return up to ``m`` valid (non-null, non-NaN) values drawn at pseudo-random rows, as float64.
+
+    Rows are drawn with replacement by a seeded xorshift generator, so the sample is deterministic.
+    Fewer than ``m`` values come back when many draws hit missing rows (at most ``2 * m`` draws).
+    """
+    import numpy as np
+
+    cdef Py_ssize_t n = values.shape[0]
+    cdef const uint8_t* vbits = _bits(validity, bit0, n)
+    out_arr = np.empty(max(m, 0), dtype=np.float64)
+    if n == 0 or m <= 0:
+        return out_arr[:0]
+    cdef double[::1] out = out_arr
+    cdef uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL
+    cdef Py_ssize_t got = 0, draws = 0, i
+    cdef double x
+    if state == 0:
+        state = 1
+    with nogil:
+        while got < m and draws < 2 * m:
+            # xorshift64*: cheap, and spreads draws over the rows whatever their order
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            i = <Py_ssize_t>(((state * 0x2545F4914F6CDD1DULL) >> 11) % <uint64_t>n)
+            draws += 1
+            if vbits != NULL and not tpb_valid(vbits, bit0 + i):
+                continue
+            x = values[i]
+            if isnan(x):
+                continue
+            out[got] = x
+            got += 1
+    return out_arr[:got]
+
+
+def bucket_pass(
+    const value_t[::1] values,
+    const uint8_t[::1] validity,
+    int64_t bit0,
+    const double[::1] splitters,
+    uint16_t[::1] ids,
+    int64_t[::1] hist,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+):
+    """Bucket rows ``[start, stop)`` by the sorted distinct ``splitters`` (S of them, 1 <= S < 2**14).
+
+    Bucket ``2 c`` holds values strictly between splitter ``c - 1`` and splitter ``c`` (splitter
+    ``-1`` is -inf and splitter ``S`` is +inf); bucket ``2 c + 1`` holds values equal to splitter
+    ``c``. ``ids[i]`` receives row ``i``'s bucket (``MISSING_BUCKET`` for null/NaN) and ``hist``
+    (length ``2 S + 1``) is *incremented* by the bucket counts. Returns the number of missing rows.
+    """
+    import numpy as np
+
+    cdef Py_ssize_t n = values.shape[0]
+    cdef Py_ssize_t S = splitters.shape[0]
+    _check_range(n, start, stop)
+    cdef const uint8_t* vbits = _bits(validity, bit0, n)
+    if S < 1 or S >= (1 << 14):
+        raise ValueError(f"need 1 <= len(splitters) < 16384, got {S}")
+    if ids.shape[0] != n:
+        raise ValueError("ids must have one entry per value")
+    if hist.shape[0] != 2 * S + 1:
+        raise ValueError("hist must have 2 * len(splitters) + 1 entries")
+    # a leading NaN sentinel lets the kernel test "equal to the splitter below" without a branch
+    padded = np.empty(S + 1, dtype=np.float64)
+    padded[0] = np.nan
+    padded[1:] = splitters
+    cdef double[::1] sp = padded
+    cdef Py_ssize_t missing = 0
+    if stop > start:
+        with nogil:
+            missing = tpb_bucket(&values[0], vbits, bit0, &sp[1], S, &ids[0], &hist[0], start, stop)
+    return missing
+
+
+def gather_buckets(
+    const value_t[::1] values,
+    const uint16_t[::1] ids,
+    int64_t[::1] cursor,
+    double[::1] buf,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+):
+    """Copy the values of rows ``[start, stop)`` whose bucket is wanted into ``buf``.
+
+    ``cursor[b]`` is the next write position in ``buf`` for bucket ``b`` or -1 when bucket ``b``
+    is not wanted; it has ``n_buckets + 1`` entries, the last one (for missing rows) must be -1.
+    Cursors advance as values are written, so
+    threads given disjoint row ranges must get cursors pointing at disjoint parts of ``buf``.
+    """
+    cdef Py_ssize_t n = values.shape[0]
+    _check_range(n, start, stop)
+    if ids.shape[0] != n:
+        raise ValueError("ids must have one entry per value")
+    cdef Py_ssize_t nb = cursor.shape[0] - 1
+    if nb < 1 or cursor[nb] != -1:
+        raise ValueError("cursor needs n_buckets + 1 entries, the last one -1")
+    cdef int rc = 0
+    cdef double* pbuf = &buf[0] if buf.shape[0] > 0 else NULL
+    if stop > start:
+        with nogil:
+            rc = tpb_gather(&values[0], &ids[0], &cursor[0], nb, pbuf, buf.shape[0], start, stop)
+    if rc != 0:
+        raise ValueError("gather_buckets: a cursor points beyond the buffer")
+
+
+def select_in_segments(double[::1] buf, const int64_t[::1] seg_lo, const int64_t[::1] seg_hi,
+                       const int64_t[::1] kth):
+    """Return the values a full sort of each segment would put at positions ``kth``.
+
+    Segment ``j`` is ``buf[seg_lo[j]:seg_hi[j]]`` and must contain ``kth[j]``; several entries may
+    name the same segment. ``buf`` is reordered in place (``nth_element`` per entry, whose result
+    is read right after its own call, so later calls on the same segment cannot disturb it).
+    """
+    import numpy as np
+
+    cdef Py_ssize_t k = kth.shape[0], j, n = buf.shape[0]
+    if seg_lo.shape[0] != k or seg_hi.shape[0] != k:
+        raise ValueError("seg_lo, seg_hi and kth must have the same length")
+    for j in range(k):
+        if not (0 <= seg_lo[j] <= kth[j] < seg_hi[j] <= n):
+            raise ValueError(f"kth[{j}]={kth[j]} outside its segment [{seg_lo[j]}, {seg_hi[j]})")
+    out_arr = np.empty(k, dtype=np.float64)
+    if k == 0:
+        return out_arr
+    cdef double[::1] out = out_arr
+    cdef double* p = &buf[0]
+    with nogil:
+        for j in range(k):
+            nth_element(p + seg_lo[j], p + kth[j], p + seg_hi[j])
+            out[j] = p[kth[j]]
+    return out_arr
+
+
+def bin_codes(
+    const value_t[::1] values,
+    const uint8_t[::1] validity,
+    int64_t bit0,
+    const double[::1] inner_edges,
+    const double[::1] table,
+    out_t[::1] out,
+    double missing,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+):
+    """Write ``table[searchsorted(inner_edges, x, side="right")]`` for rows ``[start, stop)``.
+
+    ``table`` has ``len(inner_edges) + 1`` entries (the codes ``0..n_bins-1`` for ordinal output,
+    bin midpoints for midpoint output); null/NaN rows get ``missing`` (cast to the output type).
+    Returns the number of missing rows in the range.
+    """
+    cdef Py_ssize_t n = values.shape[0]
+    cdef Py_ssize_t m = inner_edges.shape[0]
+    _check_range(n, start, stop)
+    cdef const uint8_t* vbits = _bits(validity, bit0, n)
+    if out.shape[0] != n:
+        raise ValueError("out must have one entry per value")
+    if table.shape[0] != m + 1:
+        raise ValueError("table must have len(inner_edges) + 1 entries")
+    cdef out_t miss = <out_t>missing
+    # no inner edge (one bin): a NaN edge compares false with everything (+inf included), so
+    # every value gets bin 0 (an edge at +inf would send x = +inf to a bin past the table)
+    cdef double one_edge = float("nan")
+    cdef const double* e = &inner_edges[0] if m > 0 else &one_edge
+    cdef Py_ssize_t mm = m if m > 0 else 1
+    cdef Py_ssize_t n_missing = 0
+    if stop > start:
+        with nogil:
+            n_missing = tpb_codes(&values[0], vbits, bit0, e, mm, &table[0], &out[0], miss, start, stop)
+    return n_missing
+
+
+def bin_target_stats(
+    const value_t[::1] values,
+    const uint8_t[::1] validity,
+    int64_t bit0,
+    const double[::1] inner_edges,
+    const double[::1] y,
+    int64_t[::1] counts,
+    double[::1] sums,
+    double[::1] sumsq,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+):
+    """Accumulate per-bin row counts, target sums and sums of squares for rows ``[start, stop)``.
+
+    Bins are ``searchsorted(inner_edges, x, side="right")``; slot ``len(inner_edges) + 1`` (the last
+    one) collects null/NaN rows. Arrays are *incremented*, in row order (deterministic sums).
+    """
+    cdef Py_ssize_t n = values.shape[0]
+    cdef Py_ssize_t m = inner_edges.shape[0]
+    _check_range(n, start, stop)
+    cdef const uint8_t* vbits = _bits(validity, bit0, n)
+    if y.shape[0] != n:
+        raise ValueError("y must have one entry per value")
+    if counts.shape[0] != m + 2 or sums.shape[0] != m + 2 or sumsq.shape[0] != m + 2:
+        raise ValueError("counts, sums and sumsq need len(inner_edges) + 2 entries")
+    cdef const double* e = &inner_edges[0] if m > 0 else NULL
+    if stop > start:
+        with nogil:
+            tpb_target_stats(&values[0], vbits, bit0, e, m, &y[0], &counts[0], &sums[0],
+                             &sumsq[0], start, stop)
+
+
+def optimal_partition(
+    const double[::1] counts,
+    const double[::1] sums,
+    Py_ssize_t max_groups,
+    double min_count,
+    int monotonic,
+    int objective,
+    double total_events=0.0,
+    double total_non_events=0.0,
+    double regularization=1.0,
+):
+    """Best grouping of consecutive pre-bins by dynamic programming (exact optimum).
+
+    Parameters
+    ----------
+    counts, sums : float64 arrays, one entry per pre-bin
+        Rows and target sums (events for a binary target) per pre-bin.
+    max_groups : int
+        At most this many groups.
+    min_count : float
+        Every group needs at least this many rows.
+    monotonic : int
+        0: no constraint; +1: group means non-decreasing; -1: non-increasing.
+    objective : int
+        0: information value (binary target), summed over groups as tabprep's ``WOEEncoder``
+        defines it: ``(e/E - q/Q) * ln(((e + r)/(E + 2r)) / ((q + r)/(Q + 2r)))`` with ``e``/``q``
+        the group's events/non-events, ``E``/``Q`` = ``total_events``/``total_non_events`` and
+        ``r`` = ``regularization`` (> 0); 1: sum over groups of ``sum**2 / count`` (continuous
+        target: maximizing it minimizes the within-group sum of squares).
+
+    Returns
+    -------
+    cuts : int64 array or None
+        Group ``g`` is pre-bins ``cuts[g]:cuts[g + 1]``; None when no grouping satisfies
+        ``min_count`` (fewer rows than ``min_count`` in total).
+
+    Cost: O(max_groups * P**2) time without a monotonic constraint, O(max_groups * P**3) time and
+    O(max_groups * P**2) memory with one (P = number of pre-bins; keep P <= ~256).
+    """
+    import numpy as np
+
+    cdef Py_ssize_t P = counts.shape[0]
+    if sums.shape[0] != P:
+        raise ValueError("counts and sums must have the same length")
+    if monotonic not in (-1, 0, 1) or objective not in (0, 1):
+        raise ValueError("monotonic must be -1, 0 or 1 and objective 0 or 1")
+    if objective == 0 and (total_events <= 0 or total_non_events <= 0 or not regularization > 0):
+        raise ValueError("the information value needs positive total_events, total_non_events "
+                         "and regularization")
+    if P == 0 or max_groups < 1:
+        return None
+    cc_arr = np.zeros(P + 1, dtype=np.float64)
+    ss_arr = np.zeros(P + 1, dtype=np.float64)
+    np.cumsum(counts, out=cc_arr[1:])
+    np.cumsum(sums, out=ss_arr[1:])
+    cuts_arr = np.zeros(min(max_groups, P) + 1, dtype=np.int64)
+    cdef double[::1] cc = cc_arr
+    cdef double[::1] ss = ss_arr
+    cdef int64_t[::1] cuts = cuts_arr
+    cdef Py_ssize_t g
+    with nogil:
+        g = tpb_partition(&cc[0], &ss[0], P, max_groups, min_count, monotonic, objective,
+                          total_events, total_non_events, regularization, &cuts[0])
+    if g < 0:
+        raise MemoryError("optimal_partition: not enough memory for the DP tables")
+    if g == 0:
+        return None
+    return cuts_arr[:g + 1].copy()

@@ -1,0 +1,615 @@
+"""The door to the binning kernels (``tabprep._native.binning``).
+
+Turns a column (Polars Series, pyarrow array, NumPy array) into the buffers the kernels read --
+a contiguous float32/float64 values buffer plus the Arrow validity bitmap, without copying
+float columns -- checks shapes once, allocates outputs, and splits rows between threads (the
+kernels release the GIL). Every function has a plain NumPy reference in ``tests/oracles/binning.py``.
+
+Main entry points:
+
+- :func:`percentiles`: ``np.percentile(valid, q, method=...)`` for every NumPy method that
+  scikit-learn's ``KBinsDiscretizer`` passes on, bit for bit, but by *selection* (no full sort):
+  :func:`order_statistics` finds the needed ranks, then the interpolation runs NumPy's own
+  formulas on a handful of values.
+- :func:`bin_codes`: ``table[np.searchsorted(inner_edges, x, side="right")]`` per row, missing
+  rows set to a sentinel, by a branch-free compiled search on 8 values at a time.
+- :func:`bin_target_stats`: per-bin counts, target sums and sums of squares (supervised binning).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from tabprep._native import binning as _k
+
+__all__ = [
+    "ColumnBuffers",
+    "column_buffers",
+    "column_chunks",
+    "QUANTILE_METHODS",
+    "quantile_plan",
+    "order_statistics",
+    "percentiles",
+    "bin_codes",
+    "bin_target_stats",
+    "optimal_partition",
+    "default_threads",
+]
+
+#: ``method`` values of ``numpy.percentile`` that scikit-learn's KBinsDiscretizer accepts.
+QUANTILE_METHODS = (
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "linear",
+    "median_unbiased",
+    "normal_unbiased",
+)
+
+# Below this many rows a plain sort of the valid values is cheaper than sample + bucket + select.
+_SORT_BELOW = 1 << 14
+# Splitters drawn from the sample: 2 * 255 + 1 buckets, ~n/256 values per bucket. More splitters
+# make the bucket pass dearer (one more search step per doubling) and the gather cheaper.
+_N_SPLITTERS = 255
+_SAMPLE_SIZE = 32 * (_N_SPLITTERS + 1)
+# Rows per thread below which a second thread costs more than it saves.
+_MIN_ROWS_PER_THREAD = 1 << 17
+
+_OUT_DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.int16, np.int8, np.uint8))
+
+_POOL = None
+
+
+def default_threads() -> int:
+    """Number of CPUs this process may use (the kernels' default thread count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _forget_pool() -> None:
+    # a forked child inherits the pool object but not its threads: start a fresh one there
+    global _POOL
+    _POOL = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=max(2, default_threads()), thread_name_prefix="tabprep-binning")
+    return _POOL
+
+
+def _ranges(n: int, n_threads: int | None) -> list[tuple[int, int]]:
+    t = default_threads() if n_threads is None else max(1, int(n_threads))
+    t = max(1, min(t, n // _MIN_ROWS_PER_THREAD))
+    cuts = [n * i // t for i in range(t + 1)]
+    return [(cuts[i], cuts[i + 1]) for i in range(t)]
+
+
+def _run(fn, ranges, *args):
+    """Call ``fn(*args, start, stop)`` for every range, on threads when there are several."""
+    if len(ranges) == 1:
+        return [fn(*args, *ranges[0])]
+    futures = [_pool().submit(fn, *args, a, b) for a, b in ranges]
+    return [f.result() for f in futures]
+
+
+@dataclass(frozen=True)
+class ColumnBuffers:
+    """A numeric column as the kernels read it.
+
+    ``values`` is a contiguous float32/float64 array (values under null slots are garbage and never
+    read as data); ``validity`` the Arrow validity bitmap (row ``i`` valid iff bit ``bit0 + i`` is
+    set) or None when there are no nulls; ``source_dtype`` the column's NumPy dtype before any cast
+    (int64 for integer columns), used to reproduce NumPy's arithmetic exactly.
+    """
+
+    values: np.ndarray
+    validity: np.ndarray | None
+    bit0: int
+    source_dtype: np.dtype
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    def valid_values(self) -> np.ndarray:
+        """The non-null, non-NaN values (a copy), in row order."""
+        mask = ~np.isnan(self.values)
+        if self.validity is not None:
+            bits = np.unpackbits(self.validity, bitorder="little")[self.bit0:self.bit0 + len(self)]
+            mask &= bits.astype(bool)
+        return self.values[mask]
+
+
+def _from_arrow(arr, source_dtype: np.dtype) -> ColumnBuffers:
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_float32(arr.type):
+        dtype = np.dtype(np.float32)
+    elif pa.types.is_float64(arr.type):
+        dtype = np.dtype(np.float64)
+    else:
+        import pyarrow.compute as pc
+
+        arr = pc.cast(arr, pa.float64())
+        dtype = np.dtype(np.float64)
+    validity_buf, data_buf = arr.buffers()[:2]
+    n, off = len(arr), arr.offset
+    if data_buf is None:  # an empty array may carry no buffer
+        values = np.empty(0, dtype=dtype)
+    else:
+        values = np.frombuffer(data_buf, dtype=dtype, count=off + n)[off:]
+    validity = None
+    if arr.null_count and validity_buf is not None:
+        validity = np.frombuffer(validity_buf, dtype=np.uint8)
+    elif arr.null_count:  # all-null arrays of some builders carry no bitmap
+        validity = np.zeros((off + n + 7) // 8, dtype=np.uint8)
+    return ColumnBuffers(values, validity, off if validity is not None else 0, source_dtype)
+
+
+def column_buffers(column) -> ColumnBuffers:
+    """Expose a numeric column to the kernels, zero-copy for float32/float64 columns.
+
+    Parameters
+    ----------
+    column : polars.Series, pyarrow.Array/ChunkedArray or 1-D array-like
+        Integers and booleans are cast to float64 (exact below 2**53); NaN and null both mean
+        missing.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> b = column_buffers(pl.Series([1.0, None, 3.0]))
+    >>> b.values.dtype, b.validity is not None, b.valid_values()
+    (dtype('float64'), True, array([1., 3.]))
+    """
+    mod = type(column).__module__.split(".")[0]
+    if mod == "polars":
+        import polars as pl
+
+        s = column
+        if not (s.dtype.is_numeric() or s.dtype == pl.Boolean or s.dtype == pl.Null):
+            raise TypeError(f"column {s.name!r} has dtype {s.dtype}; binning needs numbers")
+        if s.dtype == pl.Null:
+            s = s.cast(pl.Float64)
+        source = np.dtype(np.float32) if s.dtype == pl.Float32 else (
+            np.dtype(np.float64) if s.dtype.is_float() or s.dtype == pl.Boolean else np.dtype(np.int64))
+        if not s.dtype.is_float():
+            s = s.cast(pl.Float64)
+        elif s.dtype not in (pl.Float32, pl.Float64):  # Float16
+            s = s.cast(pl.Float64)
+        if s.n_chunks() > 1:
+            s = s.rechunk()
+        return _from_arrow(s.to_arrow(), source)
+    if mod == "pyarrow":
+        import pyarrow as pa
+
+        t = column.type
+        source = np.dtype(np.float32) if pa.types.is_float32(t) else (
+            np.dtype(np.int64) if pa.types.is_integer(t) else np.dtype(np.float64))
+        return _from_arrow(column, source)
+    arr = np.asarray(column)
+    if arr.ndim != 1:
+        raise ValueError(f"expected a 1-D column, got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"binning needs numbers, got dtype {arr.dtype}")
+    source = arr.dtype if arr.dtype.kind == "f" and arr.dtype.itemsize >= 4 else (
+        np.dtype(np.int64) if arr.dtype.kind in "iu" else np.dtype(np.float64))
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    return ColumnBuffers(np.ascontiguousarray(arr), None, 0, source)
+
+
+def column_chunks(column) -> list[ColumnBuffers]:
+    """Like :func:`column_buffers`, one :class:`ColumnBuffers` per chunk (no concatenation copy).
+
+    A Polars Series or pyarrow ChunkedArray made of several chunks (e.g. batches concatenated
+    with ``rechunk=False``) is exposed chunk by chunk; anything else gives a one-element list.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = pl.concat([pl.Series([1.0, 2.0]), pl.Series([None, 4.0])], rechunk=False)
+    >>> [c.valid_values().tolist() for c in column_chunks(s)]
+    [[1.0, 2.0], [4.0]]
+    """
+    mod = type(column).__module__.split(".")[0]
+    if mod == "polars" and column.n_chunks() > 1:
+        return [column_buffers(part) for part in column.get_chunks()]
+    if mod == "pyarrow" and hasattr(column, "num_chunks") and column.num_chunks > 1:
+        return [column_buffers(part) for part in column.chunks]
+    return [column_buffers(column)]
+
+
+# ---------------------------------------------------------------------------- order statistics
+
+def _as_chunks(col) -> list[ColumnBuffers]:
+    return list(col) if isinstance(col, (list, tuple)) else [col]
+
+
+def _sorted_valid(chunks: list[ColumnBuffers]) -> np.ndarray:
+    parts = [c.valid_values().astype(np.float64) for c in chunks]
+    return np.sort(np.concatenate(parts) if parts else np.empty(0))
+
+
+def order_statistics(
+    col,
+    ranks_for: Callable[[int], np.ndarray],
+    *,
+    n_threads: int | None = None,
+) -> tuple[int, np.ndarray]:
+    """Exact order statistics of the valid values of a column, without sorting them.
+
+    Parameters
+    ----------
+    col : ColumnBuffers or list of ColumnBuffers
+        The column, possibly as several chunks (see :func:`column_chunks`).
+    ranks_for : callable
+        Called once with the number of valid values ``n``; returns the 0-based ranks wanted
+        (int array, each in ``[0, n)``; any order, repeats allowed). Not called when ``n == 0``.
+    n_threads : int, optional
+        Threads for the two passes over the data (default: the CPUs available).
+
+    Returns
+    -------
+    n : int
+        Number of valid (non-null, non-NaN) values.
+    stats : ndarray of float64
+        ``sorted(valid)[ranks]`` (empty when ``n == 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([5.0, np.nan, 1.0, 3.0, 3.0])
+    >>> order_statistics(column_buffers(x), lambda n: np.array([0, n // 2, n - 1]))
+    (4, array([1., 3., 5.]))
+    """
+    chunks = [c for c in _as_chunks(col) if len(c)]
+    n_rows = sum(len(c) for c in chunks)
+    empty = (0, np.empty(0, dtype=np.float64))
+    if n_rows < _SORT_BELOW:
+        valid = _sorted_valid(chunks)
+        if valid.size == 0:
+            return empty
+        return int(valid.size), valid[_check_ranks(ranks_for(valid.size), valid.size)]
+
+    # a deterministic sample, each chunk contributing in proportion to its rows
+    samples = [_k.sample_values(c.values, c.validity, c.bit0, max(1, _SAMPLE_SIZE * len(c) // n_rows), 0x7AB9E9 + i)
+               for i, c in enumerate(chunks)]
+    sample = np.concatenate(samples)
+    if sample.size == 0:
+        # the sample may miss a few valid rows hidden among many missing ones
+        valid = _sorted_valid(chunks)
+        if valid.size == 0:
+            return empty
+        return int(valid.size), valid[_check_ranks(ranks_for(valid.size), valid.size)]
+    sample.sort()
+    pick = (np.arange(1, _N_SPLITTERS + 1) * sample.size) // (_N_SPLITTERS + 1)
+    splitters = np.unique(sample[np.minimum(pick, sample.size - 1)])
+    n_buckets = 2 * splitters.size + 1
+
+    # tasks: (chunk, row range) pieces, split so every thread gets a share of the rows
+    n_tasks = len(_ranges(n_rows, n_threads))
+    tasks = []
+    for ci, c in enumerate(chunks):
+        share = max(1, round(n_tasks * len(c) / n_rows))
+        tasks += [(ci, a, b) for a, b in _ranges(len(c), share if len(c) >= share * _MIN_ROWS_PER_THREAD else 1)]
+    ids = [np.empty(len(c), dtype=np.uint16) for c in chunks]
+    hists = np.zeros((len(tasks), n_buckets), dtype=np.int64)
+
+    def bucket(t: int) -> None:
+        ci, a, b = tasks[t]
+        c = chunks[ci]
+        _k.bucket_pass(c.values, c.validity, c.bit0, splitters, ids[ci], hists[t], a, b)
+
+    _run_tasks(bucket, len(tasks))
+    hist = hists.sum(axis=0)
+    n = int(hist.sum())
+    if n == 0:
+        return empty
+    ranks = _check_ranks(ranks_for(n), n)
+    cum = np.cumsum(hist)
+    bucket_of = np.searchsorted(cum, ranks, side="right")  # cum[b - 1] <= rank < cum[b]
+    first = cum[bucket_of] - hist[bucket_of]  # rank of the bucket's first value
+    out = np.empty(ranks.size, dtype=np.float64)
+
+    tie = bucket_of % 2 == 1  # values equal to a splitter: known without looking at the data
+    out[tie] = splitters[(bucket_of[tie] - 1) // 2]
+    wanted = np.unique(bucket_of[~tie])
+    if wanted.size:
+        seg_start = np.zeros(n_buckets + 1, dtype=np.int64)
+        seg_start[wanted] = np.cumsum(hist[wanted]) - hist[wanted]
+        buf = np.empty(int(hist[wanted].sum()), dtype=np.float64)
+        # each task writes its rows of bucket b after the rows of the tasks before it
+        before = np.cumsum(hists, axis=0) - hists
+        cursors = []
+        for t in range(len(tasks)):
+            cur = np.full(n_buckets + 1, -1, dtype=np.int64)
+            cur[wanted] = seg_start[wanted] + before[t, wanted]
+            cursors.append(cur)
+
+        def gather(t: int) -> None:
+            ci, a, b = tasks[t]
+            _k.gather_buckets(chunks[ci].values, ids[ci], cursors[t], buf, a, b)
+
+        _run_tasks(gather, len(tasks))
+        sel = ~tie
+        lo = seg_start[bucket_of[sel]]
+        kth = lo + (ranks[sel] - first[sel])
+        out[sel] = _k.select_in_segments(buf, lo, lo + hist[bucket_of[sel]], kth)
+    return n, out
+
+
+def _run_tasks(fn, n_tasks: int) -> None:
+    """Run ``fn(t)`` for every task index, on the thread pool when there are several."""
+    if n_tasks == 1:
+        fn(0)
+        return
+    for f in [_pool().submit(fn, t) for t in range(n_tasks)]:
+        f.result()
+
+
+def _check_ranks(ranks, n: int) -> np.ndarray:
+    ranks = np.asarray(ranks, dtype=np.int64).ravel()
+    if ranks.size and (ranks.min() < 0 or ranks.max() >= n):
+        raise IndexError(f"ranks must lie in [0, {n}), got [{ranks.min()}, {ranks.max()}]")
+    return ranks
+
+
+# ---------------------------------------------------------------------------- NumPy's quantiles
+
+def _discrete_boundaries(index: np.ndarray, condition) -> np.ndarray:
+    # numpy.lib._function_base_impl._discrete_interpolation_to_boundaries, same operations
+    previous = np.floor(index)
+    nxt = previous + 1
+    gamma = index - previous
+    res = np.where(condition(gamma, index), previous, nxt).astype(np.intp)
+    res[res < 0] = 0
+    return res
+
+
+def _virtual_index(n: int, q: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    return n * q + (alpha + q * (1 - alpha - beta)) - 1
+
+
+_CONTINUOUS = {
+    "interpolated_inverted_cdf": (0, 1),
+    "hazen": (0.5, 0.5),
+    "weibull": (0, 0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+}
+
+
+def quantile_plan(n: int, q: np.ndarray, method: str):
+    """Which order statistics NumPy's ``quantile(a, q, method)`` reads, and how it combines them.
+
+    Reproduces NumPy 2.x's ``_quantile`` index arithmetic operation for operation, so that
+    :func:`percentiles` is bit-identical to ``np.percentile``.
+
+    Returns
+    -------
+    ("take", idx) or ("lerp", prev, next, gamma)
+        ``idx``/``prev``/``next``: int64 ranks in ``[0, n)``; ``gamma``: float64 weights.
+
+    Examples
+    --------
+    >>> quantile_plan(4, np.array([0.0, 0.5, 1.0]), "linear")[1:3]
+    (array([0, 1, 3]), array([1, 2, 3]))
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if method == "inverted_cdf":
+        idx = _discrete_boundaries((n * q) - 1, lambda g, _: g == 0)
+        return "take", np.minimum(idx, n - 1).astype(np.int64)
+    if method == "closest_observation":
+        idx = _discrete_boundaries((n * q) - 1 - 0.5, lambda g, i: (g == 0) & (np.floor(i) % 2 == 1))
+        return "take", np.minimum(idx, n - 1).astype(np.int64)
+    if method == "averaged_inverted_cdf":
+        virtual = (n * q) - 1
+    elif method == "linear":
+        virtual = (n - 1) * q
+    elif method in _CONTINUOUS:
+        virtual = _virtual_index(n, q, *_CONTINUOUS[method])
+    else:
+        raise ValueError(f"unknown quantile method {method!r}; use one of {QUANTILE_METHODS}")
+    virtual = np.asarray(virtual, dtype=np.float64)
+    # numpy.lib._function_base_impl._get_indexes
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above = virtual >= n - 1
+    prev[above] = -1
+    nxt[above] = -1
+    below = virtual < 0
+    prev[below] = 0
+    nxt[below] = 0
+    prev = prev.astype(np.intp)
+    nxt = nxt.astype(np.intp)
+    # _get_gamma uses the *clipped* previous index (-1 above the bounds), like NumPy
+    gamma = np.asarray(virtual - prev)
+    if method == "averaged_inverted_cdf":
+        gamma = np.where(gamma == 0, 0.5, 1.0)
+    gamma = np.asarray(gamma, dtype=np.float64)
+    prev = np.where(prev < 0, n - 1, prev).astype(np.int64)
+    nxt = np.where(nxt < 0, n - 1, nxt).astype(np.int64)
+    return "lerp", prev, nxt, gamma
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    # numpy.lib._function_base_impl._lerp, same operations and dtypes
+    diff_b_a = b - a
+    out = np.add(a, diff_b_a * t)
+    np.subtract(b, diff_b_a * (1 - t), out=out, where=t >= 0.5, casting="unsafe", dtype=type(out.dtype))
+    return out
+
+
+def percentiles(
+    col: ColumnBuffers,
+    percents,
+    method: str = "linear",
+    *,
+    dtype=None,
+    n_threads: int | None = None,
+) -> tuple[int, np.ndarray]:
+    """``np.percentile(valid_values.astype(dtype), percents, method=method)``, exactly, by selection.
+
+    Parameters
+    ----------
+    col : ColumnBuffers or list of ColumnBuffers (chunks)
+    percents : array-like of float in [0, 100]
+    method : one of :data:`QUANTILE_METHODS`
+    dtype : numpy dtype, optional
+        The dtype NumPy would see (default ``col.source_dtype``): float32 data interpolates in
+        float32 arithmetic first, integers in int64, as ``np.percentile`` does.
+
+    Returns
+    -------
+    n : int
+        Number of valid values (0: the result is all NaN).
+    values : ndarray of float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([3.0, 1.0, np.nan, 4.0, 1.0, 5.0])
+    >>> percentiles(column_buffers(x), [0, 50, 100], "averaged_inverted_cdf")
+    (5, array([1., 3., 5.]))
+    """
+    if method not in QUANTILE_METHODS:
+        raise ValueError(f"unknown quantile method {method!r}; use one of {QUANTILE_METHODS}")
+    dtype = np.dtype(_as_chunks(col)[0].source_dtype if dtype is None else dtype)
+    q = np.true_divide(np.asarray(percents, dtype=np.float64), 100)
+    plans = {}
+
+    def ranks_for(n: int) -> np.ndarray:
+        plan = quantile_plan(n, q, method)
+        plans["plan"] = plan
+        return np.concatenate(plan[1:3]) if plan[0] == "lerp" else plan[1]
+
+    n, stats = order_statistics(col, ranks_for, n_threads=n_threads)
+    if n == 0:
+        return 0, np.full(q.shape, np.nan)
+    plan = plans["plan"]
+    if plan[0] == "take":
+        return n, stats.astype(dtype).astype(np.float64)
+    k = q.size
+    a, b = stats[:k].astype(dtype), stats[k:].astype(dtype)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf gives NaN, as np.percentile
+        return n, np.asarray(_lerp(a, b, plan[3]), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- transform
+
+def bin_codes(
+    col: ColumnBuffers,
+    inner_edges,
+    table=None,
+    *,
+    dtype=np.float64,
+    missing=np.nan,
+    out: np.ndarray | None = None,
+    n_threads: int | None = None,
+    return_missing: bool = False,
+):
+    """``table[np.searchsorted(inner_edges, x, side="right")]`` per row; ``missing`` for null/NaN.
+
+    Parameters
+    ----------
+    col : ColumnBuffers
+    inner_edges : sorted 1-D float64 array (may be empty: one bin)
+    table : 1-D array of ``len(inner_edges) + 1`` values, optional
+        What each bin writes (default: the bin number).
+    dtype : output dtype (float64, float32, int64, int32, int16, int8, uint8)
+    missing : value written for null/NaN rows (cast to ``dtype``)
+    out : preallocated output, optional
+    n_threads : int, optional
+    return_missing : bool
+        Also return the number of missing rows: ``(out, n_missing)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bin_codes(column_buffers(np.array([0.5, 1.0, np.nan, 7.0])), np.array([1.0, 2.0]))
+    array([ 0.,  1., nan,  2.])
+    """
+    edges = np.ascontiguousarray(inner_edges, dtype=np.float64)
+    if edges.ndim != 1:
+        raise ValueError("inner_edges must be 1-D")
+    if edges.size > 1 and not np.all(edges[1:] >= edges[:-1]):
+        raise ValueError("inner_edges must be sorted ascending")
+    if table is None:
+        table = np.arange(edges.size + 1, dtype=np.float64)
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    if table.shape != (edges.size + 1,):
+        raise ValueError(f"table needs {edges.size + 1} entries, got {table.shape}")
+    dtype = np.dtype(dtype)
+    if dtype not in _OUT_DTYPES:
+        raise TypeError(f"output dtype {dtype} not supported; use one of {sorted(map(str, _OUT_DTYPES))}")
+    n = len(col)
+    if out is None:
+        out = np.empty(n, dtype=dtype)
+    elif out.dtype != dtype or out.shape != (n,) or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous {dtype} array of shape ({n},)")
+    counts = _run(lambda a, b: _k.bin_codes(col.values, col.validity, col.bit0, edges, table, out, float(missing), a, b),
+                  _ranges(n, n_threads))
+    return (out, int(sum(counts))) if return_missing else out
+
+
+def bin_target_stats(col: ColumnBuffers, inner_edges, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin ``(counts, sums, sums of squares)`` of target ``y``; the last slot is the missing rows.
+
+    Single-threaded on purpose: summing in row order keeps float sums bit-reproducible.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c, s, s2 = bin_target_stats(column_buffers(np.array([0.0, 2.0, np.nan])), [1.0], [1.0, 0.0, 1.0])
+    >>> c.tolist(), s.tolist()
+    ([1, 1, 1], [1.0, 0.0, 1.0])
+    """
+    edges = np.ascontiguousarray(inner_edges, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if y.shape != (len(col),):
+        raise ValueError(f"y must have {len(col)} entries, got shape {y.shape}")
+    m = edges.size
+    counts = np.zeros(m + 2, dtype=np.int64)
+    sums = np.zeros(m + 2, dtype=np.float64)
+    sumsq = np.zeros(m + 2, dtype=np.float64)
+    _k.bin_target_stats(col.values, col.validity, col.bit0, edges, y, counts, sums, sumsq, 0, len(col))
+    return counts, sums, sumsq
+
+
+def optimal_partition(counts, sums, max_groups: int, min_count: float, monotonic: int = 0, objective: int = 1,
+                      total_events: float = 0.0, total_non_events: float = 0.0, regularization: float = 1.0):
+    """Best grouping of consecutive pre-bins (exact dynamic programming; see the kernel's docstring).
+
+    Returns the cut positions (int64 array: group ``g`` is pre-bins ``cuts[g]:cuts[g + 1]``) or
+    None when no grouping gives every group ``min_count`` rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # four pre-bins, continuous target: the two low means and the two high means
+    >>> optimal_partition(np.array([10.0, 10, 10, 10]), np.array([0.0, 1, 50, 51]), 2, 1.0)
+    array([0, 2, 4])
+    """
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    sums = np.ascontiguousarray(sums, dtype=np.float64)
+    return _k.optimal_partition(counts, sums, int(max_groups), float(min_count), int(monotonic), int(objective),
+                                float(total_events), float(total_non_events), float(regularization))
