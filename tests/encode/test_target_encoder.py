@@ -449,12 +449,18 @@ def test_zero_rows_and_zero_weights():
         TargetEncoder().fit(pl.DataFrame({"c": ["a", "b"]}), [0, 1], sample_weight=[0.0, 0.0])
 
 
-def test_inside_a_pipeline_the_error_says_what_to_do():
+def test_inside_a_pipeline_fit_is_the_full_fit_and_fit_transform_is_out_of_fold():
     from tabprep.pipeline import Pipeline
 
-    df = pl.DataFrame({"c": ["a", "b"] * 10, "y": [0, 1] * 10})
-    with pytest.raises(ConfigError, match="cannot be fitted by a Pipeline statistics pass yet.*fit_transform"):
-        Pipeline([("te", TargetEncoder(), ["c"])]).fit(df, target="y")
+    df = pl.DataFrame({"c": ["a", "b", "a", "c"] * 10, "y": [0, 1, 1, 0] * 10})
+    pipe = Pipeline([("te", TargetEncoder(cv=4), ["c"])])
+    full = TargetEncoder(cv=4).fit(df.select("c"), df["y"])
+    assert pipe.fit(df, target="y").transform(df)["c"].to_list() == full.transform(df.select("c"))["c"].to_list()
+    oof = TargetEncoder(cv=4).fit_transform(df.select("c"), df["y"])["c"].to_list()
+    assert pipe.fit_transform(df, target="y")[1]["c"].to_list() == oof
+    # the lazy statistics protocol is not this step's way in: the message says which is
+    with pytest.raises(ConfigError, match="fits on a table"):
+        TargetEncoder().fit_exprs(df.schema, ["c"], "y")
 
 
 # ---------------------------------------------------------------------------- property

@@ -133,6 +133,18 @@ def test_refit_is_byte_identical(parquet):
     assert len(texts) == 1
 
 
+def test_state_does_not_depend_on_how_the_input_is_chunked(data, parquet):
+    """Same rows, different chunk layouts (one chunk, odd slices, Parquet row groups) -> same state."""
+    pipe = Pipeline(STEPS)
+    odd = pl.concat([data.slice(i, 777) for i in range(0, data.height, 777)], rechunk=False)
+    assert odd.n_chunks() > 1
+    texts = {
+        json.dumps(pipe.fit(source, target="y_bin", lineage=False).to_dict()["steps"], allow_nan=False)
+        for source in (data.rechunk(), odd, odd.lazy(), str(parquet))
+    }
+    assert len(texts) == 1
+
+
 def test_non_mergeable_steps_are_exact_in_batch_mode(data):
     steps = [("rs", RobustScaler(quantile_range=(7.5, 92.5)), NUM), ("med", SimpleImputer(strategy="most_frequent"), ["cat_lo"])]
     whole = Pipeline(steps).fit(data)

@@ -213,5 +213,6 @@ def test_bundled_demo_spec_is_valid():
     from tabprep.cli._cmd_demo import spec_text
 
     spec = parse_spec(spec_text(), path="flights.toml")
-    assert spec.target == "arr_delay"
-    assert [n for n, _, _ in spec.pipeline.steps] == ["impute", "clip", "scale"]
+    assert spec.target == "late"
+    assert [n for n, _, _ in spec.pipeline.steps] == ["impute", "clip", "scale", "distance_bins", "onehot",
+                                                      "target_encode"]

@@ -33,8 +33,10 @@ Feeding the WoE encoder: the output codes are Int32 categories (missing = the la
 -- turns each column into the weight of evidence of its bin. ``WOEEncoder(regularization=r)``
 fitted on the codes reproduces the ``woe`` column of ``bin_table_`` of
 ``SupervisedBinner(regularization=r)`` exactly; WOEEncoder adds out-of-fold cross fitting for the
-training rows in ``fit_transform``. (A tabprep ``Pipeline`` cannot hold the WOEEncoder yet: it
-needs per-category statistics the one-pass planner does not compute.)
+training rows in ``fit_transform``; in a tabprep ``Pipeline`` the two chain the same way
+(``Pipeline.fit_transform`` gives the WoE step's training rows out-of-fold values). The binner
+itself fits on the planner's exact (buffered) path: one query over its input columns and the
+target, no cross fitting.
 """
 
 from __future__ import annotations

@@ -406,13 +406,19 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
     ignore_singletons)`` (the :func:`tabprep.kernels._target.encoding_table` rule) and
     ``_unknown_value(prior)``.
 
-    Fit-time statistics are per (category, fold) sums: they merge exactly across batches, but a
-    ``group_by`` is not a one-row aggregation, so the lazy ``fit_exprs`` protocol cannot carry
-    them; ``fit``/``fit_transform`` run the kernels directly on the collected columns.
+    Fit-time statistics are per (category, fold) sums: a ``group_by``, not a one-row
+    aggregation, so the lazy ``fit_exprs`` protocol cannot carry them. In a
+    :class:`~tabprep.Pipeline` the step fits through the table hook (``fits_on_table``): the
+    planner buffers the input columns, the target and the fold column (``cv`` given as a name)
+    in its pass and calls :meth:`fit_table`, which runs the same kernels as ``fit`` /
+    ``fit_transform`` (``cross_fit = True``: ``Pipeline.fit_transform`` gets the out-of-fold
+    values of the training rows).
     """
 
     uses_target: ClassVar[bool] = True
     mergeable: ClassVar[bool] = False
+    fits_on_table: ClassVar[bool] = True
+    cross_fit: ClassVar[bool] = True
     _binary_only: ClassVar[bool] = False
 
     # ---------------------------------------------------------------- subclass hooks
@@ -443,10 +449,38 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
 
     def fit_exprs(self, schema, columns, target):
         raise ConfigError(
-            f"{type(self).__name__} cannot be fitted by a Pipeline statistics pass yet: it needs "
-            "per-category statistics (a group_by) and out-of-fold values for the training rows, "
-            "which one-row aggregations cannot express",
-            hint=f"fit it on its own: {type(self).__name__}(...).fit_transform(X, y)")
+            f"{type(self).__name__} has no one-row statistics: it fits on a table (fit_table)",
+            hint=f"put it in a tabprep Pipeline, or call {type(self).__name__}(...).fit_transform(X, y)")
+
+    def fit_columns(self, columns, target) -> list[str]:
+        """The fold column when ``cv`` names one (read by :meth:`fit_table`)."""
+        return [self.cv] if isinstance(self.cv, str) else []
+
+    def fit_table(self, frame, columns, target, *, cross_fit: bool = False):
+        """Fit from the planner's buffered table: ``columns`` are the categorical inputs,
+        ``target`` the label column, plus the fold column when ``cv`` names one.
+
+        Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
+        :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
+        """
+        import polars as pl
+
+        from tabprep.pipeline._params import validate_params
+
+        validate_params(self)
+        owner = self._owner()
+        if target is None:
+            raise ConfigError(f"{owner} needs a target column",
+                              hint="pass target=... to Pipeline.fit / fit_transform (or `target = ...` in the spec)")
+        if isinstance(self.cv, str) and self.cv in columns:
+            raise ConfigError(f"{owner}: the fold column given as cv is also selected as an input",
+                              column=self.cv, hint="leave the fold column out of the step's columns")
+        extra = [self.cv] if isinstance(self.cv, str) else []
+        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), None, None,
+                        cross_fit=cross_fit)
+        if out is None or isinstance(out, pl.DataFrame):
+            return out
+        return pl.from_pandas(out) if not isinstance(out, pl.LazyFrame) else out.collect()
 
     def fit(self, X, y, sample_weight=None):
         """Fit the encodings on all rows (no cross fitting).

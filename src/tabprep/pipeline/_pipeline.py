@@ -22,6 +22,13 @@ exact) get their statistics in the same pass from their input columns, buffered 
 and aggregated once at the end: exact, but those columns must fit in memory. (A streaming
 quantile sketch with a stated error bound comes with the binning steps.)
 
+Steps with a whole-table statistic (``fits_on_table``: target/WoE encoders, whose fit is
+per-(category, fold) sums) ride the same buffering path: the pass keeps their input columns,
+the target and their ``fit_columns`` (a fold column), and ``Step.fit_table`` fits them once at the
+end. ``Pipeline.fit_transform`` asks cross-fitting steps (``cross_fit``) for the training rows'
+out-of-fold values and fits the later phases on those (scikit-learn's chained
+``fit_transform``); ``Pipeline.fit`` and ``FittedPipeline.transform`` use the full fit.
+
 NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
 columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
 ``is_nan().any()`` per column), so ``fit_exprs`` can use plain null-skipping aggregations.
@@ -36,11 +43,13 @@ from tabprep.pipeline._params import validate_params
 from tabprep.pipeline._select import MissingColumnError, is_static, resolve_columns
 from tabprep.pipeline._step import is_step
 
-__all__ = ["Pipeline", "DEFAULT_BATCH_ROWS", "run_phase", "apply_step", "schema_after", "fit_single_step"]
+__all__ = ["Pipeline", "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "run_phase", "apply_step", "apply_out_of_fold", "schema_after", "fit_single_step"]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
 DEFAULT_BATCH_ROWS = 1 << 20
 _SEP = "\x1f"  # between a step's index and its local statistic key in the fused query
+#: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
+OUT_OF_FOLD = "\x1fout_of_fold"
 
 
 class Pipeline:
@@ -108,6 +117,11 @@ class Pipeline:
         -------
         FittedPipeline
         """
+        return self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=False)[0]
+
+    def _fit(self, data, target, *, batch_size, lineage: bool, cross_fit: bool):
+        """``(FittedPipeline, source, lf)``: ``lf`` is the data after every step, with the
+        out-of-fold values of cross-fitting steps when ``cross_fit`` (and None otherwise)."""
         import polars as pl
 
         from tabprep.pipeline._fitted import FittedPipeline
@@ -126,26 +140,58 @@ class Pipeline:
         while pending:
             phase = _plan_phase(pending, schema, target)
             pending = pending[len(phase):]
-            stats = run_phase(lf, [(step, sch, cols) for _, step, cols, sch, _ in phase], target, batch_size)
+            stats = run_phase(lf, [(step, sch, cols) for _, step, cols, sch, _ in phase], target, batch_size,
+                              cross_fit=cross_fit)
             for (name, step, cols, _, planned), st in zip(phase, stats):
-                step.fit_finalize(st, schema, cols)
+                if not step.fits_on_table:
+                    step.fit_finalize(st, schema, cols)
                 out = step.output_schema(schema)
                 if planned is not None and planned != dict(out):
                     raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
                                        f"output_schema for step {name!r}: {planned} vs {dict(out)}")
-                lf = apply_step(lf, step, cols, schema)
+                oof = st.get(OUT_OF_FOLD) if step.fits_on_table else None
+                lf = apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
             phases.append([p[0] for p in phase])
         result = FittedPipeline(fitted, input_schema, target, _lineage(data) if lineage else {})
         result.fit_phases = phases
-        return result
+        return result, source, lf
 
     def fit_transform(self, data, target: str | None = None, *, batch_size: int | None = None,
                       lineage: bool = True):
-        """``fitted = fit(data, target, ...)``; return ``(fitted, fitted.transform(data))``."""
-        fitted = self.fit(data, target, batch_size=batch_size, lineage=lineage)
-        return fitted, fitted.transform(data)
+        """Fit, and return ``(fitted, transformed training data)``.
+
+        Without cross-fitting steps this is ``fitted = fit(data, ...)``;
+        ``(fitted, fitted.transform(data))``. Steps with ``cross_fit = True`` (target and WoE
+        encoders) give the training rows their *out-of-fold* values instead (row ``i`` is encoded
+        by the fit on the folds without it, so no row sees its own label), and every later step is
+        fitted on those values -- as scikit-learn's ``Pipeline.fit_transform`` chains each step's
+        ``fit_transform``. ``fitted.transform`` (new rows) uses the full fit. The out-of-fold
+        values are held in memory (cross fitting reads the whole table anyway).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from tabprep import Pipeline
+        >>> from tabprep.encode import TargetEncoder
+        >>> df = pl.DataFrame({"c": ["a", "a", "b", "b"] * 3, "y": [1, 0, 0, 0] * 3})
+        >>> fitted, out = Pipeline([("te", TargetEncoder(cv=3), "c")]).fit_transform(df, target="y")
+        >>> out["c"].to_list() == TargetEncoder(cv=3).fit_transform(df.select("c"), df["y"])["c"].to_list()
+        True
+        """
+        from tabprep.pipeline._input import convert_output
+        from tabprep.pipeline._step import collect_explained
+
+        cross_fit = any(step.fits_on_table and step.cross_fit for _, step, _ in self.steps)
+        fitted, source, lf = self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=cross_fit)
+        if not cross_fit:
+            return fitted, fitted.transform(data)
+        has_target = target is not None
+        lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
+        if source.kind not in ("lazy", "path"):
+            lf = collect_explained(lf, lambda: []).lazy()
+        return fitted, convert_output(lf, source)
 
 
 def _check_steps(steps) -> list:
@@ -248,22 +294,50 @@ def apply_step(lf, step, columns, schema):
     return lf.drop(drop) if drop else lf
 
 
-def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS) -> list[dict]:
+def apply_out_of_fold(lf, oof, columns, outputs):
+    """``lf`` with a cross-fitted step's out-of-fold columns ``oof`` (an in-memory frame of the
+    same rows, in order) in place of its transform, with ``apply_step``'s column placement."""
+    import polars as pl
+
+    names = list(outputs.names()) if hasattr(outputs, "names") else list(outputs)
+    if oof.columns != names:
+        raise RuntimeError(f"out-of-fold columns {oof.columns} differ from the step's outputs {names}")
+    tmp = {n: f"{_SEP}oof{_SEP}{n}" for n in names}
+    lf = pl.concat([lf, oof.rename(tmp).lazy()], how="horizontal")
+    lf = lf.with_columns(pl.col(t).cast(outputs[n]).alias(n) for n, t in tmp.items())
+    return lf.drop([*tmp.values(), *(c for c in columns if c not in tmp)])
+
+
+def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False) -> list[dict]:
     """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
 
     Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
-    columns are kept across batches and aggregated once (exact). Raises DataError on no rows.
+    columns are kept across batches and aggregated once (exact). Steps that fit on a table
+    (``fits_on_table``) get their columns (inputs, target, ``fit_columns``) kept the same way and
+    are fitted by ``fit_table`` at the end; their entry in the result is
+    ``{OUT_OF_FOLD: out-of-fold output frame or None}`` (a frame only with ``cross_fit`` and a
+    cross-fitting step). Raises DataError on no rows.
     """
     import polars as pl
 
     merge_exprs, exact = [], []
+    table_cols: list[list[str]] = []
     for k, (step, schema, cols) in enumerate(entries):
+        if step.fits_on_table:
+            extra = [c for c in step.fit_columns(cols, target) if c not in cols and c != target]
+            for c in extra:
+                if c not in schema:
+                    raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
+                                      hint="add it to the data (or fix the step's parameters)")
+            table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
+            continue
+        table_cols.append([])
         exprs = [e.alias(f"{k}{_SEP}{key}") for key, e in step.fit_exprs(schema, cols, target).items()]
         (merge_exprs if step.mergeable else exact).extend(exprs)
     merge_exprs.append(pl.len().alias("__rows__"))
     schema = lf.collect_schema()
-    # columns the exact (non-mergeable) statistics read, kept across batches
-    needed = {r for e in exact for r in e.meta.root_names()}
+    # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
+    needed = {r for e in exact for r in e.meta.root_names()} | {c for t in table_cols for c in t}
     keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
     # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
     # of the column, so each batch is checked in the same select and redone only if it has NaN.
@@ -276,6 +350,11 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS) -> list
     for batch in lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True):
         if batch.height == 0:
             continue
+        # Batch boundaries are fixed by row count, but a batch carries the source's chunking, and
+        # Polars sums chunk by chunk: one chunk per batch makes the statistics (and so the
+        # artifact) independent of how the input happened to be chunked.
+        if batch.n_chunks() > 1:
+            batch = batch.rechunk()
         row = batch.select(merge_exprs + nan_flags).row(0, named=True)
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
@@ -287,13 +366,18 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS) -> list
     if n_rows == 0:
         raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
     exact_row = {}
+    frame = pl.concat(kept, rechunk=False) if keep else None
     if exact:
-        frame = pl.concat(kept, rechunk=False)
         exact_row = frame.with_columns(pl.col(c).fill_nan(None) for c in keep if schema[c].is_float()).select(exact).row(0, named=True)
     results = []
-    for k, (step, _, _) in enumerate(entries):
+    for k, (step, _, cols) in enumerate(entries):
         prefix = f"{k}{_SEP}"
-        if step.mergeable:
+        if step.fits_on_table:
+            # the raw columns (NaN as they are: the step decides what a NaN means)
+            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target,
+                                 cross_fit=cross_fit and step.cross_fit)
+            results.append({OUT_OF_FOLD: oof})
+        elif step.mergeable:
             mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
             results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
         else:
@@ -320,7 +404,8 @@ def fit_single_step(step, data, y=None) -> None:
     if not columns:
         raise DataError("X has no columns to fit on")
     stats = run_phase(lf, [(step, schema, columns)], target)[0]
-    step.fit_finalize(stats, schema, columns)
+    if not step.fits_on_table:  # a table step has set its fitted attributes in fit_table
+        step.fit_finalize(stats, schema, columns)
     if not data.named:
         # scikit-learn defines feature_names_in_ only for inputs with string column names
         del step.feature_names_in_

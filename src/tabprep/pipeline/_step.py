@@ -18,6 +18,25 @@ scikit-learn ``Pipeline``/``ColumnTransformer``. Under that face it is lazy:
 ``output_schema(schema) -> pl.Schema``
     output names and dtypes (default: the schema of ``transform_exprs`` on an empty frame).
 
+Table statistics (``fits_on_table = True``): a step whose fit needs a whole-table statistic that
+is no one-value aggregation (per-(category, fold) sums of a target encoder) implements instead of
+``fit_exprs``/``_finalize``
+
+``fit_columns(columns, target) -> [name]``
+    the columns it reads besides its inputs and the target (a fold or sample-weight column);
+``fit_table(frame, columns, target, *, cross_fit=False) -> pl.DataFrame | None``
+    fits on ``frame`` (an in-memory ``pl.DataFrame`` holding the input columns, the target and
+    ``fit_columns``, rows in data order), sets every fitted attribute itself (also
+    ``feature_names_in_``/``n_features_in_``) and, with ``cross_fit=True``, returns the training
+    rows' *out-of-fold* output columns (named as ``transform_exprs`` names them, one row per row
+    of ``frame``); otherwise None.
+
+The planner buffers those columns in the phase's single pass (the non-mergeable path) and calls
+``fit_table`` once at the end. Steps with ``cross_fit = True`` (target/WoE encoders) get
+``cross_fit=True`` from ``Pipeline.fit_transform``, whose output (and the fit of every later
+phase) then uses the out-of-fold values for the training rows, as scikit-learn's
+``Pipeline.fit_transform`` chains ``fit_transform``; ``Pipeline.fit`` uses the full fit.
+
 A subclass writes: ``_parameter_constraints``, ``__init__``, ``fit_exprs``, ``_finalize``,
 ``transform_exprs``, ``_get_state``/``_set_state`` (JSON-able dict; large state goes to
 ``_get_tables`` as pyarrow Tables), and optionally ``_names_out`` (feature names when not
@@ -124,6 +143,12 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on parameters, e.g. ``SimpleImputer(strategy="median")`` is not mergeable).
     uses_target : bool
         Whether ``fit_exprs`` reads the target column (supervised steps).
+    fits_on_table : bool
+        Whether the step fits through ``fit_table`` (whole-table statistics) instead of
+        ``fit_exprs``/``_finalize``.
+    cross_fit : bool
+        Whether ``fit_table(..., cross_fit=True)`` returns out-of-fold values for the training
+        rows (used by ``Pipeline.fit_transform``).
     _version : int
         Version of the serialized state; bump it when ``_get_state`` changes.
 
@@ -146,12 +171,31 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     mergeable: ClassVar[bool] = True
     uses_target: ClassVar[bool] = False
+    fits_on_table: ClassVar[bool] = False
+    cross_fit: ClassVar[bool] = False
+
+    def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
+        # scikit-learn's set_output mixin wraps `transform` in every subclass unless told not to;
+        # steps convert their output themselves, so the default here is "never wrap"
+        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
     _version: ClassVar[int] = 1
     _parameter_constraints: ClassVar[dict] = {}
 
     # ------------------------------------------------------------------ lazy protocol
     def fit_exprs(self, schema, columns: list[str], target: str | None) -> dict:
         """Aggregation expressions (one value each) whose results ``_finalize`` needs."""
+        raise NotImplementedError
+
+    def fit_columns(self, columns: list[str], target: str | None) -> list[str]:
+        """Columns besides ``columns`` and the target that ``fit_table`` reads (default: none)."""
+        return []
+
+    def fit_table(self, frame, columns: list[str], target: str | None, *, cross_fit: bool = False):
+        """Fit from a whole in-memory table (steps with ``fits_on_table = True``).
+
+        Returns the out-of-fold output columns of the training rows (a ``pl.DataFrame``) when
+        ``cross_fit`` is true and the step cross-fits, else None.
+        """
         raise NotImplementedError
 
     def merge_stats(self, parts: list[dict]) -> dict:
