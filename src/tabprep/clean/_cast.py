@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep.pipeline._dtypes import dtype_str, parse_dtype
+from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.pipeline._params import DType, DTypeMapping
 from tabprep.pipeline._step import Step, register_step
 

@@ -718,7 +718,7 @@ class CategoricalEncoder(Step):
 
     # ---------------------------------------------------------------- serialization
     def _get_state(self) -> dict:
-        from tabprep.pipeline._dtypes import dtype_str
+        from tabprep._dtypes import dtype_str
 
         return {
             "columns": [
@@ -735,7 +735,7 @@ class CategoricalEncoder(Step):
         }
 
     def _set_state(self, state: dict, tables: dict) -> None:
-        from tabprep.pipeline._dtypes import parse_dtype
+        from tabprep._dtypes import parse_dtype
 
         names = self._input_names()
         cats = []

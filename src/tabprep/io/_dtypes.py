@@ -7,7 +7,6 @@ forms ``Datetime(us)``, ``Datetime(ms, UTC)``, ``Duration(ns)``, ``Decimal(10, 2
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from tabprep.errors import ConfigError
@@ -40,9 +39,6 @@ DTYPE_NAMES: tuple[str, ...] = (
 )
 
 _PARAMETRISED = ("Datetime(unit[, tz])", "Duration(unit)", "Decimal(precision, scale)", "List(inner)")
-_LOOKUP = {n.lower(): n for n in DTYPE_NAMES} | {"utf8": "String", "str": "String", "bool": "Boolean"}
-_CALL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*\((.*)\)\s*$", re.DOTALL)
-_UNITS = ("ns", "us", "ms")
 
 
 def _valid_names_hint() -> str:
@@ -79,34 +75,13 @@ def parse_dtype(name):
     >>> parse_dtype("datetime(ms, UTC)")
     Datetime(time_unit='ms', time_zone='UTC')
     """
-    import polars as pl
+    # One dtype parser for the whole library (artifacts, specs, overrides): tabprep._dtypes.
+    from tabprep._dtypes import parse_dtype as _parse
 
-    if not isinstance(name, str):
-        if isinstance(name, pl.DataType) or (isinstance(name, type) and issubclass(name, pl.DataType)):
-            return name
-        raise _bad(name, "a dtype must be a name or a Polars dtype")
-    call = _CALL.match(name)
-    if call is None:
-        canonical = _LOOKUP.get(name.strip().lower())
-        if canonical is None:
-            raise _bad(name)
-        return getattr(pl, canonical)()
-    head = _LOOKUP.get(call.group(1).lower(), call.group(1))
-    inner = call.group(2).strip()
-    if head == "List":
-        return pl.List(parse_dtype(inner))
-    args = [a.strip() for a in inner.split(",")] if inner else []
     try:
-        if head == "Datetime" and 1 <= len(args) <= 2 and args[0] in _UNITS:
-            tz = args[1] if len(args) == 2 and args[1] not in ("", "None") else None
-            return pl.Datetime(args[0], tz)
-        if head == "Duration" and len(args) == 1 and args[0] in _UNITS:
-            return pl.Duration(args[0])
-        if head == "Decimal" and 1 <= len(args) <= 2:
-            return pl.Decimal(int(args[0]), int(args[1]) if len(args) == 2 else 0)
-    except (ValueError, TypeError):
-        pass
-    raise _bad(name)
+        return _parse(name)
+    except ConfigError:
+        raise _bad(name) from None
 
 
 def dtype_name(dtype) -> str:

@@ -6,7 +6,7 @@ for how ``Pipeline.fit`` plans its passes.
 
 from __future__ import annotations
 
-from tabprep.pipeline._dtypes import dtype_str, parse_dtype
+from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.pipeline._fitted import FittedPipeline
 from tabprep.pipeline._params import validate_params
 from tabprep.pipeline._pipeline import Pipeline

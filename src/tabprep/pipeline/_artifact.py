@@ -93,7 +93,7 @@ def _build(fitted) -> tuple[dict, dict[str, bytes]]:
     """Manifest (without ``created``/``fingerprint``) and ``{relative file: bytes}`` of the tables."""
     import pyarrow as pa
 
-    from tabprep.pipeline._dtypes import dtype_str
+    from tabprep._dtypes import dtype_str
 
     d = fitted.to_dict()
     files: dict[str, bytes] = {}
@@ -351,7 +351,7 @@ def load(path: str | os.PathLike[str]):
     >>> again.fingerprint == fitted.fingerprint, again.feature_names_out
     (True, ['a'])
     """
-    from tabprep.pipeline._dtypes import parse_dtype
+    from tabprep._dtypes import parse_dtype
     from tabprep.pipeline._fitted import FittedPipeline
     from tabprep.pipeline._step import Step, step_registry
 

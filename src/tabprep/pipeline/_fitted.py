@@ -119,7 +119,7 @@ class FittedPipeline:
         ``{"steps": [{"name", "columns", "step": Step.to_dict()}], "input_schema":
         [[name, dtype_str]], "target": ..., "lineage": {...}}``
         """
-        from tabprep.pipeline._dtypes import dtype_str
+        from tabprep._dtypes import dtype_str
 
         return {
             "steps": [{"name": n, "columns": list(c), "step": s.to_dict()} for n, s, c in self.steps],
@@ -138,7 +138,7 @@ class FittedPipeline:
             On anything that does not fit the format (unknown step, bad dtype, missing key...).
         """
         from tabprep.errors import ConfigError
-        from tabprep.pipeline._dtypes import parse_dtype
+        from tabprep._dtypes import parse_dtype
 
         try:
             steps = [(e["name"], Step.from_dict(e["step"]), list(e["columns"])) for e in d["steps"]]

@@ -176,7 +176,7 @@ class DType(Constraint):
     """A Polars dtype (class or instance) or a dtype string :func:`parse_dtype` reads."""
 
     def is_satisfied_by(self, value) -> bool:
-        from tabprep.pipeline._dtypes import parse_dtype
+        from tabprep._dtypes import parse_dtype
 
         try:
             parse_dtype(value)
@@ -331,7 +331,7 @@ def to_json_value(value):
     import polars as pl
 
     if isinstance(value, pl.DataType) or (isinstance(value, type) and issubclass(value, pl.DataType)):
-        from tabprep.pipeline._dtypes import dtype_str
+        from tabprep._dtypes import dtype_str
 
         return {"$dtype": dtype_str(value)}
     raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
@@ -352,7 +352,7 @@ def from_json_value(value):
             if key == "$tuple" and isinstance(inner, list):
                 return tuple(from_json_value(v) for v in inner)
             if key == "$dtype" and isinstance(inner, str):
-                from tabprep.pipeline._dtypes import parse_dtype
+                from tabprep._dtypes import parse_dtype
 
                 return parse_dtype(inner)
             if key == "$na" and inner is True:

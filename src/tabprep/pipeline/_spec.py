@@ -271,7 +271,7 @@ def _columns_from_toml(value):
 
 
 def _parse_dtype(text: str):
-    from tabprep.pipeline._dtypes import parse_dtype
+    from tabprep._dtypes import parse_dtype
 
     try:
         return parse_dtype(text)
@@ -339,7 +339,7 @@ def _columns_to_toml(columns):
         return columns
     if isinstance(columns, (list, tuple)) and all(isinstance(c, str) for c in columns):
         return list(columns)
-    from tabprep.pipeline._dtypes import dtype_str
+    from tabprep._dtypes import dtype_str
 
     if isinstance(columns, (pl.DataType, type)) and not cs.is_selector(columns):
         return {"dtype": dtype_str(columns)}

@@ -1,4 +1,4 @@
-"""Polars dtype <-> string, without ``eval``.
+"""Polars dtype <-> string, without ``eval`` (the one dtype parser: artifacts, specs, IO overrides).
 
 Artifacts and specs store dtypes as ``str(dtype)`` (Polars' own spelling, e.g. ``"Float64"``,
 ``"Datetime(time_unit='us', time_zone=None)"``, ``"List(Int64)"``); :func:`parse_dtype` reads
