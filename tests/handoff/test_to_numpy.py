@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from oracles.handoff import to_numpy_reference
 from tabprep.errors import ConfigError, SchemaError
-from tabprep.handoff import _numpy as handoff_numpy
+from tabprep.kernels import _handoff as handoff_kernel
 from tabprep.handoff import to_numpy
 
 INT_DTYPES = [pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64]
@@ -103,7 +103,7 @@ def test_random_frames_match_reference(n, dtypes, splits, null_every, start, out
     df = pl.DataFrame(columns).slice(min(start, n))
     # tiny blocks and forced threads exercise the block cursors and the row-range split
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(handoff_numpy, "_BLOCK_BYTES", 64)
+        mp.setattr(handoff_kernel, "_BLOCK_BYTES", 64)
         got = to_numpy(df, dtype=out_dtype, order=order, n_threads=threads)
     assert_same(got, to_numpy_reference(df, dtype=out_dtype, order=order))
 
@@ -201,13 +201,13 @@ def test_shares_no_memory_with_the_input():
 def test_input_buffers_are_read_zero_copy(monkeypatch):
     # The kernel must be handed the Series' own buffers (no rechunk / to_arrow copy on the way).
     seen = []
-    real = handoff_numpy._chunk_table
+    real = handoff_kernel._chunk_table
 
     def spy(columns, n_rows):
         seen.extend(arr.buffers()[1].address for chunks in columns for arr in chunks)
         return real(columns, n_rows)
 
-    monkeypatch.setattr(handoff_numpy, "_chunk_table", spy)
+    monkeypatch.setattr(handoff_kernel, "_chunk_table", spy)
     a = pl.Series("a", np.arange(4.0))
     b = pl.Series("a", np.arange(3.0))
     df = pl.DataFrame({"a": pl.concat([a, b], rechunk=False), "c": np.ones(7)})

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -12,13 +10,9 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, SchemaError
+from tabprep.kernels._handoff import fill_matrix
 
 __all__ = ["to_numpy"]
-
-# Output block of a C-ordered matrix kept in cache while its columns are written.
-_BLOCK_BYTES = 256 * 1024
-# Below this many cells the second thread costs more than it saves.
-_THREAD_MIN_CELLS = 4_000_000
 
 _HINT_ENCODE = (
     "encode it first (tabprep.encode: OneHotEncoder, OrdinalEncoder, TargetEncoder, ...) "
@@ -111,63 +105,6 @@ def _arrow_chunks(series: pl.Series) -> list[pa.Array]:
     return pa.chunked_array(series).chunks
 
 
-def _chunk_table(columns: list[list[pa.Array]], n_rows: int):
-    from tabprep._native.handoff import KINDS
-
-    col_first = np.zeros(len(columns) + 1, dtype=np.int64)
-    row0, length, offset, values, validity, kind = [], [], [], [], [], []
-    for j, chunks in enumerate(columns):
-        start = 0
-        for arr in chunks:
-            n = len(arr)
-            if n == 0:
-                continue
-            code = KINDS[str(arr.type)]
-            bufs = arr.buffers()
-            row0.append(start)
-            length.append(n)
-            offset.append(arr.offset)
-            values.append(0 if code == KINDS["null"] else bufs[1].address)
-            validity.append(bufs[0].address if bufs[0] is not None and arr.null_count else 0)
-            kind.append(code)
-            start += n
-        if start != n_rows:  # a frame's columns always agree; this guards the kernel's reads
-            raise SchemaError(f"column has {start} rows, expected {n_rows}", column=str(j))
-        col_first[j + 1] = len(row0)
-    return (
-        col_first,
-        np.asarray(row0, dtype=np.int64),
-        np.asarray(length, dtype=np.int64),
-        np.asarray(offset, dtype=np.int64),
-        np.asarray(values, dtype=np.uint64),
-        np.asarray(validity, dtype=np.uint64),
-        np.asarray(kind, dtype=np.int32),
-    )
-
-
-def _fill(out: np.ndarray, chunks: list[list[pa.Array]], n_threads: int | None) -> None:
-    from tabprep._native.handoff import fill_matrix
-
-    n_rows, n_cols = out.shape
-    table = _chunk_table(chunks, n_rows)
-    if out.flags.c_contiguous and n_cols > 1:
-        block = max(64, _BLOCK_BYTES // (n_cols * out.itemsize))
-    else:  # column-major: each column slice is contiguous already, big blocks are fine
-        block = 1 << 20
-    if n_threads is None:
-        n_threads = min(2, os.cpu_count() or 1) if n_rows * n_cols >= _THREAD_MIN_CELLS else 1
-    if n_threads <= 1 or n_rows < 2 * block:
-        fill_matrix(out, *table, 0, n_rows, block)
-        return
-    # Disjoint row ranges, aligned to blocks; the kernel runs without the GIL.
-    step = -(-n_rows // n_threads)
-    step = -(-step // block) * block
-    ranges = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
-    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-        for fut in [pool.submit(fill_matrix, out, *table, lo, hi, block) for lo, hi in ranges]:
-            fut.result()
-
-
 def to_numpy(
     frame: Any,
     columns: str | Sequence[str] | None = None,
@@ -227,5 +164,5 @@ def to_numpy(
     chunks = [_arrow_chunks(df.get_column(name)) for name in names]
     out = np.empty((df.height, len(names)), dtype=dt, order=order)
     # `chunks` holds the Arrow arrays (and so their buffers) alive while the kernel reads them
-    _fill(out, chunks, n_threads)
+    fill_matrix(out, chunks, n_threads)
     return out
