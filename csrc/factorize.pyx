@@ -278,8 +278,8 @@ cdef inline int32_t _str_null(StrTab *t, int mode, int32_t null_value) except -2
 # its home slot prefetched, while row i is resolved (probe, maybe insert) in row order, so codes
 # stay first-seen. A stale prefetch (the table grew meanwhile) costs time, never correctness.
 # The steady state (_views_fast, _binary_fast) resolves rows already in the table inline and
-# hands the rest (nulls, inserts, unknowns) to _str_resolve one row at a time. (Prefetching the
-# arena bytes of long strings as well was measured slower: the hot ones are cached anyway.)
+# hands the rest (nulls, inserts, unknowns) to _str_resolve one row at a time. (Also prefetching
+# the arena bytes of long strings, or the input bytes of long views, measured slower.)
 
 ctypedef struct Pending:
     uint64_t h

@@ -245,12 +245,21 @@ def test_one_million_distinct():
     np.testing.assert_array_equal(uniques.take(pa.array(codes)).to_pylist(), values.to_pylist())
 
 
+@pytest.mark.parametrize("helped", [0.0, 0.45, 1.0], ids=["taken_over", "half_done", "all_done"])
 @pytest.mark.parametrize("parts", [2, 3, 5])
 @pytest.mark.parametrize("null", NULL_MODES)
-def test_rows_split_over_threads_match_serial(monkeypatch, parts, null):
-    # Force the threaded path on small inputs: the merge of the parts' tables must reproduce
-    # the serial first-seen codes exactly (the null first appears in a later part).
+def test_rows_split_over_threads_match_serial(monkeypatch, parts, null, helped):
+    # Force the threaded path on small inputs: merging the helpers' tables must reproduce the
+    # serial first-seen codes exactly (the null first appears in a later part), whether a helper
+    # finished its part, got through some blocks of it, or none (the rest is taken over).
     monkeypatch.setattr(factorize_module, "_n_parts", lambda length: max(1, min(parts, length)))
+    monkeypatch.setattr(factorize_module, "_BLOCK_ROWS", 7)
+    helper = factorize_module._helper
+
+    def slow_helper(table, col, start, stop, codes, op, halt):
+        return helper(table, col, start, start + int((stop - start) * helped), codes, op, halt)
+
+    monkeypatch.setattr(factorize_module, "_helper", slow_helper)
     rng = np.random.default_rng(parts)
     words = [f"v{i}" + "-long-suffix" * (i % 2) for i in range(40)]
     values = [words[i] for i in rng.integers(0, 40, size=400)]
