@@ -6,7 +6,9 @@ materialized. Peers, same data, same run:
 - ``stratified_kfold_assign``: ours = the fold-id column (``stratified_kfold_ids``, from the
   Polars Series: label checks + counts + the assignment pass); sklearn = all five
   ``(train, test)`` index pairs of ``StratifiedKFold(5, shuffle=True)``; polars = a shuffled rank
-  within each class modulo 5 (expression-only stratified assignment).
+  within each class modulo 5 (expression-only stratified assignment); polars-ds = its single
+  stratified 80/20 split (``split_by_ratio(..., by="y_bin")``), which the issue names as the bar for
+  our five-fold assignment (skipped where polars-ds is not installed).
 - ``stratified_kfold_split_indices``: both splitters' ``split()`` iterated to the end (ours yields
   the same index arrays, from the fold ids).
 """
@@ -68,6 +70,21 @@ def test_stratified_kfold_assign_polars(benchmark, pair, synthetic_df):
 
     folds = benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
     _check_stratified(folds, synthetic_df["y_bin"].to_numpy())
+
+
+def test_stratified_kfold_assign_polars_ds(benchmark, pair, synthetic_df):
+    pair(benchmark, "stratified_kfold_assign", "polars-ds split_by_ratio(0.8, by=y) (one split)", "peer")
+    sas = pytest.importorskip("polars_ds.sample_and_split")
+    frame = synthetic_df.select("y_bin")
+
+    def run():
+        return sas.split_by_ratio(frame, 0.8, split_col="split", by="y_bin", seed=0)
+
+    out = benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
+    train = out.filter(out["split"] == "train")
+    for c in (0, 1):  # the peer really stratifies: each class ~80% train
+        share = (train["y_bin"] == c).sum() / (frame["y_bin"] == c).sum()
+        assert abs(share - 0.8) < 0.01
 
 
 def test_stratified_kfold_split_indices_tabprep(benchmark, pair, y_bin):
