@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import polars as pl
+import pytest
 
 HEAVY = ("polars", "numpy", "pyarrow", "numba", "sklearn", "pandas", "scipy")
 
@@ -77,7 +78,8 @@ def test_version_in_subprocess():
     assert (proc.returncode, proc.stdout.strip()) == (0, f"tabprep {tabprep.__version__}")
 
 
-def test_ctrl_c_mid_convert_leaves_nothing(tmp_path):
+@pytest.mark.parametrize(("signame", "code", "message"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_signal_mid_convert_leaves_nothing(tmp_path, signame, code, message):
     import signal
     import time
 
@@ -93,8 +95,8 @@ def test_ctrl_c_mid_convert_leaves_nothing(tmp_path):
         assert proc.poll() is None, "convert finished before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.002)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, signame))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and err == "tabprep: interrupted\n"
+    assert proc.returncode == code and err == f"tabprep: {message}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.parquet"]
     assert out.read_bytes() == b"previous"

@@ -189,3 +189,19 @@ def test_transform_schema_mismatch_and_bad_artifact(files, capsys):
     assert main(["transform", str(tmp / "model"), str(data), "-o", str(tmp / "o.parquet")]) == 4
     assert "manifest.json is missing" in capsys.readouterr().err
     assert not (tmp / "o.parquet").exists()
+
+
+def test_transform_to_csv_then_numpy_keeps_the_written_dtypes(tmp_path):
+    # a feature that is null in the first rows of the CSV must not come back as String
+    n = 300
+    train = pl.DataFrame({"x": np.arange(n, dtype=float), "y": np.arange(n) % 2})
+    new = pl.DataFrame({"x": pl.Series([None] * 200 + list(range(100)), dtype=pl.Float64), "y": np.arange(n) % 2})
+    train.write_parquet(tmp_path / "train.parquet")
+    new.write_parquet(tmp_path / "new.parquet")
+    (tmp_path / "spec.toml").write_text('target = "y"\n[[steps]]\nname = "s"\ntype = "StandardScaler"\ncolumns = ["x"]\n')
+    assert main(["fit", str(tmp_path / "spec.toml"), str(tmp_path / "train.parquet"), "-o", str(tmp_path / "m"), "-q"]) == 0
+    assert main(["transform", str(tmp_path / "m"), str(tmp_path / "new.parquet"), "-o", str(tmp_path / "o.csv"),
+                 "--numpy", str(tmp_path / "x.npy"), "--numpy-columns", "x", "-q"]) == 0
+    x = np.load(tmp_path / "x.npy")
+    expected = load(tmp_path / "m").transform(new)["x"].to_numpy()
+    np.testing.assert_array_equal(x[:, 0], expected.astype(np.float32))

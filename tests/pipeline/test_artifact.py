@@ -13,7 +13,7 @@ import pytest
 import tabprep
 from tabprep.errors import ArtifactError, ConfigError
 from tabprep.pipeline import Pipeline, Step, _artifact, _step
-from tabprep.pipeline._artifact import canonical_json, data_fingerprint, fingerprint, load, save
+from tabprep.pipeline._artifact import data_fingerprint, fingerprint, load, save
 from tabprep.scale import MinMaxScaler, StandardScaler
 
 
@@ -83,9 +83,7 @@ def _rewrite(root: Path, edit, refingerprint: bool = True) -> None:
     manifest = json.loads(path.read_text())
     edit(manifest)
     if refingerprint:
-        manifest["fingerprint"] = hashlib.sha256(
-            canonical_json({k: v for k, v in manifest.items() if k not in ("created", "fingerprint")})
-        ).hexdigest()
+        manifest["fingerprint"] = _artifact._fingerprint_of(manifest)
     path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
@@ -209,6 +207,52 @@ def test_save_replaces_an_artifact_but_refuses_other_paths(tmp_path, frame):
     assert load(save(fitted, tmp_path / "empty")).fingerprint == fitted.fingerprint
     with pytest.raises(ConfigError, match="output folder does not exist"):
         save(fitted, tmp_path / "no" / "such" / "model")
+
+
+def test_save_never_replaces_a_folder_holding_anything_but_an_artifact(tmp_path, frame):
+    fitted = _pipeline().fit(frame)
+    # someone else's manifest.json: not ours, so the folder (and its other files) must survive
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "manifest.json").write_text('{"name": "my-web-app"}')
+    (proj / "src" / "code.js").write_text("important")
+    with pytest.raises(ConfigError, match="not a tabprep artifact"):
+        fitted.save(proj)
+    assert (proj / "src" / "code.js").read_text() == "important"
+    # our artifact plus a file of the user's: replacing it would delete that file
+    root = fitted.save(tmp_path / "model")
+    (root / "README.txt").write_text("notes")
+    with pytest.raises(ConfigError, match="holds other files"):
+        fitted.save(root)
+    assert (root / "README.txt").read_text() == "notes"
+
+
+def test_fingerprint_does_not_depend_on_how_the_data_path_is_written(tmp_path, frame, monkeypatch):
+    data = tmp_path / "train.parquet"
+    frame.write_parquet(data)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    prints = {_pipeline().fit(p, target="y").fingerprint for p in (str(data), "../train.parquet", "./../train.parquet")}
+    assert len(prints) == 1
+    moved = tmp_path / "elsewhere.parquet"
+    data.rename(moved)
+    assert _pipeline().fit(str(moved), target="y").fingerprint in prints  # same bytes, other place
+
+
+def test_malformed_artifact_layouts_are_artifact_errors(saved):
+    _, saved = saved
+    deep = saved.parent / "deep"
+    deep.mkdir()
+    (deep / "manifest.json").write_text("[" * 100_000)
+    with pytest.raises(ArtifactError, match="malformed JSON"):
+        load(deep)
+    tables = saved / "tables"
+    for f in tables.iterdir():
+        f.unlink()
+    tables.rmdir()
+    tables.write_text("not a folder")
+    with pytest.raises(ArtifactError, match="missing"):
+        load(saved)
 
 
 # ------------------------------------------------------------------ tampering

@@ -79,3 +79,15 @@ def test_per_split_path():
     assert per_split_path("out/data.parquet", "train") == "out/data_train.parquet"
     assert per_split_path("a.v2.csv.gz", "test") == "a.v2_test.csv.gz"
     assert per_split_path("x/{split}/d.csv", "valid") == "x/valid/d.csv"
+
+
+def test_per_split_refuses_to_write_over_its_input(data, tmp_path, capsys):
+    df, path = data
+    train = tmp_path / "train.parquet"
+    df.write_parquet(train)
+    before = train.read_bytes()
+    code = main(["split", str(train), "-o", str(tmp_path / "{split}.parquet"), "--per-split", "--ratios", "0.9,0.1"])
+    assert code == 2
+    assert "an output file of --per-split is an input file" in capsys.readouterr().err
+    assert train.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "train.parquet"]

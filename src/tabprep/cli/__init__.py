@@ -30,6 +30,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,11 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False))
+    previous = _exit_on_sigterm()
     try:
         return int(run(args) or EXIT_OK)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug:
             traceback.print_exc()
+        if isinstance(exc, _Terminated):
+            print("tabprep: terminated", file=sys.stderr)
+            return EXIT_TERMINATED
         print("tabprep: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -144,6 +149,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, SystemExit):
             raise
         return _report(exc, debug)
+    finally:
+        _restore_sigterm(previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so every ``finally``/``except BaseException`` runs
+    (atomic writes remove their temp files) before the process exits with 128 + SIGTERM."""
+
+
+def _exit_on_sigterm():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # not settable here (embedded interpreter)
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

@@ -131,6 +131,17 @@ def run(args: argparse.Namespace) -> int:
         needed = [c for c in (args.by, args.group, args.time) if c]
         ids = add_split_column(lf.select(needed), ratios, **kwargs).select(name).collect().to_series()
     ids_lit = ids.alias(name)
+    # Each part re-reads DATA: a part written over an input file would corrupt the next parts.
+    from pathlib import Path
+
+    from tabprep.io._formats import expand_source
+
+    inputs = {Path(f).resolve() for f in expand_source(args.data, None)[0]}
+    for part in names:
+        target = Path(per_split_path(args.output, part)).resolve()
+        if target in inputs:
+            raise ConfigError("an output file of --per-split is an input file", path=target,
+                              hint="write the split files to other names (e.g. another folder)")
     paths = []
     for j, part in enumerate(names):
         part_lf = lf.with_columns(ids_lit).filter(pl.col(name) == j).drop(name)

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.errors import ConfigError
     from tabprep.handoff import to_numpy
-    from tabprep.io import polars_errors, scan, write
+    from tabprep.io import format_from_path, polars_errors, scan, write
     from tabprep.pipeline._artifact import load
 
     if args.output is None and args.numpy is None:
@@ -107,10 +107,14 @@ def run(args: argparse.Namespace) -> int:
     with Progress(f"transforming {args.data}", enabled=progress_enabled(args.quiet or args.json)):
         lf = fitted.transform(scan(args.data))  # lazy; the schema check has run already
         if args.output is not None:
+            written = lf.collect_schema()
             out = write(lf, args.output)
             result["output"] = str(out)
-            # the matrix comes from the written table: no second pass of the pipeline over DATA
-            lf = scan(out)
+            # The matrix comes from the written table: no second pass of the pipeline over DATA.
+            # Text formats are read back with the schema just written, never with guessed types
+            # (a feature that is null in its first rows would otherwise come back as String).
+            text = format_from_path(out, required=False) in ("csv", "ndjson")
+            lf = scan(out, schema_overrides=dict(written) if text else None)
         if args.numpy is not None:
             with polars_errors(args.data):
                 matrix = to_numpy(lf, columns, dtype=args.dtype, order=args.order)

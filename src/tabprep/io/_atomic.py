@@ -135,7 +135,8 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     >>> os.listdir(folder)
     ['manifest.json']
     """
-    dest = Path(path)
+    # absolute (not resolved: a symlink stays the thing replaced), so "." and "x/.." have a name
+    dest = Path(os.path.abspath(path))
     parent = dest.parent
     if not parent.is_dir():
         raise ConfigError("the output folder does not exist", path=parent, hint="create it first")

@@ -52,6 +52,24 @@ _CHUNK = 1 << 20  # bytes per read when hashing files
 _BATCH_ROWS = 1 << 20  # rows per batch when hashing a LazyFrame (bounds its memory)
 
 
+def _is_replaceable_artifact(folder: Path) -> bool:
+    """True only for a folder that is exactly a tabprep artifact: ``manifest.json`` whose format is
+    ours, plus the ``tables/`` folder of ``.arrow`` files, and nothing else (replacing the folder
+    deletes everything in it, so anything of the user's in there means no)."""
+    names = {p.name for p in folder.iterdir()}
+    if not names <= {MANIFEST, TABLES} or MANIFEST not in names:
+        return False
+    tables = folder / TABLES
+    if tables.exists() and (not tables.is_dir() or any(not _TABLE_FILE.match(f"{TABLES}/{p.name}")
+                                                       for p in tables.iterdir())):
+        return False
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == FORMAT
+
+
 # ---------------------------------------------------------------------------------------------
 # canonical content
 def canonical_json(obj: Any) -> bytes:
@@ -134,14 +152,20 @@ def _build(fitted) -> tuple[dict, dict[str, bytes]]:
 
 
 def _fingerprint_of(manifest: dict) -> str:
-    return _sha256(canonical_json({k: v for k, v in manifest.items() if k not in _VOLATILE}))
+    content = {k: v for k, v in manifest.items() if k not in _VOLATILE}
+    lineage = content.get("lineage")
+    if isinstance(lineage, dict) and "paths" in lineage:
+        # where the training data lay (and how its path was typed) is recorded, not fingerprinted:
+        # the data's content hash is, so the same bytes give the same fingerprint from any folder
+        content["lineage"] = {k: v for k, v in lineage.items() if k != "paths"}
+    return _sha256(canonical_json(content))
 
 
 def fingerprint(fitted) -> str:
     """sha256 (hex) of a fitted pipeline's canonical content: what :func:`save` records.
 
     Equal fingerprints mean equal step configs, states, schemas, lineage and library versions;
-    the creation time is not part of it.
+    the creation time and the training data's paths (its content hash counts) are not part of it.
 
     Examples
     --------
@@ -203,12 +227,12 @@ def save(fitted, path: str | os.PathLike[str]) -> Path:
     """
     from tabprep.io import atomic_path
 
-    dest = Path(path)
+    dest = Path(path).resolve()
     if dest.exists() or dest.is_symlink():
-        is_artifact = dest.is_dir() and (dest / MANIFEST).is_file()
-        if not is_artifact and (not dest.is_dir() or any(dest.iterdir())):
-            raise ConfigError("the output path exists and is not a tabprep artifact; refusing to replace it",
-                              path=dest, hint="choose a new folder name, or remove it first")
+        if not dest.is_dir() or (any(dest.iterdir()) and not _is_replaceable_artifact(dest)):
+            raise ConfigError("the output path exists and is not a tabprep artifact (or holds other files); "
+                              "refusing to replace it", path=dest,
+                              hint="choose a new folder name, or remove it first")
     manifest, files = _build(fitted)
     fp = _fingerprint_of(manifest)
     manifest = {**manifest, "fingerprint": fp, "created": _created()}
@@ -258,6 +282,8 @@ def read_manifest(path: str | os.PathLike[str], *, verify: bool = True) -> dict:
         manifest = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise ArtifactError(f"manifest.json is not UTF-8 text ({exc.reason} at byte {exc.start})", path=mpath) from None
+    except RecursionError:
+        raise ArtifactError("manifest.json is malformed JSON (nested too deeply)", path=mpath) from None
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"manifest.json is malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                             path=mpath, hint="the file was edited or truncated; re-create the artifact") from None
@@ -305,7 +331,7 @@ def _read_table(root: Path, where: str, tname: str, entry: Any):
     fpath = root / rel
     try:
         data = fpath.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise ArtifactError(f"{where}: table file {rel} is missing", path=root,
                             hint="the artifact was copied incompletely; copy the whole folder") from None
     if len(data) != entry["bytes"]:
@@ -616,7 +642,7 @@ def _files_fingerprint(source) -> dict:
     h = hashlib.sha256()
     if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
         _hash_file(h, files[0])
-        names = [os.fspath(source)]
+        names = [str(Path(source).resolve())]
     else:
         base = _common_base(source, files)
         names = []
