@@ -15,7 +15,9 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
 from oracles.stats import median_ref, moments_ref, quantile_ref
-from tabprep.errors import ConfigError, SchemaError
+from tabprep import Pipeline
+from tabprep.clean import SimpleImputer
+from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 PAIRS = [
@@ -168,3 +170,18 @@ def test_lazy_in_lazy_out():
     out = sc.transform(lf)
     assert isinstance(out, pl.LazyFrame)
     assert out.collect()["a"].to_list() == [-1.0, 1.0]
+
+
+@pytest.mark.parametrize("make", [
+    StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer,
+    lambda: SimpleImputer(strategy="median"),
+])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinity_in_a_frame_is_a_data_error_not_a_column_of_nan(make, bad):
+    # scikit-learn refuses infinity; one inf used to turn a whole scaled column into NaN or zeros
+    X = pl.DataFrame({"ok": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 2.0, bad, None]})
+    with pytest.raises(DataError, match="column 'x'.*holds infinity"):
+        make().fit(X)
+    with pytest.raises(DataError, match="column 'x'.*holds infinity"):
+        Pipeline([("s", make(), ["ok", "x"])]).fit(X.lazy(), batch_size=2)
+    make().fit(X.select("ok"))  # finite data is fine

@@ -25,7 +25,14 @@ import numpy as np
 
 from tabprep.errors import ConfigError, SchemaError
 from tabprep.pipeline._params import MissingValues, Options, is_nan_like
-from tabprep.pipeline._stats import exact_median, float_dtype_for, order_stat_exprs, require_numeric
+from tabprep.pipeline._stats import (
+    check_finite,
+    exact_median,
+    float_dtype_for,
+    infinity_exprs,
+    order_stat_exprs,
+    require_numeric,
+)
 from tabprep.pipeline._step import Step, register_step
 
 __all__ = ["SimpleImputer"]
@@ -172,6 +179,7 @@ class SimpleImputer(Step):
             dtype = schema[c]
             self._check_column(c, dtype)
             obs = self._observed(c, dtype, as_float=as_float)
+            exprs.update(infinity_exprs(obs, c, dtype))
             exprs[f"count:{c}"] = obs.count()
             if self.add_indicator:
                 exprs[f"count_missing:{c}"] = self._missing(c, dtype).sum()
@@ -212,6 +220,7 @@ class SimpleImputer(Step):
         return int(fv) if dtype.is_integer() else (float(fv) if dtype.is_float() else fv)
 
     def _finalize(self, stats, schema, columns):
+        check_finite(self, stats, columns)
         values = []
         for c in columns:
             dtype = schema[c]

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null", "finalize_moments"]
+__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null", "finalize_moments",
+           "infinity_exprs", "check_finite"]
 
 
 def float_col(name: str, dtype):
@@ -67,6 +68,29 @@ def missing_as_null(name: str, dtype, *, to_float: bool = True):
     if to_float and dtype != pl.Float64:
         expr = expr.cast(pl.Float64)
     return expr.fill_nan(None) if dtype.is_float() else expr
+
+
+def infinity_exprs(expr, suffix: str, dtype) -> dict:
+    """``{"any:inf:<suffix>": expr holds +-inf}`` for a float column (others cannot hold inf).
+
+    Pairs with :func:`check_finite`: statistics such as a mean or a min/max would silently turn
+    one infinity into a column of NaN or zeros, where scikit-learn refuses the input.
+    """
+    return {f"any:inf:{suffix}": expr.is_infinite().any()} if dtype.is_float() else {}
+
+
+def check_finite(step, stats: dict, columns) -> None:
+    """Raise :class:`~tabprep.errors.DataError` for the first column whose ``any:inf:`` flag is set."""
+    from tabprep.errors import DataError
+
+    for c in columns:
+        if stats.get(f"any:inf:{c}"):
+            raise DataError(
+                f"{type(step).__name__} expects finite values (nulls and NaN count as missing); "
+                "the column holds infinity", column=c,
+                hint="turn infinities into nulls (e.g. pl.when(pl.col(c).is_infinite()).then(None)) "
+                     "or clip them with tabprep.clean.Clipper(method='fixed', ...) first",
+            )
 
 
 def moment_exprs(expr, suffix: str) -> dict:

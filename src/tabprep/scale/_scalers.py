@@ -16,6 +16,8 @@ import numpy as np
 from tabprep.errors import ConfigError
 from tabprep.pipeline._params import Interval, Pair
 from tabprep.pipeline._stats import (
+    check_finite,
+    infinity_exprs,
     exact_median,
     exact_quantile,
     finalize_moments,
@@ -129,6 +131,7 @@ class StandardScaler(_Scaler):
         exprs = {}
         for c in columns:
             x = float_col(c, schema[c])
+            exprs.update(infinity_exprs(x, c, schema[c]))
             if self.with_mean or self.with_std:
                 exprs.update(moment_exprs(x, c))
             else:
@@ -136,6 +139,7 @@ class StandardScaler(_Scaler):
         return exprs
 
     def _finalize(self, stats, schema, columns):
+        check_finite(self, stats, columns)
         if self.with_mean or self.with_std:
             moments = [finalize_moments(stats, c) for c in columns]
             n = np.asarray([m[0] for m in moments], dtype=np.int64)
@@ -225,11 +229,13 @@ class MinMaxScaler(_Scaler):
         exprs = {"count:rows": pl.len()}
         for c in columns:
             x = float_col(c, schema[c])
+            exprs.update(infinity_exprs(x, c, schema[c]))
             exprs[f"min:{c}"] = x.min()
             exprs[f"max:{c}"] = x.max()
         return exprs
 
     def _finalize(self, stats, schema, columns):
+        check_finite(self, stats, columns)
         lo, hi = float(self.feature_range[0]), float(self.feature_range[1])
         self.data_min_ = _floats(stats[f"min:{c}"] for c in columns)
         self.data_max_ = _floats(stats[f"max:{c}"] for c in columns)
@@ -290,10 +296,13 @@ class MaxAbsScaler(_Scaler):
         require_numeric(self, schema, columns)
         exprs = {"count:rows": pl.len()}
         for c in columns:
-            exprs[f"max:{c}"] = float_col(c, schema[c]).abs().max()
+            x = float_col(c, schema[c])
+            exprs.update(infinity_exprs(x, c, schema[c]))
+            exprs[f"max:{c}"] = x.abs().max()
         return exprs
 
     def _finalize(self, stats, schema, columns):
+        check_finite(self, stats, columns)
         self.max_abs_ = _floats(stats[f"max:{c}"] for c in columns)
         self.scale_ = _handle_zeros_in_scale(self.max_abs_)
         self.n_samples_seen_ = int(stats["count:rows"])
@@ -375,6 +384,7 @@ class RobustScaler(_Scaler):
         exprs = {}
         for c in columns:
             x = float_col(c, schema[c])
+            exprs.update(infinity_exprs(x, c, schema[c]))
             exprs[f"count:{c}"] = x.count()
             if self.with_centering:
                 exprs.update(order_stat_exprs(x, 0.5, c, "50"))
@@ -384,6 +394,7 @@ class RobustScaler(_Scaler):
         return exprs
 
     def _finalize(self, stats, schema, columns):
+        check_finite(self, stats, columns)
         n = [int(stats[f"count:{c}"]) for c in columns]
         if self.with_centering:
             self.center_ = np.asarray(
