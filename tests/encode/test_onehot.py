@@ -238,3 +238,19 @@ def test_edge_columns_equal_sklearn(values, drop):
     np.testing.assert_array_equal(got.indices, exp.indices)
     np.testing.assert_array_equal(got.indptr, exp.indptr)
     assert ours.get_feature_names_out().tolist() == theirs.get_feature_names_out().tolist()
+
+
+@pytest.mark.parametrize("frame", [
+    pl.DataFrame({"c": ["nan", None, "a"]}),  # a null and the string "nan" both print as 'nan'
+    pl.DataFrame({"a_b": ["c"], "a": ["b_c"]}),  # 'a_b' + 'c' and 'a' + 'b_c'
+])
+def test_clashing_output_names_are_a_schema_error(frame):
+    from tabprep import Pipeline
+    from tabprep.errors import SchemaError
+
+    with pytest.raises(SchemaError, match="two output columns named"):
+        OneHotEncoder(sparse_output=False).fit_transform(frame)
+    with pytest.raises(SchemaError, match="two output columns named"):
+        Pipeline([("oh", OneHotEncoder(sparse_output=False), frame.columns)]).fit(frame)
+    # sparse output has no column names to clash: it still works
+    assert OneHotEncoder(sparse_output=True).fit_transform(frame).shape[0] == frame.height

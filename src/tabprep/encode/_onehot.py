@@ -30,7 +30,7 @@ from tabprep.encode._ordinal import (
     polars_dtype,
     raise_unknown,
 )
-from tabprep.errors import ConfigError
+from tabprep.errors import ConfigError, SchemaError
 from tabprep.pipeline._params import Constraint, Options
 from tabprep.pipeline._step import register_step
 
@@ -233,6 +233,17 @@ class OneHotEncoder(CategoricalEncoder):
                     out.append(f"{name}_{text}")
                 else:
                     out.append(combiner(name, v.item() if isinstance(v, np.generic) else v))
+        # Column names must be unique in a frame (scikit-learn's arrays don't care): e.g. a null
+        # and the string "nan" both print as 'nan', and ('a_b', 'c') vs ('a', 'b_c') collide.
+        seen: set[str] = set()
+        for n in out:
+            if n in seen:
+                raise SchemaError(
+                    f"OneHotEncoder would create two output columns named {n!r}",
+                    hint="rename the clashing categories or columns, or pass a feature_name_combiner "
+                         "that keeps them apart",
+                )
+            seen.add(n)
         return out
 
     # ---------------------------------------------------------------- transform
