@@ -68,9 +68,13 @@ def test_later_phases_are_fitted_on_the_out_of_fold_values():
     scaler = fitted.named_steps["scale"]
     assert scaler.mean_[0] == pytest.approx(oof.mean(), rel=1e-12)
     np.testing.assert_allclose(out["c"].to_numpy(), (oof - oof.mean()) / oof.std(), rtol=1e-10)
-    # Pipeline.fit fits the scaler on the full-fit encodings instead
+    # Pipeline.fit is fit_transform without the output (scikit-learn's Pipeline.fit chains
+    # fit_transform too): the scaler never sees the in-sample, leaky encodings
     full = TargetEncoder(cv=4).fit(df.select("c"), df["y"]).transform(df.select("c"))["c"].to_numpy()
-    assert pipe.fit(df, target="y").named_steps["scale"].mean_[0] == pytest.approx(full.mean(), rel=1e-12)
+    fitted_only = pipe.fit(df, target="y", lineage=False)
+    assert fitted_only.named_steps["scale"].mean_[0] == pytest.approx(oof.mean(), rel=1e-12)
+    assert fitted_only.named_steps["scale"].mean_[0] != pytest.approx(full.mean(), rel=1e-6)
+    assert fitted_only.fingerprint == pipe.fit_transform(df, target="y", lineage=False)[0].fingerprint
 
 
 def test_lazy_input_and_small_batches_give_the_same_result():

@@ -27,7 +27,9 @@ per-(category, fold) sums) ride the same buffering path: the pass keeps their in
 the target and their ``fit_columns`` (a fold column), and ``Step.fit_table`` fits them once at the
 end. ``Pipeline.fit_transform`` asks cross-fitting steps (``cross_fit``) for the training rows'
 out-of-fold values and fits the later phases on those (scikit-learn's chained
-``fit_transform``); ``Pipeline.fit`` and ``FittedPipeline.transform`` use the full fit.
+``fit_transform``). ``Pipeline.fit`` does the same (it is ``fit_transform`` without the output,
+as scikit-learn's ``Pipeline.fit`` is), so later steps are never fitted on in-sample encodings;
+``FittedPipeline.transform`` on new rows uses each step's full fit.
 
 NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
 columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
@@ -98,6 +100,9 @@ class Pipeline:
     def fit(self, data, target: str | None = None, *, batch_size: int | None = None, lineage: bool = True):
         """Fit every step with as few passes over ``data`` as the dependencies allow.
 
+        Steps after a cross-fitting step (target/WoE encoders) are fitted on its out-of-fold
+        values, exactly as in :meth:`fit_transform` (and scikit-learn's ``Pipeline.fit``).
+
         Parameters
         ----------
         data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D array
@@ -117,7 +122,9 @@ class Pipeline:
         -------
         FittedPipeline
         """
-        return self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=False)[0]
+        # Cross-fitting steps give the later phases their out-of-fold values, as in fit_transform:
+        # fitting a scaler on in-sample target encodings would leak the target into it.
+        return self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=True)[0]
 
     def _fit(self, data, target, *, batch_size, lineage: bool, cross_fit: bool):
         """``(FittedPipeline, source, lf)``: ``lf`` is the data after every step, with the
