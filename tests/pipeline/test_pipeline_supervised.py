@@ -45,7 +45,8 @@ def test_fit_transform_gives_the_encoders_own_out_of_fold_values(target, cv):
     X = df.select("c", "d", *(["fold"] if cv == "fold" else []))
     alone = TargetEncoder(cv=cv, shuffle=True, random_state=3)
     ref = alone.fit_transform(X, df[target])
-    for name in ref.columns:
+    encoded = [n for n in ref.columns if n != "fold"]
+    for name in encoded:
         np.testing.assert_array_equal(out[name].to_numpy(), ref[name].to_numpy())
     # the fitted step is the full fit: transform equals the encoder's own transform
     fitted_te = fitted.named_steps["te"]
@@ -55,8 +56,14 @@ def test_fit_transform_gives_the_encoders_own_out_of_fold_values(target, cv):
     for name in full.columns:
         np.testing.assert_array_equal(got[name].to_numpy(), full[name].to_numpy())
     assert fitted_te.n_features_in_ == 2 and list(fitted_te.feature_names_in_) == ["c", "d"]
-    # the fold column is read, not consumed; the other columns pass through
-    assert {"x", "z", "fold"} <= set(out.columns) and out[target].to_list() == df[target].to_list()
+    # the other columns pass through; a fold column is training metadata: read to fit, but
+    # neither a feature nor something new rows must carry
+    assert {"x", "z"} <= set(out.columns) and out[target].to_list() == df[target].to_list()
+    if cv == "fold":
+        assert "fold" not in fitted.feature_names_out and "fold" not in fitted.input_schema
+        served = fitted.transform(new.drop("fold", target))
+        for name in full.columns:
+            np.testing.assert_array_equal(served[name].to_numpy(), full[name].to_numpy())
 
 
 def test_later_phases_are_fitted_on_the_out_of_fold_values():

@@ -161,6 +161,12 @@ class Pipeline:
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
             phases.append([p[0] for p in phase])
+        # Columns read only to fit (a TargetEncoder's fold column) are training metadata: new rows
+        # need not carry them, and they are not features.
+        used = {c for _, _, cols in fitted for c in cols}
+        fit_only = {c for _, step, cols in fitted if step.fits_on_table
+                    for c in step.fit_columns(cols, target)} - used
+        input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
         result = FittedPipeline(fitted, input_schema, target, _lineage(data) if lineage else {})
         result.fit_phases = phases
         return result, source, lf
