@@ -256,3 +256,27 @@ def test_property_roundtrip(tmp_path, fmt, data):
     assert got["i"].to_list() == frame["i"].to_list()
     for x, y in zip(got["f"].to_list(), frame["f"].to_list(), strict=True):
         assert (x is None and y is None) or x == y or (math.isinf(x) and x == y)
+
+
+@pytest.mark.parametrize("ext", ["parquet", "arrow"])
+def test_output_bytes_do_not_depend_on_the_thread_count(tmp_path, ext):
+    # Polars sizes row groups / record batches by its thread count unless told; tabprep tells it.
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.parquet"
+    pl.DataFrame({"a": range(700_000), "b": [float(i) * 0.5 for i in range(700_000)]}).write_parquet(src)
+    code = (
+        "import sys\n"
+        "import polars as pl\n"
+        "import tabprep.io as tio\n"
+        "tio.write(tio.scan(sys.argv[1]).with_columns(b2=pl.col('b') * 2), sys.argv[2])\n"
+    )
+    outs = []
+    for threads in ("1", "4"):
+        out = tmp_path / f"out{threads}.{ext}"
+        env = {**os.environ, "POLARS_MAX_THREADS": threads}
+        subprocess.run([sys.executable, "-c", code, str(src), str(out)], check=True, env=env)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]

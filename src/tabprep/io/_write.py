@@ -57,6 +57,11 @@ def as_lazyframe(frame) -> pl.LazyFrame:
     )
 
 
+#: Rows per Parquet row group / Arrow IPC record batch when none is asked for (Polars'
+#: ``write_parquet`` default).
+DEFAULT_ROW_GROUP_ROWS = 512 * 512
+
+
 def _sink_options(
     fmt: str,
     dest: Path,
@@ -78,6 +83,10 @@ def _sink_options(
         if fmt == "ipc":
             raise ConfigError("compression_level does not apply to ipc output", path=dest, hint="drop it")
         opts["compression_level"] = int(compression_level)
+    if row_group_size is None and fmt in ("parquet", "ipc"):
+        # Polars' own default depends on the thread count, so the same data written on a machine
+        # with more cores gave other bytes; a fixed size keeps outputs byte-identical everywhere.
+        row_group_size = DEFAULT_ROW_GROUP_ROWS
     if row_group_size is not None:
         if int(row_group_size) <= 0:
             raise ConfigError("row_group_size must be a positive integer", path=dest, found=row_group_size)
