@@ -280,3 +280,16 @@ def test_output_bytes_do_not_depend_on_the_thread_count(tmp_path, ext):
         subprocess.run([sys.executable, "-c", code, str(src), str(out)], check=True, env=env)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_ndjson_keys_first_seen_late_are_kept(tmp_path):
+    # Polars' default guesses the schema from 100 rows and silently drops later keys
+    path = tmp_path / "late.ndjson"
+    lines = ['{"a": %d}' % i for i in range(300)] + ['{"a": 300, "b": "late"}']
+    path.write_text("\n".join(lines) + "\n")
+    df = scan(path).collect()
+    assert df.columns == ["a", "b"]
+    assert df["b"].to_list()[-1] == "late" and df["b"].null_count() == 300
+    out = tmp_path / "late.parquet"
+    convert(path, out)
+    assert pl.read_parquet(out).columns == ["a", "b"]

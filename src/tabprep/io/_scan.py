@@ -51,6 +51,10 @@ class Source:
             options.setdefault("glob", False)
         if self.hive and self.format in ("parquet", "ipc"):
             options.setdefault("hive_partitioning", True)
+        if self.format == "ndjson" and "schema" not in options:
+            # Polars infers an NDJSON schema from the first 100 rows and silently drops keys that
+            # appear later; read them all (one extra pass) unless the caller sets a length/schema.
+            options.setdefault("infer_schema_length", None)
         try:
             return scanner(self._target(literal), **options)
         except TypeError as exc:
