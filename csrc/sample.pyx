@@ -1,42 +1,16 @@
 # cython: language_level=3
 """Compiled kernels of tabprep.sample: selection sampling and the skip plan of reservoir sampling.
 
-The generator is the one of csrc/split.pyx (splitmix64, Lemire bounded draws), copied here so the
-two modules stay independent; tests/oracles/sample.py reproduces both kernels bit for bit.
+The generator is the shared one of csrc/tp_random.h (splitmix64, Lemire bounded draws);
+tests/oracles/sample.py reproduces both kernels bit for bit.
 """
 
 from libc.math cimport exp, floor, log, log1p
 from libc.stdint cimport int64_t, uint64_t
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    static inline uint64_t tp_sample_next(uint64_t *s) {
-        uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    static inline uint64_t tp_sample_bounded(uint64_t *s, uint64_t bound) {
-        __uint128_t m = (__uint128_t)tp_sample_next(s) * bound;
-        uint64_t l = (uint64_t)m;
-        if (l < bound) {
-            uint64_t t = (0 - bound) % bound;
-            while (l < t) {
-                m = (__uint128_t)tp_sample_next(s) * bound;
-                l = (uint64_t)m;
-            }
-        }
-        return (uint64_t)(m >> 64);
-    }
-    /* Uniform double in the open interval (0, 1): 53 random bits, centred in their cell. */
-    static inline double tp_sample_unit(uint64_t *s) {
-        return ((double)(tp_sample_next(s) >> 11) + 0.5) * 0x1.0p-53;
-    }
-    """
-    uint64_t tp_sample_next(uint64_t *s) noexcept nogil
-    uint64_t tp_sample_bounded(uint64_t *s, uint64_t bound) noexcept nogil
-    double tp_sample_unit(uint64_t *s) noexcept nogil
+cdef extern from "tp_random.h" nogil:
+    uint64_t tp_rng_bounded(uint64_t *s, uint64_t bound) noexcept
+    double tp_rng_unit(uint64_t *s) noexcept
 
 # Skips are capped so that a tiny W (huge k relative to nothing) cannot overflow int64.
 cdef double _MAX_SKIP = 4.0e18
@@ -51,14 +25,14 @@ def select_sorted(int64_t n_total, int64_t n, uint64_t seed, int64_t[::1] out):
     cdef uint64_t state = seed
     with nogil:
         while taken < n:
-            if <int64_t>tp_sample_bounded(&state, <uint64_t>(n_total - i)) < n - taken:
+            if <int64_t>tp_rng_bounded(&state, <uint64_t>(n_total - i)) < n - taken:
                 out[taken] = i
                 taken += 1
             i += 1
 
 
 cdef inline int64_t _skip(uint64_t *state, double w) noexcept nogil:
-    cdef double s = floor(log(tp_sample_unit(state)) / log1p(-w))
+    cdef double s = floor(log(tp_rng_unit(state)) / log1p(-w))
     if s > _MAX_SKIP or s != s:
         return <int64_t>_MAX_SKIP
     return <int64_t>s
@@ -70,7 +44,7 @@ def reservoir_init(int64_t k, uint64_t[::1] state, double[::1] w, int64_t[::1] n
     ``w[0]`` and ``nxt[0]`` (the index of the next row to enter the reservoir) are set.
     """
     cdef uint64_t s = state[0]
-    w[0] = exp(log(tp_sample_unit(&s)) / k)
+    w[0] = exp(log(tp_rng_unit(&s)) / k)
     nxt[0] = k + _skip(&s, w[0])
     state[0] = s
 
@@ -95,10 +69,10 @@ def reservoir_plan(
     cdef int64_t nx = nxt[0]
     with nogil:
         while nx < stop and count < cap:
-            slots[count] = <int64_t>tp_sample_bounded(&s, <uint64_t>k)
+            slots[count] = <int64_t>tp_rng_bounded(&s, <uint64_t>k)
             rows[count] = nx
             count += 1
-            ww = ww * exp(log(tp_sample_unit(&s)) / k)
+            ww = ww * exp(log(tp_rng_unit(&s)) / k)
             nx = nx + 1 + _skip(&s, ww)
     state[0] = s
     w[0] = ww

@@ -7,8 +7,8 @@ The Python layer (tabprep.split, through tabprep.kernels) validates every input:
 
 Randomness: splitmix64 (Steele, Lea & Flood 2014) seeded with the caller's 64-bit seed, bounded
 draws by Lemire's multiply-shift with rejection (exactly uniform). The same generator is written
-out in Python in tests/oracles/split.py, which reproduces these kernels bit for bit; csrc/sample.pyx
-carries an identical copy (keep the two in sync: the oracle tests both).
+out in Python in tests/oracles/split.py, which reproduces these kernels bit for bit; it lives in
+csrc/tp_random.h, shared with csrc/sample.pyx.
 """
 
 from libc.math cimport sqrt, fabs, INFINITY
@@ -18,28 +18,12 @@ cimport cython
 
 import numpy as np
 
+cdef extern from "tp_random.h" nogil:
+    uint64_t tp_rng_bounded(uint64_t *s, uint64_t bound) noexcept
+
 cdef extern from *:
     """
     #include <stdint.h>
-    static inline uint64_t tp_split_next(uint64_t *s) {
-        uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    /* Uniform integer in [0, bound), bound >= 1 (Lemire 2019, nearly divisionless). */
-    static inline uint64_t tp_split_bounded(uint64_t *s, uint64_t bound) {
-        __uint128_t m = (__uint128_t)tp_split_next(s) * bound;
-        uint64_t l = (uint64_t)m;
-        if (l < bound) {
-            uint64_t t = (0 - bound) % bound;
-            while (l < t) {
-                m = (__uint128_t)tp_split_next(s) * bound;
-                l = (uint64_t)m;
-            }
-        }
-        return (uint64_t)(m >> 64);
-    }
     /* numpy's pairwise summation of a contiguous double array (as np.add.reduce does it). */
     static double tp_pairwise_sum(const double *a, Py_ssize_t n) {
         if (n < 8) {
@@ -63,8 +47,6 @@ cdef extern from *:
         }
     }
     """
-    uint64_t tp_split_next(uint64_t *s) noexcept nogil
-    uint64_t tp_split_bounded(uint64_t *s, uint64_t bound) noexcept nogil
     double tp_pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil
 
 
@@ -134,7 +116,7 @@ def assign_shuffled(
     with nogil:
         for i in range(n):
             c = <int64_t>values[i] - lo
-            r = tp_split_bounded(&state, <uint64_t>left[c])
+            r = tp_rng_bounded(&state, <uint64_t>left[c])
             # branch-free search of the fold whose interval [cum_{f-1}, cum_f) holds r: the
             # comparisons are unpredictable, so a branchy walk would mispredict half the time
             acc = 0
@@ -154,7 +136,7 @@ def assign_shuffled_flat(int64_t[::1] places, int64_t n, uint64_t seed, int8_t[:
     cdef uint64_t r, state = seed
     with nogil:
         for i in range(n):
-            r = tp_split_bounded(&state, <uint64_t>left)
+            r = tp_rng_bounded(&state, <uint64_t>left)
             acc = 0
             f = 0
             for j in range(k - 1):
