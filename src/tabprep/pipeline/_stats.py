@@ -79,12 +79,18 @@ def infinity_exprs(expr, suffix: str, dtype) -> dict:
     return {f"any:inf:{suffix}": expr.is_infinite().any()} if dtype.is_float() else {}
 
 
-def check_finite(step, stats: dict, columns) -> None:
-    """Raise :class:`~tabprep.errors.DataError` for the first column whose ``any:inf:`` flag is set."""
+def check_finite(step, stats: dict, columns, *, extremes: tuple[str, ...] = ()) -> None:
+    """Raise :class:`~tabprep.errors.DataError` for the first column that holds +-inf.
+
+    A column's ``any:inf:`` flag (:func:`infinity_exprs`) says so; a step whose statistics are a
+    column's extremes (``extremes=("min", "max")``: ``min:<c>``/``max:<c>``) needs no flag, since
+    an infinite value is then the extreme itself.
+    """
     from tabprep.errors import DataError
 
     for c in columns:
-        if stats.get(f"any:inf:{c}"):
+        values = (stats.get(f"{prefix}:{c}") for prefix in extremes)
+        if stats.get(f"any:inf:{c}") or any(v is not None and math.isinf(v) for v in values):
             raise DataError(
                 f"{type(step).__name__} expects finite values (nulls and NaN count as missing); "
                 "the column holds infinity", column=c,

@@ -229,13 +229,12 @@ class MinMaxScaler(_Scaler):
         exprs = {"count:rows": pl.len()}
         for c in columns:
             x = float_col(c, schema[c])
-            exprs.update(infinity_exprs(x, c, schema[c]))
             exprs[f"min:{c}"] = x.min()
             exprs[f"max:{c}"] = x.max()
         return exprs
 
     def _finalize(self, stats, schema, columns):
-        check_finite(self, stats, columns)
+        check_finite(self, stats, columns, extremes=("min", "max"))
         lo, hi = float(self.feature_range[0]), float(self.feature_range[1])
         self.data_min_ = _floats(stats[f"min:{c}"] for c in columns)
         self.data_max_ = _floats(stats[f"max:{c}"] for c in columns)
@@ -296,13 +295,11 @@ class MaxAbsScaler(_Scaler):
         require_numeric(self, schema, columns)
         exprs = {"count:rows": pl.len()}
         for c in columns:
-            x = float_col(c, schema[c])
-            exprs.update(infinity_exprs(x, c, schema[c]))
-            exprs[f"max:{c}"] = x.abs().max()
+            exprs[f"max:{c}"] = float_col(c, schema[c]).abs().max()
         return exprs
 
     def _finalize(self, stats, schema, columns):
-        check_finite(self, stats, columns)
+        check_finite(self, stats, columns, extremes=("max",))
         self.max_abs_ = _floats(stats[f"max:{c}"] for c in columns)
         self.scale_ = _handle_zeros_in_scale(self.max_abs_)
         self.n_samples_seen_ = int(stats["count:rows"])
