@@ -51,7 +51,7 @@ def test_dependent_steps_go_to_later_phases_and_match_sequential_fit(df):
     steps = [
         ("imp", SimpleImputer(), ["a"]),
         ("clip", Clipper(method="iqr"), ["c"]),
-        ("scale_a", StandardScaler(), ["a"]),       # reads imp's output -> phase 2
+        ("scale_a", MinMaxScaler(), ["a"]),         # reads imp's output -> phase 2
         ("scale_b", MaxAbsScaler(), "b"),           # independent -> phase 1
         ("mm_c", MinMaxScaler(), ["c"]),            # reads clip's output -> phase 2
     ]
@@ -62,6 +62,52 @@ def test_dependent_steps_go_to_later_phases_and_match_sequential_fit(df):
     assert got.columns == ["a", "b", "c", "s", "y"]
     for c in ("a", "b", "c"):
         assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant"])
+@pytest.mark.parametrize("batch_size", [None, 7, 64])
+def test_fill_then_standard_scale_is_one_phase_and_matches_sequential_fit(df, strategy, batch_size):
+    # the imputer only fills a's missing cells, so the scaler's moments come from the same pass
+    # (raw column + the filled cells merged in as a block) and equal a fit on the imputed column
+    x = df.with_columns(pl.col("a").fill_null(float("nan")).alias("nan_a"))  # NaN is missing too
+    steps = [("imp", SimpleImputer(strategy=strategy, fill_value=-2.5), ["a", "c", "nan_a"]),
+             ("sc", StandardScaler(), ["a", "nan_a"]), ("mm", MinMaxScaler(), ["c"])]
+    fitted = Pipeline(steps).fit(x, target="y", batch_size=batch_size, lineage=False)
+    assert fitted.fit_phases == [["imp", "sc"], ["mm"]]  # mm reads c after imp: not fusable
+    want = _sequential(x, steps)
+    sc = fitted.steps[1][1]
+    ref = StandardScaler().fit(SimpleImputer(strategy=strategy, fill_value=-2.5).fit_transform(x.select("a", "nan_a")))
+    assert_allclose(sc.mean_, ref.mean_, rtol=1e-13)
+    assert_allclose(sc.var_, ref.var_, rtol=1e-13)
+    assert sc.n_samples_seen_ == x.height  # every cell counts once filled
+    got = fitted.transform(x)
+    for c in ("a", "nan_a", "c"):  # values near 0 (the filled mean) differ by rounding only
+        assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_fill_fusion_is_skipped_where_the_fill_is_not_plain(df):
+    # an Int column imputed with its mean becomes Float64 (not the same column any more); a value
+    # marker fills cells the scaler's statistics do not skip; an indicator-free imputer that
+    # drops an all-missing column makes the scaler fail exactly as without fusion
+    x = df.with_columns(pl.col("b").cast(pl.Int64), pl.when(pl.col("c") > 2).then(-1.0).otherwise(pl.col("c")).alias("m"))
+    fitted = Pipeline([("imp", SimpleImputer(), ["b"]), ("sc", StandardScaler(), ["b"])]).fit(x, lineage=False)
+    assert fitted.fit_phases == [["imp"], ["sc"]]
+    fitted = Pipeline([("imp", SimpleImputer(missing_values=-1.0), ["m"]), ("sc", StandardScaler(), ["m"])]).fit(x, lineage=False)
+    assert fitted.fit_phases == [["imp"], ["sc"]]
+    want = StandardScaler().fit(SimpleImputer(missing_values=-1.0).fit_transform(x.select("m")))
+    assert_allclose(fitted.steps[1][1].mean_, want.mean_, rtol=1e-13)
+
+
+def test_fill_fusion_falls_back_to_a_later_pass_when_a_filled_column_is_dropped(df):
+    # imp drops the all-missing column e: sc, fused with imp, is planned again on a later pass
+    # and fails there exactly as a step that was never fused (MinMaxScaler) does
+    empty = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("e"))
+    errors = []
+    for later in (StandardScaler(), MinMaxScaler()):
+        with pytest.warns(UserWarning, match="without any observed values"), pytest.raises(SchemaError) as err:
+            Pipeline([("imp", SimpleImputer(), ["a", "e"]), ("later", later, ["a", "e"])]).fit(empty, lineage=False)
+        errors.append(str(err.value))
+    assert "'e'" in errors[0] and errors[0] == errors[1]
 
 
 def test_dynamic_selector_after_unpredictable_step_waits(df):

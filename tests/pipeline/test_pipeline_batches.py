@@ -57,8 +57,14 @@ def test_independent_steps_scan_the_source_once(data):
     assert calls["scans"] == 1
     # two dependent phases -> two scans
     lf, calls = counting_source(data)
-    Pipeline([("imp", SimpleImputer(), NUM), ("sc", StandardScaler(), NUM)]).fit(lf, lineage=False)
+    fitted = Pipeline([("clip", Clipper(), NUM), ("sc", StandardScaler(), NUM)]).fit(lf, lineage=False)
+    assert fitted.fit_phases == [["clip"], ["sc"]]
     assert calls["scans"] == 2
+    # ... but a scaler after an imputer (which only fills missing cells) shares its pass
+    lf, calls = counting_source(data)
+    fitted = Pipeline([("imp", SimpleImputer(), NUM), ("sc", StandardScaler(), NUM)]).fit(lf, lineage=False)
+    assert fitted.fit_phases == [["imp", "sc"]]
+    assert calls["scans"] == 1
     lf, calls = counting_source(data)
     Pipeline([("sc", StandardScaler(), NUM)]).fit(lf)
     assert calls["scans"] == 2  # statistics + lineage fingerprint

@@ -30,6 +30,7 @@ from tabprep.pipeline._stats import (
     exact_median,
     float_dtype_for,
     infinity_exprs,
+    moment_exprs,
     order_stat_exprs,
     require_numeric,
 )
@@ -172,20 +173,28 @@ class SimpleImputer(Step):
                 raise SchemaError("the column and `missing_values` must both be numeric or both be strings",
                                   column=name, found=f"{dtype} column, missing_values={mv!r}")
 
+    @property
+    def stats_skip_nan(self) -> bool:
+        """The mean's statistics come from the moments kernel, which skips NaN itself."""
+        return self.strategy == "mean"
+
     def fit_exprs(self, schema, columns, target):
-        exprs = {}
+        import polars as pl
+
+        exprs = {"count:rows": pl.len()}  # with count:<c>, the cells filled (fill_constants)
         as_float = self.strategy in ("mean", "median")
         for c in columns:
             dtype = schema[c]
             self._check_column(c, dtype)
-            obs = self._observed(c, dtype, as_float=as_float)
-            exprs.update(infinity_exprs(obs, c, dtype))
-            exprs[f"count:{c}"] = obs.count()
+            if self.strategy == "mean":  # n, sum and the infinity flag from one kernel read
+                exprs.update(moment_exprs(self._observed(c, dtype, as_float=not dtype.is_float()), c))
+            else:
+                obs = self._observed(c, dtype, as_float=as_float)
+                exprs.update(infinity_exprs(obs, c, dtype))
+                exprs[f"count:{c}"] = obs.count()
             if self.add_indicator:
                 exprs[f"count_missing:{c}"] = self._missing(c, dtype).sum()
-            if self.strategy == "mean":
-                exprs[f"sum:{c}"] = obs.sum()
-            elif self.strategy == "median":
+            if self.strategy == "median":
                 exprs.update(order_stat_exprs(obs, 0.5, c, "50"))
             elif self.strategy == "most_frequent":
                 import polars as pl
@@ -221,10 +230,14 @@ class SimpleImputer(Step):
 
     def _finalize(self, stats, schema, columns):
         check_finite(self, stats, columns)
+        # training cells filled per column: for the planner's fill fusion, not part of the state
+        count = "n" if self.strategy == "mean" else "count"  # moment_exprs names the count n:
+        rows = int(stats["count:rows"])
+        self._filled_cells = [rows - int(stats[f"{count}:{c}"] or 0) for c in columns]
         values = []
         for c in columns:
             dtype = schema[c]
-            n = int(stats[f"count:{c}"] or 0)
+            n = int(stats[f"{count}:{c}"] or 0)
             if self.strategy == "constant":
                 v = self._constant_for(c, dtype)
                 values.append(v if n > 0 or self.keep_empty_features else math.nan)
@@ -251,6 +264,24 @@ class SimpleImputer(Step):
             warnings.warn(f"Skipping features without any observed values: {dropped}. At least one "
                           f"non-missing value is needed for imputation with strategy={self.strategy!r}.",
                           UserWarning, stacklevel=2)
+
+    def fills_missing(self, schema, columns):
+        # with a value marker (-1, "?") the filled cells are not the ones statistics skip
+        if not is_nan_like(self.missing_values):
+            return frozenset()
+        mean_like = self.strategy in ("mean", "median")
+        return frozenset(c for c in columns if not mean_like or float_dtype_for(schema[c]) == schema[c])
+
+    def fill_constants(self):
+        names = self._input_names()
+        out = {}
+        for i, name in enumerate(names):
+            v = self.statistics_[i]
+            if _stat_is_nan(v):  # dropped column: not a fill
+                out[name] = None
+            else:
+                out[name] = (v.item() if hasattr(v, "item") else v, self._filled_cells[i])
+        return out
 
     def _kept(self) -> list[int]:
         return [i for i, v in enumerate(self.statistics_) if not _stat_is_nan(v)]

@@ -34,6 +34,17 @@ as scikit-learn's ``Pipeline.fit`` is), so later steps are never fitted on in-sa
 NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
 columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
 ``is_nan().any()`` per column), so ``fit_exprs`` can use plain null-skipping aggregations.
+Steps whose statistics skip NaN themselves (``stats_skip_nan``: the compiled moments kernel
+behind ``_stats.moment_exprs``/``sum_exprs``) are left out of that check.
+
+Fills do not cost a pass. A step that only replaces missing cells by one constant per column
+(``fills_missing``: SimpleImputer) does not push a later step that reads those columns into the
+next phase when that step's statistics each read one column and skip missing cells
+(``stats_skip_missing``: StandardScaler). The later step is fitted in the same pass on the raw
+columns, and once the fill constants are known the filled cells are merged in as blocks of
+identical values (``merge_stats``): the statistics of the filled column, from one scan instead
+of two. If a filled column turns out to be dropped (no observed value), the later step and
+those after it in the phase are fitted on a further pass, as without fusion.
 """
 
 from __future__ import annotations
@@ -146,10 +157,14 @@ class Pipeline:
         fitted, phases = [], []
         while pending:
             phase = _plan_phase(pending, schema, target)
-            pending = pending[len(phase):]
-            stats = run_phase(lf, [(step, sch, cols) for _, step, cols, sch, _ in phase], target, batch_size,
-                              cross_fit=cross_fit)
-            for (name, step, cols, _, planned), st in zip(phase, stats):
+            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=cross_fit)
+            done = 0
+            for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
+                if fused:
+                    fills = _fill_constants(phase, fused)
+                    if fills is None:  # a filled column was dropped: fit this step on a later pass
+                        break
+                    st = _merge_fills(step, st, sch, cols, target, fills)
                 if not step.fits_on_table:
                     step.fit_finalize(st, schema, cols)
                 out = step.output_schema(schema)
@@ -160,7 +175,9 @@ class Pipeline:
                 lf = apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
-            phases.append([p[0] for p in phase])
+                done += 1
+            pending = pending[done:]
+            phases.append([p[0] for p in phase[:done]])
         # Columns read only to fit (a TargetEncoder's fold column) are training metadata: new rows
         # need not carry them, and they are not features.
         used = {c for _, _, cols in fitted for c in cols}
@@ -238,11 +255,14 @@ def _check_batch_size(batch_size) -> int:
 def _plan_phase(pending, schema, target) -> list:
     """The longest prefix of ``pending`` that can be fitted from one pass over ``schema``'s frame.
 
-    Returns ``[(name, step, columns, schema_seen, planned_outputs_or_None)]``.
+    Returns ``[(name, step, columns, schema_seen, planned_outputs_or_None, fused)]``; ``fused``
+    maps each column the step reads *after* an earlier step of the phase fills its missing cells
+    (``Step.fills_missing``) to that step's position in the phase (empty for ordinary steps).
     """
     phase = []
     plan = schema           # schema after the phase's steps so far, as far as it is known
     written: set = set()    # columns the phase's steps read, modify or create
+    fills: dict = {}        # column -> position of the phase step that only fills its missing cells
     predictable = True
     for name, step, selector in pending:
         if phase and not predictable and not is_static(selector):
@@ -253,14 +273,20 @@ def _plan_phase(pending, schema, target) -> list:
             if phase:  # may be created by a step of this phase: resolve after fitting it
                 break
             raise
-        if phase and written.intersection(cols):
+        overlap = written.intersection(cols)
+        if overlap and not (_reads_fills_only(step, overlap, fills)):
             break
         if not cols:
             raise ConfigError(f"the columns of step {name!r} matched nothing", found=repr(selector),
                               hint=f"columns available: {[n for n in plan.names() if n != target][:20]}")
         validate_params(step)
         planned = step.planned_output_schema(plan, cols)
-        phase.append((name, step, cols, plan, None if planned is None else dict(planned)))
+        fused = {c: fills[c] for c in overlap}
+        phase.append((name, step, cols, plan, None if planned is None else dict(planned), fused))
+        for c in cols:  # a column this step reads or writes is no plain fill for later steps
+            fills.pop(c, None)
+        if not step.fits_on_table:
+            fills.update({c: len(phase) - 1 for c in step.fills_missing(plan, cols) if c in cols})
         written.update(cols)
         if planned is None:
             predictable = False
@@ -269,6 +295,66 @@ def _plan_phase(pending, schema, target) -> list:
             written.update(n for n in after.names() if n not in plan)
             plan = after
     return phase
+
+
+def _reads_fills_only(step, columns, fills) -> bool:
+    """Whether ``step`` may share the phase of the steps filling ``columns`` (see ``_plan_phase``)."""
+    return (step.mergeable and step.stats_skip_missing and not step.fits_on_table
+            and all(c in fills for c in columns))
+
+
+def _fill_constants(phase, fused: dict) -> dict | None:
+    """``{column: (constant, cells filled)}`` for a fused step's columns, from the fitted steps of
+    ``phase`` that fill them; None if one of them is not a plain fill after all (dropped)."""
+    out = {}
+    for c, pos in fused.items():
+        got = phase[pos][1].fill_constants().get(c)
+        if got is None:
+            return None
+        out[c] = got
+    return out
+
+
+def _merge_fills(step, stats: dict, schema, columns, target, fills: dict) -> dict:
+    """``stats`` (computed on the raw columns, missing cells skipped) merged with the statistics
+    of the cells an earlier step filled: ``fills`` maps a column to ``(constant, cells)``.
+
+    The filled cells of a column are all the same value: the step's own expressions give the
+    statistics of one such cell, and ``merge_stats`` builds those of ``cells`` of them by
+    doubling (statistics of 2k copies = merge of two k-copy parts; O(log cells) merges, no
+    block of ``cells`` rows is materialized), merged after the raw part.
+    """
+    import polars as pl
+
+    from tabprep.pipeline._stats import unpack_structs
+
+    exprs = step.fit_exprs(schema, columns, target)
+    by_root: dict = {}
+    for key, expr in exprs.items():
+        roots = expr.meta.root_names()
+        if len(set(roots)) != 1:
+            raise RuntimeError(f"{type(step).__name__} sets stats_skip_missing, but its statistic {key!r} "
+                               f"reads {sorted(set(roots))} instead of one column")
+        by_root.setdefault(roots[0], {})[key] = expr
+    todo = {c: vc for c, vc in fills.items() if vc[1] > 0 and c in by_root}
+    if not todo:
+        return stats
+    one_row = pl.DataFrame({c: pl.Series([value], dtype=schema[c]) for c, (value, _) in todo.items()})
+    single = one_row.select(e.alias(k) for c in todo for k, e in by_root[c].items()).row(0, named=True)
+    stats = dict(stats)
+    for c, (_, cells) in todo.items():
+        power = unpack_structs({k: single[k] for k in by_root[c]})
+        filled = None
+        while True:  # binary decomposition of `cells`, lowest bit first
+            if cells & 1:
+                filled = power if filled is None else step.merge_stats([filled, power])
+            cells >>= 1
+            if not cells:
+                break
+            power = step.merge_stats([power, power])
+        raw = {k: stats[k] for k in filled}
+        stats.update(step.merge_stats([raw, filled]))
+    return stats
 
 
 def schema_after(schema, columns, outputs, step_name: str = "?"):
@@ -333,7 +419,12 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     """
     import polars as pl
 
+    from tabprep.pipeline._stats import unpack_structs
+
     merge_exprs, exact = [], []
+    shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
+    copies: list = []  # (name computed, name of the same statistic for a later step)
+    nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
     table_cols: list[list[str]] = []
     for k, (step, schema, cols) in enumerate(entries):
         if step.fits_on_table:
@@ -345,8 +436,18 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
             table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
             continue
         table_cols.append([])
-        exprs = [e.alias(f"{k}{_SEP}{key}") for key, e in step.fit_exprs(schema, cols, target).items()]
+        exprs = []
+        for key, e in step.fit_exprs(schema, cols, target).items():
+            name = f"{k}{_SEP}{key}"
+            same = (id(e), step.mergeable)
+            if same in shared:  # the same expression object as an earlier step's: computed once
+                copies.append((shared[same][0], name))
+                continue
+            shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
+            exprs.append(e.alias(name))
         (merge_exprs if step.mergeable else exact).extend(exprs)
+        if step.mergeable and not step.stats_skip_nan:
+            nan_checked.update(r for e in exprs for r in e.meta.root_names())
     merge_exprs.append(pl.len().alias("__rows__"))
     schema = lf.collect_schema()
     # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
@@ -354,7 +455,7 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
     # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
     # of the column, so each batch is checked in the same select and redone only if it has NaN.
-    floats = sorted({r for e in merge_exprs for r in e.meta.root_names() if r in schema and schema[r].is_float()})
+    floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
     nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
     # read only what the statistics need (projection pushdown into the scan)
     roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
@@ -372,7 +473,7 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
             row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
-        parts.append(row)
+        parts.append(unpack_structs(_copied(row, copies)))
         if keep:
             kept.append(batch.select(keep))
     n_rows = sum(p.pop("__rows__") for p in parts)
@@ -381,7 +482,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     exact_row = {}
     frame = pl.concat(kept, rechunk=False) if keep else None
     if exact:
-        exact_row = frame.with_columns(pl.col(c).fill_nan(None) for c in keep if schema[c].is_float()).select(exact).row(0, named=True)
+        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in keep if schema[c].is_float())
+                                           .select(exact).row(0, named=True), copies))
     results = []
     for k, (step, _, cols) in enumerate(entries):
         prefix = f"{k}{_SEP}"
@@ -396,6 +498,14 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
         else:
             results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
     return results
+
+
+def _copied(row: dict, copies: list) -> dict:
+    """``row`` with the value of each statistic shared by several steps under every step's name."""
+    for src, dst in copies:
+        if src in row:
+            row[dst] = row[src]
+    return row
 
 
 def fit_single_step(step, data, y=None) -> None:

@@ -13,6 +13,8 @@ prefix                    merge rule
 ``first:``                the first part's value (constants, e.g. a dtype flag)
 ``n:`` ``mean:`` ``m2:``  Chan et al. merge of (count, mean, sum of squared deviations)
                           for the same suffix, e.g. ``n:age``, ``mean:age``, ``m2:age``
+``struct:``               not a statistic: the expression returns a struct whose fields
+                          are statistics (keys of this table); the planner unpacks them
 ========================  ============================================================
 
 A prefix may carry a qualifier after ``_`` (``count_missing:age`` merges like ``count:``), so
@@ -20,14 +22,24 @@ one step can keep several statistics of the same kind per column.
 
 Merging is exact for counts, min/max and logical flags; sums and moments are merged in float64
 with Chan's pairwise formula (stable; equal to a one-pass fit to ~1e-15 relative).
+
+:func:`moment_exprs` computes its statistics with the compiled moments kernel
+(:mod:`tabprep.kernels._moments`): one read of the column gives the count, sum, mean, sum of
+squared deviations and the infinity flag together, skipping null *and* NaN. A step whose
+statistics all skip NaN this way sets ``Step.stats_skip_nan`` and the planner saves its NaN
+check on those columns; two steps of a phase asking for the same column's moments share one
+read.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null", "finalize_moments",
-           "infinity_exprs", "check_finite"]
+__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
+           "finalize_moments", "infinity_exprs", "check_finite", "STRUCT", "unpack_structs"]
+
+#: Key prefix of an expression whose struct value holds several statistics (see the table above).
+STRUCT = "struct:"
 
 
 def float_col(name: str, dtype):
@@ -99,17 +111,82 @@ def check_finite(step, stats: dict, columns, *, extremes: tuple[str, ...] = ()) 
             )
 
 
-def moment_exprs(expr, suffix: str) -> dict:
-    """``{"n:<suffix>", "mean:<suffix>", "m2:<suffix>"}`` for a Float64 expression (nulls skipped).
+def _kernel_stats(s, *, names: tuple[str, ...]):
+    """``map_batches`` body: the moments kernel on one batch of a column, as a one-row struct."""
+    import polars as pl
 
-    ``m2`` is the sum of squared deviations from the mean (``var(ddof=0) * n``).
+    from tabprep.kernels._moments import column_moments
+
+    m = column_moments(s)
+    return pl.Series([dict(zip(names, (m.n, m.sum, m.mean, m.m2, m.has_inf)))], dtype=_struct_dtype(names))
+
+
+def _struct_dtype(names):
+    import polars as pl
+
+    kinds = {"n": pl.Int64, "any": pl.Boolean}
+    return pl.Struct({k: kinds.get(k.split(":", 1)[0], pl.Float64) for k in names})
+
+
+# moment_exprs(expr, suffix) -> the one expression object for them, so that two steps asking for
+# the same column's moments in one phase share one kernel read (the planner dedupes by identity)
+_MOMENT_EXPRS: dict = {}
+
+
+def moment_exprs(expr, suffix: str) -> dict:
+    """``n:``, ``sum:``, ``mean:``, ``m2:`` and ``any:inf:`` of ``<suffix>`` from one kernel read of ``expr``.
+
+    ``m2`` is the sum of squared deviations from the mean (``var(ddof=0) * n``); null and NaN are
+    skipped, so a step using only these statistics may set ``stats_skip_nan``. Returns one
+    ``struct:`` expression (the planner unpacks its fields). Asked twice for the same input
+    expression and suffix, it returns the same expression object: the planner then computes
+    it once for every step of a phase that needs it.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"a": [1.0, None, 3.0, float("nan")]})
+    >>> df.select(**moment_exprs(pl.col("a"), "a")).row(0)[0]
+    {'n:a': 2, 'sum:a': 4.0, 'mean:a': 2.0, 'm2:a': 2.0, 'any:inf:a': False}
     """
-    n = expr.count()
-    return {
-        f"n:{suffix}": n,
-        f"mean:{suffix}": expr.mean(),
-        f"m2:{suffix}": expr.var(ddof=0) * n,
-    }
+    from functools import partial
+
+    try:
+        memo = (expr.meta.serialize(format="json"), suffix)
+    except Exception:  # noqa: BLE001 - an input that cannot be serialized is simply not shared
+        memo = None
+    if memo is not None and memo in _MOMENT_EXPRS:
+        return dict(_MOMENT_EXPRS[memo])
+    names = (f"n:{suffix}", f"sum:{suffix}", f"mean:{suffix}", f"m2:{suffix}", f"any:inf:{suffix}")
+    fn = partial(_kernel_stats, names=names)
+    out = {f"{STRUCT}moments:{suffix}": expr.map_batches(fn, return_dtype=_struct_dtype(names), returns_scalar=True)}
+    if memo is not None:
+        if len(_MOMENT_EXPRS) >= 4096:
+            _MOMENT_EXPRS.clear()
+        _MOMENT_EXPRS[memo] = out
+    return dict(out)
+
+
+def unpack_structs(row: dict) -> dict:
+    """``row`` with every ``struct:`` entry replaced by its fields (keeping the key's prefix, e.g.
+    the planner's step index, in front of each field's name).
+
+    >>> unpack_structs({"0/struct:m:a": {"n:a": 2, "mean:a": 1.0}, "0/count:b": 3})
+    {'0/count:b': 3, '0/n:a': 2, '0/mean:a': 1.0}
+    """
+    if not any(STRUCT in k for k in row):
+        return row
+    out, structs = {}, []
+    for k, v in row.items():
+        at = k.find(STRUCT)
+        if at >= 0:
+            structs.append((k[:at], v))
+        else:
+            out[k] = v
+    for prefix, fields in structs:
+        for name, v in fields.items():
+            out[prefix + name] = v
+    return out
 
 
 def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[int, float | None, float | None]:

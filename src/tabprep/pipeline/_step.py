@@ -35,14 +35,17 @@ The planner buffers those columns in the phase's single pass (the non-mergeable 
 ``fit_table`` once at the end. Steps with ``cross_fit = True`` (target/WoE encoders) get
 ``cross_fit=True`` from ``Pipeline.fit_transform``, whose output (and the fit of every later
 phase) then uses the out-of-fold values for the training rows, as scikit-learn's
-``Pipeline.fit_transform`` chains ``fit_transform``; ``Pipeline.fit`` uses the full fit.
+``Pipeline.fit_transform`` chains ``fit_transform`` (``Pipeline.fit`` does the same); the fitted
+pipeline's ``transform`` on new rows uses the full fit.
 
 A subclass writes: ``_parameter_constraints``, ``__init__``, ``fit_exprs``, ``_finalize``,
 ``transform_exprs``, ``_get_state``/``_set_state`` (JSON-able dict; large state goes to
 ``_get_tables`` as pyarrow Tables), and optionally ``_names_out`` (feature names when not
 one-to-one), ``planned_output_schema`` (output schema known before fitting, lets the planner fuse
 more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.errors.DataError`
-with column and row), ``_array_params`` (how array input is validated). It registers itself with
+with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
+``stats_skip_missing``/``stats_skip_nan`` (let the planner fuse a fill and the statistics read
+after it into one pass). It registers itself with
 ``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
 """
 
@@ -149,6 +152,17 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     cross_fit : bool
         Whether ``fit_table(..., cross_fit=True)`` returns out-of-fold values for the training
         rows (used by ``Pipeline.fit_transform``).
+    stats_skip_nan : bool
+        Whether every mergeable ``fit_exprs`` statistic already treats NaN as missing (e.g. the
+        kernel statistics of ``_stats.moment_exprs``): the planner then does not check the
+        step's columns for NaN before aggregating (may be a property).
+    stats_skip_missing : bool
+        Whether every ``fit_exprs`` statistic reads exactly one input column and skips its
+        missing cells (null and NaN), and ``merge_stats`` merges statistics of any split of the
+        rows, one column at a time. Such a step can be fitted in the same pass as an earlier
+        step that fills those columns' missing cells with constants (``fills_missing``): the
+        planner computes its statistics on the raw column and merges in the filled cells as a
+        block of identical values (may be a property).
     _version : int
         Version of the serialized state; bump it when ``_get_state`` changes.
 
@@ -173,6 +187,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     uses_target: ClassVar[bool] = False
     fits_on_table: ClassVar[bool] = False
     cross_fit: ClassVar[bool] = False
+    stats_skip_nan: ClassVar[bool] = False
+    stats_skip_missing: ClassVar[bool] = False
 
     def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
         # scikit-learn's set_output mixin wraps `transform` in every subclass unless told not to;
@@ -231,6 +247,21 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         to be fitted; None (the default) is always correct, only less fused.
         """
         return None
+
+    def fills_missing(self, schema, columns: list[str]) -> frozenset:
+        """The columns whose transform will only replace missing cells (null and NaN) by one
+        fitted constant per column, keeping the column's name and dtype; known before fitting.
+
+        Later steps with ``stats_skip_missing`` that read only such columns (of this phase) are
+        fitted in the same pass. Default: none.
+        """
+        return frozenset()
+
+    def fill_constants(self) -> dict:
+        """After fitting, for each column of ``fills_missing``: ``(constant, cells filled in the
+        training data)``, or None when the column turned out not to be a plain fill (e.g. it is
+        dropped). Only called on steps whose ``fills_missing`` was not empty."""
+        raise NotImplementedError(f"{type(self).__name__} declares fills_missing but not fill_constants")
 
     def explain_failure(self, lf, schema) -> TabprepError | None:
         """Given the step's input ``lf`` after a Polars error, return an error naming column/row."""

@@ -126,15 +126,27 @@ class StandardScaler(_Scaler):
         self.with_mean = with_mean
         self.with_std = with_std
 
+    #: every statistic reads one column and skips its missing cells: fitted in the same pass as
+    #: an imputer before it (see tabprep.pipeline._pipeline)
+    stats_skip_missing = True
+
+    @property
+    def stats_skip_nan(self) -> bool:
+        """The moments kernel skips NaN itself; the count-only fit relies on the planner."""
+        return bool(self.with_mean or self.with_std)
+
     def fit_exprs(self, schema, columns, target):
+        import polars as pl
+
         require_numeric(self, schema, columns)
         exprs = {}
         for c in columns:
-            x = float_col(c, schema[c])
-            exprs.update(infinity_exprs(x, c, schema[c]))
             if self.with_mean or self.with_std:
-                exprs.update(moment_exprs(x, c))
+                # one kernel read: count, mean, sum of squared deviations and the infinity flag
+                exprs.update(moment_exprs(pl.col(c) if schema[c].is_float() else float_col(c, schema[c]), c))
             else:
+                x = float_col(c, schema[c])
+                exprs.update(infinity_exprs(x, c, schema[c]))
                 exprs[f"count:{c}"] = x.count()
         return exprs
 

@@ -1,0 +1,148 @@
+/* Moments of one float column (count, sum, mean, sum of squared deviations), branch-free.
+ *
+ * Rows are walked in blocks of TP_MOM_BLOCK values counted from the first row. In a block, row i
+ * goes to lane i % 8 of eight accumulators (so the compiler can keep them in vector registers
+ * without reordering any sum), a missing row (validity bit 0, or NaN) adds an exact 0.0 through a
+ * bit mask, and the lanes are added in a fixed tree. Pass 1 gives the block's count and sum,
+ * pass 2 (from L1) its sum of squared deviations from the block mean; blocks are merged in row
+ * order with Chan, Golub & LeVeque's formula. The result is a function of the values and their
+ * order only. See csrc/moments.pyx.
+ */
+#ifndef TP_MOMENTS_H
+#define TP_MOMENTS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tp_vec.h"
+
+#define TP_MOM_BLOCK 1024 /* multiple of 8: 8 KiB of float64 */
+
+typedef struct {
+    int64_t n;
+    double sum, mean, m2;
+    int has_inf;
+} tp_moments_t;
+
+/* the 8 lanes (rows i..i+7 of a block) added in a fixed tree */
+static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
+{
+    return ((a[0] + a[1]) + (b[0] + b[1])) + ((c[0] + c[1]) + (d[0] + d[1]));
+}
+
+/* Lane-masked accumulation of 8 rows: r0..r3 hold rows i..i+7 (two per vector). F(v) is what
+ * is added for a row (v itself, or its squared deviation); a missing row adds an exact 0.0. */
+#define TP_ACC8(LOAD2, x, i, HAS_BITS, bits, bit0, F, a0, a1, a2, a3, COUNT, c0, c1, c2, c3)    \
+    do {                                                                                        \
+        tp_v2d r0 = LOAD2((x) + (i)), r1 = LOAD2((x) + (i) + 2);                                \
+        tp_v2d r2 = LOAD2((x) + (i) + 4), r3 = LOAD2((x) + (i) + 6);                            \
+        tp_v2i k0 = (tp_v2i)(r0 == r0), k1 = (tp_v2i)(r1 == r1);                                \
+        tp_v2i k2 = (tp_v2i)(r2 == r2), k3 = (tp_v2i)(r3 == r3);                                \
+        if (HAS_BITS) {                                                                         \
+            unsigned m = tp_bits8((bits), (bit0) + (i));                                        \
+            k0 &= tp_mask2(m & 15u, 0);                                                         \
+            k1 &= tp_mask2(m & 15u, 1);                                                         \
+            k2 &= tp_mask2(m >> 4, 0);                                                          \
+            k3 &= tp_mask2(m >> 4, 1);                                                          \
+        }                                                                                       \
+        a0 += (tp_v2d)((tp_v2i)F(r0) & k0);                                                     \
+        a1 += (tp_v2d)((tp_v2i)F(r1) & k1);                                                     \
+        a2 += (tp_v2d)((tp_v2i)F(r2) & k2);                                                     \
+        a3 += (tp_v2d)((tp_v2i)F(r3) & k3);                                                     \
+        if (COUNT) {                                                                            \
+            c0 -= k0;                                                                           \
+            c1 -= k1;                                                                           \
+            c2 -= k2;                                                                           \
+            c3 -= k3;                                                                           \
+        }                                                                                       \
+    } while (0)
+
+#define TP_IDENTITY(v) (v)
+#define TP_SQDEV(v) (((v) - mv) * ((v) - mv))
+
+/* One pass over the rows; HAS_BITS is a literal constant at each call, so the compiler emits a
+ * separate loop with and without a validity bitmap. */
+#define TP_DEFINE_MOMENTS(NAME, T, LOAD2)                                                       \
+    static inline __attribute__((always_inline)) void NAME##_impl(                              \
+        const T *x, const uint8_t *bits, int64_t bit0, int64_t len, const int HAS_BITS,         \
+        tp_moments_t *out)                                                                      \
+    {                                                                                           \
+        int64_t total_n = 0;                                                                    \
+        double total_sum = 0.0, total_mean = 0.0, total_m2 = 0.0;                               \
+        int has_inf = 0;                                                                        \
+        const tp_v2d zero = {0, 0};                                                             \
+        const tp_v2i zeroi = {0, 0};                                                            \
+        for (int64_t b = 0; b < len; b += TP_MOM_BLOCK) {                                       \
+            int64_t e = b + TP_MOM_BLOCK < len ? b + TP_MOM_BLOCK : len;                        \
+            int64_t e8 = b + ((e - b) & ~(int64_t)7);                                           \
+            tp_v2d s0 = zero, s1 = zero, s2 = zero, s3 = zero;                                  \
+            tp_v2i c0 = zeroi, c1 = zeroi, c2 = zeroi, c3 = zeroi;                              \
+            for (int64_t i = b; i < e8; i += 8)                                                 \
+                TP_ACC8(LOAD2, x, i, HAS_BITS, bits, bit0, TP_IDENTITY, s0, s1, s2, s3, 1,      \
+                        c0, c1, c2, c3);                                                        \
+            double tail_s = 0.0;                                                                \
+            int64_t tail_c = 0;                                                                 \
+            for (int64_t i = e8; i < e; i++) {                                                  \
+                double v = (double)x[i];                                                        \
+                if (v == v && (!HAS_BITS || tp_bit(bits, bit0 + i))) {                          \
+                    tail_s += v;                                                                \
+                    tail_c++;                                                                   \
+                }                                                                               \
+            }                                                                                   \
+            tp_v2i ct = (c0 + c1) + (c2 + c3);                                                  \
+            int64_t c = ct[0] + ct[1] + tail_c;                                                 \
+            if (c == 0)                                                                         \
+                continue;                                                                       \
+            double block_sum = tp_lanes8(s0, s1, s2, s3) + tail_s;                              \
+            if (!isfinite(block_sum)) { /* an infinity, or a finite sum that overflows */       \
+                for (int64_t j = b; j < e; j++)                                                 \
+                    if (isinf((double)x[j]) && (!HAS_BITS || tp_bit(bits, bit0 + j)))           \
+                        has_inf = 1;                                                            \
+            }                                                                                   \
+            total_sum += block_sum;                                                             \
+            double mb = block_sum / (double)c;                                                  \
+            const tp_v2d mv = {mb, mb};                                                         \
+            tp_v2d q0 = zero, q1 = zero, q2 = zero, q3 = zero;                                  \
+            for (int64_t i = b; i < e8; i += 8)                                                 \
+                TP_ACC8(LOAD2, x, i, HAS_BITS, bits, bit0, TP_SQDEV, q0, q1, q2, q3, 0,         \
+                        c0, c1, c2, c3);                                                        \
+            double tail_q = 0.0;                                                                \
+            for (int64_t i = e8; i < e; i++) {                                                  \
+                double v = (double)x[i];                                                        \
+                if (v == v && (!HAS_BITS || tp_bit(bits, bit0 + i))) {                          \
+                    double d = v - mb;                                                          \
+                    tail_q += d * d;                                                            \
+                }                                                                               \
+            }                                                                                   \
+            double qb = tp_lanes8(q0, q1, q2, q3) + tail_q;                                     \
+            if (total_n == 0) {                                                                 \
+                total_n = c;                                                                    \
+                total_mean = mb;                                                                \
+                total_m2 = qb;                                                                  \
+            } else {                                                                            \
+                int64_t nt = total_n + c;                                                       \
+                double delta = mb - total_mean;                                                 \
+                total_mean += delta * ((double)c / (double)nt);                                 \
+                total_m2 += qb + delta * delta * ((double)total_n * (double)c / (double)nt);    \
+                total_n = nt;                                                                   \
+            }                                                                                   \
+        }                                                                                       \
+        out->n = total_n;                                                                       \
+        out->sum = total_sum;                                                                   \
+        out->mean = total_mean;                                                                 \
+        out->m2 = total_m2;                                                                     \
+        out->has_inf = has_inf;                                                                 \
+    }                                                                                           \
+    static void NAME(const T *x, const uint8_t *bits, int64_t bit0, int64_t len, tp_moments_t *out) \
+    {                                                                                           \
+        if (bits)                                                                               \
+            NAME##_impl(x, bits, bit0, len, 1, out);                                            \
+        else                                                                                    \
+            NAME##_impl(x, NULL, 0, len, 0, out);                                               \
+    }
+
+TP_DEFINE_MOMENTS(tp_moments_f64, double, tp_load2_f64)
+TP_DEFINE_MOMENTS(tp_moments_f32, float, tp_load2_f32)
+
+#endif

@@ -1,0 +1,61 @@
+"""Moments kernel: count, sum, mean and sum of squared deviations of a float column in one read.
+
+The column arrives as its Arrow buffers (values + optional validity bitmap with a bit offset).
+Null slots (validity bit 0) and NaN are missing and skipped; the value under a null slot is never
+read as data (it is masked to an exact 0.0). The loops live in ``moments.h``: rows are walked in
+fixed blocks counted from the first row; each block's mean and sum of squared deviations come from
+two branch-free passes over the block while it sits in L1 cache, and the blocks are merged in row
+order with Chan, Golub & LeVeque's formula. The result depends only on the values and their order
+(never on threads or timing), and the two-pass blocks keep the variance accurate where a one-pass
+``sum(x*x) - n*mean**2`` would cancel.
+
+Infinity: a block whose sum is not finite is scanned for +-inf among its valid values and
+``has_inf`` reports it (callers refuse such columns; the moments are then meaningless).
+"""
+
+from libc.stdint cimport int64_t, uint8_t
+
+
+cdef extern from "moments.h" nogil:
+    ctypedef struct tp_moments_t:
+        int64_t n
+        double sum
+        double mean
+        double m2
+        int has_inf
+    void tp_moments_f64(const double* x, const uint8_t* bits, int64_t bit0, int64_t length, tp_moments_t* out)
+    void tp_moments_f32(const float* x, const uint8_t* bits, int64_t bit0, int64_t length, tp_moments_t* out)
+
+
+ctypedef fused real:
+    float
+    double
+
+
+def moments(const real[::1] values, const uint8_t[::1] validity, Py_ssize_t bit0):
+    """``(n, sum, mean, m2, has_inf)`` of the valid, non-NaN values of one column.
+
+    ``validity`` is the Arrow validity bitmap (row ``i`` valid iff bit ``bit0 + i`` is set) or
+    None. ``m2`` is the sum of squared deviations from the mean; ``mean`` and ``m2`` are 0.0
+    when ``n == 0``.
+    """
+    cdef tp_moments_t out
+    cdef const uint8_t* bits = NULL
+    cdef Py_ssize_t length = values.shape[0]
+    out.n = 0
+    out.sum = out.mean = out.m2 = 0.0
+    out.has_inf = 0
+    if bit0 < 0:
+        raise ValueError(f"bit0 must be >= 0, got {bit0}")
+    if validity is not None:
+        if validity.shape[0] * 8 < bit0 + length:
+            raise ValueError(f"validity bitmap too short: {validity.shape[0]} bytes for {bit0 + length} bits")
+        if validity.shape[0] > 0:
+            bits = &validity[0]
+    if length > 0:
+        with nogil:
+            if real is double:
+                tp_moments_f64(&values[0], bits, bit0, length, &out)
+            else:
+                tp_moments_f32(&values[0], bits, bit0, length, &out)
+    return int(out.n), float(out.sum), float(out.mean), float(out.m2), bool(out.has_inf)

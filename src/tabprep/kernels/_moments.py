@@ -1,0 +1,52 @@
+"""The door to the moments kernel (``tabprep._native.moments``).
+
+``column_moments`` reads a numeric column's own buffers (float32/float64 zero-copy; integers and
+Booleans are cast to float64 first, exact below 2**53) and returns its count, sum, mean and sum
+of squared deviations over the values that are neither null nor NaN, plus whether one of them is
++-inf. Reference: ``tests/oracles/stats.py`` (``moments_ref``; exactly rounded sums).
+
+The kernel walks fixed blocks counted from the column's first row, so a column split into several
+chunks is made one chunk first: the result then depends only on the values and their order.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tabprep._native import moments as _k
+from tabprep.kernels._binning import column_buffers
+
+__all__ = ["Moments", "column_moments"]
+
+
+class Moments(NamedTuple):
+    """Statistics of the non-missing values of a column (``mean``/``m2`` are None when ``n == 0``)."""
+
+    n: int
+    sum: float
+    mean: float | None
+    m2: float | None
+    has_inf: bool
+
+
+def column_moments(column) -> Moments:
+    """Count, sum, mean and sum of squared deviations of a column's non-missing values.
+
+    Parameters
+    ----------
+    column : polars.Series, pyarrow Array/ChunkedArray or 1-D array-like of numbers
+        Null and NaN are missing.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> column_moments(pl.Series([1.0, None, 3.0, float("nan"), 5.0]))
+    Moments(n=3, sum=9.0, mean=3.0, m2=8.0, has_inf=False)
+    >>> column_moments(pl.Series([1, 2], dtype=pl.Int8))
+    Moments(n=2, sum=3.0, mean=1.5, m2=0.5, has_inf=False)
+    """
+    buf = column_buffers(column)
+    n, total, mean, sq, has_inf = _k.moments(buf.values, buf.validity, buf.bit0)
+    if n == 0:
+        return Moments(n, total, None, None, has_inf)
+    return Moments(n, total, mean, sq, has_inf)

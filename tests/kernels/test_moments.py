@@ -1,0 +1,86 @@
+"""tabprep.kernels._moments (compiled moments kernel) against exactly rounded references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracles.stats import moments_ref, observed
+
+from tabprep.kernels._moments import column_moments
+
+values = st.lists(
+    st.one_of(st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), st.none(), st.just(math.nan),
+              st.sampled_from([0.0, 1.0, -2.5, 1e-300])),
+    max_size=3000,  # crosses the 1024-row blocks, with tails that are not multiples of 8
+)
+
+
+def _check(got, x):
+    n, mean, var = moments_ref(x)
+    v = observed(x)
+    scale = math.fsum(abs(a) for a in v) or 1.0
+    assert got.n == n and got.has_inf is False
+    assert abs(got.sum - math.fsum(v)) <= 1e-13 * scale
+    if n == 0:
+        assert got.mean is None and got.m2 is None
+        return
+    assert abs(got.mean - mean) <= 1e-13 * scale / n
+    spread = max(abs(a - mean) for a in v)
+    assert abs(got.m2 - var * n) <= 1e-12 * (spread * spread * n + 1e-300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=values, offset=st.integers(0, 9))
+def test_matches_exact_reference_with_nulls_nan_and_offsets(x, offset):
+    # nulls as Arrow validity (behind a bit offset: the bitmap is read from the middle of a byte)
+    s = pl.Series([0.5] * offset + x, dtype=pl.Float64).slice(offset)
+    _check(column_moments(s), x)
+    # NaN only (no bitmap): the other loop
+    dense = np.array([math.nan if v is None else v for v in x], dtype=np.float64)
+    _check(column_moments(dense), x)
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=values)
+def test_float32_and_integers_are_widened_exactly(x):
+    f32 = [None if v is None else float(np.float32(v)) for v in x]
+    _check(column_moments(pl.Series(f32, dtype=pl.Float32)), f32)
+    ints = [None if v is None or math.isnan(v) else int(v) for v in x]
+    _check(column_moments(pl.Series(ints, dtype=pl.Int64)), ints)
+
+
+def test_chunking_does_not_change_the_bits():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(size=10_000)
+    x[rng.random(x.size) < 0.1] = np.nan
+    whole = column_moments(pl.Series(x))
+    parts = pl.concat([pl.Series(x[:333]), pl.Series(x[333:5000]), pl.Series(x[5000:])], rechunk=False)
+    assert parts.n_chunks() == 3
+    assert column_moments(parts) == whole
+    assert column_moments(pa.chunked_array([x[:7], x[7:]])) == whole
+
+
+@pytest.mark.parametrize("where", [0, 5, 1023, 1024, 2999])
+def test_infinity_is_reported_wherever_it_is(where):
+    x = np.ones(3000)
+    x[where] = -np.inf
+    assert column_moments(x).has_inf
+    s = pl.Series(x).scatter(where, None)  # an infinity under a null slot is not a value
+    assert not column_moments(s).has_inf
+    big = np.full(3000, 1e308)  # finite values whose sum overflows are not an infinity
+    assert not column_moments(big).has_inf
+
+
+def test_validity_bitmap_too_short_is_refused():
+    from tabprep._native.moments import moments
+
+    with pytest.raises(ValueError, match="too short"):
+        moments(np.ones(20), np.zeros(2, dtype=np.uint8), 0)
+    with pytest.raises(ValueError, match="bit0"):
+        moments(np.ones(4), None, -1)
