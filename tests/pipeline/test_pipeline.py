@@ -110,6 +110,26 @@ def test_fill_fusion_falls_back_to_a_later_pass_when_a_filled_column_is_dropped(
     assert "'e'" in errors[0] and errors[0] == errors[1]
 
 
+def test_one_to_one_steps_nested_into_one_layer_give_the_same_bits(df):
+    # FittedPipeline.transform nests consecutive one-to-one steps (inline_exprs) into one
+    # with_columns; the output must be bit for bit the step-by-step chain's
+    from tabprep.pipeline._pipeline import apply_step
+
+    x = df.with_columns(pl.col("c").cast(pl.Float32).alias("f"), pl.col("a").fill_null(float("nan")).alias("n"))
+    steps = [("imp", SimpleImputer(), ["a", "f", "n"]), ("sc", StandardScaler(), ["a", "f"]),
+             ("mm", MinMaxScaler(clip=True), ["n", "c"]), ("ind", SimpleImputer(add_indicator=True), ["b"]),
+             ("ma", MaxAbsScaler(), ["a", "b"]), ("rs", RobustScaler(), ["f"]),
+             ("imp2", SimpleImputer(strategy="constant", fill_value="?"), "s")]
+    fitted = Pipeline(steps).fit(x, target="y", lineage=False)
+    lf = x.lazy().select([*fitted.input_schema.names(), "y"])
+    for (_, step, cols), sch in zip(fitted.steps, fitted._schemas):
+        lf = apply_step(lf, step, cols, sch)
+    want = lf.select([*fitted.feature_names_out, "y"]).collect()
+    got = fitted.transform(x)
+    assert got.schema == want.schema
+    assert got.equals(want)
+
+
 def test_dynamic_selector_after_unpredictable_step_waits(df):
     steps = [("imp", SimpleImputer(add_indicator=True), ["a"]), ("mm", MinMaxScaler(), cs.numeric())]
     fitted = Pipeline(steps).fit(df, target="y")

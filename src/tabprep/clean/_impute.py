@@ -136,11 +136,11 @@ class SimpleImputer(Step):
                 "ensure_all_finite": "allow-nan" if is_nan_like(self.missing_values) else True}
 
     # ------------------------------------------------------------------ expressions
-    def _missing(self, name, dtype):
-        """Boolean expression: the cell is missing."""
+    def _missing(self, name, dtype, col=None):
+        """Boolean expression: the cell of ``col`` (default ``pl.col(name)``) is missing."""
         import polars as pl
 
-        col = pl.col(name)
+        col = pl.col(name) if col is None else col
         missing = col.is_null() | col.is_nan() if dtype.is_float() else col.is_null()
         return missing if is_nan_like(self.missing_values) else missing | (col == self.missing_values)
 
@@ -287,28 +287,38 @@ class SimpleImputer(Step):
         return [i for i, v in enumerate(self.statistics_) if not _stat_is_nan(v)]
 
     def transform_exprs(self, schema):
+        return self._exprs(schema, {})
+
+    def inline_exprs(self, schema, inputs):
+        # one-to-one only: no indicator columns, no dropped columns
+        if self.indicator_features_ is not None or len(self._kept()) != len(self.statistics_):
+            return None
+        return self._exprs(schema, inputs)
+
+    def _exprs(self, schema, inputs):
         import polars as pl
 
         names = self._input_names()
         exprs = []
         for i in self._kept():
             name, dtype = names[i], schema[names[i]]
+            src = inputs.get(name, pl.col(name))
             value = self.statistics_[i]
             out_dtype = float_dtype_for(dtype) if self.strategy in ("mean", "median") else dtype
             value = value.item() if hasattr(value, "item") else value
-            col = pl.col(name).cast(out_dtype) if out_dtype != dtype else pl.col(name)
+            col = src.cast(out_dtype) if out_dtype != dtype else src
             if self.strategy in ("mean", "median") or dtype.is_float():
                 value = float(value)
             fill = pl.lit(value).cast(out_dtype)
             if is_nan_like(self.missing_values):
                 filled = col.fill_nan(fill).fill_null(fill) if dtype.is_float() else col.fill_null(fill)
             else:
-                filled = pl.when(self._missing(name, dtype)).then(fill).otherwise(col)
+                filled = pl.when(self._missing(name, dtype, src)).then(fill).otherwise(col)
             exprs.append(filled.alias(name))
         if self.indicator_features_ is not None:
             for i in self.indicator_features_:
                 name = names[i]
-                exprs.append(self._missing(name, schema[name]).alias(f"missingindicator_{name}"))
+                exprs.append(self._missing(name, schema[name], inputs.get(name)).alias(f"missingindicator_{name}"))
         return exprs
 
     def planned_output_schema(self, schema, columns):

@@ -93,7 +93,9 @@ class FittedPipeline:
 
         The data's schema is checked first (missing column or changed dtype → SchemaError);
         columns not seen in fit are ignored; the target column is carried through when present.
-        The output holds ``feature_names_out`` (then the target).
+        The output holds ``feature_names_out`` (then the target). Consecutive steps that map
+        columns one to one (``Step.inline_exprs``: imputers, scalers) are nested into one
+        ``with_columns``, so their intermediate columns are never materialized.
         """
         from tabprep.pipeline._input import coerce, convert_output
         from tabprep.pipeline._pipeline import apply_step
@@ -104,9 +106,18 @@ class FittedPipeline:
         has_target = self.target is not None and self.target in schema
         lf = source.lf.select([*self.input_schema.names(), *([self.target] if has_target else [])])
         inputs = []
+        layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
         for (_, step, cols), sch in zip(self.steps, self._schemas):
             inputs.append((step, lf))
+            exprs = step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
+            if exprs is not None and [e.meta.output_name() for e in exprs] == list(cols):
+                layer.update(zip(cols, exprs))  # nested into the layer: no intermediate columns
+                continue
+            if layer:
+                lf, layer = lf.with_columns(layer.values()), {}
             lf = apply_step(lf, step, cols, sch)
+        if layer:
+            lf = lf.with_columns(layer.values())
         lf = lf.select([*self.feature_names_out, *([self.target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: inputs).lazy()

@@ -45,7 +45,8 @@ one-to-one), ``planned_output_schema`` (output schema known before fitting, lets
 more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.errors.DataError`
 with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
 ``stats_skip_missing``/``stats_skip_nan`` (let the planner fuse a fill and the statistics read
-after it into one pass). It registers itself with
+after it into one pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into
+one layer). It registers itself with
 ``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
 """
 
@@ -245,6 +246,17 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
         The planner uses it to resolve later dtype/regex selectors without waiting for this step
         to be fitted; None (the default) is always correct, only less fused.
+        """
+        return None
+
+    def inline_exprs(self, schema, inputs: dict):
+        """``transform_exprs(schema)`` with ``inputs[c]`` (an expression) in place of ``pl.col(c)``
+        for each input column ``c`` in ``inputs``, or None if the step cannot.
+
+        Only for steps whose output columns are exactly their input columns (same names, one
+        each). ``FittedPipeline.transform`` uses it to put consecutive such steps into one
+        ``with_columns`` of nested expressions (Polars does not merge two layers itself, and
+        each layer materializes its columns). Default: None.
         """
         return None
 

@@ -66,13 +66,20 @@ class _Scaler(Step):
         require_numeric(self, schema, columns)
         return {c: float_dtype_for(schema[c]) for c in columns}
 
-    def _column_exprs(self, schema, column_fn):
-        """One output expression per input column: ``column_fn(i, float64 expr)``, then cast back."""
+    def _column_fn(self, i: int, x):
+        """The transform of input column ``i`` given it as a Float64 expression ``x``."""
+        raise NotImplementedError
+
+    def transform_exprs(self, schema):
+        return self.inline_exprs(schema, {})
+
+    def inline_exprs(self, schema, inputs):
+        """One output expression per input column: ``_column_fn(i, float64 expr)``, then cast back."""
         import polars as pl
 
         exprs = []
         for i, name in enumerate(self._input_names()):
-            out = column_fn(i, pl.col(name).cast(pl.Float64))
+            out = self._column_fn(i, inputs.get(name, pl.col(name)).cast(pl.Float64))
             exprs.append(out.cast(float_dtype_for(schema[name])).alias(name))
         return exprs
 
@@ -171,15 +178,12 @@ class StandardScaler(_Scaler):
         else:
             self.scale_ = None
 
-    def transform_exprs(self, schema):
-        def one(i, x):
-            if self.with_mean:
-                x = x - float(self.mean_[i])
-            if self.with_std:
-                x = x / float(self.scale_[i])
-            return x
-
-        return self._column_exprs(schema, one)
+    def _column_fn(self, i, x):
+        if self.with_mean:
+            x = x - float(self.mean_[i])
+        if self.with_std:
+            x = x / float(self.scale_[i])
+        return x
 
     def _get_state(self):
         n = self.n_samples_seen_
@@ -255,14 +259,9 @@ class MinMaxScaler(_Scaler):
         self.min_ = lo - self.data_min_ * self.scale_
         self.n_samples_seen_ = int(stats["count:rows"])
 
-    def transform_exprs(self, schema):
-        lo, hi = float(self.feature_range[0]), float(self.feature_range[1])
-
-        def one(i, x):
-            x = x * float(self.scale_[i]) + float(self.min_[i])
-            return x.clip(lo, hi) if self.clip else x
-
-        return self._column_exprs(schema, one)
+    def _column_fn(self, i, x):
+        x = x * float(self.scale_[i]) + float(self.min_[i])
+        return x.clip(float(self.feature_range[0]), float(self.feature_range[1])) if self.clip else x
 
     def _get_state(self):
         return {k: [float(v) for v in getattr(self, f"{k}_")] for k in ("data_min", "data_max", "data_range", "scale", "min")} | {
@@ -316,8 +315,8 @@ class MaxAbsScaler(_Scaler):
         self.scale_ = _handle_zeros_in_scale(self.max_abs_)
         self.n_samples_seen_ = int(stats["count:rows"])
 
-    def transform_exprs(self, schema):
-        return self._column_exprs(schema, lambda i, x: x / float(self.scale_[i]))
+    def _column_fn(self, i, x):
+        return x / float(self.scale_[i])
 
     def _get_state(self):
         return {"max_abs": [float(v) for v in self.max_abs_], "scale": [float(v) for v in self.scale_],
@@ -424,15 +423,12 @@ class RobustScaler(_Scaler):
         else:
             self.scale_ = None
 
-    def transform_exprs(self, schema):
-        def one(i, x):
-            if self.with_centering:
-                x = x - float(self.center_[i])
-            if self.with_scaling:
-                x = x / float(self.scale_[i])
-            return x
-
-        return self._column_exprs(schema, one)
+    def _column_fn(self, i, x):
+        if self.with_centering:
+            x = x - float(self.center_[i])
+        if self.with_scaling:
+            x = x / float(self.scale_[i])
+        return x
 
     def _get_state(self):
         return {"center": _opt_list(self.center_), "scale": _opt_list(self.scale_)}
