@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from oracles.binning import bin_codes_ref, bucket_ref, order_statistics_ref, percentiles_ref, target_stats_ref
+from oracles.binning import bin_codes_ref, cells_ref, order_statistics_ref, percentiles_ref, target_stats_ref
 
 from tabprep._native import binning as native
 from tabprep.kernels import _binning as kb
@@ -264,8 +264,23 @@ def test_kernel_range_and_shape_checks():
         nb.bin_codes(x, None, 0, np.array([1.0]), np.arange(2.0), np.empty(10), 0.0, 0, 11)
     with pytest.raises(ValueError, match="bitmap"):
         nb.bin_codes(x, np.zeros(1, np.uint8), 0, np.array([1.0]), np.arange(2.0), np.empty(10), 0.0, 0, 10)
+    ids, hist, lo, sc = np.empty(10, np.uint16), np.zeros(32 * 4 + 1, np.int64), np.zeros(32), np.zeros(32)
     with pytest.raises(ValueError, match="splitters"):
-        nb.bucket_pass(x, None, 0, np.empty(0), np.empty(10, np.uint16), np.zeros(1, np.int64), 0, 10)
+        nb.cell_pass(x, None, 0, np.empty(0), lo, sc, 2, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="splitters"):
+        nb.cell_pass(x, None, 0, np.arange(32.0), lo, sc, 2, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="sorted"):
+        nb.cell_pass(x, None, 0, np.array([2.0, 1.0]), lo, sc, 2, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="sorted"):
+        nb.cell_pass(x, None, 0, np.array([1.0, 1.0]), lo, sc, 2, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="scale"):
+        nb.cell_pass(x, None, 0, np.array([1.0]), lo, np.full(32, -1.0), 2, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="qbits"):
+        nb.cell_pass(x, None, 0, np.array([1.0]), lo, sc, 11, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="hist"):
+        nb.cell_pass(x, None, 0, np.array([1.0]), lo, sc, 3, ids, hist, 0, 10)
+    with pytest.raises(ValueError, match="row range"):
+        nb.cell_pass(x, None, 0, np.array([1.0]), lo, sc, 2, ids, hist, 0, 11)
     with pytest.raises(ValueError, match="segment"):
         nb.select_in_segments(np.arange(5.0), np.array([0]), np.array([3]), np.array([3]))
     cur = np.array([0, 0, 0, -1], dtype=np.int64)
@@ -301,15 +316,211 @@ def test_order_statistics_over_chunks(sizes, n_threads, search_path):
         np.testing.assert_array_equal(p, percentiles_ref(flat, np.linspace(0, 100, 17), method))
 
 
-@pytest.mark.parametrize("n_splitters", [1, 5, 31, 255, 256, 300])
-def test_bucket_pass_matches_reference(n_splitters, search_path):
-    rng = np.random.default_rng(n_splitters)
+def _cell_tables(rng, n_splitters, qbits, special=False):
+    """Sorted distinct splitters plus lo/scale tables: realistic ones, or adversarial ones."""
     splitters = np.unique(rng.normal(size=n_splitters).round(2))
-    x = np.concatenate([rng.normal(size=2000).round(2), splitters, [np.nan, np.inf, -np.inf]])
+    lo = np.zeros(32)
+    sc = np.zeros(32)
+    bounds = np.concatenate([[splitters[0] - 1.0], splitters, [splitters[-1] + 1.0]])
+    s = splitters.size
+    lo[:s + 1] = bounds[:-1]
+    sc[:s + 1] = ((1 << qbits) - 1) / np.diff(bounds)
+    if special:  # any lo (even +-inf) and any scale >= 0 (0, tiny, huge, inf) keep cells ordered
+        lo[:s + 1] = rng.choice([0.0, -1e308, 1e308, -np.inf, np.inf, 5.0], size=s + 1)
+        sc[:s + 1] = rng.choice([0.0, 1e-300, 1.0, 1e300, np.inf], size=s + 1)
+    return splitters, lo, sc
+
+
+@pytest.mark.parametrize("n_splitters", [1, 5, 31])
+@pytest.mark.parametrize("qbits", [1, 3, 7, 10])
+@pytest.mark.parametrize("special", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cell_pass_matches_reference(n_splitters, qbits, special, dtype, search_path):
+    rng = np.random.default_rng(n_splitters * 100 + qbits)
+    splitters, lo, sc = _cell_tables(rng, n_splitters, qbits, special)
+    x = np.concatenate([rng.normal(size=2000).round(2), splitters, [np.nan, np.inf, -np.inf, -0.0, 0.0,
+                                                                    1e308, -1e308, 5e-324]])
+    with np.errstate(over="ignore"):  # 1e308 -> inf in float32
+        x = x.astype(dtype)
+    splitters = np.unique(splitters.astype(dtype).astype(np.float64))
     ids = np.empty(x.size, dtype=np.uint16)
-    hist = np.zeros(2 * splitters.size + 1, dtype=np.int64)
-    missing = native.bucket_pass(x, None, 0, splitters, ids, hist, 0, x.size)
-    ref_ids, ref_hist = bucket_ref(x, splitters)
-    assert missing == 1
+    hist = np.zeros((32 << qbits) + 1, dtype=np.int64)
+    native.cell_pass(x, None, 0, splitters, lo, sc, qbits, ids, hist, 0, x.size)
+    ref_ids, ref_hist = cells_ref(x, splitters, lo, sc, qbits)
     np.testing.assert_array_equal(ids, ref_ids)
     np.testing.assert_array_equal(hist, ref_hist)
+    assert hist[-1] == 1
+    # cells are ordered: a value never sits in a lower cell than a smaller value
+    order = np.argsort(x, kind="stable")
+    valid = ~np.isnan(x[order])
+    assert np.all(np.diff(ids[order][valid].astype(np.int64)) >= 0)
+    for i in range(0, x.size, 7):  # the portable one-value function agrees
+        if not np.isnan(x[i]):
+            assert native.cell_of(float(x[i]), splitters, lo, sc, qbits) == ref_ids[i]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, st.integers(0, 90), elements=st.floats(allow_nan=True, allow_infinity=True)),
+    splitters=hnp.arrays(np.float64, st.integers(1, 31), elements=st.floats(-1e300, 1e300), unique=True),
+    lo=hnp.arrays(np.float64, 32, elements=st.floats(allow_nan=False, allow_infinity=True)),
+    sc=hnp.arrays(np.float64, 32, elements=st.floats(0, 1e300) | st.just(np.inf)),
+    qbits=st.integers(1, 10),
+    offset=st.integers(0, 9),
+    nulls=st.booleans(),
+)
+def test_cell_pass_property(x, splitters, lo, sc, qbits, offset, nulls):
+    """Any sorted splitters and any lo/scale >= 0: same ids as the reference on both paths, in
+    order of value, with the rows equal to a splitter in its exact-value cell."""
+    splitters = np.sort(splitters) + 0.0  # -0.0 and 0.0 are one value
+    splitters = splitters[np.concatenate([[True], splitters[1:] != splitters[:-1]])]
+    arr = pa.array(np.concatenate([np.zeros(offset), x]), mask=None if not nulls else
+                   np.concatenate([np.zeros(offset, bool), (np.arange(x.size) % 3) == 1])).slice(offset)
+    col = kb.column_buffers(arr)
+    bits = None if col.validity is None else (np.arange(x.size) % 3) != 1
+    ref_ids, ref_hist = cells_ref(x, splitters, lo, sc, qbits, bits)
+    for path in (True, False):
+        native.simd(path)
+        try:
+            ids = np.empty(x.size, dtype=np.uint16)
+            hist = np.zeros((32 << qbits) + 1, dtype=np.int64)
+            half = x.size // 2
+            native.cell_pass(col.values, col.validity, col.bit0, splitters, lo, sc, qbits, ids, hist, 0, half)
+            native.cell_pass(col.values, col.validity, col.bit0, splitters, lo, sc, qbits, ids, hist, half, x.size)
+        finally:
+            native.simd(True)
+        np.testing.assert_array_equal(ids, ref_ids)
+        np.testing.assert_array_equal(hist, ref_hist)
+    ok = ref_ids != 0xFFFF
+    xs, cs = x[ok], ref_ids[ok].astype(np.int64)
+    order = np.argsort(xs, kind="stable")
+    assert np.all(np.diff(cs[order]) >= 0)
+    q = 1 << qbits
+    exact = (cs % q == 0) & (cs >= q)
+    np.testing.assert_array_equal(xs[exact], splitters[cs[exact] // q - 1])
+
+
+_ADVERSARIAL = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e308, -1e308, 5e-324]),
+    st.integers(-3, 3).map(float),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, st.integers(1, 400), elements=_ADVERSARIAL),
+    n_chunks=st.integers(1, 3),
+    n_threads=st.integers(1, 3),
+    float32=st.booleans(),
+)
+def test_order_statistics_selection_path_property(monkeypatch_module, x, n_chunks, n_threads, float32):
+    """The sample + cells + gather + select path (forced even for tiny inputs) on adversarial
+    data -- heavy ties, +-inf, +-0.0, NaN, extremes, float32 -- against a full sort, on both
+    search paths, whatever the chunking and thread count."""
+    if float32:
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32)
+    nv = int((~np.isnan(x)).sum())
+    parts = np.array_split(x, n_chunks)
+    chunks = [kb.column_buffers(np.ascontiguousarray(p)) for p in parts if p.size]
+    ranks = np.unique(np.linspace(0, max(nv - 1, 0), 9).astype(np.int64))
+    ref_n, ref = order_statistics_ref(x, ranks) if nv else (0, np.empty(0))
+    for path in (True, False):
+        native.simd(path)
+        try:
+            n, got = kb.order_statistics(chunks, lambda m: ranks, n_threads=n_threads)
+        finally:
+            native.simd(True)
+        assert n == ref_n
+        np.testing.assert_array_equal(got, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, st.integers(1, 300), elements=_ADVERSARIAL.filter(lambda v: not np.isinf(v))),
+    n_bins=st.integers(2, 40),
+    method=st.sampled_from(METHODS),
+    float32=st.booleans(),
+)
+def test_percentiles_selection_path_property(monkeypatch_module, x, n_bins, method, float32):
+    if float32:
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32)
+    if np.isnan(x).all():
+        return
+    pct = np.linspace(0, 100, n_bins + 1)
+    with np.errstate(all="ignore"):
+        ref = percentiles_ref(x, pct, method)
+    _, got = kb.percentiles(kb.column_buffers(x), pct, method)
+    np.testing.assert_array_equal(got, ref)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """Send every input through the selection path (no small-input sort), for this module's
+    property tests; hypothesis runs many examples per test, so a module-scoped patch."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(kb, "_SORT_BELOW", 0)
+    yield mp
+    mp.undo()
+
+
+@pytest.mark.parametrize("kind", ["lognormal", "ties", "zeros_heavy", "two_values", "constant", "float32", "nan"])
+def test_order_statistics_selection_heavy_ties_and_tails(kind):
+    rng = np.random.default_rng(5)
+    x = _data(kind, 200_003, seed=5)
+    if kind == "lognormal":
+        x[rng.integers(0, x.size, 50)] = np.inf  # a heavy tail reaching +inf
+        x[rng.integers(0, x.size, 50)] = -np.inf
+    nv = int((~np.isnan(np.asarray(x, dtype=float))).sum())
+    ranks = np.unique(np.r_[np.linspace(0, nv - 1, 65).astype(np.int64), 1, nv - 2])
+    n, got = kb.order_statistics(kb.column_buffers(x), lambda m: ranks)
+    ref_n, ref = order_statistics_ref(x, ranks)
+    assert n == ref_n
+    np.testing.assert_array_equal(got, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, st.integers(0, 120), elements=st.floats(allow_nan=True, allow_infinity=True)),
+    n_edges=st.integers(0, 40),
+    offset=st.integers(0, 9),
+    nulls=st.booleans(),
+    float32=st.booleans(),
+    dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int16, np.int8, np.uint8]),
+    data=st.data(),
+)
+def test_bin_codes_blocks_bitmap_property(x, n_edges, offset, nulls, float32, dtype, data):
+    """Vector blocks of 8/16 rows plus scalar tails, validity bitmaps at any bit offset, float32
+    input and every output type, for <= 31 edges (register search) and more (broadcast search)."""
+    edges = np.sort(data.draw(hnp.arrays(np.float64, n_edges, elements=st.floats(-1e300, 1e300))))
+    if float32:
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32)
+    mask = (np.arange(x.size) % 4) == 2 if nulls else np.zeros(x.size, bool)
+    arr = pa.array(np.concatenate([np.zeros(offset, x.dtype), x]),
+                   mask=np.concatenate([np.zeros(offset, bool), mask])).slice(offset)
+    col = kb.column_buffers(arr)
+    kind = np.dtype(dtype).kind
+    missing = -1 if kind == "i" else (7 if kind == "u" else np.nan)
+    table = None if kind in "iu" else np.arange(n_edges + 1) * 0.5 - 1.0
+    ref = bin_codes_ref(x, edges, table, missing=missing, validity_bits=~mask)
+    for path in (True, False):
+        native.simd(path)
+        try:
+            got, n_missing = kb.bin_codes(col, edges, table, dtype=dtype, missing=missing, return_missing=True)
+        finally:
+            native.simd(True)
+        np.testing.assert_array_equal(got, ref.astype(dtype))
+        assert n_missing == int((np.isnan(x.astype(np.float64)) | mask).sum())
+
+
+def test_empty_output_is_arrow_memory():
+    out = kb.empty_output(1000, np.int16)
+    assert out.dtype == np.int16 and out.shape == (1000,) and out.flags.writeable and out.flags.c_contiguous
+    assert isinstance(out.base, pa.Buffer)
+    out[:] = 3
+    assert kb.empty_output(0, np.float64).shape == (0,)
+    got = kb.bin_codes(kb.column_buffers(np.array([0.0, 2.0])), [1.0])
+    assert isinstance(got.base, pa.Buffer) and got.tolist() == [0.0, 1.0]

@@ -136,17 +136,29 @@ def best_partition_bruteforce(counts, events, *, max_bins, min_count, monotonic,
     return best
 
 
-def bucket_ref(values, splitters):
-    """Bucket ids of the selection pass: ``2c`` strictly between splitters ``c-1`` and ``c``,
-    ``2c + 1`` equal to splitter ``c``; 0xFFFF for NaN. Plus the histogram of real buckets."""
-    ids, hist = [], [0] * (2 * len(splitters) + 1)
-    for x in np.asarray(values, dtype=np.float64):
-        if np.isnan(x):
+def cells_ref(values, splitters, lo, scale, qbits, validity_bits=None):
+    """Cell ids of the selection pass (``cell_pass``) and the histogram, by the stated formula.
+
+    Coarse bucket ``c`` = #splitters ``<= x``; cell ``c * Q`` if ``x`` equals splitter ``c - 1``,
+    else ``c * Q + 1 + clamp(trunc((x - lo[c]) * scale[c]), 0, Q - 2)`` with a NaN product
+    counted as 0 (``Q = 2**qbits``); 0xFFFF for missing rows, whose count is the histogram's last
+    entry. Plain Python floats (IEEE doubles, like the kernel's arithmetic).
+    """
+    q = 1 << qbits
+    sp = [float(v) for v in splitters]
+    ids, hist = [], [0] * (32 * q + 1)
+    for x, ok in zip(np.asarray(values, dtype=np.float64).tolist(), valid_mask(values, validity_bits)):
+        if not ok:
             ids.append(0xFFFF)
+            hist[-1] += 1
             continue
-        below = sum(1 for s in splitters if s < x)
-        equal = any(s == x for s in splitters)
-        b = 2 * below + (1 if equal else 0)
-        ids.append(b)
-        hist[b] += 1
+        c = sum(1 for v in sp if v <= x)
+        if c > 0 and sp[c - 1] == x:
+            cell = c * q
+        else:
+            t = (x - float(lo[c])) * float(scale[c])
+            t = 0.0 if math.isnan(t) or t <= 0 else min(t, float(q - 2))
+            cell = c * q + 1 + int(t)
+        ids.append(cell)
+        hist[cell] += 1
     return np.array(ids, dtype=np.uint16), np.array(hist, dtype=np.int64)

@@ -31,17 +31,32 @@ def simd(enabled: bool | None = None) -> bool:
 def sample_values(values: Values, validity: Validity, bit0: int, m: int, seed: int) -> npt.NDArray[np.float64]:
     """Up to ``m`` valid values at pseudo-random rows (seeded xorshift, with replacement)."""
 
-def bucket_pass(
+CELL_QBITS_MAX: int
+
+def cell_pass(
     values: Values,
     validity: Validity,
     bit0: int,
     splitters: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    qbits: int,
     ids: npt.NDArray[np.uint16],
     hist: npt.NDArray[np.int64],
     start: int,
     stop: int,
+) -> None:
+    """Rows -> ordered cells (coarse bucket by <= 31 splitters, then a linear cut into ``2**qbits``
+    cells; cell ``c * Q`` = equal to splitter ``c - 1``); adds to ``hist`` (last entry: missing)."""
+
+def cell_of(
+    x: float,
+    splitters: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    qbits: int,
 ) -> int:
-    """Bucket rows by sorted distinct splitters (odd buckets: equal to a splitter); returns #missing."""
+    """The cell ``cell_pass`` gives one non-missing value (portable code; tests)."""
 
 def gather_buckets(
     values: Values,
@@ -51,7 +66,7 @@ def gather_buckets(
     start: int,
     stop: int,
 ) -> None:
-    """Copy the rows of wanted buckets (``cursor[b] >= 0``) to ``buf[cursor[b]++]``."""
+    """Copy the rows of wanted buckets/cells (``cursor[b] >= 0``) to ``buf[cursor[b]++]``."""
 
 def select_in_segments(
     buf: npt.NDArray[np.float64],

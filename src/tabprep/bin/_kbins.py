@@ -16,9 +16,12 @@ scikit-learn draws (``RandomState(random_state).choice(n, subsample)``), so edge
 scikit-learn's for the same ``random_state``; ``random_state=None`` means seed 0 here (tabprep
 outputs are reproducible), where scikit-learn would draw a fresh sample.
 
-Transform is a compiled branch-free binary search per batch (``bin_codes``; ~3x faster than
-Polars' own ``search_sorted`` and ~6x faster than ``np.searchsorted`` on one core, measured),
-one-hot outputs are plain Polars comparisons.
+Transform is a compiled branch-free binary search per batch (``bin_codes``; with AVX-512 and at
+most 32 bins the edges sit in vector registers: ~30x faster than ``np.searchsorted`` or Polars'
+``search_sorted`` on one core, measured on 9.5M values), written into memory from Arrow's pool
+(recycled pages, no page faults per batch); one-hot outputs are plain Polars comparisons.
+Without a subsample, a column's missing count is its rows minus the valid values the fit
+counted (no extra pass over the data).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from tabprep.errors import ConfigError, DataError
+from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
 from tabprep.pipeline._params import Constraint, Interval, Options
 from tabprep.pipeline._stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric
 from tabprep.pipeline._step import Step, register_step
@@ -107,12 +111,11 @@ def _exact_stats(s, *, strategy: str, n_bins: int, method: str, subsample, seed:
     """Statistics of one whole column for the non-mergeable fits (one struct value)."""
     import polars as pl
 
-    from tabprep.kernels._binning import column_chunks, percentiles
-
     wd = np.dtype(dtype)
     n_rows = s.len()
-    n_missing = s.null_count() + (int(s.is_nan().sum()) if s.dtype.is_float() else 0)
+    n_missing = None  # without a subsample: n_rows - n_valid, known after the fit (no extra pass)
     if subsample is not None and n_rows > subsample:
+        n_missing = s.null_count() + (int(s.is_nan().sum()) if s.dtype.is_float() else 0)
         # scikit-learn's resample(replace=True): RandomState(seed).choice(n, size)
         idx = np.random.RandomState(seed).choice(n_rows, size=subsample, replace=True)
         s = s.gather(idx)
@@ -129,6 +132,8 @@ def _exact_stats(s, *, strategy: str, n_bins: int, method: str, subsample, seed:
         lo, hi = (float(valid.min()), float(valid.max())) if n_valid else (math.nan, math.nan)
         if strategy == "kmeans" and n_valid and lo != hi:
             edges = _kmeans_edges(valid, n_bins).tolist()
+    if n_missing is None:
+        n_missing = n_rows - n_valid
     value = {"n_valid": n_valid, "n_missing": int(n_missing), "min": lo, "max": hi, "edges": edges}
     return pl.Series([value], dtype=_exact_struct())
 
@@ -151,7 +156,6 @@ def _sketch_bytes(s, *, k: int, seed: int):
     import polars as pl
 
     from tabprep.bin._sketch import KLLSketch
-    from tabprep.kernels._binning import column_buffers
 
     sk = KLLSketch(k, seed).update(column_buffers(s).valid_values())
     return pl.Series([sk.to_bytes()], dtype=pl.Binary)
@@ -160,8 +164,6 @@ def _sketch_bytes(s, *, k: int, seed: int):
 def _bin_column(s, *, inner, table, dtype: str, missing_value: float, on_missing: str, name: str):
     """Transform one batch of one column: table[bin] per row (compiled), missing per policy."""
     import polars as pl
-
-    from tabprep.kernels._binning import bin_codes, column_buffers
 
     out, n_missing = bin_codes(column_buffers(s), inner, table, dtype=dtype, missing=missing_value,
                                return_missing=True)
