@@ -189,3 +189,18 @@ def test_supervised_step_sees_the_target_standalone_and_in_a_pipeline():
 
     fitted = Pipeline([("c", _CenterByTargetMedian(), None)]).fit(X.with_columns(t=pl.Series(y)), target="t", batch_size=2)
     assert fitted.steps[0][2] == ["a"] and fitted.steps[0][1].shift_ == 20.0
+
+
+def test_eager_transforms_with_kernels_collect_in_memory():
+    # kernel-per-batch transforms are called once per column by the in-memory engine (the
+    # streaming one would call them once per morsel); expression chains keep the default
+    from tabprep.bin import KBinsDiscretizer
+    from tabprep.clean import SimpleImputer
+    from tabprep.encode import OrdinalEncoder
+    from tabprep.pipeline._step import collect_engine
+    from tabprep.scale import StandardScaler
+
+    assert collect_engine([SimpleImputer(), StandardScaler()]) == "auto"
+    assert collect_engine([StandardScaler(), KBinsDiscretizer(encode="ordinal")]) == "in-memory"
+    assert collect_engine([KBinsDiscretizer(encode="onehot")]) == "auto"
+    assert collect_engine([OrdinalEncoder()]) == "in-memory"

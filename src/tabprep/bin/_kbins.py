@@ -294,6 +294,14 @@ class KBinsDiscretizer(Step):
             return 0
         return int(self.sketch)
 
+    #: every fit path treats NaN as missing itself (missing_as_null, or the kernels)
+    stats_skip_nan = True
+
+    @property
+    def kernel_transform(self) -> bool:  # type: ignore[override]
+        """Ordinal and midpoint outputs are a compiled search per batch; one-hot is expressions."""
+        return self.encode in ("ordinal", "midpoint")
+
     @property
     def mergeable(self) -> bool:  # type: ignore[override]
         """Mergeable across batches: uniform without subsampling, or quantile from sketches."""

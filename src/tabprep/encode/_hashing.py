@@ -72,6 +72,9 @@ class HashingEncoder(Step):
     ['city_hash_0', 'city_hash_1', 'city_hash_2', 'city_hash_3']
     """
 
+    #: transforms are a compiled lookup per batch: eager inputs are collected in memory
+    kernel_transform = True
+
     _parameter_constraints = {
         "n_features": [Interval(int, 1, 2**31 - 1, closed="both")],
         "signed": ["boolean"],

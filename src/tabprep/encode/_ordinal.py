@@ -539,6 +539,9 @@ class CategoricalEncoder(Step):
     (lazy).
     """
 
+    #: transforms are a compiled lookup per batch: eager inputs are collected in memory
+    kernel_transform = True
+
     def _array_params(self) -> dict:
         return {"array_dtype": None, "ensure_all_finite": "allow-nan"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tabprep.errors import ArtifactError, SchemaError
-from tabprep.pipeline._step import Step, collect_explained, is_step
+from tabprep.pipeline._step import Step, collect_engine, collect_explained, is_step
 
 __all__ = ["FittedPipeline"]
 
@@ -120,7 +120,7 @@ class FittedPipeline:
             lf = lf.with_columns(layer.values())
         lf = lf.select([*self.feature_names_out, *([self.target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: inputs).lazy()
+            lf = collect_explained(lf, lambda: inputs, engine=collect_engine(s for _, s, _ in self.steps)).lazy()
         return convert_output(lf, source)
 
     # ------------------------------------------------------------------ artifact

@@ -34,8 +34,9 @@ as scikit-learn's ``Pipeline.fit`` is), so later steps are never fitted on in-sa
 NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
 columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
 ``is_nan().any()`` per column), so ``fit_exprs`` can use plain null-skipping aggregations.
-Steps whose statistics skip NaN themselves (``stats_skip_nan``: the compiled moments kernel
-behind ``_stats.moment_exprs``/``sum_exprs``) are left out of that check.
+The exact (non-mergeable) statistics get their buffered float columns with NaN nulled. Steps
+whose statistics skip NaN themselves (``stats_skip_nan``: the compiled moments kernel behind
+``_stats.moment_exprs``, KBinsDiscretizer's kernels) are left out of both (no check, no copy).
 
 Fills do not cost a pass. A step that only replaces missing cells by one constant per column
 (``fills_missing``: SimpleImputer) does not push a later step that reads those columns into the
@@ -211,7 +212,7 @@ class Pipeline:
         True
         """
         from tabprep.pipeline._input import convert_output
-        from tabprep.pipeline._step import collect_explained
+        from tabprep.pipeline._step import collect_engine, collect_explained
 
         cross_fit = any(step.fits_on_table and step.cross_fit for _, step, _ in self.steps)
         fitted, source, lf = self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=cross_fit)
@@ -220,7 +221,7 @@ class Pipeline:
         has_target = target is not None
         lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: []).lazy()
+            lf = collect_explained(lf, lambda: [], engine=collect_engine(s for _, s, _ in fitted.steps)).lazy()
         return fitted, convert_output(lf, source)
 
 
@@ -425,6 +426,7 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
     copies: list = []  # (name computed, name of the same statistic for a later step)
     nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
+    nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
     table_cols: list[list[str]] = []
     for k, (step, schema, cols) in enumerate(entries):
         if step.fits_on_table:
@@ -446,8 +448,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
             shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
             exprs.append(e.alias(name))
         (merge_exprs if step.mergeable else exact).extend(exprs)
-        if step.mergeable and not step.stats_skip_nan:
-            nan_checked.update(r for e in exprs for r in e.meta.root_names())
+        if not step.stats_skip_nan:
+            (nan_checked if step.mergeable else nan_nulled).update(r for e in exprs for r in e.meta.root_names())
     merge_exprs.append(pl.len().alias("__rows__"))
     schema = lf.collect_schema()
     # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
@@ -482,7 +484,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     exact_row = {}
     frame = pl.concat(kept, rechunk=False) if keep else None
     if exact:
-        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in keep if schema[c].is_float())
+        nulled = [c for c in keep if c in nan_nulled and schema[c].is_float()]
+        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in nulled)
                                            .select(exact).row(0, named=True), copies))
     results = []
     for k, (step, _, cols) in enumerate(entries):

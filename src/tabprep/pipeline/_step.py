@@ -66,7 +66,7 @@ from tabprep.pipeline._input import OUTPUT_CONFIGS, coerce, convert_output, posi
 from tabprep.pipeline._params import check_param_names, from_json_value, to_json_value, validate_params
 from tabprep.pipeline._stats import merge_by_prefix
 
-__all__ = ["Step", "register_step", "step_registry", "make_step", "collect_explained", "is_step"]
+__all__ = ["Step", "register_step", "step_registry", "make_step", "collect_explained", "collect_engine", "is_step"]
 
 _REGISTRY: dict[str, type] = {}
 
@@ -153,10 +153,16 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     cross_fit : bool
         Whether ``fit_table(..., cross_fit=True)`` returns out-of-fold values for the training
         rows (used by ``Pipeline.fit_transform``).
+    kernel_transform : bool
+        Whether ``transform_exprs`` run a compiled kernel per batch (``map_batches``). Eager
+        inputs are then collected with Polars' in-memory engine, which calls the kernel once per
+        column, where the default streaming engine calls it once per ~100k-row morsel (measured
+        ~4x slower for KBinsDiscretizer at 10M rows); plain expression chains (scalers,
+        imputers) stay on the default engine, which runs them faster, morsel by morsel in cache.
     stats_skip_nan : bool
-        Whether every mergeable ``fit_exprs`` statistic already treats NaN as missing (e.g. the
-        kernel statistics of ``_stats.moment_exprs``): the planner then does not check the
-        step's columns for NaN before aggregating (may be a property).
+        Whether every ``fit_exprs`` statistic already treats NaN as missing (e.g. the kernel
+        statistics of ``_stats.moment_exprs``): the planner then neither checks the step's
+        columns for NaN nor nulls it before aggregating (may be a property).
     stats_skip_missing : bool
         Whether every ``fit_exprs`` statistic reads exactly one input column and skips its
         missing cells (null and NaN), and ``merge_stats`` merges statistics of any split of the
@@ -188,6 +194,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     uses_target: ClassVar[bool] = False
     fits_on_table: ClassVar[bool] = False
     cross_fit: ClassVar[bool] = False
+    kernel_transform: ClassVar[bool] = False
     stats_skip_nan: ClassVar[bool] = False
     stats_skip_missing: ClassVar[bool] = False
 
@@ -336,7 +343,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             return np.empty((lf.select(pl_len()).collect().item(), 0))
         out = lf.select(exprs)
         if data.kind not in ("lazy", "path"):
-            out = collect_explained(out, lambda: [(self, lf)]).lazy()
+            out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine([self])).lazy()
         return convert_output(out, data, self._output_config())
 
     def _align(self, data):
@@ -467,13 +474,19 @@ def is_step(obj) -> bool:
         callable(getattr(obj, m, None)) for m in ("fit_exprs", "fit_finalize", "transform_exprs", "to_dict"))
 
 
-def collect_explained(lf, explainers):
-    """``lf.collect()``; on a Polars error ask the steps (``explainers()`` → ``[(step, input_lf)]``,
-    in order) for an error naming the column and row, and raise that one instead."""
+def collect_engine(steps) -> str:
+    """The Polars engine to collect an eager transform of ``steps`` with (see ``kernel_transform``)."""
+    return "in-memory" if any(step.kernel_transform for step in steps) else "auto"
+
+
+def collect_explained(lf, explainers, *, engine: str = "auto"):
+    """``lf.collect(engine=engine)``; on a Polars error ask the steps (``explainers()`` →
+    ``[(step, input_lf)]``, in order) for an error naming the column and row, and raise that one
+    instead."""
     import polars as pl
 
     try:
-        return lf.collect()
+        return lf.collect(engine=engine)
     except pl.exceptions.PolarsError as exc:
         for step, step_input in explainers():
             better = step.explain_failure(step_input, step_input.collect_schema())
