@@ -197,8 +197,6 @@ class SimpleImputer(Step):
             if self.strategy == "median":
                 exprs.update(order_stat_exprs(obs, 0.5, c, "50"))
             elif self.strategy == "most_frequent":
-                import polars as pl
-
                 if dtype == pl.Categorical or isinstance(dtype, pl.Enum):
                     obs = obs.cast(pl.String)
                 exprs[f"mode:{c}"] = obs.drop_nulls().mode().min()
