@@ -298,3 +298,14 @@ def test_from_dict_errors_are_artifact_errors(df):
     broken["steps"][0]["step"]["type"] = "Evil"
     with pytest.raises(ArtifactError, match="unknown step type 'Evil'"):
         FittedPipeline.from_dict(broken)
+
+
+def test_column_names_that_look_like_statistic_keys():
+    # statistics keys embed column names; a column named like a key prefix must not confuse the
+    # planner's unpacking of struct statistics
+    df = pl.DataFrame({"struct:x": [1.0, None, 3.0, 4.0], "n:y": [1.0, 2.0, 2.0, 5.0], "struct:z": [0.0, 2.0, 1.0, 9.0]})
+    steps = [("imp", SimpleImputer(), ["struct:x"]), ("sc", StandardScaler(), ["struct:x", "n:y"]),
+             ("mm", MinMaxScaler(), ["n:y"]), ("mm_z", MinMaxScaler(), ["struct:z"])]
+    fitted = Pipeline(steps).fit(df, lineage=False)
+    want = _sequential(df, steps)
+    assert_allclose(fitted.transform(df).to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-12)

@@ -167,20 +167,23 @@ def moment_exprs(expr, suffix: str) -> dict:
     return dict(out)
 
 
-def unpack_structs(row: dict) -> dict:
-    """``row`` with every ``struct:`` entry replaced by its fields (keeping the key's prefix, e.g.
-    the planner's step index, in front of each field's name).
+def unpack_structs(row: dict, sep: str = "\x1f") -> dict:
+    """``row`` with every ``struct:`` entry replaced by its fields.
 
-    >>> unpack_structs({"0/struct:m:a": {"n:a": 2, "mean:a": 1.0}, "0/count:b": 3})
-    {'0/count:b': 3, '0/n:a': 2, '0/mean:a': 1.0}
+    A key is ``[prefix + sep +] local key`` (the planner prefixes a step's keys with its index
+    and ``"\x1f"``); an entry is a struct when its local key starts with ``struct:``, and each
+    field keeps the prefix. (Only the start of the local key counts: a column named
+    ``"struct:x"`` in ``count:struct:x`` is no struct.)
+
+    >>> unpack_structs({"0/struct:m:a": {"n:a": 2, "mean:a": 1.0}, "0/count:struct:b": 3}, sep="/")
+    {'0/count:struct:b': 3, '0/n:a': 2, '0/mean:a': 1.0}
     """
-    if not any(STRUCT in k for k in row):
-        return row
     out, structs = {}, []
     for k, v in row.items():
-        at = k.find(STRUCT)
-        if at >= 0:
-            structs.append((k[:at], v))
+        head, found, local = k.partition(sep)
+        prefix, local = (head + found, local) if found else ("", k)
+        if local.startswith(STRUCT):
+            structs.append((prefix, v))
         else:
             out[k] = v
     for prefix, fields in structs:
