@@ -309,3 +309,13 @@ def test_column_names_that_look_like_statistic_keys():
     fitted = Pipeline(steps).fit(df, lineage=False)
     want = _sequential(df, steps)
     assert_allclose(fitted.transform(df).to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_failure_after_a_nested_layer_names_the_row_of_the_steps_real_input():
+    # the imputer's fill (1000.0) is nested into a layer; the Cast after it must explain its
+    # failure on the imputed column (row 1), not on the raw one (where row 1 is null)
+    df = pl.DataFrame({"a": [1.0, None, 2.0]})
+    steps = [("imp", SimpleImputer(strategy="constant", fill_value=1000.0), ["a"]), ("cast", Cast(dtype="Int8"), ["a"])]
+    fitted = Pipeline(steps).fit(df, lineage=False)
+    with pytest.raises(DataError, match="row 1"):
+        fitted.transform(df)

@@ -108,13 +108,15 @@ class FittedPipeline:
         inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
         for (_, step, cols), sch in zip(self.steps, self._schemas):
-            inputs.append((step, lf))
             exprs = step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
             if exprs is not None and [e.meta.output_name() for e in exprs] == list(cols):
+                # the step's input, for explaining a failure, is the frame with the layer so far
+                inputs.append((step, lf.with_columns(layer.values()) if layer else lf))
                 layer.update(zip(cols, exprs))  # nested into the layer: no intermediate columns
                 continue
             if layer:
                 lf, layer = lf.with_columns(layer.values()), {}
+            inputs.append((step, lf))
             lf = apply_step(lf, step, cols, sch)
         if layer:
             lf = lf.with_columns(layer.values())
