@@ -181,7 +181,7 @@ class SimpleImputer(Step):
     def fit_exprs(self, schema, columns, target):
         import polars as pl
 
-        exprs = {"count:rows": pl.len()}  # with count:<c>, the cells filled (fill_constants)
+        exprs = {"count:rows": pl.len()}  # minus the observed cells: the cells filled (fill_constants)
         as_float = self.strategy in ("mean", "median")
         for c in columns:
             dtype = schema[c]
@@ -228,14 +228,10 @@ class SimpleImputer(Step):
 
     def _finalize(self, stats, schema, columns):
         check_finite(self, stats, columns)
-        # training cells filled per column: for the planner's fill fusion, not part of the state
-        count = "n" if self.strategy == "mean" else "count"  # moment_exprs names the count n:
-        rows = int(stats["count:rows"])
-        self._filled_cells = [rows - int(stats[f"{count}:{c}"] or 0) for c in columns]
         values = []
         for c in columns:
             dtype = schema[c]
-            n = int(stats[f"{count}:{c}"] or 0)
+            n = self._n_observed(stats, c)
             if self.strategy == "constant":
                 v = self._constant_for(c, dtype)
                 values.append(v if n > 0 or self.keep_empty_features else math.nan)
@@ -270,16 +266,20 @@ class SimpleImputer(Step):
         mean_like = self.strategy in ("mean", "median")
         return frozenset(c for c in columns if not mean_like or float_dtype_for(schema[c]) == schema[c])
 
-    def fill_constants(self):
-        names = self._input_names()
+    def fill_constants(self, stats):
+        rows = int(stats["count:rows"])
         out = {}
-        for i, name in enumerate(names):
-            v = self.statistics_[i]
+        for name, v in zip(self._input_names(), self.statistics_):
             if _stat_is_nan(v):  # dropped column: not a fill
                 out[name] = None
             else:
-                out[name] = (v.item() if hasattr(v, "item") else v, self._filled_cells[i])
+                out[name] = (v.item() if hasattr(v, "item") else v, rows - self._n_observed(stats, name))
         return out
+
+    def _n_observed(self, stats, column) -> int:
+        """Observed (non-missing) cells of ``column`` in the fit statistics."""
+        count = "n" if self.strategy == "mean" else "count"  # moment_exprs names the count n:
+        return int(stats[f"{count}:{column}"] or 0)
 
     def _kept(self) -> list[int]:
         return [i for i, v in enumerate(self.statistics_) if not _stat_is_nan(v)]

@@ -159,15 +159,16 @@ class Pipeline:
         while pending:
             phase = _plan_phase(pending, schema, target)
             stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=cross_fit)
-            done = 0
+            done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
-                    fills = _fill_constants(phase, fused)
+                    fills = _fill_constants(phase, finalized, fused)
                     if fills is None:  # a filled column was dropped: fit this step on a later pass
                         break
                     st = _merge_fills(step, st, sch, cols, target, fills)
                 if not step.fits_on_table:
                     step.fit_finalize(st, schema, cols)
+                finalized.append(st)
                 out = step.output_schema(schema)
                 if planned is not None and planned != dict(out):
                     raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
@@ -304,12 +305,13 @@ def _reads_fills_only(step, columns, fills) -> bool:
             and all(c in fills for c in columns))
 
 
-def _fill_constants(phase, fused: dict) -> dict | None:
+def _fill_constants(phase, finalized: list, fused: dict) -> dict | None:
     """``{column: (constant, cells filled)}`` for a fused step's columns, from the fitted steps of
-    ``phase`` that fill them; None if one of them is not a plain fill after all (dropped)."""
+    ``phase`` that fill them (``finalized[i]``: the statistics step ``i`` was fitted on); None if
+    one of them is not a plain fill after all (dropped)."""
     out = {}
     for c, pos in fused.items():
-        got = phase[pos][1].fill_constants().get(c)
+        got = phase[pos][1].fill_constants(finalized[pos]).get(c)
         if got is None:
             return None
         out[c] = got

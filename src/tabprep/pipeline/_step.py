@@ -276,10 +276,11 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         return frozenset()
 
-    def fill_constants(self) -> dict:
-        """After fitting, for each column of ``fills_missing``: ``(constant, cells filled in the
-        training data)``, or None when the column turned out not to be a plain fill (e.g. it is
-        dropped). Only called on steps whose ``fills_missing`` was not empty."""
+    def fill_constants(self, stats: dict) -> dict:
+        """After fitting on ``stats`` (the statistics given to ``fit_finalize``), for each column
+        of ``fills_missing``: ``(constant, cells filled in the training data)``, or None when the
+        column turned out not to be a plain fill (e.g. it is dropped). Only called on steps
+        whose ``fills_missing`` was not empty."""
         raise NotImplementedError(f"{type(self).__name__} declares fills_missing but not fill_constants")
 
     def explain_failure(self, lf, schema) -> TabprepError | None:
