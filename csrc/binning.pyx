@@ -42,9 +42,7 @@ cdef extern from * nogil:
     #include <stdlib.h>
     #include <string.h>
 
-    static inline int tpb_valid(const uint8_t* bits, int64_t i) {
-        return (bits[i >> 3] >> (i & 7)) & 1;
-    }
+    #include "tp_vec.h"   /* tp_bit / tp_bits8: validity bitmap reads shared with moments.h */
 
     /* Number of edges e[0..m) <= x, m >= 1 (searchsorted side="right"); NaN gives 0. */
     static inline ptrdiff_t tpb_count_le(const double* e, ptrdiff_t m, double x) {
@@ -73,7 +71,7 @@ cdef extern from * nogil:
 
     template <typename V>
     static inline int tpb_missing(const V* x, const uint8_t* vbits, int64_t bit0, ptrdiff_t i) {
-        return isnan((double)x[i]) || (vbits != NULL && !tpb_valid(vbits, bit0 + i));
+        return isnan((double)x[i]) || (vbits != NULL && !tp_bit(vbits, bit0 + i));
     }
 
     /* ---- AVX-512 broadcast search (x86-64 with GCC/Clang; picked at run time) ----
@@ -147,7 +145,7 @@ cdef extern from * nogil:
             int k_end = (stop - i) < 8 ? (int)(stop - i) : 8;
             for (int k = 0; k < k_end; ++k) c[k] = tpb_count_le_v(s, _mm512_set1_pd((double)x[i + k]));
             for (int k = 0; k < k_end; ++k) {
-                int miss_k = isnan((double)x[i + k]) || (vbits != NULL && !tpb_valid(vbits, bit0 + i + k));
+                int miss_k = isnan((double)x[i + k]) || (vbits != NULL && !tp_bit(vbits, bit0 + i + k));
                 n_missing += miss_k;
                 out[i + k] = miss_k ? miss : (O)table[c[k]];
             }
@@ -232,16 +230,6 @@ cdef extern from * nogil:
     __attribute__((target("avx512f")))
     static inline __m512d tpb_load8(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 
-    /* rows r..r+7 valid bits (bit k = row r + k); the second byte is read only when the 8 bits
-       straddle two bytes, and then it holds row r + 7's bit, so it lies inside the bitmap */
-    static inline unsigned tpb_valid8(const uint8_t* bits, int64_t r) {
-        int64_t k = r >> 3;
-        int sh = (int)(r & 7);
-        unsigned v = bits[k];
-        if (sh) v = (v | ((unsigned)bits[k + 1] << 8)) >> sh;
-        return v & 0xFFu;
-    }
-
     /* store the low sizeof(O) bytes of each 64-bit lane to out[0..8) */
     template <typename O>
     __attribute__((target("avx512f")))
@@ -283,8 +271,8 @@ cdef extern from * nogil:
             __mmask8 ma = _mm512_cmp_pd_mask(xa, xa, _CMP_UNORD_Q);
             __mmask8 mb8 = _mm512_cmp_pd_mask(xb, xb, _CMP_UNORD_Q);
             if (vbits != NULL) {
-                ma |= (__mmask8)~tpb_valid8(vbits, bit0 + i);
-                mb8 |= (__mmask8)~tpb_valid8(vbits, bit0 + i + 8);
+                ma |= (__mmask8)~tp_bits8(vbits, bit0 + i);
+                mb8 |= (__mmask8)~tp_bits8(vbits, bit0 + i + 8);
             }
             n_missing += __builtin_popcount((unsigned)ma) + __builtin_popcount((unsigned)mb8);
             tpb_store8(out + i, _mm512_mask_mov_epi64(tpb_lut32i(ca, t0, t1, t2, t3), ma, missv));
@@ -421,7 +409,7 @@ cdef extern from * nogil:
                     sub = _mm512_maskz_mov_epi64((__mmask8)~eq, sub);
                     __m512i cell = _mm512_add_epi64(_mm512_sll_epi64(c[u], qshift), sub);
                     __mmask8 miss = _mm512_cmp_pd_mask(xv[u], xv[u], _CMP_UNORD_Q);
-                    if (vbits != NULL) miss |= (__mmask8)~tpb_valid8(vbits, bit0 + i + 8 * u);
+                    if (vbits != NULL) miss |= (__mmask8)~tp_bits8(vbits, bit0 + i + 8 * u);
                     _mm_storeu_si128((__m128i*)(void*)(ids + i + 8 * u),
                                      _mm512_cvtepi64_epi16(_mm512_mask_mov_epi64(cell, miss, idmiss)));
                 }
@@ -643,7 +631,7 @@ cdef extern from * nogil:
     void tpb_target_stats[V](const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
                              Py_ssize_t m, const double* y, int64_t* counts, double* sums,
                              double* sumsq, Py_ssize_t start, Py_ssize_t stop)
-    bint tpb_valid(const uint8_t* bits, int64_t i)
+    unsigned tp_bit(const uint8_t* bits, int64_t i)
     int tpb_avx512()
     int tpb_simd_off
     Py_ssize_t tpb_partition(const double* cc, const double* ss, Py_ssize_t P, Py_ssize_t G,
@@ -725,7 +713,7 @@ def sample_values(
             state ^= state >> 27
             i = <Py_ssize_t>(((state * 0x2545F4914F6CDD1DULL) >> 11) % <uint64_t>n)
             draws += 1
-            if vbits != NULL and not tpb_valid(vbits, bit0 + i):
+            if vbits != NULL and not tp_bit(vbits, bit0 + i):
                 continue
             x = values[i]
             if isnan(x):

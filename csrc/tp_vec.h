@@ -1,4 +1,4 @@
-/* Shared helpers of the branch-free kernels (moments.h, program.h): validity bitmap access and
+/* Shared helpers of the branch-free kernels (moments.h, binning.pyx): validity bitmap access and
  * two-lane float64 vectors.
  *
  * The vectors use GCC/Clang vector extensions: 2 lanes (one SSE2/NEON register; scalar code on
@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* validity bits of rows i..i+7 (bit k = row i+k); the caller guarantees the rows exist */
+/* validity bits of rows i..i+7 (bit k = row i+k); the caller guarantees the rows exist. The
+ * second byte is read only when the 8 bits straddle two bytes, and then it holds row i+7's bit,
+ * so it lies inside the bitmap. */
 static inline unsigned tp_bits8(const uint8_t *bits, int64_t i)
 {
     int64_t byte = i >> 3;
