@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from tabprep._native import moments as _k
-from tabprep.kernels._binning import column_buffers
+from tabprep.kernels._columns import column_buffers
 
 __all__ = ["Moments", "column_moments"]
 
