@@ -20,7 +20,7 @@ _LAZY = {
     "write": "tabprep.io",
     "Pipeline": "tabprep.pipeline",
     "FittedPipeline": "tabprep.pipeline",
-    "load": "tabprep.pipeline._artifact",
+    "load": "tabprep.pipeline",
 }
 
 __all__ = ["__version__", *_LAZY]

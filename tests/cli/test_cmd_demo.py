@@ -15,7 +15,7 @@ from tabprep.datasets import load as load_dataset
 from tabprep.datasets import path as dataset_path
 from tabprep.encode import TargetEncoder
 from tabprep.io import scan
-from tabprep.pipeline._artifact import load
+from tabprep.pipeline import load
 from tabprep.pipeline._spec import parse_spec
 
 FLOWN = 327_346

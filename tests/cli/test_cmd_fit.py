@@ -11,7 +11,7 @@ import pytest
 
 from oracles.handoff import to_numpy_reference
 from tabprep.cli import main
-from tabprep.pipeline._artifact import load
+from tabprep.pipeline import load
 from tabprep.pipeline._spec import read_spec
 
 SPEC = """

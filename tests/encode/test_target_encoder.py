@@ -275,7 +275,7 @@ def test_handle_unknown_and_missing():
     with pytest.raises(DataError, match="not in the vocabulary"):
         strict.transform(pl.DataFrame({"c": ["a", "zz"]}))
     # lazy: Polars raises inside the plan; explain_failure names the column and row
-    from tabprep.pipeline._step import collect_explained
+    from tabprep._base.fit import collect_explained
 
     lf = pl.LazyFrame({"c": ["a", None, "b", "zz"]})
     out = strict.transform(lf)

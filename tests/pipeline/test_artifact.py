@@ -12,8 +12,12 @@ import pytest
 
 import tabprep
 from tabprep.errors import ArtifactError, ConfigError
-from tabprep.pipeline import Pipeline, Step, _artifact, _step
-from tabprep.pipeline._artifact import data_fingerprint, fingerprint, load, save
+from tabprep._base import lineage as _lineage
+from tabprep._base import step as _step
+from tabprep.pipeline import Pipeline, Step, _artifact, _load
+from tabprep._base.lineage import data_fingerprint
+from tabprep.pipeline import load
+from tabprep.pipeline._artifact import fingerprint, save
 from tabprep.scale import MinMaxScaler, StandardScaler
 
 
@@ -402,8 +406,9 @@ def test_bad_state_version_keys_and_schema(saved):
     assert load(root).feature_names_out == ["a", "b", "c", "s"]
 
 
-def test_artifact_module_runs_no_code_from_files():
-    source = Path(_artifact.__file__).read_text()
+@pytest.mark.parametrize("module", [_artifact, _load], ids=["format", "load"])
+def test_artifact_module_runs_no_code_from_files(module):
+    source = Path(module.__file__).read_text()
     tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
               if t.type in (tokenize.NAME, tokenize.OP)]
     modules = {"pickle", "cloudpickle", "dill", "joblib", "marshal", "shelve", "importlib", "runpy"}
@@ -445,7 +450,7 @@ def test_data_fingerprint_of_files_folders_and_globs(tmp_path, frame):
 
 
 def test_data_fingerprint_of_frames_ignores_chunking(frame, monkeypatch):
-    monkeypatch.setattr(_artifact, "_BATCH_ROWS", 300)  # several canonical batches at this size
+    monkeypatch.setattr(_lineage, "_BATCH_ROWS", 300)  # several canonical batches at this size
     ref = data_fingerprint(frame)
     assert ref["rows"] == frame.height and ref["paths"] == [] and ref["kind"] == "frame"
     chunked = pl.concat([frame[:123], frame[123:1000], frame[1000:]], rechunk=False)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tabprep.clean import SimpleImputer
 from tabprep.errors import ConfigError
 from tabprep.pipeline import make_step, parse_dtype, validate_params
-from tabprep.pipeline._params import Interval, Options, Pair, check_param_names, from_json_value, to_json_value
+from tabprep._base.codec import from_json_value, to_json_value
+from tabprep._base.params import Interval, Options, Pair, check_param_names
 from tabprep.scale import MinMaxScaler, StandardScaler
 
 

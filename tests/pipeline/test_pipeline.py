@@ -113,7 +113,7 @@ def test_fill_fusion_falls_back_to_a_later_pass_when_a_filled_column_is_dropped(
 def test_one_to_one_steps_nested_into_one_layer_give_the_same_bits(df):
     # FittedPipeline.transform nests consecutive one-to-one steps (inline_exprs) into one
     # with_columns; the output must be bit for bit the step-by-step chain's
-    from tabprep.pipeline._pipeline import apply_step
+    from tabprep._base.fit import apply_step
 
     x = df.with_columns(pl.col("c").cast(pl.Float32).alias("f"), pl.col("a").fill_null(float("nan")).alias("n"))
     steps = [("imp", SimpleImputer(), ["a", "f", "n"]), ("sc", StandardScaler(), ["a", "f"]),

@@ -12,7 +12,7 @@ from tabprep.bin import KBinsDiscretizer, SupervisedBinner
 from tabprep.cli import main
 from tabprep.encode import TargetEncoder, WOEEncoder
 from tabprep.errors import ConfigError
-from tabprep.pipeline._artifact import load
+from tabprep.pipeline import load
 from tabprep.pipeline._spec import parse_spec
 from tabprep.scale import StandardScaler
 

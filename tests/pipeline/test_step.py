@@ -197,7 +197,7 @@ def test_eager_transforms_with_kernels_collect_in_memory():
     from tabprep.bin import KBinsDiscretizer
     from tabprep.clean import SimpleImputer
     from tabprep.encode import OrdinalEncoder
-    from tabprep.pipeline._step import collect_engine
+    from tabprep._base.fit import collect_engine
     from tabprep.scale import StandardScaler
 
     assert collect_engine([SimpleImputer(), StandardScaler()]) == "auto"

@@ -24,7 +24,7 @@ from tabprep.kernels._split import (
     split_stratified_group,
     split_take,
 )
-from tabprep.split._alloc import stratified_fold_allocation
+from tabprep._base.alloc import stratified_fold_allocation
 
 LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32]
 

@@ -36,9 +36,9 @@ import numpy as np
 
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
-from tabprep.pipeline._params import Constraint, Interval, Options
-from tabprep.pipeline._stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.params import Constraint, Interval, Options
+from tabprep._base.stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric
+from tabprep._base.step import Step, register_step
 
 __all__ = ["KBinsDiscretizer"]
 

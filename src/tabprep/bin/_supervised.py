@@ -49,9 +49,9 @@ from typing import ClassVar
 import numpy as np
 
 from tabprep.errors import DataError
-from tabprep.pipeline._params import Interval, Options
-from tabprep.pipeline._stats import require_numeric
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.params import Interval, Options
+from tabprep._base.stats import require_numeric
+from tabprep._base.step import Step, register_step
 
 __all__ = ["SupervisedBinner"]
 

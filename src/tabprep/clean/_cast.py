@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep._dtypes import dtype_str, parse_dtype
-from tabprep.pipeline._params import DType, DTypeMapping
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.params import DType, DTypeMapping
+from tabprep._base.step import Step, register_step
 
 __all__ = ["Cast"]
 

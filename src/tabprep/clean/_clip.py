@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from tabprep.errors import ConfigError
-from tabprep.pipeline._params import Interval, Options
-from tabprep.pipeline._stats import exact_quantile, float_col, float_dtype_for, order_stat_exprs, require_numeric
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.params import Interval, Options
+from tabprep._base.stats import exact_quantile, float_col, float_dtype_for, order_stat_exprs, require_numeric
+from tabprep._base.step import Step, register_step
 
 __all__ = ["Clipper"]
 

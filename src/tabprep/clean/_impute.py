@@ -24,8 +24,8 @@ import warnings
 import numpy as np
 
 from tabprep.errors import ConfigError, SchemaError
-from tabprep.pipeline._params import MissingValues, Options, is_nan_like
-from tabprep.pipeline._stats import (
+from tabprep._base.params import MissingValues, Options, is_nan_like
+from tabprep._base.stats import (
     check_finite,
     exact_median,
     float_dtype_for,
@@ -34,7 +34,7 @@ from tabprep.pipeline._stats import (
     order_stat_exprs,
     require_numeric,
 )
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.step import Step, register_step
 
 __all__ = ["SimpleImputer"]
 

@@ -35,7 +35,7 @@ def short_list(names, limit: int = 8) -> str:
 
 def params_text(params: dict) -> str:
     """``strategy='median', add_indicator=True`` from a manifest's JSON params (tags unwrapped)."""
-    from tabprep.pipeline._params import from_json_value
+    from tabprep._base.codec import from_json_value
 
     return ", ".join(f"{k}={from_json_value(v)!r}" for k, v in sorted(params.items()))
 
@@ -99,7 +99,8 @@ def text_report(info: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tabprep.pipeline._artifact import load, read_manifest
+    from tabprep.pipeline import load
+    from tabprep.pipeline._artifact import read_manifest
 
     load(args.artifact)  # verifies every checksum and that the steps rebuild
     info = describe(read_manifest(args.artifact), str(args.artifact))

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.errors import ConfigError
     from tabprep.handoff import to_numpy
     from tabprep.io import format_from_path, polars_errors, scan, write
-    from tabprep.pipeline._artifact import load
+    from tabprep.pipeline import load
 
     if args.output is None and args.numpy is None:
         raise ConfigError("nothing to write: give -o OUT and/or --numpy X.npy")

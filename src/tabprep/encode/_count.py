@@ -13,8 +13,8 @@ import polars as pl
 
 from tabprep.encode._ordinal import CategoricalEncoder, build_cats, first_row, raise_unknown
 from tabprep.errors import ConfigError, DataError
-from tabprep.pipeline._params import Constraint, Options
-from tabprep.pipeline._step import register_step
+from tabprep._base.params import Constraint, Options
+from tabprep._base.step import register_step
 
 __all__ = ["CountEncoder"]
 

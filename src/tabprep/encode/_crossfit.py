@@ -25,8 +25,8 @@ from typing import ClassVar
 import numpy as np
 
 from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep.pipeline._params import Constraint
-from tabprep.pipeline._step import Step
+from tabprep._base.params import Constraint
+from tabprep._base.step import Step
 
 __all__ = ["CrossFitEncoder", "CVConstraint"]
 
@@ -465,7 +465,7 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         """
         import polars as pl
 
-        from tabprep.pipeline._params import validate_params
+        from tabprep._base.params import validate_params
 
         validate_params(self)
         owner = self._owner()
@@ -533,8 +533,8 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         small = self._small_polars(X)
         if small is not None:
             return small
-        from tabprep.pipeline._input import coerce, convert_output
-        from tabprep.pipeline._step import collect_explained
+        from tabprep.io._dispatch import coerce, convert_output
+        from tabprep._base.fit import collect_explained
 
         data = coerce(X, **self._array_params())
         lf = self._align(data)
@@ -573,8 +573,8 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
 
     def _fit(self, X, y, sample_weight, groups, *, cross_fit: bool):
         from tabprep.kernels._target import target_stats, train_stats
-        from tabprep.pipeline._input import coerce
-        from tabprep.pipeline._params import validate_params
+        from tabprep.io._dispatch import coerce
+        from tabprep._base.params import validate_params
 
         validate_params(self)
         data = coerce(X, **self._array_params())
@@ -907,7 +907,7 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         """The output matrix in the input's container (no copy into Polars)."""
         import polars as pl
 
-        from tabprep.pipeline._input import convert_output
+        from tabprep.io._dispatch import convert_output
 
         names = self._names_out(self._input_names())
         config = self._output_config()

@@ -23,9 +23,9 @@ from tabprep.encode._ordinal import (
     polars_dtype,
 )
 from tabprep.errors import SchemaError
-from tabprep.pipeline._input import coerce, convert_output
-from tabprep.pipeline._params import Interval, validate_params
-from tabprep.pipeline._step import Step, register_step
+from tabprep.io._dispatch import coerce, convert_output
+from tabprep._base.params import Interval, validate_params
+from tabprep._base.step import Step, register_step
 
 __all__ = ["HashingEncoder"]
 

@@ -31,8 +31,8 @@ from tabprep.encode._ordinal import (
     raise_unknown,
 )
 from tabprep.errors import ConfigError, SchemaError
-from tabprep.pipeline._params import Constraint, Options
-from tabprep.pipeline._step import register_step
+from tabprep._base.params import Constraint, Options
+from tabprep._base.step import register_step
 
 __all__ = ["OneHotEncoder"]
 

@@ -33,9 +33,9 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep.pipeline._input import coerce, convert_output
-from tabprep.pipeline._params import Constraint, Interval, Options, validate_params
-from tabprep.pipeline._step import Step, register_step
+from tabprep.io._dispatch import coerce, convert_output
+from tabprep._base.params import Constraint, Interval, Options, validate_params
+from tabprep._base.step import Step, register_step
 
 __all__ = ["OrdinalEncoder"]
 
@@ -651,7 +651,7 @@ class CategoricalEncoder(Step):
         validate_params(self)
         data = self._coerce(X)
         if data.kind in ("lazy", "path"):
-            from tabprep.pipeline._pipeline import fit_single_step
+            from tabprep._base.fit import fit_single_step
 
             fit_single_step(self, data, y)
             return self

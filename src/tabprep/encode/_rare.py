@@ -7,8 +7,8 @@ import polars as pl
 
 from tabprep.encode._ordinal import CategoricalEncoder, build_cats
 from tabprep.errors import ConfigError
-from tabprep.pipeline._params import Interval
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.params import Interval
+from tabprep._base.step import Step, register_step
 
 __all__ = ["RareCategoryGrouper"]
 

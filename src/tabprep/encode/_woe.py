@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from tabprep.encode._crossfit import CrossFitEncoder, CVConstraint, _Target
-from tabprep.pipeline._params import Interval, Options
-from tabprep.pipeline._step import register_step
+from tabprep._base.params import Interval, Options
+from tabprep._base.step import register_step
 
 __all__ = ["WOEEncoder"]
 

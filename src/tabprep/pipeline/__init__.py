@@ -1,22 +1,25 @@
-"""Step protocol, Pipeline planner (fused, deterministic statistics passes) and FittedPipeline.
+"""The top of the house: the Pipeline planner, FittedPipeline, the artifact format and specs.
 
-See :mod:`tabprep.pipeline._step` for the Step contract and :mod:`tabprep.pipeline._pipeline`
-for how ``Pipeline.fit`` plans its passes.
+The Step contract itself lives in the base layer (:mod:`tabprep._base.step`, re-exported here);
+see :mod:`tabprep.pipeline._pipeline` for how ``Pipeline.fit`` plans its passes.
 """
 
 from __future__ import annotations
 
+from tabprep._base.params import validate_params
+from tabprep._base.step import Step, register_step
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.pipeline._fitted import FittedPipeline
-from tabprep.pipeline._params import validate_params
+from tabprep.pipeline._load import load
 from tabprep.pipeline._pipeline import Pipeline
+from tabprep.pipeline._registry import make_step, step_registry
 from tabprep.pipeline._select import resolve_columns
-from tabprep.pipeline._step import Step, make_step, register_step, step_registry
 
 __all__ = [
     "Step",
     "Pipeline",
     "FittedPipeline",
+    "load",
     "register_step",
     "step_registry",
     "make_step",

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from tabprep.errors import ArtifactError, SchemaError
-from tabprep.pipeline._step import Step, collect_engine, collect_explained, is_step
+import polars as pl
+
+from tabprep._base.fit import apply_step, collect_engine, collect_explained, schema_after
+from tabprep._base.step import Step, is_step
+from tabprep._dtypes import dtype_str, parse_dtype
+from tabprep.errors import ArtifactError, ConfigError, SchemaError
+from tabprep.io._dispatch import coerce, convert_output
+from tabprep.pipeline import _artifact
 
 __all__ = ["FittedPipeline"]
 
@@ -45,9 +51,6 @@ class FittedPipeline:
     """
 
     def __init__(self, steps, input_schema, target, lineage) -> None:
-        import polars as pl
-
-        from tabprep.pipeline._pipeline import schema_after
 
         self.steps = [(str(n), s, [str(c) for c in cols]) for n, s, cols in steps]
         for name, step, _ in self.steps:
@@ -97,8 +100,6 @@ class FittedPipeline:
         columns one to one (``Step.inline_exprs``: imputers, scalers) are nested into one
         ``with_columns``, so their intermediate columns are never materialized.
         """
-        from tabprep.pipeline._input import coerce, convert_output
-        from tabprep.pipeline._pipeline import apply_step
 
         source = coerce(data, allow_path=True, array_dtype=None)
         schema = source.lf.collect_schema()
@@ -132,7 +133,6 @@ class FittedPipeline:
         ``{"steps": [{"name", "columns", "step": Step.to_dict()}], "input_schema":
         [[name, dtype_str]], "target": ..., "lineage": {...}}``
         """
-        from tabprep._dtypes import dtype_str
 
         return {
             "steps": [{"name": n, "columns": list(c), "step": s.to_dict()} for n, s, c in self.steps],
@@ -150,8 +150,6 @@ class FittedPipeline:
         ArtifactError
             On anything that does not fit the format (unknown step, bad dtype, missing key...).
         """
-        from tabprep.errors import ConfigError
-        from tabprep._dtypes import parse_dtype
 
         try:
             steps = [(e["name"], Step.from_dict(e["step"]), list(e["columns"])) for e in d["steps"]]
@@ -166,13 +164,11 @@ class FittedPipeline:
 
     def save(self, path):
         """Write the artifact (JSON manifest + Arrow files); see ``tabprep.pipeline._artifact``."""
-        from tabprep.pipeline._artifact import save
 
-        return save(self, path)
+        return _artifact.save(self, path)
 
     @property
     def fingerprint(self) -> str:
         """sha256 over the canonical content (see ``tabprep.pipeline._artifact``)."""
-        from tabprep.pipeline._artifact import fingerprint
 
-        return fingerprint(self)
+        return _artifact.fingerprint(self)

@@ -50,20 +50,30 @@ those after it in the phase are fitted on a further pass, as without fusion.
 
 from __future__ import annotations
 
+import polars as pl
 from sklearn.base import clone
 
-from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep.pipeline._params import validate_params
+from tabprep._base.fit import (
+    OUT_OF_FOLD,
+    SEP,
+    apply_out_of_fold,
+    apply_step,
+    check_batch_size,
+    collect_engine,
+    collect_explained,
+    run_phase,
+    schema_after,
+)
+from tabprep._base.lineage import data_fingerprint
+from tabprep._base.params import validate_params
+from tabprep._base.stats import unpack_structs
+from tabprep._base.step import is_step
+from tabprep.errors import ConfigError, SchemaError
+from tabprep.io._dispatch import coerce, convert_output
+from tabprep.pipeline._fitted import FittedPipeline
 from tabprep.pipeline._select import MissingColumnError, is_static, resolve_columns
-from tabprep.pipeline._step import is_step
 
-__all__ = ["Pipeline", "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "run_phase", "apply_step", "apply_out_of_fold", "schema_after", "fit_single_step"]
-
-#: Rows per batch of a statistics pass when ``batch_size`` is not given.
-DEFAULT_BATCH_ROWS = 1 << 20
-_SEP = "\x1f"  # between a step's index and its local statistic key in the fused query
-#: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
-OUT_OF_FOLD = "\x1fout_of_fold"
+__all__ = ["Pipeline"]
 
 
 class Pipeline:
@@ -127,7 +137,7 @@ class Pipeline:
             pass is bounded by the batch, except for the input columns of non-mergeable steps.
         lineage : bool, default=True
             Record the training data's fingerprint in ``FittedPipeline.lineage``
-            (``tabprep.pipeline._artifact.data_fingerprint``). It reads the whole data once more
+            (``tabprep._base.lineage.data_fingerprint``). It reads the whole data once more
             (file bytes, or every column of a frame); pass False when that pass is not wanted.
 
         Returns
@@ -141,12 +151,7 @@ class Pipeline:
     def _fit(self, data, target, *, batch_size, lineage: bool, cross_fit: bool):
         """``(FittedPipeline, source, lf)``: ``lf`` is the data after every step, with the
         out-of-fold values of cross-fitting steps when ``cross_fit`` (and None otherwise)."""
-        import polars as pl
-
-        from tabprep.pipeline._fitted import FittedPipeline
-        from tabprep.pipeline._input import coerce
-
-        batch_size = _check_batch_size(batch_size)
+        batch_size = check_batch_size(batch_size)
         source = coerce(data, allow_path=True, array_dtype=None)
         lf = source.lf
         schema = lf.collect_schema()
@@ -186,7 +191,7 @@ class Pipeline:
         fit_only = {c for _, step, cols in fitted if step.fits_on_table
                     for c in step.fit_columns(cols, target)} - used
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
-        result = FittedPipeline(fitted, input_schema, target, _lineage(data) if lineage else {})
+        result = FittedPipeline(fitted, input_schema, target, data_fingerprint(data) if lineage else {})
         result.fit_phases = phases
         return result, source, lf
 
@@ -212,9 +217,6 @@ class Pipeline:
         >>> out["c"].to_list() == TargetEncoder(cv=3).fit_transform(df.select("c"), df["y"])["c"].to_list()
         True
         """
-        from tabprep.pipeline._input import convert_output
-        from tabprep.pipeline._step import collect_engine, collect_explained
-
         cross_fit = any(step.fits_on_table and step.cross_fit for _, step, _ in self.steps)
         fitted, source, lf = self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=cross_fit)
         if not cross_fit:
@@ -234,7 +236,7 @@ def _check_steps(steps) -> list:
         if not isinstance(entry, tuple) or len(entry) != 3:
             raise ConfigError(f"pipeline entry {i} must be a (name, step, columns) tuple", found=repr(entry))
         name, step, cols = entry
-        if not isinstance(name, str) or not name or _SEP in name:
+        if not isinstance(name, str) or not name or SEP in name:
             raise ConfigError(f"pipeline entry {i}: the name must be a non-empty string", found=repr(name))
         if name in names:
             raise ConfigError(f"step name {name!r} is used twice", hint="give every step its own name")
@@ -245,13 +247,6 @@ def _check_steps(steps) -> list:
         out.append((name, step, cols))
     return out
 
-
-def _check_batch_size(batch_size) -> int:
-    if batch_size is None:
-        return DEFAULT_BATCH_ROWS
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError("batch_size must be a positive int or None", found=repr(batch_size))
-    return batch_size
 
 
 def _plan_phase(pending, schema, target) -> list:
@@ -327,10 +322,6 @@ def _merge_fills(step, stats: dict, schema, columns, target, fills: dict) -> dic
     doubling (statistics of 2k copies = merge of two k-copy parts; O(log cells) merges, no
     block of ``cells`` rows is materialized), merged after the raw part.
     """
-    import polars as pl
-
-    from tabprep.pipeline._stats import unpack_structs
-
     exprs = step.fit_exprs(schema, columns, target)
     by_root: dict = {}
     for key, expr in exprs.items():
@@ -358,190 +349,3 @@ def _merge_fills(step, stats: dict, schema, columns, target, fills: dict) -> dic
         raw = {k: stats[k] for k in filled}
         stats.update(step.merge_stats([raw, filled]))
     return stats
-
-
-def schema_after(schema, columns, outputs, step_name: str = "?"):
-    """Schema of the frame after a step that read ``columns`` and produced ``outputs``.
-
-    Replaced columns keep their position, inputs that are not outputs are dropped, new columns
-    are appended (Polars ``with_columns`` semantics). Creating a column that already exists but
-    is not one of the step's inputs is an error (it would be overwritten silently).
-    """
-    import polars as pl
-
-    cols = set(columns)
-    new = {}
-    for n, dt in schema.items():
-        if n in cols:
-            if n in outputs:
-                new[n] = outputs[n]
-        else:
-            new[n] = dt
-    for n, dt in outputs.items():
-        if n in cols:
-            continue
-        if n in schema:
-            raise SchemaError(f"step {step_name!r} creates a column that already exists", column=n,
-                              hint="rename the existing column or make it an input of the step")
-        new[n] = dt
-    return pl.Schema(new)
-
-
-def apply_step(lf, step, columns, schema):
-    """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped."""
-    exprs = step.transform_exprs(schema)
-    outs = {e.meta.output_name() for e in exprs}
-    lf = lf.with_columns(exprs)
-    drop = [c for c in columns if c not in outs]
-    return lf.drop(drop) if drop else lf
-
-
-def apply_out_of_fold(lf, oof, columns, outputs):
-    """``lf`` with a cross-fitted step's out-of-fold columns ``oof`` (an in-memory frame of the
-    same rows, in order) in place of its transform, with ``apply_step``'s column placement."""
-    import polars as pl
-
-    names = list(outputs.names()) if hasattr(outputs, "names") else list(outputs)
-    if oof.columns != names:
-        raise RuntimeError(f"out-of-fold columns {oof.columns} differ from the step's outputs {names}")
-    tmp = {n: f"{_SEP}oof{_SEP}{n}" for n in names}
-    lf = pl.concat([lf, oof.rename(tmp).lazy()], how="horizontal")
-    lf = lf.with_columns(pl.col(t).cast(outputs[n]).alias(n) for n, t in tmp.items())
-    return lf.drop([*tmp.values(), *(c for c in columns if c not in tmp)])
-
-
-def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False) -> list[dict]:
-    """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
-
-    Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
-    columns are kept across batches and aggregated once (exact). Steps that fit on a table
-    (``fits_on_table``) get their columns (inputs, target, ``fit_columns``) kept the same way and
-    are fitted by ``fit_table`` at the end; their entry in the result is
-    ``{OUT_OF_FOLD: out-of-fold output frame or None}`` (a frame only with ``cross_fit`` and a
-    cross-fitting step). Raises DataError on no rows.
-    """
-    import polars as pl
-
-    from tabprep.pipeline._stats import unpack_structs
-
-    merge_exprs, exact = [], []
-    shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
-    copies: list = []  # (name computed, name of the same statistic for a later step)
-    nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
-    nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
-    table_cols: list[list[str]] = []
-    for k, (step, schema, cols) in enumerate(entries):
-        if step.fits_on_table:
-            extra = [c for c in step.fit_columns(cols, target) if c not in cols and c != target]
-            for c in extra:
-                if c not in schema:
-                    raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
-                                      hint="add it to the data (or fix the step's parameters)")
-            table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
-            continue
-        table_cols.append([])
-        exprs = []
-        for key, e in step.fit_exprs(schema, cols, target).items():
-            name = f"{k}{_SEP}{key}"
-            same = (id(e), step.mergeable)
-            if same in shared:  # the same expression object as an earlier step's: computed once
-                copies.append((shared[same][0], name))
-                continue
-            shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
-            exprs.append(e.alias(name))
-        (merge_exprs if step.mergeable else exact).extend(exprs)
-        if not step.stats_skip_nan:
-            (nan_checked if step.mergeable else nan_nulled).update(r for e in exprs for r in e.meta.root_names())
-    merge_exprs.append(pl.len().alias("__rows__"))
-    schema = lf.collect_schema()
-    # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
-    needed = {r for e in exact for r in e.meta.root_names()} | {c for t in table_cols for c in t}
-    keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
-    # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
-    # of the column, so each batch is checked in the same select and redone only if it has NaN.
-    floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
-    nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
-    # read only what the statistics need (projection pushdown into the scan)
-    roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
-    projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
-    parts, kept = [], []
-    for batch in lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True):
-        if batch.height == 0:
-            continue
-        # Batch boundaries are fixed by row count, but a batch carries the source's chunking, and
-        # Polars sums chunk by chunk: one chunk per batch makes the statistics (and so the
-        # artifact) independent of how the input happened to be chunked.
-        if batch.n_chunks() > 1:
-            batch = batch.rechunk()
-        row = batch.select(merge_exprs + nan_flags).row(0, named=True)
-        with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
-        if with_nan:
-            row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
-        parts.append(unpack_structs(_copied(row, copies)))
-        if keep:
-            kept.append(batch.select(keep))
-    n_rows = sum(p.pop("__rows__") for p in parts)
-    if n_rows == 0:
-        raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
-    exact_row = {}
-    frame = pl.concat(kept, rechunk=False) if keep else None
-    if exact:
-        nulled = [c for c in keep if c in nan_nulled and schema[c].is_float()]
-        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in nulled)
-                                           .select(exact).row(0, named=True), copies))
-    results = []
-    for k, (step, _, cols) in enumerate(entries):
-        prefix = f"{k}{_SEP}"
-        if step.fits_on_table:
-            # the raw columns (NaN as they are: the step decides what a NaN means)
-            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target,
-                                 cross_fit=cross_fit and step.cross_fit)
-            results.append({OUT_OF_FOLD: oof})
-        elif step.mergeable:
-            mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
-            results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
-        else:
-            results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
-    return results
-
-
-def _copied(row: dict, copies: list) -> dict:
-    """``row`` with the value of each statistic shared by several steps under every step's name."""
-    for src, dst in copies:
-        if src in row:
-            row[dst] = row[src]
-    return row
-
-
-def fit_single_step(step, data, y=None) -> None:
-    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step)."""
-    import polars as pl
-
-    lf, target = data.lf, None
-    if step.uses_target and y is not None:
-        import numpy as np
-
-        df = lf.collect()
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != df.height:
-            raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
-        target = "__target__"
-        lf = df.with_columns(pl.Series(target, y)).lazy()
-    schema = lf.collect_schema()
-    columns = [c for c in schema.names() if c != target]
-    if not columns:
-        raise DataError("X has no columns to fit on")
-    stats = run_phase(lf, [(step, schema, columns)], target)[0]
-    if not step.fits_on_table:  # a table step has set its fitted attributes in fit_table
-        step.fit_finalize(stats, schema, columns)
-    if not data.named:
-        # scikit-learn defines feature_names_in_ only for inputs with string column names
-        del step.feature_names_in_
-
-
-def _lineage(data) -> dict:
-    try:
-        from tabprep.pipeline._artifact import data_fingerprint
-    except ImportError:
-        return {}
-    return data_fingerprint(data)

@@ -44,7 +44,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
+from tabprep.pipeline._pipeline import Pipeline
+from tabprep.pipeline._registry import make_step, step_registry
 
 __all__ = ["PipelineSpec", "read_spec", "parse_spec", "spec_from_dict", "spec_to_toml"]
 
@@ -159,8 +162,6 @@ def parse_spec(text: str, *, path: str | os.PathLike[str] | None = None) -> Pipe
 
 def spec_from_dict(data: dict, *, path: str | os.PathLike[str] | None = None) -> PipelineSpec:
     """Build a :class:`PipelineSpec` from the parsed TOML (a dict); see the module docstring."""
-    from tabprep.pipeline._pipeline import Pipeline
-
     label = "<spec>" if path is None else path
     if not isinstance(data, dict):
         raise _error("a spec must be a TOML table", label, found=type(data).__name__)
@@ -210,8 +211,6 @@ def spec_from_dict(data: dict, *, path: str | os.PathLike[str] | None = None) ->
 
 
 def _make_step(type_name: str, params: dict):
-    from tabprep.pipeline._step import make_step, step_registry
-
     cls = step_registry().get(type_name)
     if cls is not None:
         # TOML has arrays only: give a tuple where the Python default is one, as Python code would
@@ -271,8 +270,6 @@ def _columns_from_toml(value):
 
 
 def _parse_dtype(text: str):
-    from tabprep._dtypes import parse_dtype
-
     try:
         return parse_dtype(text)
     except ConfigError:
@@ -339,8 +336,6 @@ def _columns_to_toml(columns):
         return columns
     if isinstance(columns, (list, tuple)) and all(isinstance(c, str) for c in columns):
         return list(columns)
-    from tabprep._dtypes import dtype_str
-
     if isinstance(columns, (pl.DataType, type)) and not cs.is_selector(columns):
         return {"dtype": dtype_str(columns)}
     if isinstance(columns, (set, frozenset)):

@@ -18,9 +18,9 @@ import polars as pl
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.kernels._sample import sample_select_sorted
 from tabprep.kernels._split import split_assign
-from tabprep.split._alloc import approximate_mode, derive_seed
+from tabprep._base.alloc import approximate_mode, derive_seed
 from tabprep.split._kfold import check_bool, check_seed
-from tabprep.split._labels import Labels, encode_labels
+from tabprep._base.labels import Labels, encode_labels
 
 __all__ = ["sample", "rebalance", "take_rows"]
 

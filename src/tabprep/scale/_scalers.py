@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from tabprep.errors import ConfigError
-from tabprep.pipeline._params import Interval, Pair
-from tabprep.pipeline._stats import (
+from tabprep._base.params import Interval, Pair
+from tabprep._base.stats import (
     check_finite,
     infinity_exprs,
     exact_median,
@@ -27,7 +27,7 @@ from tabprep.pipeline._stats import (
     order_stat_exprs,
     require_numeric,
 )
-from tabprep.pipeline._step import Step, register_step
+from tabprep._base.step import Step, register_step
 
 __all__ = ["StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler"]
 

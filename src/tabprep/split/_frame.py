@@ -26,8 +26,8 @@ import polars as pl
 
 from tabprep.errors import ConfigError, SchemaError
 from tabprep.kernels._split import MAX_FOLDS
-from tabprep.split._alloc import derive_seed
-from tabprep.split._labels import _null_check
+from tabprep._base.alloc import derive_seed
+from tabprep._base.labels import _null_check
 from tabprep.split._kfold import (
     check_bool,
     check_int,

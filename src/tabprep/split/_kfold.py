@@ -21,8 +21,8 @@ from tabprep.kernels._split import (
     split_stratified_group,
     split_take,
 )
-from tabprep.split._alloc import derive_seed, kfold_sizes, stratified_fold_allocation
-from tabprep.split._labels import Labels, encode_labels
+from tabprep._base.alloc import derive_seed, kfold_sizes, stratified_fold_allocation
+from tabprep._base.labels import Labels, encode_labels
 
 __all__ = [
     "kfold_ids",

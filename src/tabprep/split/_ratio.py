@@ -1,6 +1,6 @@
 """Train/valid/test (any number of parts) by ratio, as id arrays: 0 for the first part, 1, ...
 
-Sizes: see :mod:`tabprep.split._alloc` (largest remainder overall; per class, scikit-learn's
+Sizes: see :mod:`tabprep._base.alloc` (largest remainder overall; per class, scikit-learn's
 StratifiedShuffleSplit rule part by part). Rows are then assigned by the same compiled
 sequential pass as the stratified folds (exact sizes, uniformly at random).
 """
@@ -14,9 +14,9 @@ import numpy as np
 
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._split import MAX_FOLDS, split_assign, split_assign_flat, split_take
-from tabprep.split._alloc import derive_seed, ratio_sizes, stratified_part_allocation
+from tabprep._base.alloc import derive_seed, ratio_sizes, stratified_part_allocation
 from tabprep.split._kfold import _stratified_group_ids, check_classes, check_seed
-from tabprep.split._labels import Labels, encode_labels
+from tabprep._base.labels import Labels, encode_labels
 
 __all__ = ["check_ratios", "random_split_ids", "stratified_split_ids", "group_split_ids", "stratified_group_split_ids"]
 

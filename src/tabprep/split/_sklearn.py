@@ -26,7 +26,7 @@ from sklearn.model_selection import BaseCrossValidator
 
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._split import MAX_FOLDS
-from tabprep.split._alloc import derive_seed, stratified_part_allocation
+from tabprep._base.alloc import derive_seed, stratified_part_allocation
 from tabprep.split._kfold import (
     check_classes,
     group_kfold_ids,
@@ -34,7 +34,7 @@ from tabprep.split._kfold import (
     stratified_group_kfold_ids,
     stratified_kfold_ids,
 )
-from tabprep.split._labels import encode_labels
+from tabprep._base.labels import encode_labels
 
 __all__ = [
     "KFold",

@@ -9,7 +9,7 @@ scikit-learn ``Pipeline``/``ColumnTransformer``. Under that face it is lazy:
     the expressions of many steps into one ``select`` (keys are local to the step).
 ``merge_stats(parts) -> stats``
     merges partial statistics of several batches (default: by key prefix, see
-    :mod:`tabprep.pipeline._stats`). Steps whose statistics cannot be merged exactly (median,
+    :mod:`tabprep._base.stats`). Steps whose statistics cannot be merged exactly (median,
     quantiles, mode) have ``mergeable = False``: the planner computes them in one exact query.
 ``fit_finalize(stats, schema, columns) -> self``
     records ``feature_names_in_``/``n_features_in_`` and calls the subclass hook ``_finalize``.
@@ -52,29 +52,22 @@ one layer). It registers itself with
 
 from __future__ import annotations
 
-import difflib
-import importlib
-import importlib.util
-import sys
 from typing import Any, ClassVar
 
 import numpy as np
+import polars as pl
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from tabprep._base.fit import collect_engine, collect_explained, fit_single_step
+from tabprep._base.codec import from_json_value, to_json_value
+from tabprep._base.params import check_param_names, validate_params
+from tabprep._base.stats import merge_by_prefix
 from tabprep.errors import ArtifactError, ConfigError, NotFittedError, SchemaError, TabprepError
-from tabprep.pipeline._input import OUTPUT_CONFIGS, coerce, convert_output, positional_names
-from tabprep.pipeline._params import check_param_names, from_json_value, to_json_value, validate_params
-from tabprep.pipeline._stats import merge_by_prefix
+from tabprep.io._dispatch import OUTPUT_CONFIGS, coerce, convert_output, positional_names
 
-__all__ = ["Step", "register_step", "step_registry", "make_step", "collect_explained", "collect_engine", "is_step"]
+__all__ = ["Step", "register_step", "registered_steps", "is_step"]
 
 _REGISTRY: dict[str, type] = {}
-
-# Packages whose import registers built-in steps; missing ones (not written yet) are skipped.
-_BUILTIN_STEP_PACKAGES = (
-    "tabprep.clean", "tabprep.scale", "tabprep.encode", "tabprep.bin", "tabprep.validate",
-    "tabprep.sample",
-)
 
 
 def register_step(cls):
@@ -92,49 +85,12 @@ def register_step(cls):
     return cls
 
 
-def step_registry() -> dict[str, type]:
-    """``{class name: class}`` of every registered step (imports the built-in step packages).
+def registered_steps() -> dict[str, type]:
+    """``{class name: class}`` of the steps registered so far (their modules imported).
 
-    Examples
-    --------
-    >>> reg = step_registry()
-    >>> reg["StandardScaler"].__module__, "SimpleImputer" in reg
-    ('tabprep.scale._scalers', True)
+    ``tabprep.pipeline.step_registry()`` imports every built-in step package first.
     """
-    for name in _BUILTIN_STEP_PACKAGES:
-        if name not in sys.modules and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
     return dict(_REGISTRY)
-
-
-def make_step(type_name: str, params: dict | None = None):
-    """Build and validate a registered step from its class name and parameters (for specs).
-
-    Raises
-    ------
-    ConfigError
-        Unknown step type, unknown parameter name, or invalid parameter value.
-
-    Examples
-    --------
-    >>> make_step("MinMaxScaler", {"feature_range": (-1, 1)})
-    MinMaxScaler(feature_range=(-1, 1))
-    >>> make_step("MinMaxScalar")
-    Traceback (most recent call last):
-    ...
-    tabprep.errors.ConfigError: unknown step type 'MinMaxScalar'. Hint: did you mean 'MinMaxScaler'?
-    """
-    registry = step_registry()
-    cls = registry.get(type_name)
-    if cls is None:
-        close = difflib.get_close_matches(str(type_name), list(registry), n=1)
-        raise ConfigError(f"unknown step type {type_name!r}",
-                          hint=f"did you mean {close[0]!r}?" if close else "known steps: " + ", ".join(sorted(registry)))
-    params = dict(params or {})
-    check_param_names(cls, params)
-    step = cls(**params)
-    validate_params(step)
-    return step
 
 
 class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -244,8 +200,6 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def output_schema(self, schema):
         """Output column names and dtypes, in output order, for input ``schema``."""
-        import polars as pl
-
         return pl.LazyFrame(schema=schema).select(self.transform_exprs(schema)).collect_schema()
 
     def planned_output_schema(self, schema, columns: list[str]):
@@ -321,8 +275,6 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         -------
         self
         """
-        from tabprep.pipeline._pipeline import fit_single_step
-
         validate_params(self)
         data = coerce(X, **self._array_params())
         fit_single_step(self, data, y)
@@ -341,7 +293,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         exprs = self.transform_exprs(schema)
         if not exprs and data.kind == "numpy" and self._output_config() == "default":
             # a frame without columns has no rows; an array keeps them (scikit-learn: shape (n, 0))
-            return np.empty((lf.select(pl_len()).collect().item(), 0))
+            return np.empty((lf.select(pl.len()).collect().item(), 0))
         out = lf.select(exprs)
         if data.kind not in ("lazy", "path"):
             out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine([self])).lazy()
@@ -436,11 +388,11 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if not isinstance(d, dict) or not {"type", "version", "params", "state"} <= set(d):
             found = sorted(d) if isinstance(d, dict) else type(d).__name__
             raise ArtifactError("a step entry needs the keys type, version, params, state", found=found)
-        registry = step_registry()
-        target = registry.get(d["type"])
+        target = _REGISTRY.get(d["type"])
         if target is None:
             raise ArtifactError(f"unknown step type {d['type']!r}",
-                                hint="the artifact was written by a newer tabprep or was edited")
+                                hint="the artifact was written by a newer tabprep or was edited "
+                                     "(tabprep.load knows every built-in step)")
         if cls is not Step and not issubclass(target, cls):
             raise ArtifactError(f"step type {d['type']!r} is not a {cls.__name__}")
         if not isinstance(d["version"], int) or not 1 <= d["version"] <= target._version:
@@ -468,36 +420,9 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return step
 
 
+
 def is_step(obj) -> bool:
     """True for a tabprep step (by its protocol methods, so a module imported twice, as pytest's
     importlib mode can do, still passes)."""
     return not isinstance(obj, type) and all(
         callable(getattr(obj, m, None)) for m in ("fit_exprs", "fit_finalize", "transform_exprs", "to_dict"))
-
-
-def collect_engine(steps) -> str:
-    """The Polars engine to collect an eager transform of ``steps`` with (see ``kernel_transform``)."""
-    return "in-memory" if any(step.kernel_transform for step in steps) else "auto"
-
-
-def collect_explained(lf, explainers, *, engine: str = "auto"):
-    """``lf.collect(engine=engine)``; on a Polars error ask the steps (``explainers()`` →
-    ``[(step, input_lf)]``, in order) for an error naming the column and row, and raise that one
-    instead."""
-    import polars as pl
-
-    try:
-        return lf.collect(engine=engine)
-    except pl.exceptions.PolarsError as exc:
-        for step, step_input in explainers():
-            better = step.explain_failure(step_input, step_input.collect_schema())
-            if better is not None:
-                raise better from exc
-        raise
-
-
-def pl_len():
-    """``polars.len()`` (imported lazily)."""
-    import polars as pl
-
-    return pl.len()

@@ -46,7 +46,7 @@ def float_col(name: str, dtype):
     """``pl.col(name)`` as Float64 (a no-op for Float64 columns).
 
     Statistics expressions never see NaN: the planner turns float NaN into null in every batch
-    before aggregating (see :func:`tabprep.pipeline._pipeline.run_phase`), so aggregations that
+    before aggregating (see :func:`tabprep._base.fit.run_phase`), so aggregations that
     skip nulls skip missing values of both kinds.
 
     Examples

@@ -1,0 +1,246 @@
+"""Running a fit: one pass of statistics over ordered batches, merged in order; applying steps.
+
+This is the engine under both faces of a step: ``Step.fit`` (scikit-learn's, one step, all its
+columns) and the pipeline planner (``tabprep.pipeline``, several steps fused into one pass per
+phase). The planner decides *which* steps share a pass; :func:`run_phase` runs one.
+
+Why ordered batches instead of one ``select(...).collect(engine="streaming")``: the streaming
+engine combines per-thread partial sums in a varying order, so a float mean or variance differs
+in the last bits from run to run (measured on Polars 2.1). Fixed-size batches merged in order
+give byte-identical state on every run, bounded memory, and the same code for ``batch_size=None``
+(default chunk of 2**20 rows) and an explicit ``batch_size``.
+
+Steps that are not ``mergeable`` (median, quantiles, mode) get their statistics in the same pass
+from their input columns, buffered across batches and aggregated once at the end: exact, but
+those columns must fit in memory. Steps with a whole-table statistic (``fits_on_table``: target
+and WoE encoders) ride the same buffering path and are fitted by ``Step.fit_table`` at the end.
+
+NaN is missing, like null: before aggregating, the float columns a batch's statistics read are
+checked for NaN (one ``is_nan().any()`` per column in the same select) and nulled only in the
+batches that have some. Steps whose statistics skip NaN themselves (``stats_skip_nan``) are left
+out of that check.
+"""
+
+from __future__ import annotations
+
+from tabprep._base.stats import unpack_structs
+from tabprep.errors import ConfigError, DataError, SchemaError
+
+__all__ = [
+    "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "run_phase", "fit_single_step",
+    "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
+]
+
+#: Rows per batch of a statistics pass when ``batch_size`` is not given.
+DEFAULT_BATCH_ROWS = 1 << 20
+#: Between a step's index and its local statistic key in a fused query (and in temp names).
+SEP = "\x1f"
+#: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
+OUT_OF_FOLD = "\x1fout_of_fold"
+
+
+def check_batch_size(batch_size) -> int:
+    """``batch_size`` checked (a positive int), or :data:`DEFAULT_BATCH_ROWS` for None."""
+    if batch_size is None:
+        return DEFAULT_BATCH_ROWS
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError("batch_size must be a positive int or None", found=repr(batch_size))
+    return batch_size
+
+
+def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False) -> list[dict]:
+    """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
+
+    Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
+    columns are kept across batches and aggregated once (exact). Steps that fit on a table
+    (``fits_on_table``) get their columns (inputs, target, ``fit_columns``) kept the same way and
+    are fitted by ``fit_table`` at the end; their entry in the result is
+    ``{OUT_OF_FOLD: out-of-fold output frame or None}`` (a frame only with ``cross_fit`` and a
+    cross-fitting step). Raises DataError on no rows.
+    """
+    import polars as pl
+
+    merge_exprs, exact = [], []
+    shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
+    copies: list = []  # (name computed, name of the same statistic for a later step)
+    nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
+    nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
+    table_cols: list[list[str]] = []
+    for k, (step, schema, cols) in enumerate(entries):
+        if step.fits_on_table:
+            extra = [c for c in step.fit_columns(cols, target) if c not in cols and c != target]
+            for c in extra:
+                if c not in schema:
+                    raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
+                                      hint="add it to the data (or fix the step's parameters)")
+            table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
+            continue
+        table_cols.append([])
+        exprs = []
+        for key, e in step.fit_exprs(schema, cols, target).items():
+            name = f"{k}{SEP}{key}"
+            same = (id(e), step.mergeable)
+            if same in shared:  # the same expression object as an earlier step's: computed once
+                copies.append((shared[same][0], name))
+                continue
+            shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
+            exprs.append(e.alias(name))
+        (merge_exprs if step.mergeable else exact).extend(exprs)
+        if not step.stats_skip_nan:
+            (nan_checked if step.mergeable else nan_nulled).update(r for e in exprs for r in e.meta.root_names())
+    merge_exprs.append(pl.len().alias("__rows__"))
+    schema = lf.collect_schema()
+    # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
+    needed = {r for e in exact for r in e.meta.root_names()} | {c for t in table_cols for c in t}
+    keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
+    # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
+    # of the column, so each batch is checked in the same select and redone only if it has NaN.
+    floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
+    nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
+    # read only what the statistics need (projection pushdown into the scan)
+    roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
+    projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
+    parts, kept = [], []
+    for batch in lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True):
+        if batch.height == 0:
+            continue
+        # Batch boundaries are fixed by row count, but a batch carries the source's chunking, and
+        # Polars sums chunk by chunk: one chunk per batch makes the statistics (and so the
+        # artifact) independent of how the input happened to be chunked.
+        if batch.n_chunks() > 1:
+            batch = batch.rechunk()
+        row = batch.select(merge_exprs + nan_flags).row(0, named=True)
+        with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
+        if with_nan:
+            row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
+        parts.append(unpack_structs(_copied(row, copies)))
+        if keep:
+            kept.append(batch.select(keep))
+    n_rows = sum(p.pop("__rows__") for p in parts)
+    if n_rows == 0:
+        raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
+    exact_row = {}
+    frame = pl.concat(kept, rechunk=False) if keep else None
+    if exact:
+        nulled = [c for c in keep if c in nan_nulled and schema[c].is_float()]
+        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in nulled)
+                                           .select(exact).row(0, named=True), copies))
+    results = []
+    for k, (step, _, cols) in enumerate(entries):
+        prefix = f"{k}{SEP}"
+        if step.fits_on_table:
+            # the raw columns (NaN as they are: the step decides what a NaN means)
+            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target,
+                                 cross_fit=cross_fit and step.cross_fit)
+            results.append({OUT_OF_FOLD: oof})
+        elif step.mergeable:
+            mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
+            results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
+        else:
+            results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
+    return results
+
+
+def _copied(row: dict, copies: list) -> dict:
+    """``row`` with the value of each statistic shared by several steps under every step's name."""
+    for src, dst in copies:
+        if src in row:
+            row[dst] = row[src]
+    return row
+
+
+def fit_single_step(step, data, y=None) -> None:
+    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step)."""
+    import polars as pl
+
+    lf, target = data.lf, None
+    if step.uses_target and y is not None:
+        import numpy as np
+
+        df = lf.collect()
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != df.height:
+            raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
+        target = "__target__"
+        lf = df.with_columns(pl.Series(target, y)).lazy()
+    schema = lf.collect_schema()
+    columns = [c for c in schema.names() if c != target]
+    if not columns:
+        raise DataError("X has no columns to fit on")
+    stats = run_phase(lf, [(step, schema, columns)], target)[0]
+    if not step.fits_on_table:  # a table step has set its fitted attributes in fit_table
+        step.fit_finalize(stats, schema, columns)
+    if not data.named:
+        # scikit-learn defines feature_names_in_ only for inputs with string column names
+        del step.feature_names_in_
+
+
+def schema_after(schema, columns, outputs, step_name: str = "?"):
+    """Schema of the frame after a step that read ``columns`` and produced ``outputs``.
+
+    Replaced columns keep their position, inputs that are not outputs are dropped, new columns
+    are appended (Polars ``with_columns`` semantics). Creating a column that already exists but
+    is not one of the step's inputs is an error (it would be overwritten silently).
+    """
+    import polars as pl
+
+    cols = set(columns)
+    new = {}
+    for n, dt in schema.items():
+        if n in cols:
+            if n in outputs:
+                new[n] = outputs[n]
+        else:
+            new[n] = dt
+    for n, dt in outputs.items():
+        if n in cols:
+            continue
+        if n in schema:
+            raise SchemaError(f"step {step_name!r} creates a column that already exists", column=n,
+                              hint="rename the existing column or make it an input of the step")
+        new[n] = dt
+    return pl.Schema(new)
+
+
+def apply_step(lf, step, columns, schema):
+    """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped."""
+    exprs = step.transform_exprs(schema)
+    outs = {e.meta.output_name() for e in exprs}
+    lf = lf.with_columns(exprs)
+    drop = [c for c in columns if c not in outs]
+    return lf.drop(drop) if drop else lf
+
+
+def apply_out_of_fold(lf, oof, columns, outputs):
+    """``lf`` with a cross-fitted step's out-of-fold columns ``oof`` (an in-memory frame of the
+    same rows, in order) in place of its transform, with ``apply_step``'s column placement."""
+    import polars as pl
+
+    names = list(outputs.names()) if hasattr(outputs, "names") else list(outputs)
+    if oof.columns != names:
+        raise RuntimeError(f"out-of-fold columns {oof.columns} differ from the step's outputs {names}")
+    tmp = {n: f"{SEP}oof{SEP}{n}" for n in names}
+    lf = pl.concat([lf, oof.rename(tmp).lazy()], how="horizontal")
+    lf = lf.with_columns(pl.col(t).cast(outputs[n]).alias(n) for n, t in tmp.items())
+    return lf.drop([*tmp.values(), *(c for c in columns if c not in tmp)])
+
+
+def collect_engine(steps) -> str:
+    """The Polars engine to collect an eager transform of ``steps`` with (see ``kernel_transform``)."""
+    return "in-memory" if any(step.kernel_transform for step in steps) else "auto"
+
+
+def collect_explained(lf, explainers, *, engine: str = "auto"):
+    """``lf.collect(engine=engine)``; on a Polars error ask the steps (``explainers()`` →
+    ``[(step, input_lf)]``, in order) for an error naming the column and row, and raise that one
+    instead."""
+    import polars as pl
+
+    try:
+        return lf.collect(engine=engine)
+    except pl.exceptions.PolarsError as exc:
+        for step, step_input in explainers():
+            better = step.explain_failure(step_input, step_input.collect_schema())
+            if better is not None:
+                raise better from exc
+        raise
