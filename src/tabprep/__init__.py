@@ -21,6 +21,8 @@ _LAZY = {
     "Pipeline": "tabprep.pipeline",
     "FittedPipeline": "tabprep.pipeline",
     "load": "tabprep.pipeline",
+    "set_threads": "tabprep._config",
+    "get_threads": "tabprep._config",
 }
 
 __all__ = ["__version__", *_LAZY]
