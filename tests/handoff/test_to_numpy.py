@@ -174,7 +174,7 @@ def test_missing_column_and_bad_arguments():
         to_numpy(df, dtype=np.int32)
     with pytest.raises(ConfigError, match="The `order` parameter of `to_numpy`"):
         to_numpy(df, order="K")
-    with pytest.raises(ConfigError, match="got list"):
+    with pytest.raises(ConfigError, match="must be a table; found list"):
         to_numpy([[1.0]])
     with pytest.raises(ConfigError, match="column names must be strings"):
         to_numpy(df, [0])

@@ -170,8 +170,10 @@ def test_write_onto_a_folder(tmp_path):
 
 
 def test_write_rejects_other_objects(tmp_path):
-    with pytest.raises(TypeError, match="expected a polars"):
+    with pytest.raises(ConfigError, match="must be a table; found list") as info:
         write([1, 2, 3], tmp_path / "x.parquet")
+    assert "pandas DataFrame" in info.value.hint
+    assert not list(tmp_path.iterdir())
 
 
 def test_write_accepts_pyarrow_and_pandas(tmp_path):

@@ -13,49 +13,16 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.io._dispatch import as_series
 from tabprep.kernels._split import split_label_counts
 
-__all__ = ["Labels", "encode_labels", "to_series"]
+__all__ = ["Labels", "encode_labels"]
 
 # a dense integer range at most this wide (or twice the rows) is indexed directly
 _DENSE_MIN = 1 << 16
 _DENSE_MAX = 1 << 26
 _INT_DTYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
-
-def to_series(values, name: str | None, what: str) -> pl.Series:
-    """Any 1-D column (Polars, NumPy, pyarrow, pandas, list) as a Polars Series, without copying
-    where the source allows."""
-    if isinstance(values, pl.Series):
-        return values
-    if isinstance(values, pl.DataFrame):
-        if values.width != 1:
-            raise ConfigError(f"{what} must be one column; got a DataFrame with {values.width} columns")
-        return values.to_series()
-    module = type(values).__module__.split(".")[0]
-    if module == "pyarrow":
-        import pyarrow as pa
-
-        if isinstance(values, pa.Table):
-            if values.num_columns != 1:
-                raise ConfigError(f"{what} must be one column; got a table with {values.num_columns} columns")
-            values = values.column(0)
-        out = pl.from_arrow(values)
-        return out if isinstance(out, pl.Series) else out.to_series()
-    if module == "pandas":
-        if values.ndim == 2:
-            if values.shape[1] != 1:
-                raise ConfigError(f"{what} must be one column; got {values.shape[1]} columns")
-            values = values.iloc[:, 0]
-        return pl.from_pandas(values)
-    arr = np.asarray(values)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ConfigError(f"{what} must be 1-D; got an array of shape {arr.shape}")
-    if arr.dtype == object:
-        return pl.Series(name or "", arr.tolist())
-    return pl.Series(name or "", arr)
 
 
 @dataclass
@@ -150,12 +117,12 @@ def _factorize(s: pl.Series, what: str, name: str | None) -> tuple[np.ndarray, p
         s = s.cast(pl.String)
     if s.dtype == pl.String or s.dtype in _INT_DTYPES:
         codes, uniques = factorize(s)
-        return np.ascontiguousarray(codes, dtype=np.int32), to_series(uniques, None, what)
+        return np.ascontiguousarray(codes, dtype=np.int32), as_series(uniques, None, what)
     if s.dtype.is_float():
         # equal floats have equal bits once -0.0 is folded into 0.0 (NaN was rejected before)
         x = s.cast(pl.Float64).to_numpy() + 0.0
         codes, uniques = factorize(x.view(np.int64))
-        bits = np.asarray(to_series(uniques, None, what).to_numpy(), dtype=np.int64)
+        bits = np.asarray(as_series(uniques, None, what).to_numpy(), dtype=np.int64)
         return np.ascontiguousarray(codes, dtype=np.int32), pl.Series(bits.view(np.float64))
     raise SchemaError(
         f"{what} must be integers, strings, categoricals, booleans, floats or temporal values",
@@ -193,7 +160,7 @@ def encode_labels(y, *, name: str | None = None, what: str = "labels", bins: int
     DataError
         A null or NaN label (the message names the column and the first such row).
     """
-    s = to_series(y, name, what)
+    s = as_series(y, name, what)
     if name is None and s.name:
         name = s.name
     _null_check(s, what, name)

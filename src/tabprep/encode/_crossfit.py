@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.io._dispatch import as_series
 from tabprep._base.params import Constraint
 from tabprep._base.step import Step
 
@@ -68,40 +69,6 @@ class _Target:
         return len(self.classes) if self.kind == "multiclass" else 0
 
 
-def _to_series(values, name: str):
-    """A 1-D container (Polars, pandas, pyarrow, NumPy, list) as a Polars Series."""
-    import polars as pl
-
-    if isinstance(values, pl.Series):
-        return values
-    if isinstance(values, pl.DataFrame):
-        if values.width != 1:
-            raise DataError(f"{name} must be one column", found=f"{values.width} columns")
-        return values.to_series()
-    module = type(values).__module__.split(".")[0]
-    if module == "pandas":
-        import pandas as pd
-
-        if isinstance(values, pd.DataFrame):
-            if values.shape[1] != 1:
-                raise DataError(f"{name} must be one column", found=f"{values.shape[1]} columns")
-            values = values.iloc[:, 0]
-        return pl.from_pandas(values)
-    if module == "pyarrow":
-        import pyarrow as pa
-
-        if isinstance(values, (pa.Array, pa.ChunkedArray)):
-            return pl.Series(name, values)
-    arr = np.asarray(values)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise DataError(f"{name} must be 1-D", found=f"shape {arr.shape}")
-    if arr.dtype == object:
-        items = [None if (isinstance(v, float) and v != v) else v for v in arr.tolist()]
-        return pl.Series(name, items)
-    return pl.Series(name, arr)
-
 
 def _first_true(mask) -> int:
     return int(mask.arg_true()[0])
@@ -111,7 +78,7 @@ def _target_from(y, n: int, target_type: str, *, binary_only: bool = False, owne
     """Check the target once and turn it into the vector the kernels read."""
     import polars as pl
 
-    s = _to_series(y, "y")
+    s = as_series(y, "y", "y")
     name = s.name or None
     if s.len() != n:
         raise DataError(f"the target has {s.len()} rows but X has {n}", column=name,
@@ -203,7 +170,7 @@ def _as_weights(sample_weight, n: int) -> np.ndarray | None:
         return None
     if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
         return np.full(n, float(sample_weight))
-    s = _to_series(sample_weight, "sample_weight")
+    s = as_series(sample_weight, "sample_weight", "sample_weight")
     if s.len() != n:
         raise DataError(f"sample_weight has {s.len()} values but X has {n} rows")
     if not s.dtype.is_numeric():

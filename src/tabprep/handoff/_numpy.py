@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, SchemaError
+from tabprep.io._dispatch import as_table
 from tabprep.kernels._handoff import fill_matrix
 
 __all__ = ["to_numpy"]
@@ -69,22 +70,12 @@ def _column_list(columns: str | Sequence[str] | None, available: list[str]) -> l
 
 def _as_polars(frame: Any, columns: str | Sequence[str] | None) -> tuple[pl.DataFrame, list[str]]:
     """Return an eager Polars frame holding (at least) the requested columns, and their names."""
-    if isinstance(frame, pl.LazyFrame):
-        names = _column_list(columns, frame.collect_schema().names())
-        # select first so the engine reads only what the matrix needs
-        return frame.select(list(dict.fromkeys(names))).collect(engine="streaming"), names
     if isinstance(frame, pl.DataFrame):
         return frame, _column_list(columns, frame.columns)
-    if isinstance(frame, (pa.Table, pa.RecordBatch)):
-        df = pl.from_arrow(frame)
-        return df, _column_list(columns, df.columns)
-    if type(frame).__module__.startswith("pandas"):
-        df = pl.from_pandas(frame)
-        return df, _column_list(columns, df.columns)
-    raise ConfigError(
-        f"expected a polars DataFrame or LazyFrame (or a pyarrow Table / pandas DataFrame); "
-        f"got {type(frame).__name__}"
-    )
+    lf = as_table(frame, what="the frame to hand off").lf
+    names = _column_list(columns, lf.collect_schema().names())
+    # select first so the engine reads only what the matrix needs
+    return lf.select(list(dict.fromkeys(names))).collect(engine="streaming"), names
 
 
 def _arrow_chunks(series: pl.Series) -> list[pa.Array]:

@@ -17,7 +17,8 @@ from tabprep.io._errors import polars_errors, translate_polars_error
 from tabprep.io._formats import COMPRESSIONS, FORMATS, format_from_path, normalize_format
 from tabprep.io._scan import scan
 from tabprep.io._schema import ColumnInfo, FileSchema, read_schema
-from tabprep.io._write import as_lazyframe, convert, write
+from tabprep.io._dispatch import as_lazyframe
+from tabprep.io._write import convert, write
 
 __all__ = [
     "FORMATS",

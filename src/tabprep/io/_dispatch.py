@@ -1,4 +1,6 @@
-"""Inputs in, outputs out: every accepted container becomes a Polars LazyFrame and back.
+"""Inputs in, outputs out: the one dispatch on the input's backend (skrub's ``_dispatch`` is the
+model). Every accepted container becomes a Polars LazyFrame (or Series) and goes back alike;
+optional libraries (pandas, pyarrow, scikit-learn) are imported only when such an input comes.
 
 Accepted inputs: Polars ``LazyFrame``/``DataFrame``, pandas ``DataFrame``, pyarrow
 ``Table``/``RecordBatch``, and anything NumPy can turn into a 2-D array (validated by scikit-learn's
@@ -20,7 +22,9 @@ from typing import Any
 
 from tabprep.errors import ConfigError, DataError
 
-__all__ = ["Coerced", "coerce", "convert_output", "positional_names", "OUTPUT_CONFIGS"]
+_TABLES = "a Polars LazyFrame/DataFrame, a pandas DataFrame, a pyarrow Table or a 2-D NumPy array"
+
+__all__ = ["Coerced", "coerce", "convert_output", "as_table", "as_lazyframe", "as_series", "positional_names", "OUTPUT_CONFIGS"]
 
 #: Output containers ``set_output(transform=...)`` accepts (scikit-learn's names).
 OUTPUT_CONFIGS = ("default", "pandas", "polars")
@@ -79,7 +83,7 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
         raise DataError("expected a 2-D table, got a Polars Series",
                         hint="Reshape your data: pass a DataFrame (series.to_frame())")
     if allow_path and isinstance(data, (str, os.PathLike)):
-        from tabprep.io import scan
+        from tabprep.io._scan import scan
 
         return Coerced(scan(data), "path")
     mod = _module(data)
@@ -153,3 +157,107 @@ def convert_output(lf, coerced: Coerced, config: str = "default"):
     if coerced.kind == "arrow":
         return df.to_arrow()
     return df.to_numpy()
+
+
+def as_table(data, *, allow_path: bool = False, what: str = "the data") -> Coerced:
+    """A table in any container (see :data:`_TABLES`) as a :class:`Coerced` LazyFrame; unlike
+    :func:`coerce` anything that is no table is refused up front (no guess through NumPy), and
+    arrays keep their dtype.
+
+    Raises
+    ------
+    ConfigError
+        For any other object (a Series, a list, a dict...).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> as_table(pa.table({"x": [1, 2]})).kind
+    'arrow'
+    >>> as_table({"x": [1]})
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: the data must be a table; found dict. Hint: pass a Polars LazyFrame/DataFrame, a pandas DataFrame, a pyarrow Table or a 2-D NumPy array (tabprep.scan(path) opens a file)
+    """
+    import polars as pl
+
+    mod = _module(data)
+    table = (isinstance(data, (pl.LazyFrame, pl.DataFrame))
+             or (mod == "pandas" and type(data).__name__ == "DataFrame")
+             or (mod == "pyarrow" and type(data).__name__ in ("Table", "RecordBatch"))
+             or (mod == "numpy" and getattr(data, "ndim", 0) == 2)
+             or (allow_path and isinstance(data, (str, os.PathLike))))
+    if not table:
+        raise ConfigError(f"{what} must be a table", found=type(data).__name__,
+                          hint=f"pass {_TABLES} (tabprep.scan(path) opens a file)")
+    return coerce(data, array_dtype=None, allow_path=allow_path)
+
+
+def as_lazyframe(data) -> Any:
+    """``data`` (a table in any container, see :func:`as_table`) as a Polars LazyFrame.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from tabprep.io import as_lazyframe
+    >>> as_lazyframe(pa.table({"x": [1, 2]})).collect()["x"].to_list()
+    [1, 2]
+    """
+    return as_table(data).lf
+
+
+def as_series(values, name: str | None = None, what: str = "the values"):
+    """Any 1-D column (Polars, pandas, pyarrow, NumPy, list; a one-column frame) as a Polars
+    Series, without copying where the source allows; ``name`` if it has none.
+
+    Raises
+    ------
+    DataError
+        More than one column, or not 1-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_series(np.array([[1], [2]]), "y").to_list()
+    [1, 2]
+    >>> as_series(np.zeros((2, 2)), what="y")
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.DataError: y must be 1-D; found shape (2, 2)
+    """
+    import numpy as np
+    import polars as pl
+
+    if isinstance(values, pl.Series):
+        return values
+    if isinstance(values, pl.DataFrame):
+        if values.width != 1:
+            raise DataError(f"{what} must be one column", found=f"{values.width} columns")
+        return values.to_series()
+    mod = _module(values)
+    if mod == "pandas":
+        if values.ndim == 2:
+            if values.shape[1] != 1:
+                raise DataError(f"{what} must be one column", found=f"{values.shape[1]} columns")
+            values = values.iloc[:, 0]
+        return pl.from_pandas(values)
+    if mod == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(values, pa.Table):
+            if values.num_columns != 1:
+                raise DataError(f"{what} must be one column", found=f"{values.num_columns} columns")
+            values = values.column(0)
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            out = pl.from_arrow(values)
+            out = out if isinstance(out, pl.Series) else out.to_series()
+            return out if out.name or name is None else out.alias(name)
+    arr = np.asarray(values)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{what} must be 1-D", found=f"shape {arr.shape}")
+    if arr.dtype == object:
+        # NaN in an object array is a missing value (as pandas and scikit-learn read it)
+        return pl.Series(name or "", [None if (isinstance(v, float) and v != v) else v for v in arr.tolist()])
+    return pl.Series(name or "", arr)

@@ -13,6 +13,7 @@ import polars as pl
 
 from tabprep.errors import ConfigError, TabprepError
 from tabprep.io._atomic import atomic_path
+from tabprep.io._dispatch import as_lazyframe
 from tabprep.io._errors import polars_errors
 from tabprep.io._formats import (
     COMPRESSIONS,
@@ -23,38 +24,8 @@ from tabprep.io._formats import (
 )
 from tabprep.io._scan import Source, _scan_source, resolve_source
 
-__all__ = ["write", "convert", "as_lazyframe"]
+__all__ = ["write", "convert"]
 
-
-def as_lazyframe(frame) -> pl.LazyFrame:
-    """Return ``frame`` as a LazyFrame: a Polars LazyFrame/DataFrame, pyarrow Table or pandas DataFrame.
-
-    Raises
-    ------
-    TypeError
-        For any other object.
-
-    Examples
-    --------
-    >>> import pyarrow as pa
-    >>> from tabprep.io import as_lazyframe
-    >>> as_lazyframe(pa.table({"x": [1, 2]})).collect()["x"].to_list()
-    [1, 2]
-    """
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    module = type(frame).__module__.split(".", 1)[0]
-    if module == "pyarrow":
-        converted = pl.from_arrow(frame)
-        if isinstance(converted, pl.DataFrame):
-            return converted.lazy()
-    if module == "pandas" and type(frame).__name__ == "DataFrame":
-        return pl.from_pandas(frame).lazy()
-    raise TypeError(
-        f"expected a polars LazyFrame/DataFrame, a pyarrow Table or a pandas DataFrame; got {type(frame).__name__}"
-    )
 
 
 #: Rows per Parquet row group / Arrow IPC record batch when none is asked for. A fixed size

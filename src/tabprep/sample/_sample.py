@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.io._dispatch import as_table, convert_output
 from tabprep.kernels._sample import sample_select_sorted
 from tabprep.kernels._split import split_assign
 from tabprep._base.alloc import approximate_mode, derive_seed
@@ -27,16 +28,10 @@ __all__ = ["sample", "rebalance", "take_rows"]
 _ROW = "__tabprep_row__"
 
 
-def _as_lazy(data, owner: str) -> tuple[pl.LazyFrame, bool]:
-    if isinstance(data, pl.LazyFrame):
-        return data, True
-    if isinstance(data, pl.DataFrame):
-        return data.lazy(), False
-    raise ConfigError(
-        f"{owner}: expected a polars LazyFrame or DataFrame; got {type(data).__name__}",
-        hint="use tabprep.scan(path) for a file",
-    )
-
+def _as_lazy(data, owner: str):
+    """``(LazyFrame, in-memory DataFrame or None for a LazyFrame, source)``."""
+    src = as_table(data, what=f"the data of {owner}")
+    return src.lf, None if src.kind == "lazy" else src.lf.collect(), src
 
 def take_rows(lf: pl.LazyFrame, idx: np.ndarray, *, unique: bool) -> pl.LazyFrame:
     """Rows ``idx`` (increasing) of ``lf``, lazily; duplicates allowed when ``unique`` is False."""
@@ -50,10 +45,11 @@ def take_rows(lf: pl.LazyFrame, idx: np.ndarray, *, unique: bool) -> pl.LazyFram
     return wanted.join(with_index, on=_ROW, how="left", maintain_order="left").drop(_ROW)
 
 
-def _finish(lf: pl.LazyFrame, idx: np.ndarray, lazy: bool, df, *, unique: bool):
-    if not lazy:
-        return df[idx] if len(idx) else df.clear()
-    return take_rows(lf, idx, unique=unique)
+def _finish(lf: pl.LazyFrame, idx: np.ndarray, df, src, *, unique: bool):
+    """The rows ``idx`` of the data, in the input's container."""
+    if df is None:
+        return take_rows(lf, idx, unique=unique)
+    return convert_output((df[idx] if len(idx) else df.clear()).lazy(), src)
 
 
 def _count(lf: pl.LazyFrame) -> int:
@@ -162,7 +158,7 @@ def sample(
 
     Parameters
     ----------
-    data : polars.LazyFrame or polars.DataFrame
+    data : polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D NumPy array
         A LazyFrame stays lazy (only the row count, or the ``by`` column, is read now).
     n : int or dict, optional
         Rows to draw. With ``by``: the total, spread over the classes in proportion (exact total,
@@ -197,7 +193,7 @@ def sample(
     3
     """
     owner = "sample"
-    lf, lazy = _as_lazy(data, owner)
+    lf, df, src = _as_lazy(data, owner)
     replace = check_bool(replace, "replace", owner)
     per_class = check_bool(per_class, "per_class", owner)
     seed = check_seed(seed, owner)
@@ -205,7 +201,7 @@ def sample(
     if by is None:
         if isinstance(n, dict) or per_class:
             raise ConfigError(f"{owner}: a dict `n` and per_class=True need a `by` column")
-        total = _count(lf) if lazy else data.height
+        total = _count(lf) if df is None else df.height
         k = int(n) if n is not None else _frac_rows(frac, total)
         if replace:
             if k and not total:
@@ -219,7 +215,7 @@ def sample(
                     hint="lower n, or pass replace=True",
                 )
             idx = sample_select_sorted(total, k, seed=seed)
-        return _finish(lf, idx, lazy, data, unique=not replace)
+        return _finish(lf, idx, df, src, unique=not replace)
     labels = encode_labels(_label_column(lf, by, owner), name=by, what="labels", bins=bins)
     present = labels.present()
     targets = np.zeros(labels.n_codes, dtype=np.int64)
@@ -240,7 +236,7 @@ def sample(
         else:
             targets[present] = approximate_mode(labels.counts[present], k, np.random.default_rng(derive_seed(seed, 6)))
     idx = _draw(labels, targets, replace, seed, owner)
-    return _finish(lf, idx, lazy, data, unique=not replace)
+    return _finish(lf, idx, df, src, unique=not replace)
 
 
 def rebalance(
@@ -256,7 +252,7 @@ def rebalance(
 
     Parameters
     ----------
-    data : polars.LazyFrame or polars.DataFrame
+    data : polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D NumPy array
         A LazyFrame stays lazy (only the ``by`` column is read now).
     by : str
         Class column.
@@ -290,7 +286,7 @@ def rebalance(
     [8, 4]
     """
     owner = "rebalance"
-    lf, lazy = _as_lazy(data, owner)
+    lf, df, src = _as_lazy(data, owner)
     seed = check_seed(seed, owner)
     if method not in ("undersample", "oversample"):
         raise ConfigError(f"The `method` parameter of `{owner}` must be one of {{'undersample', 'oversample'}}; got {method!r} instead.")
@@ -320,5 +316,5 @@ def rebalance(
     extra = np.maximum(targets - have, 0)
     if extra.any():
         idx = np.sort(np.concatenate([idx, _draw(labels, extra, True, seed, owner)]))
-        return _finish(lf, idx, lazy, data, unique=False)
-    return _finish(lf, idx, lazy, data, unique=True)
+        return _finish(lf, idx, df, src, unique=False)
+    return _finish(lf, idx, df, src, unique=True)

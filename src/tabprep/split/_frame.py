@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, SchemaError
+from tabprep.io._dispatch import as_table, convert_output
 from tabprep.kernels._split import MAX_FOLDS
 from tabprep._base.alloc import derive_seed
 from tabprep._base.labels import _null_check
@@ -51,16 +52,14 @@ __all__ = ["add_split_column", "add_fold_column", "STRATEGIES"]
 STRATEGIES = ("random", "stratified", "group", "stratified_group", "time")
 
 
-def _as_lazy(data) -> tuple[pl.LazyFrame, bool]:
-    if isinstance(data, pl.LazyFrame):
-        return data, True
-    if isinstance(data, pl.DataFrame):
-        return data.lazy(), False
-    raise ConfigError(
-        f"expected a polars LazyFrame or DataFrame; got {type(data).__name__}",
-        hint="use tabprep.scan(path) for a file, or polars.from_pandas / polars.from_arrow",
-    )
-
+def _as_lazy(data, owner: str):
+    """``(LazyFrame, give_back)``: ``give_back(out)`` returns the lazy result in the input's
+    container (a LazyFrame stays lazy; a DataFrame, pandas, pyarrow or NumPy input comes back
+    as one)."""
+    src = as_table(data, what=f"the data of {owner}")
+    if src.kind == "lazy":
+        return src.lf, lambda out: out
+    return src.lf, lambda out: convert_output(out, src)
 
 def _check_strategy(strategy, owner: str) -> str:
     if strategy not in STRATEGIES:
@@ -175,7 +174,7 @@ def add_split_column(
 
     Parameters
     ----------
-    data : polars.LazyFrame or polars.DataFrame
+    data : polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D NumPy array
         The data; a DataFrame gives a DataFrame back, a LazyFrame stays lazy.
     ratios : sequence of float or str, default (0.8, 0.1, 0.1)
         Share of each part, 2 to 127 numbers > 0 summing to 1 ("0.8,0.1,0.1" also accepted).
@@ -226,7 +225,7 @@ def add_split_column(
     [6, 2, 2]
     """
     owner = "add_split_column"
-    lf, lazy = _as_lazy(data)
+    lf, give_back = _as_lazy(data, owner)
     strategy = _check_strategy(strategy, owner)
     seed = check_seed(seed, owner)
     schema = lf.collect_schema()
@@ -239,7 +238,7 @@ def add_split_column(
         else:
             ratios = check_ratios(ratios, owner)
         out = _time_split(lf, time, schema[time], ratios, cutoffs, gap, name, owner)
-        return out if lazy else out.collect()
+        return give_back(out)
     ratios = check_ratios(ratios, owner)
     if gap is not None or cutoffs is not None:
         raise ConfigError(f"{owner}: `gap` and `cutoffs` apply to strategy='time' only; got strategy={strategy!r}")
@@ -256,7 +255,7 @@ def add_split_column(
         group = _need_column(schema, group, "group", strategy, owner)
         expr = _udf([by, group], lambda s, g: stratified_group_split_ids(s, g, ratios, seed=seed, bins=bins), name)
     out = lf.with_columns(expr)
-    return out if lazy else out.collect()
+    return give_back(out)
 
 
 def _time_fold_ids(t: pl.Series, n_splits: int) -> np.ndarray:
@@ -292,7 +291,7 @@ def add_fold_column(
 
     Parameters
     ----------
-    data : polars.LazyFrame or polars.DataFrame
+    data : polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D NumPy array
         The data; a DataFrame gives a DataFrame back, a LazyFrame stays lazy.
     n_splits : int, default 5
         Number of folds, in [2, 127].
@@ -327,7 +326,7 @@ def add_fold_column(
     [0, 0, 1, 1, 2, 2]
     """
     owner = "add_fold_column"
-    lf, lazy = _as_lazy(data)
+    lf, give_back = _as_lazy(data, owner)
     strategy = _check_strategy(strategy, owner)
     n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
     shuffle = check_bool(shuffle, "shuffle", owner)
@@ -367,4 +366,4 @@ def add_fold_column(
             expr = _udf([time], lambda t: _time_fold_ids(t, n_splits), col_name)
         exprs.append(expr)
     out = lf.with_columns(exprs)
-    return out if lazy else out.collect()
+    return give_back(out)
