@@ -41,6 +41,8 @@ __all__ = [
     "DType",
     "DTypeMapping",
     "validate_params",
+    "validate_call",
+    "check_param",
     "check_param_names",
 ]
 
@@ -227,6 +229,72 @@ def _describe(constraints: list[Constraint]) -> str:
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
 
 
+def check_param(value, spec, name: str, owner: str):
+    """Check one value against its declared constraints (a list, or ``"no_validation"``);
+    returns the value. The one place the house wording of a parameter error is written.
+
+    Examples
+    --------
+    >>> check_param(3, [Interval(int, 2, None)], "n_splits", "KFold")
+    3
+    >>> check_param(1, [Interval(int, 2, None)], "n_splits", "KFold")
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: The `n_splits` parameter of `KFold` must be an int >= 2; got 1 instead.
+    """
+    if spec == "no_validation":
+        return value
+    constraints = [_make(c) for c in spec]
+    if not any(c.is_satisfied_by(value) for c in constraints):
+        raise ConfigError(f"The `{name}` parameter of `{owner}` must be {_describe(constraints)}; got {value!r} instead.")
+    return value
+
+
+def validate_call(constraints: dict):
+    """Decorator: check a public function's arguments against declared constraints on every
+    call (scikit-learn's ``validate_params`` for functions), with the same wording as the steps.
+
+    ``constraints`` maps parameter names to lists of constraints (as ``_parameter_constraints``);
+    parameters not named are not checked. A name that is not a parameter of the function is a
+    developer error, raised when the module is imported.
+
+    Examples
+    --------
+    >>> @validate_call({"n": [Interval(int, 1, None)], "how": [Options(("a", "b"))]})
+    ... def pick(n, how="a"):
+    ...     return n, how
+    >>> pick(2, how="b")
+    (2, 'b')
+    >>> pick(0)
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: The `n` parameter of `pick` must be an int >= 1; got 0 instead.
+    """
+    import functools
+    import inspect
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"validate_call on {fn.__qualname__}: no parameter {sorted(unknown)}")
+        checks = {name: [_make(c) for c in spec] if spec != "no_validation" else spec
+                  for name, spec in constraints.items()}
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, spec in checks.items():
+                check_param(bound.arguments[name], spec, name, fn.__name__)
+            return fn(*args, **kwargs)
+
+        wrapper.__tabprep_constraints__ = dict(constraints)
+        return wrapper
+
+    return decorate
+
+
 def validate_params(step) -> None:
     """Check every parameter of ``step`` against its class's ``_parameter_constraints``.
 
@@ -252,15 +320,7 @@ def validate_params(step) -> None:
     if missing:  # a developer error in the step class, not a user error
         raise TypeError(f"{cls.__name__}._parameter_constraints lacks {sorted(missing)}")
     for name, value in params.items():
-        spec = declared[name]
-        if spec == "no_validation":
-            continue
-        constraints = [_make(c) for c in spec]
-        if not any(c.is_satisfied_by(value) for c in constraints):
-            raise ConfigError(
-                f"The `{name}` parameter of `{cls.__name__}` must be {_describe(constraints)}; "
-                f"got {value!r} instead."
-            )
+        check_param(value, declared[name], name, cls.__name__)
     extra = getattr(step, "_validate_extra", None)
     if extra is not None:
         extra()
