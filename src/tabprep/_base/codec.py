@@ -1,8 +1,11 @@
 """The JSON codec of parameters and fitted state: exactly reversible, canonical when hashed.
 
 JSON has no NaN, infinity, tuple, dtype or splitter, so those are tagged (``{"$float": "nan"}``,
-``{"$tuple": [...]}``, ``{"$dtype": "Float32"}``...). Decoding builds only plain values and the
-few tagged kinds listed here: it never imports or calls anything named by the data.
+``{"$tuple": [...]}``, ``{"$dtype": "Float32"}``, ``{"$npdtype": "float64"}``, ``{"$object":
+{"type": "KFold", "params": {...}}}``...). Decoding builds only plain values, the tagged kinds
+listed here and instances of the classes registered with :func:`register_data_class` (built-in
+parameter objects such as tabprep's splitters, rebuilt from their parameters): it never imports or
+calls anything named by the data.
 """
 
 from __future__ import annotations
@@ -11,9 +14,34 @@ import json
 import math
 from typing import Any
 
-from tabprep._base.params import _is_bool, _is_int, _is_real
+import numpy as np
+import polars as pl
 
-__all__ = ["to_json_value", "from_json_value", "canonical_json"]
+from tabprep._base.params import _is_bool, _is_int, _is_real
+from tabprep._dtypes import dtype_str, parse_dtype
+
+__all__ = ["to_json_value", "from_json_value", "canonical_json", "register_data_class"]
+
+# class name -> class whose instances are data: rebuilt as cls(**params) from get_params()
+_DATA_CLASSES: dict[str, type] = {}
+
+
+def register_data_class(cls):
+    """Class decorator: instances of ``cls`` may be parameter values in saved artifacts.
+
+    ``cls`` must have scikit-learn's ``get_params(deep=False)`` whose values are themselves
+    storable, and ``cls(**params)`` must rebuild an equal object (tabprep's splitters do).
+    """
+    other = _DATA_CLASSES.get(cls.__name__)
+    if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise TypeError(f"a data class named {cls.__name__!r} is already registered ({other.__module__})")
+    _DATA_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def _is_dtype_like(value) -> bool:
+    """A NumPy dtype or scalar type (``np.float32``, ``np.dtype("int8")``), not a Python type."""
+    return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
 
 
 def to_json_value(value):
@@ -21,16 +49,25 @@ def to_json_value(value):
 
     Finite floats, ints, strings, bools and None stay as they are (Python's ``json`` writes
     floats with ``repr``, which round-trips exactly); NaN/inf become ``{"$float": "nan"}``,
-    tuples ``{"$tuple": [...]}``, Polars dtypes ``{"$dtype": str(dtype)}``, ``pandas.NA``
-    ``{"$na": true}``; NumPy scalars and arrays become Python ones.
+    tuples ``{"$tuple": [...]}``, Polars dtypes ``{"$dtype": str(dtype)}``, NumPy dtypes and
+    scalar types ``{"$npdtype": name}`` (read back as a ``numpy.dtype``, which compares equal to
+    the scalar type), ``pandas.NA`` ``{"$na": true}``, instances of registered data classes
+    ``{"$object": {"type", "params"}}``; NumPy scalars and arrays become Python ones.
+
+    Raises
+    ------
+    TypeError
+        A value of any other type (the caller turns it into an error naming the parameter).
 
     Examples
     --------
-    >>> import math, polars as pl
-    >>> to_json_value({"r": (0, 1.5), "m": math.nan, "d": pl.Float32})
-    {'r': {'$tuple': [0, 1.5]}, 'm': {'$float': 'nan'}, 'd': {'$dtype': 'Float32'}}
+    >>> import math, numpy as np, polars as pl
+    >>> to_json_value({"r": (0, 1.5), "m": math.nan, "d": pl.Float32, "n": np.float32})
+    {'r': {'$tuple': [0, 1.5]}, 'm': {'$float': 'nan'}, 'd': {'$dtype': 'Float32'}, 'n': {'$npdtype': 'float32'}}
     >>> from_json_value(to_json_value((1, math.inf)))
     (1, inf)
+    >>> from_json_value(to_json_value(np.int8)) == np.int8
+    True
     """
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -53,13 +90,14 @@ def to_json_value(value):
         if not all(isinstance(k, str) for k in value):
             raise TypeError("only dicts with str keys can be stored")
         return {k: to_json_value(v) for k, v in value.items()}
+    if _is_dtype_like(value):
+        return {"$npdtype": np.dtype(value).name}
     if hasattr(value, "tolist") and hasattr(value, "dtype"):  # numpy array
         return [to_json_value(v) for v in value.tolist()]
-    import polars as pl
-
+    if _DATA_CLASSES.get(type(value).__name__) is type(value):
+        return {"$object": {"type": type(value).__name__,
+                            "params": to_json_value(value.get_params(deep=False))}}
     if isinstance(value, pl.DataType) or (isinstance(value, type) and issubclass(value, pl.DataType)):
-        from tabprep._dtypes import dtype_str
-
         return {"$dtype": dtype_str(value)}
     raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
 
@@ -79,9 +117,14 @@ def from_json_value(value):
             if key == "$tuple" and isinstance(inner, list):
                 return tuple(from_json_value(v) for v in inner)
             if key == "$dtype" and isinstance(inner, str):
-                from tabprep._dtypes import parse_dtype
-
                 return parse_dtype(inner)
+            if key == "$npdtype" and isinstance(inner, str):
+                return np.dtype(inner)
+            if key == "$object" and isinstance(inner, dict) and set(inner) == {"type", "params"}:
+                cls = _DATA_CLASSES.get(inner["type"])
+                if cls is None or not isinstance(inner["params"], dict):
+                    raise ValueError(f"unknown parameter object type {inner['type']!r}")
+                return cls(**from_json_value(inner["params"]))
             if key == "$na" and inner is True:
                 import pandas as pd
 

@@ -351,6 +351,19 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _set_state(self, state: dict, tables: dict) -> None:
         """Restore what ``_get_state``/``_get_tables`` returned (subclass hook)."""
 
+    def _param_to_json(self, name: str, value):
+        """How parameter ``name`` is saved (hook): default the codec, which knows numbers,
+        strings, tuples, NaN, Polars and NumPy dtypes and registered data classes (tabprep's
+        splitters). A subclass overrides it for a parameter that is not data (it must then say
+        how the value is recorded, never drop it silently)."""
+        try:
+            return to_json_value(value)
+        except TypeError:
+            raise ConfigError(f"the `{name}` parameter of `{type(self).__name__}` cannot be saved",
+                              found=f"{type(value).__name__}: {value!r}",
+                              hint="use a value tabprep can store: numbers, strings, dtypes or a "
+                                   "tabprep splitter (tabprep.split)") from None
+
     def to_dict(self) -> dict:
         """``{"type", "version", "params", "state", "tables"}``: config + fitted state as data.
 
@@ -364,7 +377,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         >>> Step.from_dict(d).max_abs_
         array([2.])
         """
-        params = {k: to_json_value(v) for k, v in self.get_params(deep=False).items()}
+        params = {k: self._param_to_json(k, v) for k, v in self.get_params(deep=False).items()}
         state: dict[str, Any] = {}
         tables: dict[str, Any] = {}
         if hasattr(self, "n_features_in_"):
