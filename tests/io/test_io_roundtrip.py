@@ -213,7 +213,7 @@ def test_scan_is_lazy_and_reads_nothing_yet(tmp_path, mixed_frame):
     lf = scan(path)
     path.unlink()  # a lazy frame only fails when run
     assert isinstance(lf, pl.LazyFrame)
-    with pytest.raises(Exception):  # noqa: B017 - only laziness is under test here
+    with pytest.raises(FileNotFoundError):  # only laziness is under test here
         lf.collect()
 
 
