@@ -20,7 +20,7 @@ NUMPY_DTYPES = [np.float64, np.float32, np.float16, np.int8, np.int16, np.int32,
 def test_numpy_dtypes_and_scalar_types_round_trip_through_json(dtype, as_instance):
     value = np.dtype(dtype) if as_instance else dtype
     back = from_json_value(json.loads(json.dumps(to_json_value(value))))
-    assert isinstance(back, np.dtype) and back == value and back == np.dtype(dtype)
+    assert back is np.dtype(dtype).type and back == value
 
 
 def test_python_types_are_not_dtypes():

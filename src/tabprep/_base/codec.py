@@ -50,8 +50,8 @@ def to_json_value(value):
     Finite floats, ints, strings, bools and None stay as they are (Python's ``json`` writes
     floats with ``repr``, which round-trips exactly); NaN/inf become ``{"$float": "nan"}``,
     tuples ``{"$tuple": [...]}``, Polars dtypes ``{"$dtype": str(dtype)}``, NumPy dtypes and
-    scalar types ``{"$npdtype": name}`` (read back as a ``numpy.dtype``, which compares equal to
-    the scalar type), ``pandas.NA`` ``{"$na": true}``, instances of registered data classes
+    scalar types ``{"$npdtype": name}`` (read back as the scalar type, ``numpy.float32``, which
+    compares equal to its dtype), ``pandas.NA`` ``{"$na": true}``, instances of registered data classes
     ``{"$object": {"type", "params"}}``; NumPy scalars and arrays become Python ones.
 
     Raises
@@ -119,7 +119,7 @@ def from_json_value(value):
             if key == "$dtype" and isinstance(inner, str):
                 return parse_dtype(inner)
             if key == "$npdtype" and isinstance(inner, str):
-                return np.dtype(inner)
+                return np.dtype(inner).type
             if key == "$object" and isinstance(inner, dict) and set(inner) == {"type", "params"}:
                 cls = _DATA_CLASSES.get(inner["type"])
                 if cls is None or not isinstance(inner["params"], dict):
