@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from tabprep.cli import main
-from tabprep.cli._cmd_split import per_split_path
+from tabprep.split import split_file_path as per_split_path
 from tabprep.split import add_split_column
 
 
@@ -88,6 +88,6 @@ def test_per_split_refuses_to_write_over_its_input(data, tmp_path, capsys):
     before = train.read_bytes()
     code = main(["split", str(train), "-o", str(tmp_path / "{split}.parquet"), "--per-split", "--ratios", "0.9,0.1"])
     assert code == 2
-    assert "an output file of --per-split is an input file" in capsys.readouterr().err
+    assert "an output file is also an input file" in capsys.readouterr().err
     assert train.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "train.parquet"]

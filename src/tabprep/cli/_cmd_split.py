@@ -48,46 +48,17 @@ def _gap(text: str | None):
         return text  # a Polars duration string, checked against the column's dtype
 
 
-def _split_names(n: int, text: str | None) -> list[str]:
-    from tabprep.errors import ConfigError
 
-    if text is not None:
-        names = [x.strip() for x in text.split(",") if x.strip()]
-        if len(names) != n or len(set(names)) != n:
-            raise ConfigError(f"--names needs {n} distinct names, one per split", found=repr(text))
-        return names
-    return {2: ["train", "test"], 3: ["train", "valid", "test"]}.get(n, [f"split{i}" for i in range(n)])
-
-
-def per_split_path(output: str, name: str) -> str:
-    """``OUT`` with ``{split}`` replaced, or ``_name`` inserted before the extension(s)."""
-    import os
-
-    if "{split}" in output:
-        return output.replace("{split}", name)
-    folder, base = os.path.split(output)
-    stem, dot, ext = base.partition(".") if base.count(".") == 1 else _last_ext(base)
-    return os.path.join(folder, f"{stem}_{name}{dot}{ext}")
-
-
-def _last_ext(base: str) -> tuple[str, str, str]:
-    # keep a compression suffix with its format: data.v2.csv.gz -> ("data.v2", ".", "csv.gz")
-    parts = base.split(".")
-    if len(parts) == 1:
-        return base, "", ""
-    n_ext = 2 if len(parts) > 2 and parts[-1] in ("gz", "zst") else 1
-    return ".".join(parts[:-n_ext]), ".", ".".join(parts[-n_ext:])
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    import polars as pl
 
     import tabprep.io as tio
     from tabprep.cli._progress import progress_enabled
     from tabprep.errors import ConfigError
-    from tabprep.split import add_fold_column, add_split_column
+    from tabprep.split import add_fold_column, add_split_column, write_splits
 
     show = progress_enabled(args.quiet)
     strategy = args.strategy or (
@@ -117,40 +88,9 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"wrote {path} with a split column {name!r} ({strategy})", file=sys.stderr)
         return 0
-    # the ids are computed once, from the needed columns only, then each split is streamed out
-    from tabprep.split._ratio import check_ratios
-
-    n_parts = len(check_ratios(ratios, "tabprep split"))
-    names = _split_names(n_parts, args.names)
-    if strategy == "random":
-        from tabprep.split import random_split_ids
-
-        n_rows = lf.select(pl.len()).collect().item()
-        ids = pl.Series(name, random_split_ids(n_rows, ratios, seed=args.seed), dtype=pl.Int8)
-    else:
-        needed = [c for c in (args.by, args.group, args.time) if c]
-        ids = add_split_column(lf.select(needed), ratios, **kwargs).select(name).collect().to_series()
-    ids_lit = ids.alias(name)
-    # Each part re-reads DATA: a part written over an input file would corrupt the next parts.
-    from pathlib import Path
-
-    from tabprep.io._formats import expand_source
-
-    inputs = {Path(f).resolve() for f in expand_source(args.data, None)[0]}
-    for part in names:
-        target = Path(per_split_path(args.output, part)).resolve()
-        if target in inputs:
-            raise ConfigError("an output file of --per-split is an input file", path=target,
-                              hint="write the split files to other names (e.g. another folder)")
-    paths = []
-    for j, part in enumerate(names):
-        part_lf = lf.with_columns(ids_lit).filter(pl.col(name) == j).drop(name)
-        paths.append(tio.write(part_lf, per_split_path(args.output, part)))
+    names = None if args.names is None else [x.strip() for x in args.names.split(",") if x.strip()]
+    paths = write_splits(args.data, args.output, ratios, names=names, strategy=strategy, by=args.by,
+                         group=args.group, time=args.time, gap=_gap(args.gap), bins=bins, seed=args.seed)
     if show:
-        counts = ids.value_counts().sort(name, nulls_last=True)
-        summary = ", ".join(
-            f"{names[int(r[name])] if r[name] is not None else 'left out (gap)'}={r['count']:,}"
-            for r in counts.iter_rows(named=True)
-        )
-        print(f"wrote {len(paths)} files ({summary})", file=sys.stderr)
+        print(f"wrote {len(paths)} files: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """Reading and writing tables: CSV, Parquet, Arrow IPC, NDJSON; lazy scans, streaming atomic writes.
 
 - :func:`scan` -- a file, folder or glob -> ``polars.LazyFrame`` (nothing read yet).
-- :func:`write` -- a frame -> a file, streamed with Polars' sinks, atomically (temp + fsync + rename).
+- :func:`write` -- a frame -> a file, streamed with Polars' sinks, atomically (temp + fsync + rename);
+  :func:`write_all` -- several frames to several files, all or none.
 - :func:`convert` -- both in one streaming pass (``tabprep convert``).
 - :func:`read_schema` -- columns, dtypes, row and null counts (``tabprep schema``).
 - :func:`atomic_path` -- the atomic-write helper every writer in tabprep uses.
@@ -18,7 +19,7 @@ from tabprep.io._formats import COMPRESSIONS, FORMATS, format_from_path, normali
 from tabprep.io._scan import scan
 from tabprep.io._schema import ColumnInfo, FileSchema, read_schema
 from tabprep.io._dispatch import as_lazyframe
-from tabprep.io._write import convert, write
+from tabprep.io._write import convert, write, write_all
 
 __all__ = [
     "FORMATS",
@@ -26,6 +27,7 @@ __all__ = [
     "DTYPE_NAMES",
     "scan",
     "write",
+    "write_all",
     "convert",
     "read_schema",
     "FileSchema",

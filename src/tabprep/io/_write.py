@@ -6,6 +6,7 @@ import errno
 import inspect
 import os
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from tabprep.io._formats import (
 )
 from tabprep.io._scan import Source, _scan_source, resolve_source
 
-__all__ = ["write", "convert"]
+__all__ = ["write", "write_all", "convert"]
 
 
 
@@ -120,25 +121,89 @@ def _write(
     locate: Callable[[str, str], int | None] | None,
     options: dict,
 ) -> Path:
+    dest, fmt, sink_opts = _plan_output(path, fmt, compression, compression_level, row_group_size, options)
+    with atomic_path(dest, fsync=fsync) as tmp:
+        _sink_into(lf, dest, tmp, fmt, sink_opts, label, locate)
+    return dest
+
+
+def _plan_output(path, fmt, compression, compression_level, row_group_size, options):
+    """``(destination, format, sink options)``, checked before anything is written."""
     dest = Path(os.fspath(path))
     fmt = normalize_format(fmt) if fmt is not None else format_from_path(dest)
     sink_opts = {**_sink_options(fmt, dest, compression, compression_level, row_group_size), **options}
     if dest.is_dir():
         raise ConfigError("the output path is an existing folder", path=dest, hint="give a file name")
-    with atomic_path(dest, fsync=fsync) as tmp:
-        try:
-            with polars_errors(label, frame=None if label else lf, locate=locate):
-                _sink(lf, fmt, tmp, sink_opts)
-        except TabprepError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, OSError) and _is_output_error(cause, tmp):
-                raise TabprepError(
-                    f"cannot write the output ({cause.strerror or _first_line(cause)})",
-                    path=dest,
-                    hint="check the free space and the folder's permissions",
-                ) from cause
-            raise
-    return dest
+    return dest, fmt, sink_opts
+
+
+def _sink_into(lf, dest: Path, tmp: Path, fmt: str, sink_opts: dict, label, locate) -> None:
+    """Stream ``lf`` into the temp file ``tmp`` standing for ``dest`` (errors name ``dest``)."""
+    try:
+        with polars_errors(label, frame=None if label else lf, locate=locate):
+            _sink(lf, fmt, tmp, sink_opts)
+    except TabprepError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and _is_output_error(cause, tmp):
+            raise TabprepError(
+                f"cannot write the output ({cause.strerror or _first_line(cause)})",
+                path=dest,
+                hint="check the free space and the folder's permissions",
+            ) from cause
+        raise
+
+
+def write_all(
+    parts,
+    *,
+    format: str | None = None,  # noqa: A002
+    compression: str | None = None,
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    fsync: bool = True,
+    **options,
+) -> list[Path]:
+    """Write several frames, each to its own file, as a set: all files or none.
+
+    Each frame is streamed to a hidden temp file beside its destination (as :func:`write` does);
+    only when every one has been written are they renamed into place. On any error (or Ctrl-C)
+    every temp file is removed and no destination is touched.
+
+    Parameters
+    ----------
+    parts : iterable of (frame, path)
+        Frames in any container :func:`write` takes, and their destinations (distinct).
+    format, compression, compression_level, row_group_size, fsync, **options
+        As for :func:`write`, the same for every part.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The destinations, in order.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import polars as pl
+    >>> from tabprep.io import scan, write_all
+    >>> folder = tempfile.mkdtemp()
+    >>> df = pl.DataFrame({"x": [1, 2, 3]})
+    >>> paths = write_all([(df.head(2), os.path.join(folder, "a.csv")), (df.tail(1), os.path.join(folder, "b.csv"))])
+    >>> [scan(p).collect()["x"].to_list() for p in paths]
+    [[1, 2], [3]]
+    """
+    planned = []
+    for frame, path in parts:
+        dest, fmt, sink_opts = _plan_output(path, format, compression, compression_level, row_group_size, options)
+        planned.append((as_lazyframe(frame), dest, fmt, sink_opts))
+    dests = [p[1] for p in planned]
+    if len({d.resolve() for d in dests}) != len(dests):
+        raise ConfigError("two parts would be written to the same file", found=[str(d) for d in dests])
+    with ExitStack() as stack:  # leaving it renames every temp file, or removes them all on error
+        for lf, dest, fmt, sink_opts in planned:
+            tmp = stack.enter_context(atomic_path(dest, fsync=fsync))
+            _sink_into(lf, dest, tmp, fmt, sink_opts, None, None)
+    return dests
 
 
 def write(

@@ -5,7 +5,7 @@
   :func:`time_series_fold_ids`, :func:`repeated_fold_ids`; by ratio: :func:`random_split_ids`,
   :func:`stratified_split_ids`, :func:`group_split_ids`, :func:`stratified_group_split_ids`.
 - As a lazy column of a Polars frame: :func:`add_split_column` (``split``: 0 train, 1 valid,
-  2 test) and :func:`add_fold_column` (``fold``).
+  2 test) and :func:`add_fold_column` (``fold``); as one file per part: :func:`write_splits`.
 - scikit-learn-compatible splitters (same names and parameters): :class:`KFold`,
   :class:`StratifiedKFold`, :class:`GroupKFold`, :class:`StratifiedGroupKFold`,
   :class:`TimeSeriesSplit`, :class:`RepeatedKFold`, :class:`RepeatedStratifiedKFold`,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 
+from tabprep.split._files import split_file_path, write_splits
 from tabprep.split._frame import add_fold_column, add_split_column
 from tabprep.split._kfold import (
     group_kfold_ids,
@@ -55,6 +56,8 @@ __all__ = [
     "stratified_group_split_ids",
     "add_split_column",
     "add_fold_column",
+    "write_splits",
+    "split_file_path",
     *_SKLEARN,
 ]
 
