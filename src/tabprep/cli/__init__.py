@@ -75,7 +75,7 @@ def _as_tabprep_error(exc: BaseException):
         return exc
     if "polars" in sys.modules or isinstance(exc, OSError):
         # Only reached when Polars is already loaded (or for OS errors): no import cost for --help.
-        from tabprep.io._errors import translate_polars_error
+        from tabprep.io import translate_polars_error
 
         return translate_polars_error(exc)
     return None

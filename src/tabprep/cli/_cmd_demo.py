@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.datasets import path as dataset_path
     from tabprep.handoff import to_numpy
     from tabprep.io import scan, write
-    from tabprep.pipeline._spec import parse_spec
+    from tabprep.pipeline import parse_spec
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.cli._cmd_inspect import describe, plural, short_list
     from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.io import polars_errors
-    from tabprep.pipeline._artifact import read_manifest
-    from tabprep.pipeline._spec import read_spec
+    from tabprep.pipeline import read_manifest, read_spec
 
     spec = read_spec(args.spec)
     start = time.perf_counter()

@@ -34,10 +34,8 @@ def short_list(names, limit: int = 8) -> str:
 
 
 def params_text(params: dict) -> str:
-    """``strategy='median', add_indicator=True`` from a manifest's JSON params (tags unwrapped)."""
-    from tabprep._base.codec import from_json_value
-
-    return ", ".join(f"{k}={from_json_value(v)!r}" for k, v in sorted(params.items()))
+    """``strategy='median', add_indicator=True`` from a step's parameters."""
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(params.items()))
 
 
 def describe(manifest: dict, path: str) -> dict:
@@ -75,7 +73,8 @@ def lineage_text(lineage: dict) -> str:
     return text + (f", sha256 {fp}" if fp else "")
 
 
-def text_report(info: dict) -> str:
+def text_report(info: dict, params: list[dict]) -> str:
+    """The terminal report of ``describe``'s ``info``; ``params`` are the steps' parameters."""
     versions = ", ".join(f"{k} {v}" for k, v in sorted(info["versions"].items()))
     lines = [
         f"artifact     {info['artifact']}  ({info['format']} v{info['format_version']}, created {info['created']})",
@@ -88,7 +87,7 @@ def text_report(info: dict) -> str:
     width = max(len(s["name"]) for s in info["steps"])
     for i, s in enumerate(info["steps"], 1):
         tables = "".join(f"; table {t}: {plural(r or 0, 'row')}" for t, r in s["tables"].items())
-        lines.append(f"  {i}. {s['name']:<{width}}  {s['type']}({params_text(s['params'])})")
+        lines.append(f"  {i}. {s['name']:<{width}}  {s['type']}({params_text(params[i - 1])})")
         lines.append(f"     {'':<{width}}  on {plural(len(s['columns']), 'column')}: {short_list(s['columns'])}{tables}")
     inputs, outputs = info["input_schema"], info["output_schema"]
     lines.append(f"input        {plural(len(inputs), 'column')}: " + short_list(f"{n} {t}" for n, t in inputs))
@@ -99,13 +98,12 @@ def text_report(info: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tabprep.pipeline import load
-    from tabprep.pipeline._artifact import read_manifest
+    from tabprep.pipeline import load, read_manifest
 
-    load(args.artifact)  # verifies every checksum and that the steps rebuild
+    fitted = load(args.artifact)  # verifies every checksum and that the steps rebuild
     info = describe(read_manifest(args.artifact), str(args.artifact))
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
     else:
-        print(text_report(info))
+        print(text_report(info, [step.get_params(deep=False) for _, step, _ in fitted.steps]))
     return 0
