@@ -172,3 +172,13 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
             if proc.returncode:
                 failures.append(f"{m}: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}")
     assert failures == []
+
+
+def test_the_cli_uses_only_public_api_of_the_layers_below():
+    """``tabprep.cli`` is a thin face: no private module of another package (its own helpers,
+    the version string and the compiled-modules check of ``show-versions`` aside)."""
+    allowed = ("tabprep.cli", "tabprep._version", "tabprep._native")
+    private = [f"{m}:{line} imports {dep}" for m in MODULES if m.startswith("tabprep.cli")
+               for dep, line in imports_of(m)
+               if any(part.startswith("_") for part in dep.split(".")[1:]) and not dep.startswith(allowed)]
+    assert private == []
