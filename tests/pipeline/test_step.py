@@ -204,14 +204,22 @@ def test_supervised_step_sees_the_target_standalone_and_in_a_pipeline():
 
 def test_eager_transforms_with_kernels_collect_in_memory():
     # kernel-per-batch transforms are called once per column by the in-memory engine (the
-    # streaming one would call them once per morsel); expression chains keep the default
+    # streaming one would call them once per morsel); expression chains keep the default. The
+    # engine is read off the transform's plan, so this pins that the kernels show up in it.
+    from tabprep import Pipeline
     from tabprep.bin import KBinsDiscretizer
     from tabprep.clean import SimpleImputer
     from tabprep.encode import OrdinalEncoder
     from tabprep._base.fit import collect_engine
     from tabprep.scale import StandardScaler
 
-    assert collect_engine([SimpleImputer(), StandardScaler()]) == "auto"
-    assert collect_engine([StandardScaler(), KBinsDiscretizer(encode="ordinal")]) == "in-memory"
-    assert collect_engine([KBinsDiscretizer(encode="onehot")]) == "auto"
-    assert collect_engine([OrdinalEncoder()]) == "in-memory"
+    df = pl.DataFrame({"a": [1.0, None, 3.0, 4.0, 5.0, 6.0], "c": ["x", "y", "x", "z", "y", "x"]})
+
+    def engine(*steps):
+        lf = Pipeline([(f"s{i}", s, cols) for i, (s, cols) in enumerate(steps)]).fit(df).transform(df.lazy())
+        return collect_engine(lf)
+
+    assert engine((SimpleImputer(), ["a"]), (StandardScaler(), ["a"])) == "auto"
+    assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="ordinal"), ["a"])) == "in-memory"
+    assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="onehot"), ["a"])) == "auto"
+    assert engine((OrdinalEncoder(), ["c"])) == "in-memory"

@@ -26,17 +26,18 @@ with Chan's pairwise formula (stable; equal to a one-pass fit to ~1e-15 relative
 :func:`moment_exprs` computes its statistics with the compiled moments kernel
 (:mod:`tabprep.kernels._moments`): one read of the column gives the count, sum, mean, sum of
 squared deviations and the infinity flag together, skipping null *and* NaN. A step whose
-statistics all skip NaN this way sets ``Step.stats_skip_nan`` and the planner saves its NaN
-check on those columns; two steps of a phase asking for the same column's moments share one
-read.
+expression is marked NaN-aware (:func:`skipping_nan`), so the planner saves its NaN check on
+the columns it reads; two steps of a phase asking for the same column's moments share one read.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
 __all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
-           "finalize_moments", "infinity_exprs", "check_finite", "STRUCT", "unpack_structs"]
+           "finalize_moments", "infinity_exprs", "check_finite", "STRUCT", "unpack_structs",
+           "skipping_nan", "skips_nan"]
 
 #: Key prefix of an expression whose struct value holds several statistics (see the table above).
 STRUCT = "struct:"
@@ -128,6 +129,28 @@ def _struct_dtype(names):
     return pl.Struct({k: kinds.get(k.split(":", 1)[0], pl.Float64) for k in names})
 
 
+# Statistics expressions that treat NaN as missing themselves (kernels, missing_as_null): the
+# planner neither checks their columns for NaN nor nulls it for them. Keyed by id, held weakly:
+# an entry lives exactly as long as its expression, so an id is never mistaken for a new one.
+_NAN_AWARE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def skipping_nan(expr):
+    """Mark the statistic ``expr`` as treating NaN as missing itself (returns ``expr``).
+
+    The planner turns NaN into null before other statistics (NaN means missing in tabprep); a
+    marked statistic is spared that check and that copy. Mark only an expression that really
+    skips NaN (the tests of the step must cover a NaN input).
+    """
+    _NAN_AWARE[id(expr)] = expr
+    return expr
+
+
+def skips_nan(expr) -> bool:
+    """Whether ``expr`` was marked with :func:`skipping_nan`."""
+    return _NAN_AWARE.get(id(expr)) is expr
+
+
 # moment_exprs(expr, suffix) -> the one expression object for them, so that two steps asking for
 # the same column's moments in one phase share one kernel read (the planner dedupes by identity)
 _MOMENT_EXPRS: dict = {}
@@ -137,7 +160,7 @@ def moment_exprs(expr, suffix: str) -> dict:
     """``n:``, ``sum:``, ``mean:``, ``m2:`` and ``any:inf:`` of ``<suffix>`` from one kernel read of ``expr``.
 
     ``m2`` is the sum of squared deviations from the mean (``var(ddof=0) * n``); null and NaN are
-    skipped, so a step using only these statistics may set ``stats_skip_nan``. Returns one
+    skipped (the expression is marked :func:`skipping_nan`). Returns one
     ``struct:`` expression (the planner unpacks its fields). Asked twice for the same input
     expression and suffix, it returns the same expression object: the planner then computes
     it once for every step of a phase that needs it.
@@ -159,7 +182,8 @@ def moment_exprs(expr, suffix: str) -> dict:
         return dict(_MOMENT_EXPRS[memo])
     names = (f"n:{suffix}", f"sum:{suffix}", f"mean:{suffix}", f"m2:{suffix}", f"any:inf:{suffix}")
     fn = partial(_kernel_stats, names=names)
-    out = {f"{STRUCT}moments:{suffix}": expr.map_batches(fn, return_dtype=_struct_dtype(names), returns_scalar=True)}
+    out = {f"{STRUCT}moments:{suffix}": skipping_nan(
+        expr.map_batches(fn, return_dtype=_struct_dtype(names), returns_scalar=True))}
     if memo is not None:
         if len(_MOMENT_EXPRS) >= 4096:
             _MOMENT_EXPRS.clear()

@@ -18,8 +18,8 @@ scikit-learn ``Pipeline``/``ColumnTransformer``. Under that face it is lazy:
 ``output_schema(schema) -> pl.Schema``
     output names and dtypes (default: the schema of ``transform_exprs`` on an empty frame).
 
-Table statistics (``fits_on_table = True``): a step whose fit needs a whole-table statistic that
-is no one-value aggregation (per-(category, fold) sums of a target encoder) implements instead of
+Table statistics: a step whose fit needs a whole-table statistic that is no one-value
+aggregation (per-(category, fold) sums of a target encoder) implements instead of
 ``fit_exprs``/``_finalize``
 
 ``fit_columns(columns, target) -> [name]``
@@ -29,14 +29,18 @@ is no one-value aggregation (per-(category, fold) sums of a target encoder) impl
     ``fit_columns``, rows in data order), sets every fitted attribute itself (also
     ``feature_names_in_``/``n_features_in_``) and, with ``cross_fit=True``, returns the training
     rows' *out-of-fold* output columns (named as ``transform_exprs`` names them, one row per row
-    of ``frame``); otherwise None.
+    of ``frame``) if it cross-fits (target/WoE encoders), None if it does not.
 
 The planner buffers those columns in the phase's single pass (the non-mergeable path) and calls
-``fit_table`` once at the end. Steps with ``cross_fit = True`` (target/WoE encoders) get
-``cross_fit=True`` from ``Pipeline.fit_transform``, whose output (and the fit of every later
-phase) then uses the out-of-fold values for the training rows, as scikit-learn's
-``Pipeline.fit_transform`` chains ``fit_transform`` (``Pipeline.fit`` does the same); the fitted
+``fit_table`` once at the end. ``Pipeline.fit_transform`` (and ``Pipeline.fit``) ask for
+out-of-fold values, and the output and the fit of every later phase use them for the training
+rows, as scikit-learn's ``Pipeline.fit_transform`` chains ``fit_transform``; the fitted
 pipeline's ``transform`` on new rows uses the full fit.
+
+What the planner can read off the step it does not ask for: whether it fits from a table (it
+overrides ``fit_table``), whether a statistic skips NaN itself (the expression is marked, see
+``tabprep._base.stats.skipping_nan``), whether a transform calls a compiled kernel (the plan shows
+a Python call, see ``tabprep._base.fit.collect_engine``).
 
 A subclass writes: ``_parameter_constraints``, ``__init__``, ``fit_exprs``, ``_finalize``,
 ``transform_exprs``, ``_get_state``/``_set_state`` (JSON-able dict; large state goes to
@@ -44,9 +48,9 @@ A subclass writes: ``_parameter_constraints``, ``__init__``, ``fit_exprs``, ``_f
 one-to-one), ``planned_output_schema`` (output schema known before fitting, lets the planner fuse
 more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.errors.DataError`
 with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
-``stats_skip_missing``/``stats_skip_nan`` (let the planner fuse a fill and the statistics read
-after it into one pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into
-one layer). It registers itself with
+``stats_skip_missing`` (let the planner fuse a fill and the statistics read after it into one
+pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into one layer). It
+registers itself with
 ``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
 """
 
@@ -103,22 +107,6 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on parameters, e.g. ``SimpleImputer(strategy="median")`` is not mergeable).
     uses_target : bool
         Whether ``fit_exprs`` reads the target column (supervised steps).
-    fits_on_table : bool
-        Whether the step fits through ``fit_table`` (whole-table statistics) instead of
-        ``fit_exprs``/``_finalize``.
-    cross_fit : bool
-        Whether ``fit_table(..., cross_fit=True)`` returns out-of-fold values for the training
-        rows (used by ``Pipeline.fit_transform``).
-    kernel_transform : bool
-        Whether ``transform_exprs`` run a compiled kernel per batch (``map_batches``). Eager
-        inputs are then collected with Polars' in-memory engine, which calls the kernel once per
-        column, where the default streaming engine calls it once per ~100k-row morsel (measured
-        ~4x slower for KBinsDiscretizer at 10M rows); plain expression chains (scalers,
-        imputers) stay on the default engine, which runs them faster, morsel by morsel in cache.
-    stats_skip_nan : bool
-        Whether every ``fit_exprs`` statistic already treats NaN as missing (e.g. the kernel
-        statistics of ``_stats.moment_exprs``): the planner then neither checks the step's
-        columns for NaN nor nulls it before aggregating (may be a property).
     stats_skip_missing : bool
         Whether every ``fit_exprs`` statistic reads exactly one input column and skips its
         missing cells (null and NaN), and ``merge_stats`` merges statistics of any split of the
@@ -148,10 +136,6 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     mergeable: ClassVar[bool] = True
     uses_target: ClassVar[bool] = False
-    fits_on_table: ClassVar[bool] = False
-    cross_fit: ClassVar[bool] = False
-    kernel_transform: ClassVar[bool] = False
-    stats_skip_nan: ClassVar[bool] = False
     stats_skip_missing: ClassVar[bool] = False
 
     def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
@@ -171,12 +155,14 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return []
 
     def fit_table(self, frame, columns: list[str], target: str | None, *, cross_fit: bool = False):
-        """Fit from a whole in-memory table (steps with ``fits_on_table = True``).
+        """Fit from a whole in-memory table (a step that overrides this fits on tables).
 
         Returns the out-of-fold output columns of the training rows (a ``pl.DataFrame``) when
         ``cross_fit`` is true and the step cross-fits, else None.
         """
         raise NotImplementedError
+
+    fit_table.default_hook = True  # not overridden: the step fits from fit_exprs (fits_on_table)
 
     def merge_stats(self, parts: list[dict]) -> dict:
         """Merge partial statistics of several batches (default: by key prefix)."""
@@ -296,7 +282,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             return np.empty((lf.select(pl.len()).collect().item(), 0))
         out = lf.select(exprs)
         if data.kind not in ("lazy", "path"):
-            out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine([self])).lazy()
+            out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine(out)).lazy()
         return convert_output(out, data, self._output_config())
 
     def _align(self, data):

@@ -37,7 +37,7 @@ import numpy as np
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
 from tabprep._base.params import Constraint, Interval, Options
-from tabprep._base.stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric
+from tabprep._base.stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric, skipping_nan
 from tabprep._base.step import Step, register_step
 
 __all__ = ["KBinsDiscretizer"]
@@ -294,14 +294,6 @@ class KBinsDiscretizer(Step):
             return 0
         return int(self.sketch)
 
-    #: every fit path treats NaN as missing itself (missing_as_null, or the kernels)
-    stats_skip_nan = True
-
-    @property
-    def kernel_transform(self) -> bool:  # type: ignore[override]
-        """Ordinal and midpoint outputs are a compiled search per batch; one-hot is expressions."""
-        return self.encode in ("ordinal", "midpoint")
-
     @property
     def mergeable(self) -> bool:  # type: ignore[override]
         """Mergeable across batches: uniform without subsampling, or quantile from sketches."""
@@ -355,7 +347,8 @@ class KBinsDiscretizer(Step):
                 fn = partial(_exact_stats, strategy=self.strategy, n_bins=int(n_bins[j]), method=self.quantile_method,
                              subsample=self.subsample, seed=self._seed(), dtype=wd.name)
                 exprs[f"exact:{c}"] = pl.col(c).map_batches(fn, return_dtype=_exact_struct(), returns_scalar=True)
-        return exprs
+        # every fit path treats NaN as missing itself (missing_as_null, or the kernels)
+        return {key: skipping_nan(e) for key, e in exprs.items()}
 
     def merge_stats(self, parts):
         if not self.mergeable:

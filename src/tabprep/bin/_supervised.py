@@ -286,9 +286,6 @@ class SupervisedBinner(Step):
     True
     """
 
-    #: transforms are a compiled lookup per batch: eager inputs are collected in memory
-    kernel_transform = True
-
     uses_target: ClassVar[bool] = True
     mergeable: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict] = {

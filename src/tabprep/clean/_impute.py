@@ -173,11 +173,6 @@ class SimpleImputer(Step):
                 raise SchemaError("the column and `missing_values` must both be numeric or both be strings",
                                   column=name, found=f"{dtype} column, missing_values={mv!r}")
 
-    @property
-    def stats_skip_nan(self) -> bool:
-        """The mean's statistics come from the moments kernel, which skips NaN itself."""
-        return self.strategy == "mean"
-
     def fit_exprs(self, schema, columns, target):
         import polars as pl
 

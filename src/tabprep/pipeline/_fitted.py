@@ -123,7 +123,7 @@ class FittedPipeline:
             lf = lf.with_columns(layer.values())
         lf = lf.select([*self.feature_names_out, *([self.target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: inputs, engine=collect_engine(s for _, s, _ in self.steps)).lazy()
+            lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)
 
     # ------------------------------------------------------------------ artifact

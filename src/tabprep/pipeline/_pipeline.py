@@ -22,11 +22,10 @@ exact) get their statistics in the same pass from their input columns, buffered 
 and aggregated once at the end: exact, but those columns must fit in memory. (A streaming
 quantile sketch with a stated error bound comes with the binning steps.)
 
-Steps with a whole-table statistic (``fits_on_table``: target/WoE encoders, whose fit is
-per-(category, fold) sums) ride the same buffering path: the pass keeps their input columns,
-the target and their ``fit_columns`` (a fold column), and ``Step.fit_table`` fits them once at the
-end. ``Pipeline.fit_transform`` asks cross-fitting steps (``cross_fit``) for the training rows'
-out-of-fold values and fits the later phases on those (scikit-learn's chained
+Steps with a whole-table statistic (they implement ``Step.fit_table``: target/WoE encoders, whose
+fit is per-(category, fold) sums) ride the same buffering path: the pass keeps their input
+columns, the target and their ``fit_columns`` (a fold column), and ``Step.fit_table`` fits them
+once at the end. ``Pipeline.fit_transform`` asks them for the training rows' out-of-fold values and fits the later phases on those (scikit-learn's chained
 ``fit_transform``). ``Pipeline.fit`` does the same (it is ``fit_transform`` without the output,
 as scikit-learn's ``Pipeline.fit`` is), so later steps are never fitted on in-sample encodings;
 ``FittedPipeline.transform`` on new rows uses each step's full fit.
@@ -34,8 +33,8 @@ as scikit-learn's ``Pipeline.fit`` is), so later steps are never fitted on in-sa
 NaN is missing, like null: before aggregating, the planner turns NaN into null in the float
 columns a batch's statistics read (only in batches that contain NaN, so clean data pays one
 ``is_nan().any()`` per column), so ``fit_exprs`` can use plain null-skipping aggregations.
-The exact (non-mergeable) statistics get their buffered float columns with NaN nulled. Steps
-whose statistics skip NaN themselves (``stats_skip_nan``: the compiled moments kernel behind
+The exact (non-mergeable) statistics get their buffered float columns with NaN nulled.
+Statistics that skip NaN themselves (marked ``skipping_nan``: the compiled moments kernel behind
 ``_stats.moment_exprs``, KBinsDiscretizer's kernels) are left out of both (no check, no copy).
 
 Fills do not cost a pass. A step that only replaces missing cells by one constant per column
@@ -61,6 +60,7 @@ from tabprep._base.fit import (
     check_batch_size,
     collect_engine,
     collect_explained,
+    fits_on_table,
     run_phase,
     schema_after,
 )
@@ -146,11 +146,11 @@ class Pipeline:
         """
         # Cross-fitting steps give the later phases their out-of-fold values, as in fit_transform:
         # fitting a scaler on in-sample target encodings would leak the target into it.
-        return self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=True)[0]
+        return self._fit(data, target, batch_size=batch_size, lineage=lineage)[0]
 
-    def _fit(self, data, target, *, batch_size, lineage: bool, cross_fit: bool):
-        """``(FittedPipeline, source, lf)``: ``lf`` is the data after every step, with the
-        out-of-fold values of cross-fitting steps when ``cross_fit`` (and None otherwise)."""
+    def _fit(self, data, target, *, batch_size, lineage: bool):
+        """``(FittedPipeline, source, lf, crossed)``: ``lf`` is the data after every step, with
+        the out-of-fold values of the steps that cross-fit; ``crossed`` tells whether any did."""
         batch_size = check_batch_size(batch_size)
         source = coerce(data, allow_path=True, array_dtype=None)
         lf = source.lf
@@ -160,10 +160,10 @@ class Pipeline:
                               found=f"columns {schema.names()[:20]}", hint="check the target name")
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
         pending = [(name, clone(step), cols) for name, step, cols in self.steps]
-        fitted, phases = [], []
+        fitted, phases, crossed = [], [], False
         while pending:
             phase = _plan_phase(pending, schema, target)
-            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=cross_fit)
+            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True)
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
@@ -171,14 +171,15 @@ class Pipeline:
                     if fills is None:  # a filled column was dropped: fit this step on a later pass
                         break
                     st = _merge_fills(step, st, sch, cols, target, fills)
-                if not step.fits_on_table:
+                if not fits_on_table(step):
                     step.fit_finalize(st, schema, cols)
                 finalized.append(st)
                 out = step.output_schema(schema)
                 if planned is not None and planned != dict(out):
                     raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
                                        f"output_schema for step {name!r}: {planned} vs {dict(out)}")
-                oof = st.get(OUT_OF_FOLD) if step.fits_on_table else None
+                oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
+                crossed = crossed or oof is not None
                 lf = apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
@@ -188,19 +189,19 @@ class Pipeline:
         # Columns read only to fit (a TargetEncoder's fold column) are training metadata: new rows
         # need not carry them, and they are not features.
         used = {c for _, _, cols in fitted for c in cols}
-        fit_only = {c for _, step, cols in fitted if step.fits_on_table
+        fit_only = {c for _, step, cols in fitted if fits_on_table(step)
                     for c in step.fit_columns(cols, target)} - used
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
         result = FittedPipeline(fitted, input_schema, target, data_fingerprint(data) if lineage else {})
         result.fit_phases = phases
-        return result, source, lf
+        return result, source, lf, crossed
 
     def fit_transform(self, data, target: str | None = None, *, batch_size: int | None = None,
                       lineage: bool = True):
         """Fit, and return ``(fitted, transformed training data)``.
 
         Without cross-fitting steps this is ``fitted = fit(data, ...)``;
-        ``(fitted, fitted.transform(data))``. Steps with ``cross_fit = True`` (target and WoE
+        ``(fitted, fitted.transform(data))``. Steps that cross-fit (target and WoE
         encoders) give the training rows their *out-of-fold* values instead (row ``i`` is encoded
         by the fit on the folds without it, so no row sees its own label), and every later step is
         fitted on those values -- as scikit-learn's ``Pipeline.fit_transform`` chains each step's
@@ -217,14 +218,13 @@ class Pipeline:
         >>> out["c"].to_list() == TargetEncoder(cv=3).fit_transform(df.select("c"), df["y"])["c"].to_list()
         True
         """
-        cross_fit = any(step.fits_on_table and step.cross_fit for _, step, _ in self.steps)
-        fitted, source, lf = self._fit(data, target, batch_size=batch_size, lineage=lineage, cross_fit=cross_fit)
-        if not cross_fit:
+        fitted, source, lf, crossed = self._fit(data, target, batch_size=batch_size, lineage=lineage)
+        if not crossed:
             return fitted, fitted.transform(data)
         has_target = target is not None
         lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: [], engine=collect_engine(s for _, s, _ in fitted.steps)).lazy()
+            lf = collect_explained(lf, lambda: [], engine=collect_engine(lf)).lazy()
         return fitted, convert_output(lf, source)
 
 
@@ -282,7 +282,7 @@ def _plan_phase(pending, schema, target) -> list:
         phase.append((name, step, cols, plan, None if planned is None else dict(planned), fused))
         for c in cols:  # a column this step reads or writes is no plain fill for later steps
             fills.pop(c, None)
-        if not step.fits_on_table:
+        if not fits_on_table(step):
             fills.update({c: len(phase) - 1 for c in step.fills_missing(plan, cols) if c in cols})
         written.update(cols)
         if planned is None:
@@ -296,7 +296,7 @@ def _plan_phase(pending, schema, target) -> list:
 
 def _reads_fills_only(step, columns, fills) -> bool:
     """Whether ``step`` may share the phase of the steps filling ``columns`` (see ``_plan_phase``)."""
-    return (step.mergeable and step.stats_skip_missing and not step.fits_on_table
+    return (step.mergeable and step.stats_skip_missing and not fits_on_table(step)
             and all(c in fills for c in columns))
 
 

@@ -137,11 +137,6 @@ class StandardScaler(_Scaler):
     #: an imputer before it (see tabprep.pipeline._pipeline)
     stats_skip_missing = True
 
-    @property
-    def stats_skip_nan(self) -> bool:
-        """The moments kernel skips NaN itself; the count-only fit relies on the planner."""
-        return bool(self.with_mean or self.with_std)
-
     def fit_exprs(self, schema, columns, target):
         import polars as pl
 
