@@ -25,7 +25,8 @@ def test_demo_end_to_end_on_flights(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["features_float32.npy", "flights_prepared.parquet", "pipeline"]
+    assert sorted(p.name for p in out.iterdir()) == ["features_float32.npy", "features_float32.npy.json",
+                                                     "flights_prepared.parquet", "pipeline"]
     fitted = load(out / "pipeline")
     assert f"fingerprint  {fitted.fingerprint}" in text
     assert f"nycflights13 flights, {FLOWN:,} flown flights" in text
@@ -88,6 +89,15 @@ def test_demo_end_to_end_on_flights(tmp_path, capsys):
     assert info["features"] == len(columns)
     assert set(info["seconds"]) >= {"prepare", "fit", "save", "transform", "to_numpy", "total"}
     np.testing.assert_array_equal(np.load(out / "features_float32.npy"), X)
+    assert json.loads((out / "features_float32.npy.json").read_text())["columns"] == matrix_columns
+
+    # the artifact scores new flights: the split column (only passed through) is not required,
+    # and `tabprep transform --numpy` builds the same matrix columns as the demo
+    new = prepare(scan(dataset_path("flights"))).filter(pl.col("split") == 2).drop("split", "late").head(1000)
+    scored = fitted.transform(new.collect())
+    assert "split" not in scored.columns and scored.height == 1000
+    assert scored.select(matrix_columns).equals(table.filter(pl.col("split") == 2).head(1000).select(matrix_columns))
+    assert [c for c in fitted.feature_columns if c != fitted.target] == matrix_columns
 
 
 def test_demo_show_spec(capsys):

@@ -142,7 +142,10 @@ def test_transform_table_and_matrix(files, capsys):
     assert X.dtype == np.float32 and X.flags.c_contiguous
     np.testing.assert_array_equal(X, to_numpy_reference(expected, ["b", "a", "flag", "y"]))
     assert "matrix       " in out and "500 x 4 float32 (C order)" in out
-    assert sorted(p.name for p in tmp.iterdir()) == ["X.npy", "model", "out.parquet", "spec.toml", "train.csv"]
+    assert sorted(p.name for p in tmp.iterdir()) == ["X.npy", "X.npy.json", "model", "out.parquet", "spec.toml",
+                                                     "train.csv"]
+    assert json.loads((tmp / "X.npy.json").read_text()) == {
+        "columns": ["b", "a", "flag", "y"], "dtype": "float32", "order": "C", "shape": [500, 4]}
 
 
 def test_transform_numeric_only_float64_fortran_json(files, capsys):
@@ -151,17 +154,19 @@ def test_transform_numeric_only_float64_fortran_json(files, capsys):
             "--dtype", "float64", "--order", "F", "--json"]
     assert main(argv) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["columns"] == ["a", "b", "flag"] and info["skipped"] == ["s"] and info["shape"] == [500, 3]
+    # the matrix holds the pipeline's features (the steps' outputs): 'flag' and 's' are only
+    # passed through, so they are not features (issue 11)
+    assert info["columns"] == ["a", "b"] and info["skipped"] == [] and info["shape"] == [500, 2]
     X = np.load(tmp / "X.npy")
     assert X.dtype == np.float64 and X.flags.f_contiguous
     expected = fitted.transform(pl.read_csv(data))
-    np.testing.assert_array_equal(X, to_numpy_reference(expected, ["a", "b", "flag"], dtype=np.float64))
+    np.testing.assert_array_equal(X, to_numpy_reference(expected, ["a", "b"], dtype=np.float64))
 
 
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
-        (["-o", "out.parquet", "--numpy", "X.npy"], 3,
+        (["-o", "out.parquet", "--numpy", "X.npy", "--numpy-columns", "a,s"], 3,
          "column 's': expected a numeric or boolean column for the matrix; found String. Hint: add an encoder"),
         (["-o", "out.parquet", "--numpy", "X.npy", "--numpy-columns", "a,zz"], 3,
          "column 'zz': --numpy-columns names a column"),

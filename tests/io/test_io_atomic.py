@@ -176,12 +176,18 @@ def test_long_file_name(tmp_path):
     assert out.read_text() == "a\n1\n"
 
 
-def test_convert_onto_its_own_input(tmp_path):
-    # Writing to a temp file first makes in-place conversion safe.
+def test_convert_onto_its_own_input_is_refused(tmp_path):
+    # Atomic writes would make it safe from corruption, but it still destroys the raw data
+    # (`convert p.csv p.csv --limit 3` truncated the input): refused, also through a symlink.
     path = tmp_path / "same.parquet"
     pl.DataFrame({"a": [3, 1, 2]}).write_parquet(path)
-    convert(path, path, limit=2)
-    assert pl.read_parquet(path)["a"].to_list() == [3, 1]
+    (tmp_path / "link.parquet").symlink_to(path)
+    for dest in (path, tmp_path / "." / "same.parquet", tmp_path / "link.parquet"):
+        with pytest.raises(ConfigError, match="would overwrite an input file"):
+            convert(path, dest, limit=2)
+    with pytest.raises(ConfigError, match="would overwrite an input file"):
+        convert(tmp_path / "*.parquet", path)
+    assert pl.read_parquet(path)["a"].to_list() == [3, 1, 2]
 
 
 @pytest.mark.parametrize(

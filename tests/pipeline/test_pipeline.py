@@ -182,8 +182,14 @@ def test_naming_the_target_is_an_error(df):
 
 def test_transform_checks_the_schema(df):
     fitted = Pipeline([("sc", StandardScaler(), ["a"])]).fit(df, target="y")
-    with pytest.raises(SchemaError, match="column 'b': column missing.*dtype Int64"):
-        fitted.transform(df.drop("b"))
+    with pytest.raises(SchemaError, match="column 'a': column missing.*dtype Float64"):
+        fitted.transform(df.drop("a"))
+    # a column no step reads is passed through when present, and not required (issue 11)
+    assert "b" in fitted.passthrough and "b" not in fitted.feature_columns
+    without = fitted.transform(df.drop("b"))
+    assert without.columns == [c for c in fitted.transform(df).columns if c != "b"]
+    with pytest.raises(SchemaError, match="column 'b': dtype differs"):
+        fitted.transform(df.with_columns(pl.col("b").cast(pl.Float32)))
     with pytest.raises(SchemaError, match="column 'a': dtype differs.*found Float32, expected Float64"):
         fitted.transform(df.with_columns(pl.col("a").cast(pl.Float32)))
     extra = fitted.transform(df.with_columns(z=pl.lit(1)))

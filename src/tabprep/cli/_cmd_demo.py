@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from tabprep.cli._cmd_inspect import short_list
-    from tabprep.cli._cmd_transform import save_npy
+    from tabprep.cli._outputs import save_npy
     from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.datasets import path as dataset_path
     from tabprep.handoff import to_numpy
@@ -108,14 +108,13 @@ def run(args: argparse.Namespace) -> int:
         return write(pl.concat([train_out, rest]), out / "flights_prepared.parquet")
 
     table = timed("transforming the valid/test rows and writing the table", "transform", transform_all)
-    # the matrix holds what the steps produced; untouched columns (carrier, origin, time_hour...)
-    # stay in the table
-    produced = {n for _, step, _ in fitted.steps for n in step.get_feature_names_out()}
-    columns = [c for c in fitted.feature_names_out if c in produced]
+    # the matrix holds the pipeline's features (what its steps produce), as `tabprep transform
+    # --numpy` does; untouched columns (carrier, origin, time_hour, split...) stay in the table
+    columns = [c for c in fitted.feature_columns if c != fitted.target]
     matrix = timed("building the float32 matrix", "to_numpy",
                    lambda: to_numpy(scan(table), columns, dtype="float32", order="C"))
     npy = out / "features_float32.npy"
-    timed("writing the matrix", "save_npy", lambda: save_npy(matrix, npy))
+    timed("writing the matrix", "save_npy", lambda: save_npy(matrix, npy, columns))
     seconds["total"] = round(sum(seconds.values()), 3)
     rows = int(matrix.shape[0])
     counts = table_in.get_column("split").value_counts().sort("split").rows()

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.errors import ConfigError
     from tabprep.sample import reservoir_sample, sample
 
+    tio.check_not_an_input([args.output], [args.data])
     lf = tio.scan(args.data)
     if args.reservoir:
         if args.n is None or args.n < 1:

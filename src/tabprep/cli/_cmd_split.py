@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         "stratified" if args.by else "group" if args.group else "time" if args.time else "random"
     )
     bins = args.bins if args.bins is not None else "auto"
+    if not args.per_split:  # write_splits checks its own outputs
+        tio.check_not_an_input([args.output], [args.data])
     lf = tio.scan(args.data)
     if args.folds is not None:
         if args.per_split:

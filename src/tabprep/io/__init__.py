@@ -15,7 +15,7 @@ from __future__ import annotations
 from tabprep.io._atomic import atomic_path
 from tabprep.io._dtypes import DTYPE_NAMES, dtype_name, parse_dtype, parse_schema_overrides
 from tabprep.io._errors import polars_errors, translate_polars_error
-from tabprep.io._formats import COMPRESSIONS, FORMATS, format_from_path, normalize_format
+from tabprep.io._formats import COMPRESSIONS, FORMATS, check_not_an_input, format_from_path, normalize_format, source_files
 from tabprep.io._scan import scan
 from tabprep.io._schema import ColumnInfo, FileSchema, read_schema
 from tabprep.io._dispatch import as_lazyframe
@@ -28,6 +28,8 @@ __all__ = [
     "scan",
     "write",
     "write_all",
+    "check_not_an_input",
+    "source_files",
     "convert",
     "read_schema",
     "FileSchema",

@@ -94,7 +94,7 @@ def _replace(tmp: Path, dest: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True, keep_extension: bool = False) -> Iterator[Path]:
     """Yield a temp path next to ``path``; on success move it over ``path`` atomically.
 
     The block writes a file (or a folder) at the yielded path. When the block ends without an
@@ -109,6 +109,9 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     fsync : bool, default True
         Flush the written data (and the folder entry) to disk before/after the rename, so a crash
         cannot leave a renamed-but-empty file.
+    keep_extension : bool, default False
+        End the temp name with the destination's extension(s) (``.tmp.csv.gz``), so code that
+        infers a format or compression from a name (``tabprep.io.write``/``scan``) reads it right.
 
     Yields
     ------
@@ -140,7 +143,8 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     parent = dest.parent
     if not parent.is_dir():
         raise ConfigError("the output folder does not exist", path=parent, hint="create it first")
-    tmp = _temp_sibling(dest, "tmp")
+    extension = "".join(dest.suffixes[-2:] if dest.suffix in (".gz", ".zst") else dest.suffixes[-1:])
+    tmp = _temp_sibling(dest, "tmp" + extension if keep_extension else "tmp")
     try:
         yield tmp
         if not tmp.exists():

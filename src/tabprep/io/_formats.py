@@ -267,3 +267,44 @@ def expand_source(
     if not path.parent.exists():
         hint = f"the folder {str(path.parent)!r} does not exist either; check the path"
     raise ConfigError("input file not found", path=text, hint=hint)
+
+
+def source_files(source) -> list[Path]:
+    """The files ``source`` (a file, folder, glob or list) stands for, symlinks resolved."""
+    files = expand_source(source, None)[0] if not (isinstance(source, (str, os.PathLike)) and os.path.isfile(source)) \
+        else [os.fspath(source)]
+    return [Path(f).resolve() for f in files]
+
+
+def check_not_an_input(outputs, inputs) -> None:
+    """Refuse to write over input data: raise ConfigError if an output path resolves (through
+    symlinks, ``..`` and globs) to one of the files the inputs stand for.
+
+    Parameters
+    ----------
+    outputs : iterable of path or None
+        Paths about to be written (None entries are ignored).
+    inputs : iterable of source
+        Files, folders, glob patterns or lists, as ``tabprep.io.scan`` takes them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = Path(folder, "d.csv").write_text("a\\n1\\n")
+    >>> check_not_an_input([os.path.join(folder, ".", "d.csv")], [os.path.join(folder, "*.csv")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.ConfigError: ...d.csv: the output would overwrite an input file. Hint: write to another path (the input is read while the output is written)
+    """
+    taken: set[Path] = set()
+    for source in inputs:
+        try:
+            taken.update(source_files(source))
+        except ConfigError:  # an input that names no file cannot be overwritten
+            continue
+    for out in outputs:
+        if out is not None and Path(os.path.abspath(out)).resolve() in taken:
+            raise ConfigError("the output would overwrite an input file", path=out,
+                              hint="write to another path (the input is read while the output is written)")

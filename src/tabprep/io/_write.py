@@ -17,6 +17,7 @@ from tabprep.io._atomic import atomic_path
 from tabprep.io._dispatch import as_lazyframe
 from tabprep.io._errors import polars_errors
 from tabprep.io._formats import (
+    check_not_an_input,
     COMPRESSIONS,
     compression_from_path,
     format_from_path,
@@ -341,6 +342,7 @@ def convert(
     if limit is not None and (isinstance(limit, bool) or int(limit) < 0):
         raise ConfigError("limit must be an integer >= 0", found=limit)
     src: Source = resolve_source(source, input_format, read_options or {})
+    check_not_an_input([dest], [source])  # the input is read while the output is written
     lf = _scan_source(src, schema_overrides=schema_overrides, columns=columns)
     if limit is not None:
         lf = lf.head(int(limit))

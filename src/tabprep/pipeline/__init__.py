@@ -6,6 +6,7 @@ see :mod:`tabprep.pipeline._pipeline` for how ``Pipeline.fit`` plans its passes.
 
 from __future__ import annotations
 
+from tabprep._base.lineage import data_fingerprint
 from tabprep._base.params import validate_params
 from tabprep._base.step import Step, register_step
 from tabprep._dtypes import dtype_str, parse_dtype
@@ -22,6 +23,7 @@ __all__ = [
     "Pipeline",
     "FittedPipeline",
     "load",
+    "data_fingerprint",
     "read_manifest",
     "PipelineSpec",
     "read_spec",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tabprep._base.fit import apply_step, collect_engine, collect_explained, schema_after
+from tabprep._base.fit import apply_step, collect_engine, collect_explained, fits_on_table, schema_after
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ArtifactError, ConfigError, SchemaError
@@ -30,9 +30,15 @@ class FittedPipeline:
     Attributes
     ----------
     feature_names_out : list of str
-        Output columns of ``transform`` (the target, if present, comes after them).
+        Output columns of ``transform`` when the data has every fitted column (the target, if
+        present, comes after them): the steps' outputs and the columns passed through.
     output_schema : polars.Schema
         Output names and dtypes (target excluded).
+    feature_columns : list of str
+        The steps' outputs only, in output order: what a feature matrix holds by default.
+    passthrough : list of str
+        Columns of the training data no step reads: carried through ``transform`` when the data
+        has them, not required (new rows to score need not carry ids or a split column).
 
     Examples
     --------
@@ -44,6 +50,8 @@ class FittedPipeline:
     (['a', 'b'], Schema([('a', Float64), ('b', String)]))
     >>> fitted.transform(pl.DataFrame({"b": ["w"], "a": [1.0]})).row(0)
     (0.25, 'w')
+    >>> fitted.feature_columns, fitted.passthrough, fitted.transform(pl.DataFrame({"a": [2.0]})).row(0)
+    (['a'], ['b'], (0.5,))
     >>> fitted.transform(pl.DataFrame({"a": [1], "b": ["w"]}))
     Traceback (most recent call last):
     ...
@@ -66,6 +74,16 @@ class FittedPipeline:
             schema = schema_after(schema, cols, step.output_schema(schema), name)
         self.output_schema = schema
         self.feature_names_out = list(schema.names())
+        read = {c for _, _, cols in self.steps for c in cols}
+        self.passthrough = [c for c in self.input_schema.names() if c not in read and c in schema]
+        self.feature_columns = [c for c in self.feature_names_out if c not in self.passthrough]
+
+    @property
+    def cross_fitted_steps(self) -> list[str]:
+        """Names of the steps that gave their training rows out-of-fold values (target and WoE
+        encoders): on the training data, ``transform`` gives those rows in-sample values
+        instead, which leaks each row's own target into its features."""
+        return [name for name, step, _ in self.steps if fits_on_table(step) and step.uses_target]
 
     @property
     def named_steps(self) -> dict:
@@ -78,8 +96,11 @@ class FittedPipeline:
                 f"n_features_out={len(self.feature_names_out)}, target={self.target!r})")
 
     def check_schema(self, schema) -> None:
-        """Raise SchemaError unless ``schema`` has every fitted column with the same dtype."""
+        """Raise SchemaError unless ``schema`` has every column a step reads, with the fitted
+        dtype (a pass-through column may be absent; present, it must keep its dtype)."""
         for name, dtype in self.input_schema.items():
+            if name not in schema and name in self.passthrough:
+                continue
             if name not in schema:
                 raise SchemaError("column missing: the pipeline was fitted with it", column=name,
                                   found=f"columns {list(schema.names())[:20]}",
@@ -95,8 +116,9 @@ class FittedPipeline:
         """Apply the fitted steps to ``data`` (same kind out as in; a LazyFrame stays lazy).
 
         The data's schema is checked first (missing column or changed dtype → SchemaError);
-        columns not seen in fit are ignored; the target column is carried through when present.
-        The output holds ``feature_names_out`` (then the target). Consecutive steps that map
+        columns not seen in fit are ignored; the target column and the pass-through columns are
+        carried through when present. The output holds ``feature_names_out`` (then the target),
+        less the pass-through columns the data lacks. Consecutive steps that map
         columns one to one (``Step.inline_exprs``: imputers, scalers) are nested into one
         ``with_columns``, so their intermediate columns are never materialized.
         """
@@ -105,7 +127,9 @@ class FittedPipeline:
         schema = source.lf.collect_schema()
         self.check_schema(schema)
         has_target = self.target is not None and self.target in schema
-        lf = source.lf.select([*self.input_schema.names(), *([self.target] if has_target else [])])
+        absent = {c for c in self.passthrough if c not in schema}
+        lf = source.lf.select([*(c for c in self.input_schema.names() if c not in absent),
+                               *([self.target] if has_target else [])])
         inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
         for (_, step, cols), sch in zip(self.steps, self._schemas):
@@ -121,7 +145,8 @@ class FittedPipeline:
             lf = apply_step(lf, step, cols, sch)
         if layer:
             lf = lf.with_columns(layer.values())
-        lf = lf.select([*self.feature_names_out, *([self.target] if has_target else [])])
+        lf = lf.select([*(c for c in self.feature_names_out if c not in absent),
+                        *([self.target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)

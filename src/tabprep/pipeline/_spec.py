@@ -79,6 +79,12 @@ class PipelineSpec:
         """``self.pipeline.fit(data, target=target or self.target, batch_size=...)``."""
         return self.pipeline.fit(data, target if target is not None else self.target, batch_size=batch_size)
 
+    def fit_transform(self, data, *, target: str | None = None, batch_size: int | None = None):
+        """``self.pipeline.fit_transform(...)``: ``(fitted, training rows transformed, out-of-fold
+        for cross-fitting steps)``."""
+        return self.pipeline.fit_transform(data, target if target is not None else self.target,
+                                           batch_size=batch_size)
+
 
 def _error(message: str, path, *, found=None, hint=None) -> ConfigError:
     return ConfigError(message, path=path, found=found, hint=hint)

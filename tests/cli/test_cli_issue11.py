@@ -1,0 +1,128 @@
+"""The command line as users meet it: no target leak, the right matrix, inputs never destroyed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tabprep import Pipeline
+from tabprep.cli import main
+from tabprep.encode import TargetEncoder
+from tabprep.pipeline import load
+from tabprep.scale import StandardScaler
+
+SPEC = """
+target = "y"
+
+[[steps]]
+name = "te"
+type = "TargetEncoder"
+columns = ["c"]
+params = { cv = 5, random_state = 0 }
+
+[[steps]]
+name = "scale"
+type = "StandardScaler"
+columns = ["a"]
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 2000
+    df = pl.DataFrame({
+        "id": np.arange(n),
+        "a": rng.normal(size=n),
+        "c": rng.choice([f"k{i}" for i in range(300)], n),
+        "y": rng.integers(0, 2, n),  # pure noise: an honest encoding carries no signal
+    })
+    data = tmp_path / "train.parquet"
+    df.write_parquet(data)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    return tmp_path, spec, data, df
+
+
+def test_fit_transform_out_gives_the_training_rows_out_of_fold(files, capsys):
+    tmp, spec, data, df = files
+    argv = ["fit", str(spec), str(data), "-o", str(tmp / "model"), "--transform-out", str(tmp / "train_out.parquet"),
+            "--numpy", str(tmp / "X.npy"), "-q"]
+    assert main(argv) == 0
+    pipe = Pipeline([("te", TargetEncoder(cv=5, random_state=0), ["c"]), ("scale", StandardScaler(), ["a"])])
+    fitted, want = pipe.fit_transform(df, target="y")
+    got = pl.read_parquet(tmp / "train_out.parquet")
+    assert got.equals(want)
+    assert load(tmp / "model").fingerprint != ""  # the artifact is written too
+    side = json.loads((tmp / "X.npy.json").read_text())
+    assert side["columns"] == ["a", "c"]  # features only: the id column is passed through
+    np.testing.assert_array_equal(np.load(tmp / "X.npy"), want.select("a", "c").to_numpy().astype(np.float32))
+
+
+def test_transform_refuses_the_training_data_of_a_cross_fitted_pipeline(files, capsys):
+    tmp, spec, data, df = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    capsys.readouterr()
+    code = main(["transform", str(tmp / "model"), str(data), "-o", str(tmp / "leak.parquet")])
+    err = capsys.readouterr().err
+    assert code == 2 and "in-sample encodings" in err and "--transform-out" in err
+    assert not (tmp / "leak.parquet").exists()
+    # the same rows in another file are the same data
+    copy = tmp / "copy.parquet"
+    copy.write_bytes(data.read_bytes())
+    assert main(["transform", str(tmp / "model"), str(copy), "-o", str(tmp / "leak.parquet"), "-q"]) == 2
+    assert main(["transform", str(tmp / "model"), str(data), "-o", str(tmp / "leak.parquet"),
+                 "--allow-training-data", "-q"]) == 0
+    # new rows are fine
+    df.head(100).write_parquet(tmp / "new.parquet")
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.parquet"), "-o", str(tmp / "new_out.parquet"),
+                 "-q"]) == 0
+
+
+def test_transform_matrix_holds_features_only_and_new_rows_need_no_pass_through(files, capsys):
+    tmp, spec, data, df = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    df.head(50).drop("id", "y").write_csv(tmp / "new.csv")  # no id, no target
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.csv"), "--numpy", str(tmp / "X.npy"), "-q"]) == 0
+    assert json.loads((tmp / "X.npy.json").read_text())["columns"] == ["a", "c"]
+    assert np.load(tmp / "X.npy").shape == (50, 2)
+
+
+@pytest.mark.parametrize("command", ["convert", "transform", "sample", "split"])
+def test_no_command_writes_over_its_input(files, capsys, command):
+    tmp, spec, data, df = files
+    csv = tmp / "raw.csv"
+    df.write_csv(csv)
+    before = csv.read_bytes()
+    (tmp / "alias.csv").symlink_to(csv)
+    if command == "transform":
+        assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    argv = {
+        "convert": ["convert", str(csv), str(tmp / "alias.csv"), "--limit", "3"],
+        "transform": ["transform", str(tmp / "model"), str(tmp / "*.csv"), "-o", str(csv)],
+        "sample": ["sample", str(csv), "-o", str(tmp / "." / "raw.csv"), "--n", "5"],
+        "split": ["split", str(csv), "-o", str(csv)],
+    }[command]
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "would overwrite an input file" in capsys.readouterr().err
+    assert csv.read_bytes() == before
+
+
+def test_a_failing_matrix_leaves_no_table_either(files, capsys, monkeypatch):
+    tmp, spec, data, df = files
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "-q"]) == 0
+    df.head(50).write_parquet(tmp / "new.parquet")
+    import tabprep.handoff
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabprep.handoff, "to_numpy", boom)
+    code = main(["transform", str(tmp / "model"), str(tmp / "new.parquet"), "-o", str(tmp / "out.parquet"),
+                 "--numpy", str(tmp / "X.npy")])
+    assert code == 130
+    assert sorted(p.name for p in tmp.iterdir()) == ["model", "new.parquet", "spec.toml", "train.parquet"]
