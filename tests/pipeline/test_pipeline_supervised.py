@@ -195,7 +195,8 @@ def test_spec_through_the_cli(tmp_path, capsys):
     assert fitted.fingerprint == parse_spec(SPEC).fit(str(data)).fingerprint
     assert [type(s).__name__ for _, s, _ in fitted.steps] == [type(s).__name__ for _, s, _ in python.steps]
     out = tmp_path / "out.parquet"
-    assert main(["transform", str(tmp_path / "model"), str(data), "-o", str(out), "-q"]) == 0
+    assert main(["transform", str(tmp_path / "model"), str(data), "-o", str(out), "-q",
+                 "--allow-training-data"]) == 0  # in-sample on purpose: compared with Python
     assert pl.read_parquet(out).equals(python.transform(df))
     capsys.readouterr()
 
