@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tabprep._base.codec import canonical_json
+from tabprep._config import run_tasks
 from tabprep.errors import ArtifactError, ConfigError, TabprepError
 from tabprep.io import scan
 from tabprep.io._formats import expand_source
@@ -128,8 +129,6 @@ def _frame_digest(columns: list[_ColumnHash]) -> str:
 
 def _hash_batches(names: list[str], batches: Iterator) -> tuple[str, int]:
     """Hash a stream of Polars DataFrames (same columns); columns in parallel, batches in order."""
-    from concurrent.futures import ThreadPoolExecutor
-
     import polars as pl
 
     columns = [_ColumnHash(n) for n in names]
@@ -145,10 +144,11 @@ def _hash_batches(names: list[str], batches: Iterator) -> tuple[str, int]:
         if col.type is None:
             col.type = str(_canonical_type(series.to_arrow(compat_level=pl.CompatLevel.oldest()).type))
 
-    # hashlib, NumPy and pyarrow release the GIL on large buffers: two threads use both cores
-    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        for batch in batches:
-            list(pool.map(feed, columns, [batch.get_column(n) for n in names]))
+    # hashlib, NumPy and pyarrow release the GIL on large buffers, so columns hash in parallel;
+    # each column's stream sees its batches in order, whichever thread feeds it
+    for batch in batches:
+        series = [batch.get_column(n) for n in names]
+        run_tasks(lambda j: feed(columns[j], series[j]), len(columns))
     return _frame_digest(columns), columns[0].rows if columns else 0
 
 
@@ -166,7 +166,8 @@ def data_fingerprint(source) -> dict:
       different fingerprints: one hashes the file's bytes);
     - a NumPy array: sha256 of its dtype, shape and C-ordered bytes.
 
-    Files are read in 1 MiB pieces; frames are hashed column by column on two threads.
+    Files are read in 1 MiB pieces; frames are hashed column by column, columns in parallel on
+    the threads :func:`tabprep.set_threads` allows (the fingerprint does not depend on them).
 
     Parameters
     ----------

@@ -345,13 +345,13 @@ def _expand_counts(stats: np.ndarray) -> np.ndarray:
 
 
 def _pool(n_rows: int, n_columns: int):
-    import os
-    from concurrent.futures import ThreadPoolExecutor
+    from tabprep._config import JobGroup, idle_threads
 
-    workers = min(n_columns, os.cpu_count() or 1)
-    if n_rows < _PARALLEL_ROWS or workers < 1 or (os.cpu_count() or 1) < 2:
-        return None
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tabprep-encode")
+    # Overlap only with a core really idle: two busy vCPUs factorizing and assigning folds at
+    # once slow each other down. Without one the jobs run as their results are asked for, in
+    # this thread, so errors come in the same order either way.
+    idle = idle_threads(n_columns + 1) if n_rows >= _PARALLEL_ROWS else 1
+    return JobGroup(workers=idle - 1)
 
 
 def _submit(pool, fn, *args):

@@ -123,7 +123,9 @@ def to_numpy(
     order : {"C", "F"}, default "C"
         Row-major (most trainers) or column-major output.
     n_threads : int, optional
-        Threads filling disjoint row ranges; default 2 for large outputs, else 1.
+        Row ranges filled in parallel; default :func:`tabprep.get_threads` for large outputs
+        (4M cells and up), else 1. Never more threads than :func:`tabprep.set_threads` allows;
+        the matrix is the same for any value.
 
     Returns
     -------

@@ -3,7 +3,9 @@
 Turns a column (Polars Series, pyarrow array, NumPy array) into the buffers the kernels read --
 a contiguous float32/float64 values buffer plus the Arrow validity bitmap, without copying
 float columns -- checks shapes once, allocates outputs, and splits rows between threads (the
-kernels release the GIL). Every function has a plain NumPy reference in ``tests/oracles/binning.py``.
+kernels release the GIL; the threads are those of :mod:`tabprep._config`, as many as
+:func:`tabprep.set_threads` allows, and the results do not depend on the split). Every function
+has a plain NumPy reference in ``tests/oracles/binning.py``.
 
 Main entry points:
 
@@ -19,11 +21,11 @@ Main entry points:
 
 from __future__ import annotations
 
-import os
 from typing import Callable
 
 import numpy as np
 
+from tabprep._config import get_threads, run_tasks
 from tabprep._native import binning as _k
 from tabprep.kernels._columns import ColumnBuffers, column_buffers, column_chunks
 
@@ -39,7 +41,6 @@ __all__ = [
     "empty_output",
     "bin_target_stats",
     "optimal_partition",
-    "default_threads",
 ]
 
 #: ``method`` values of ``numpy.percentile`` that scikit-learn's KBinsDiscretizer accepts.
@@ -69,38 +70,9 @@ _MIN_ROWS_PER_THREAD = 1 << 17
 
 _OUT_DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.int16, np.int8, np.uint8))
 
-_POOL = None
-
-
-def default_threads() -> int:
-    """Number of CPUs this process may use (the kernels' default thread count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _forget_pool() -> None:
-    # a forked child inherits the pool object but not its threads: start a fresh one there
-    global _POOL
-    _POOL = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=max(2, default_threads()), thread_name_prefix="tabprep-binning")
-    return _POOL
-
-
 def _ranges(n: int, n_threads: int | None) -> list[tuple[int, int]]:
-    t = default_threads() if n_threads is None else max(1, int(n_threads))
+    # an explicit n_threads only sets the pieces: the threads running them stay within the setting
+    t = get_threads() if n_threads is None else max(1, int(n_threads))
     t = max(1, min(t, n // _MIN_ROWS_PER_THREAD))
     cuts = [n * i // t for i in range(t + 1)]
     return [(cuts[i], cuts[i + 1]) for i in range(t)]
@@ -108,10 +80,7 @@ def _ranges(n: int, n_threads: int | None) -> list[tuple[int, int]]:
 
 def _run(fn, ranges, *args):
     """Call ``fn(*args, start, stop)`` for every range, on threads when there are several."""
-    if len(ranges) == 1:
-        return [fn(*args, *ranges[0])]
-    futures = [_pool().submit(fn, *args, a, b) for a, b in ranges]
-    return [f.result() for f in futures]
+    return run_tasks(lambda i: fn(*args, *ranges[i]), len(ranges))
 
 
 # ---------------------------------------------------------------------------- order statistics
@@ -149,7 +118,8 @@ def order_statistics(
         Called once with the number of valid values ``n``; returns the 0-based ranks wanted
         (int array, each in ``[0, n)``; any order, repeats allowed). Not called when ``n == 0``.
     n_threads : int, optional
-        Threads for the two passes over the data (default: the CPUs available).
+        Pieces the rows of the two passes are cut into (default :func:`tabprep.get_threads`);
+        they run on at most that many threads. The result does not depend on it.
 
     Returns
     -------
@@ -271,11 +241,7 @@ def _cell_map(sample: np.ndarray, qbits: int) -> tuple[np.ndarray, np.ndarray, n
 
 def _run_tasks(fn, n_tasks: int) -> None:
     """Run ``fn(t)`` for every task index, on the thread pool when there are several."""
-    if n_tasks == 1:
-        fn(0)
-        return
-    for f in [_pool().submit(fn, t) for t in range(n_tasks)]:
-        f.result()
+    run_tasks(fn, n_tasks)
 
 
 def _check_ranks(ranks, n: int) -> np.ndarray:
@@ -475,6 +441,8 @@ def bin_codes(
     out : preallocated output, optional
         Default: a new array from :func:`empty_output`.
     n_threads : int, optional
+        Pieces the rows are cut into (default :func:`tabprep.get_threads`); they run on at
+        most that many threads. The result does not depend on it.
     return_missing : bool
         Also return the number of missing rows: ``(out, n_missing)``.
 

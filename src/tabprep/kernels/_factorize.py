@@ -22,10 +22,8 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tabprep._config import idle_threads, submit
 from tabprep._native import factorize as _native
 from tabprep.errors import ConfigError, DataError, SchemaError
 
@@ -291,33 +290,23 @@ def _feed_dictionary(table, chunk: pa.DictionaryArray, out: np.ndarray, op: _Op)
 # table, new ones getting the next codes; the helper's codes are remapped) and factorizes the
 # rest of part k itself. Every value new to the main table is thus numbered at its first
 # appearance in row order: the result is identical to a serial run. And a helper that gets
-# little CPU (a busy machine) delays nothing: its unfinished rows are taken over.
-# Lookups work the same way on one shared, read-only table, without the merge.
+# little CPU (a busy machine) or never leaves the pool's queue delays nothing: its unfinished
+# rows are taken over. Lookups work the same way on one shared, read-only table, without the
+# merge. The helpers come from the shared pool (tabprep._config); inside a pool thread (a
+# per-column job) a call runs alone.
 # ------------------------------------------------------------------------------------------
-
-MAX_THREADS: int | None = None
-"""Upper bound on the threads a call may use (None: every CPU this process may run on)."""
 
 _MIN_ROWS_PER_THREAD = 250_000
 _BLOCK_ROWS = 1 << 18  # a helper checks for a stop request between blocks of this many rows
 
 
 def _n_parts(length: int) -> int:
-    """Threads for `length` rows: one per CPU that is idle, counting this one (as ``make -l``
-    does). On a busy machine a helper thread only takes CPU from this one, and the merge costs
-    extra: measured at 2 CPUs, one helper made a 10M-row factorization 1.3x faster when they
-    were free and 1.4x slower when other processes kept them busy."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    try:
-        cpus = min(cpus, int(cpus - os.getloadavg()[0] + 1.5))
-    except (AttributeError, OSError):  # no load average on this platform
-        pass
-    if MAX_THREADS is not None:
-        cpus = min(cpus, MAX_THREADS)
-    return max(1, min(cpus, length // _MIN_ROWS_PER_THREAD))
+    """Threads for `length` rows: only as many as there are idle cores, counting this one
+    (:func:`tabprep._config.idle_threads`). On a busy machine a helper thread only takes CPU
+    from this one, and the merge costs extra: measured at 2 CPUs, one helper made a 10M-row
+    factorization 1.3x faster when they were free and 1.4x slower when other processes kept
+    them busy."""
+    return max(1, min(idle_threads(), length // _MIN_ROWS_PER_THREAD))
 
 
 def _rows(col: _Column, start: int, stop: int) -> list:
@@ -363,22 +352,6 @@ def _helper(table, col: _Column, start: int, stop: int, codes: np.ndarray, op: _
     return pos - start, first
 
 
-_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
-_POOL_LOCK = threading.Lock()
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """A process-wide pool of at least `workers` threads (a fresh one after a fork: the parent's
-    threads do not exist in the child)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < workers:
-            if _POOL is not None and _POOL[0] == os.getpid():
-                _POOL[2].shutdown(wait=False)
-            _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="tabprep-kernels"))
-        return _POOL[2]
-
-
 def _run_split(col: _Column, codes: np.ndarray, main, op: _Op, parts: int, merge) -> int:
     """Codes of every row into `codes`, `parts`-way parallel (see the section comment). `main`
     is the table of this thread; ``merge(table_k, start, done)`` folds helper k's table (rows
@@ -389,16 +362,17 @@ def _run_split(col: _Column, codes: np.ndarray, main, op: _Op, parts: int, merge
         return _fill(main, col.chunks, codes, op)
     halts = [threading.Event() for _ in range(parts)]
     tables = [main if merge is None else _new_table(col, dense_factor=0) for _ in range(parts)]
-    pool = _pool(parts - 1)
     futures = {
-        k: pool.submit(_helper, tables[k], col, bounds[k], bounds[k + 1], codes, op, halts[k])
+        k: submit(_helper, tables[k], col, bounds[k], bounds[k + 1], codes, op, halts[k])
         for k in range(1, parts)
     }
     try:
         first = _fill(main, _rows(col, 0, bounds[1]), codes[: bounds[1]], op)
         for k in range(1, parts):
             halts[k].set()
-            done, f = futures.pop(k).result()
+            future = futures.pop(k)
+            # a helper still queued (the pool is busy elsewhere) is not waited for: dropped
+            done, f = (0, -1) if future.cancel() else future.result()
             if done and merge is not None:
                 merge(tables[k], bounds[k], done)
             if f >= 0 and first < 0:
@@ -411,7 +385,8 @@ def _run_split(col: _Column, codes: np.ndarray, main, op: _Op, parts: int, merge
     finally:
         for k, future in futures.items():  # after an error: stop and wait for the helpers
             halts[k].set()
-            future.exception()
+            if not future.cancel():
+                future.exception()
     return first
 
 
@@ -530,8 +505,8 @@ def factorize(
     -----
     The input is read in place: a polars String Series through its Arrow C stream export
     (``string_view`` chunks, no rechunk, no ``large_string`` copy), short strings straight from
-    their views. Long inputs are split over the idle CPUs (``MAX_THREADS`` in this module caps
-    them); the result is the same as with one thread. Integers with a small value range are
+    their views. Long inputs are split over the idle CPUs, at most :func:`tabprep.set_threads`
+    of them; the result is the same as with one thread. Integers with a small value range are
     indexed directly instead of hashed.
 
     Examples

@@ -3,17 +3,15 @@
 ``tabprep._native.handoff.fill_matrix`` reads each chunk's value and validity buffers by address
 (the Series' own buffers: no copy) and writes them, cast, into the column's slot of ``out``.
 This module turns chunk lists into the flat descriptor arrays the kernel takes and splits the rows
-between threads.
+between the threads of :mod:`tabprep._config`.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pyarrow as pa
 
+from tabprep._config import get_threads, run_tasks
 from tabprep.errors import SchemaError
 
 __all__ = ["fill_matrix"]
@@ -63,8 +61,9 @@ def fill_matrix(out: np.ndarray, chunks: list[list[pa.Array]], n_threads: int | 
 
     ``out`` is a preallocated C- or F-ordered float32/float64 matrix with ``len(chunks)`` columns;
     every column's chunks must add up to ``out.shape[0]`` rows (checked). Nulls become NaN. The
-    kernel runs without the GIL on disjoint row ranges (two threads from 4M cells up, unless
-    ``n_threads`` says otherwise).
+    kernel runs without the GIL on disjoint row ranges: from 4M cells up, ``n_threads`` of
+    them (default :func:`tabprep.get_threads`, and never more threads than that setting). Each
+    cell is written once from its own source value, so the matrix does not depend on the split.
     """
     from tabprep._native.handoff import fill_matrix as _kernel
 
@@ -75,7 +74,7 @@ def fill_matrix(out: np.ndarray, chunks: list[list[pa.Array]], n_threads: int | 
     else:  # column-major: each column slice is contiguous already, big blocks are fine
         block = 1 << 20
     if n_threads is None:
-        n_threads = min(2, os.cpu_count() or 1) if n_rows * n_cols >= _THREAD_MIN_CELLS else 1
+        n_threads = get_threads() if n_rows * n_cols >= _THREAD_MIN_CELLS else 1
     if n_threads <= 1 or n_rows < 2 * block:
         _kernel(out, *table, 0, n_rows, block)
         return
@@ -83,6 +82,4 @@ def fill_matrix(out: np.ndarray, chunks: list[list[pa.Array]], n_threads: int | 
     step = -(-n_rows // n_threads)
     step = -(-step // block) * block
     ranges = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
-    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-        for fut in [pool.submit(_kernel, out, *table, lo, hi, block) for lo, hi in ranges]:
-            fut.result()
+    run_tasks(lambda i: _kernel(out, *table, *ranges[i], block), len(ranges))
