@@ -3,7 +3,7 @@ a circle, and every module imports on its own in a fresh interpreter.
 
 Floors (DESIGN.md, "Layers"), bottom up; a module may import its own floor and the ones below::
 
-    1 errors, _version, _config, _dtypes   2 io   3 kernels, _native   4 _base
+    1 errors, _version, _config, _dtypes, _constraints   2 io   3 kernels, _native   4 _base
     5 split, sample   6 clean, scale, bin, encode   7 pipeline
     8 handoff, datasets (and the layers built on pipelines)   9 cli   10 the package itself
 
@@ -25,6 +25,7 @@ PACKAGE = SRC / "tabprep"
 
 FLOORS = {
     "tabprep.errors": 1, "tabprep._version": 1, "tabprep._config": 1, "tabprep._dtypes": 1,
+    "tabprep._constraints": 1,
     "tabprep.io": 2,
     "tabprep._native": 3, "tabprep.kernels": 3,
     "tabprep._base": 4,

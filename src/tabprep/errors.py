@@ -20,6 +20,7 @@ from __future__ import annotations
 __all__ = [
     "TabprepError",
     "ConfigError",
+    "InvalidParameterError",
     "SchemaError",
     "DataError",
     "ArtifactError",
@@ -80,6 +81,11 @@ class ConfigError(TabprepError, ValueError):
     """A parameter, spec file or command-line option is invalid (a usage error)."""
 
     exit_code = 2
+
+
+class InvalidParameterError(ConfigError, TypeError):
+    """A parameter has a wrong type or value (also a ``TypeError``, as scikit-learn's own
+    ``InvalidParameterError``, so code written against scikit-learn catches it either way)."""
 
 
 class SchemaError(TabprepError, ValueError):

@@ -15,8 +15,12 @@ import polars as pl
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_series
 from tabprep.kernels._split import split_label_counts
+from tabprep._base.params import Interval, Options, check_param
 
-__all__ = ["Labels", "encode_labels"]
+__all__ = ["Labels", "encode_labels", "BINS"]
+
+#: The ``bins`` parameter of every function that stratifies: quantile bins of a continuous target.
+BINS = [Interval(int, 2, 1 << 20), Options(("auto",)), None]
 
 # a dense integer range at most this wide (or twice the rows) is indexed directly
 _DENSE_MIN = 1 << 16
@@ -160,6 +164,7 @@ def encode_labels(y, *, name: str | None = None, what: str = "labels", bins: int
     DataError
         A null or NaN label (the message names the column and the first such row).
     """
+    check_param(bins, BINS, "bins", "encode_labels")  # the public callers declare BINS too
     s = as_series(y, name, what)
     if name is None and s.name:
         name = s.name
@@ -169,8 +174,6 @@ def encode_labels(y, *, name: str | None = None, what: str = "labels", bins: int
     if bins == "auto":
         bins = 10 if s.dtype.is_float() and s.n_unique() > 20 else None
     if bins is not None:
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 1 << 20:
-            raise ConfigError(f"The `bins` parameter must be an int in [2, 1048576], 'auto' or None; got {bins!r} instead.")
         if not (s.dtype.is_numeric()):
             raise ConfigError(f"quantile bins need a numeric column; {what} {name!r} is {s.dtype}")
         values, edges = quantile_bin_codes(s, int(bins))

@@ -36,7 +36,7 @@ import numpy as np
 
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
-from tabprep._base.params import Constraint, Interval, Options
+from tabprep._base.params import Constraint, Interval, Options, param_error
 from tabprep._base.stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric, skipping_nan
 from tabprep._base.step import Step, register_step
 
@@ -282,8 +282,8 @@ class KBinsDiscretizer(Step):
     # ------------------------------------------------------------------ parameters
     def _validate_extra(self):
         if self._sketch_k() and self.strategy != "quantile":
-            raise ConfigError(f"The `sketch` parameter of `KBinsDiscretizer` needs strategy='quantile'; "
-                              f"got strategy={self.strategy!r} instead.")
+            raise param_error("sketch", "KBinsDiscretizer", "be False or None unless strategy='quantile' (a sketch needs "
+                              "strategy='quantile')", shown=f"sketch={self.sketch!r}, strategy={self.strategy!r}")
 
     def _sketch_k(self) -> int:
         from tabprep.bin._sketch import DEFAULT_K

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from tabprep.errors import ConfigError
-from tabprep._base.params import Interval, Options
+from tabprep._base.params import Interval, Options, param_error
 from tabprep._base.stats import exact_quantile, float_col, float_dtype_for, order_stat_exprs, require_numeric
 from tabprep._base.step import Step, register_step
 
@@ -86,11 +86,9 @@ class Clipper(Step):
                 raise ConfigError("Clipper(method='fixed') needs `lower` and/or `upper`",
                                   hint="give a bound, or use method='quantile' or 'iqr'")
             if self.lower is not None and self.upper is not None and self.lower > self.upper:
-                raise ConfigError(f"The `lower` parameter of `Clipper` must be <= `upper`; "
-                                  f"got lower={self.lower!r}, upper={self.upper!r} instead.")
+                raise param_error("lower", "Clipper", "be <= `upper`", shown=f"lower={self.lower!r}, upper={self.upper!r}")
         if self.method == "quantile" and self.q_low > self.q_high:
-            raise ConfigError(f"The `q_low` parameter of `Clipper` must be <= `q_high`; "
-                              f"got q_low={self.q_low!r}, q_high={self.q_high!r} instead.")
+            raise param_error("q_low", "Clipper", "be <= `q_high`", shown=f"q_low={self.q_low!r}, q_high={self.q_high!r}")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

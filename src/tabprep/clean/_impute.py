@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 
-from tabprep.errors import ConfigError, SchemaError
-from tabprep._base.params import MissingValues, Options, is_nan_like
+from tabprep.errors import SchemaError
+from tabprep._base.params import Interval, MissingValues, Options, is_nan_like
 from tabprep._base.stats import (
     check_finite,
     exact_median,
@@ -98,7 +98,7 @@ class SimpleImputer(Step):
     _parameter_constraints = {
         "missing_values": [MissingValues()],
         "strategy": [Options(_STRATEGIES)],
-        "fill_value": "no_validation",
+        "fill_value": [Interval(float, finite=True), str, "boolean", None],
         "copy": ["boolean"],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
@@ -117,12 +117,6 @@ class SimpleImputer(Step):
     def mergeable(self) -> bool:
         """Mean and constant merge exactly across batches; median and most_frequent do not."""
         return self.strategy in ("mean", "constant")
-
-    def _validate_extra(self):
-        fv = self.fill_value
-        if not (fv is None or isinstance(fv, (str, bool, np.bool_)) or (_is_num(fv) and math.isfinite(fv))):
-            raise ConfigError(f"The `fill_value` parameter of `SimpleImputer` must be a finite number, a str, "
-                              f"a bool or None; got {fv!r} instead.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import nonnegative_int, positive_int
+from tabprep.cli._options import integer, number
 
 NAME = "sample"
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a fraction >= 0, got {text!r}")
-    return value
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -33,14 +23,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA", help="input file, folder or glob pattern")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (format from its extension)")
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--n", type=nonnegative_int, metavar="N", help="number of rows")
-    size.add_argument("--frac", type=_fraction, metavar="F", help="fraction of rows (rounded down)")
+    size.add_argument("--n", type=integer, metavar="N", help="number of rows")
+    size.add_argument("--frac", type=number, metavar="F", help="fraction of rows (rounded down)")
     p.add_argument("--by", metavar="COL", help="stratify on this label column")
     p.add_argument("--per-class", action="store_true", help="with --by: --n / --frac rows of each class")
     p.add_argument("--replace", action="store_true", help="draw with replacement")
     p.add_argument("--reservoir", action="store_true", help="streaming reservoir sample of --n rows (one pass, memory bounded by n)")
-    p.add_argument("--batch-size", type=positive_int, metavar="ROWS", help="--reservoir: rows per streamed batch")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--batch-size", type=integer, metavar="ROWS", help="--reservoir: rows per streamed batch")
+    p.add_argument("--seed", type=integer, default=0, help="seed (default 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
     return p
 
@@ -56,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     tio.check_not_an_input([args.output], [args.data])
     lf = tio.scan(args.data)
     if args.reservoir:
-        if args.n is None or args.n < 1:
-            raise ConfigError("--reservoir needs --n N (N >= 1)")
+        if args.n is None:
+            raise ConfigError("--reservoir needs --n N")
         if args.by or args.per_class or args.replace:
             raise ConfigError("--reservoir takes a plain random sample: it cannot be combined with --by, --per-class or --replace")
         out = reservoir_sample(lf, args.n, seed=args.seed, batch_size=args.batch_size)

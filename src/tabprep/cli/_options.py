@@ -1,4 +1,10 @@
-"""Option parsing shared by commands (standard library only: imported at ``--help`` time)."""
+"""Option parsing shared by commands (standard library only: imported at ``--help`` time).
+
+An option that is a library parameter is only *parsed* here (``integer``, ``number``,
+``number_list``: text to a Python value, with a CLI message for text that is not one); the library
+call then checks the value against its declaration, so ``--ratios 0.8,0.8`` and
+``ratios=(0.8, 0.8)`` fail with the same message.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,16 @@ import argparse
 
 from tabprep.errors import ConfigError
 
-__all__ = ["split_top_level", "parse_column_list", "parse_schema_overrides_text", "positive_int", "nonnegative_int"]
+__all__ = [
+    "split_top_level",
+    "parse_column_list",
+    "parse_schema_overrides_text",
+    "positive_int",
+    "nonnegative_int",
+    "integer",
+    "number",
+    "number_list",
+]
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
@@ -73,3 +88,27 @@ def positive_int(text: str) -> int:
 def nonnegative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
     return _int(text, 0, "an integer >= 0")
+
+
+def integer(text: str) -> int:
+    """argparse type: any integer (its range is the library's to check)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def number(text: str) -> float:
+    """argparse type: any number (its range is the library's to check)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def number_list(text: str) -> tuple[float, ...]:
+    """argparse type: numbers separated by commas, ``"0.8,0.1,0.1"`` -> ``(0.8, 0.1, 0.1)``."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None

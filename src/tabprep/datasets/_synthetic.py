@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from tabprep.errors import ConfigError
+from tabprep._base.params import Interval, validate_call
 
 # Each column draws from its own child seed, so adding a column never changes the others.
 _STREAMS = (
@@ -32,6 +32,15 @@ def _vocabulary(rng: np.random.Generator, n: int, prefix: str) -> pa.Array:
     return pa.array([f"{prefix}{i}{p}" for i, p in zip(ids.tolist(), pads.tolist())], type=pa.string())
 
 
+@validate_call({
+    "n_rows": [Interval(int, 0, None)],
+    "seed": [Interval(int, 0, None)],  # numpy's SeedSequence takes no negative seed
+    "n_categories_hi": [Interval(int, 1, None)],
+    "n_categories_lo": [Interval(int, 1, None)],
+    "null_fraction": [Interval(float, 0, 1, closed="left")],
+    "positive_rate": [Interval(float, 0, 1, closed="neither")],
+    "zipf_exponent": [Interval(float, 0, None, closed="neither", finite=True)],
+})
 def synthetic(
     n_rows: int,
     seed: int = 0,
@@ -88,18 +97,6 @@ def synthetic(
     >>> synthetic(1_000, seed=42).equals(df)
     True
     """
-    if not isinstance(n_rows, (int, np.integer)) or n_rows < 0:
-        raise ConfigError(f"The `n_rows` parameter of `synthetic` must be an int >= 0; got {n_rows!r} instead.")
-    for name, value in (("n_categories_hi", n_categories_hi), ("n_categories_lo", n_categories_lo)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"The `{name}` parameter of `synthetic` must be an int >= 1; got {value!r} instead.")
-    if not 0.0 <= null_fraction < 1.0:
-        raise ConfigError(f"The `null_fraction` parameter of `synthetic` must be in [0, 1); got {null_fraction!r} instead.")
-    if not 0.0 < positive_rate < 1.0:
-        raise ConfigError(f"The `positive_rate` parameter of `synthetic` must be in (0, 1); got {positive_rate!r} instead.")
-    if not zipf_exponent > 0:
-        raise ConfigError(f"The `zipf_exponent` parameter of `synthetic` must be > 0; got {zipf_exponent!r} instead.")
-
     n = int(n_rows)
     rngs = dict(zip(_STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
 

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, DataError
-from tabprep.handoff._numpy import _as_polars, _check_dtype, _check_order, to_numpy
+from tabprep.handoff._numpy import FLOAT_DTYPE, ORDER, _as_polars, _check_dtype, to_numpy
+from tabprep._base.params import validate_call
 
 __all__ = ["to_torch", "to_xgboost", "to_lightgbm"]
 
@@ -64,6 +65,7 @@ def _vector(df: pl.DataFrame, name: str, role: str, dtype: np.dtype) -> np.ndarr
     return y
 
 
+@validate_call({"order": ORDER})
 def to_torch(
     frame: Any,
     columns: str | Sequence[str] | None = None,
@@ -99,8 +101,7 @@ def to_torch(
     torch = _require("torch", "to_torch")
     if isinstance(dtype, torch.dtype):
         dtype = {torch.float32: np.float32, torch.float64: np.float64}.get(dtype, dtype)
-    dt = _check_dtype(dtype, "to_torch")
-    _check_order(order, "to_torch")
+    dt = _check_dtype(dtype, "to_torch")  # FLOAT_DTYPE, checked once torch dtypes are mapped
     df, features = _split(frame, columns, label, None)
     # from_dlpack shares the buffer: the tensor keeps the NumPy matrix alive, no copy
     X = torch.from_dlpack(to_numpy(df, features, dtype=dt, order=order))
@@ -109,6 +110,7 @@ def to_torch(
     return X, torch.from_dlpack(_vector(df, label, "label", dt))
 
 
+@validate_call({"dtype": FLOAT_DTYPE})
 def to_xgboost(
     frame: Any,
     label: str | None = None,
@@ -152,7 +154,7 @@ def to_xgboost(
     (3, ['a'])
     """
     xgb = _require("xgboost", "to_xgboost")
-    dt = _check_dtype(dtype, "to_xgboost")
+    dt = np.dtype(dtype)
     df, features = _split(frame, columns, label, weight)
     X = to_numpy(df, features, dtype=dt, order="C")
     y = None if label is None else _vector(df, label, "label", np.dtype(np.float32))
@@ -161,6 +163,7 @@ def to_xgboost(
     return cls(X, label=y, weight=w, missing=np.nan, feature_names=features, **kwargs)
 
 
+@validate_call({"dtype": FLOAT_DTYPE})
 def to_lightgbm(
     frame: Any,
     label: str | None = None,
@@ -200,7 +203,7 @@ def to_lightgbm(
     4
     """
     lgb = _require("lightgbm", "to_lightgbm")
-    dt = _check_dtype(dtype, "to_lightgbm")
+    dt = np.dtype(dtype)
     df, features = _split(frame, columns, label, weight)
     X = to_numpy(df, features, dtype=dt, order="C")
     y = None if label is None else _vector(df, label, "label", np.dtype(np.float64))

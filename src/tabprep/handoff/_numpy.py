@@ -12,6 +12,7 @@ import pyarrow as pa
 from tabprep.errors import ConfigError, SchemaError
 from tabprep.io._dispatch import as_table
 from tabprep.kernels._handoff import fill_matrix
+from tabprep._base.params import NumpyDType, Options, check_param, validate_call
 
 __all__ = ["to_numpy"]
 
@@ -30,22 +31,14 @@ _DIRECT = (
 _CAST = (pl.Float16, pl.Int128, pl.UInt128, pl.Decimal)
 
 
+# the hand-off functions' shared parameters (handoff._frameworks declares them too)
+FLOAT_DTYPE = [NumpyDType(("float32", "float64"))]
+ORDER = [Options(("C", "F"))]
+
+
 def _check_dtype(dtype: Any, func: str) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ConfigError(
-            f"The `dtype` parameter of `{func}` must be float32 or float64; got {dtype!r} instead."
-        )
-    return dt
-
-
-def _check_order(order: Any, func: str) -> str:
-    if order not in ("C", "F"):
-        raise ConfigError(f"The `order` parameter of `{func}` must be one of {{'C', 'F'}}; got {order!r} instead.")
-    return order
+    """``dtype`` checked against FLOAT_DTYPE, as a NumPy dtype (for a caller that converts it first)."""
+    return np.dtype(check_param(dtype, FLOAT_DTYPE, "dtype", func))
 
 
 def _column_list(columns: str | Sequence[str] | None, available: list[str]) -> list[str]:
@@ -96,6 +89,7 @@ def _arrow_chunks(series: pl.Series) -> list[pa.Array]:
     return pa.chunked_array(series).chunks
 
 
+@validate_call({"dtype": FLOAT_DTYPE, "order": ORDER})
 def to_numpy(
     frame: Any,
     columns: str | Sequence[str] | None = None,
@@ -151,8 +145,7 @@ def to_numpy(
     >>> to_numpy(df.lazy(), ["b", "a"], order="F").flags.f_contiguous
     True
     """
-    dt = _check_dtype(dtype, "to_numpy")
-    _check_order(order, "to_numpy")
+    dt = np.dtype(dtype)
     df, names = _as_polars(frame, columns)
     chunks = [_arrow_chunks(df.get_column(name)) for name in names]
     out = np.empty((df.height, len(names)), dtype=dt, order=order)

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from tabprep._config import idle_threads, submit
 from tabprep._native import factorize as _native
+from tabprep._constraints import Interval, Options, check_param
 from tabprep.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["Vocabulary", "encode_with", "factorize"]
@@ -454,9 +455,7 @@ def _uniques(table, col: _Column) -> pa.Array:
 
 
 def _check_choice(func: str, param: str, value: object, choices: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        options = " or ".join(repr(c) for c in choices)
-        raise ConfigError(f"The `{param}` parameter of `{func}` must be {options}; got {value!r} instead.")
+    check_param(value, [Options(choices)], param, func)
 
 
 # ------------------------------------------------------------------------------------------
@@ -639,15 +638,8 @@ class Vocabulary:
         >>> vocab.encode(pa.array([30, None, 99]), unknown=-2)
         array([ 2,  1, -2], dtype=int32)
         """
-        error = isinstance(unknown, str) and unknown == "error"
-        if not error and (
-            isinstance(unknown, bool)
-            or not isinstance(unknown, (int, np.integer))
-            or not _INT32_MIN <= unknown <= _INT32_MAX
-        ):
-            raise ConfigError(
-                f"The `unknown` parameter of `encode` must be an int32 code or 'error'; got {unknown!r} instead."
-            )
+        check_param(unknown, [Interval(int, _INT32_MIN, _INT32_MAX), Options(("error",))], "unknown", "encode")
+        error = isinstance(unknown, str)
         _check_choice("encode", "null", null, ("code", "sentinel"))
         col = _column(values, "values")
         if col.kind != self._kind:

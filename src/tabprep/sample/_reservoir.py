@@ -11,16 +11,17 @@ while folding) plus the current batch.
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import polars as pl
 
-from tabprep.errors import ConfigError
 from tabprep.kernels._sample import Reservoir
-from tabprep.split._kfold import check_seed
+from tabprep.split._kfold import SEED
+from tabprep._base.params import Interval, validate_call
+
+_K = [Interval(int, 1, None)]
 
 __all__ = ["reservoir_sample", "reservoir_sample_batches"]
 
@@ -63,6 +64,7 @@ class _Held:
             self.where = np.arange(self.k, dtype=np.int64)
 
 
+@validate_call({"k": _K, "seed": SEED})
 def reservoir_sample_batches(
     batches: Iterable[pl.DataFrame], k: int, *, seed: int = 0, stats: dict | None = None, schema=None
 ) -> pl.DataFrame:
@@ -95,9 +97,6 @@ def reservoir_sample_batches(
     >>> reservoir_sample_batches(batches, 5, seed=0).height
     5
     """
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ConfigError(f"The `k` parameter of `reservoir_sample` must be an int >= 1; got {k!r} instead.")
-    seed = check_seed(seed, "reservoir_sample")
     k = int(k)
     seen = 0
     n_batches = 0
@@ -166,6 +165,7 @@ def _batches(source, batch_size: int | None) -> Iterator[pl.DataFrame]:
         yield from source
 
 
+@validate_call({"k": _K, "seed": SEED, "batch_size": [Interval(int, 1, None), None]})
 def reservoir_sample(source, k: int, *, seed: int = 0, batch_size: int | None = None, stats: dict | None = None) -> pl.DataFrame:
     """Sample ``k`` rows uniformly from a source of unknown length, streaming, memory bounded by k.
 
@@ -202,7 +202,5 @@ def reservoir_sample(source, k: int, *, seed: int = 0, batch_size: int | None = 
     >>> out.height, out["x"].is_sorted()
     (10, True)
     """
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1):
-        raise ConfigError(f"The `batch_size` parameter of `reservoir_sample` must be an int >= 1; got {batch_size!r} instead.")
     source, schema = _open(source)
     return reservoir_sample_batches(_batches(source, batch_size), k, seed=seed, stats=stats, schema=schema)

@@ -10,7 +10,6 @@ LazyFrame stays lazy and the sample is read in one streaming pass. Rows keep the
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import polars as pl
@@ -20,8 +19,9 @@ from tabprep.io._dispatch import as_table, convert_output
 from tabprep.kernels._sample import sample_select_sorted
 from tabprep.kernels._split import split_assign
 from tabprep._base.alloc import approximate_mode, derive_seed
-from tabprep.split._kfold import check_bool, check_seed
-from tabprep._base.labels import Labels, encode_labels
+from tabprep.split._kfold import SEED
+from tabprep._base.labels import BINS, Labels, encode_labels
+from tabprep._base.params import ClassCounts, ColumnName, Interval, Options, param_error, validate_call
 
 __all__ = ["sample", "rebalance", "take_rows"]
 
@@ -59,14 +59,8 @@ def _count(lf: pl.LazyFrame) -> int:
 def _check_n_frac(n, frac, replace: bool, owner: str) -> None:
     if (n is None) == (frac is None):
         raise ConfigError(f"{owner}: pass exactly one of `n` and `frac`")
-    if n is not None and not isinstance(n, dict):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise ConfigError(f"The `n` parameter of `{owner}` must be an int >= 0 or a dict; got {n!r} instead.")
-    if frac is not None:
-        ok = isinstance(frac, numbers.Real) and not isinstance(frac, bool) and math.isfinite(frac) and frac >= 0
-        if not ok or (frac > 1 and not replace):
-            upper = "" if replace else " and <= 1 (without replacement)"
-            raise ConfigError(f"The `frac` parameter of `{owner}` must be a float >= 0{upper}; got {frac!r} instead.")
+    if frac is not None and frac > 1 and not replace:
+        raise param_error("frac", owner, "be <= 1 without replacement (any float >= 0 with replace=True)", frac)
 
 
 def _frac_rows(frac: float, n: int) -> int:
@@ -94,6 +88,7 @@ def _code_of(labels: Labels) -> dict:
 
 
 def _targets_from_dict(labels: Labels, wanted: dict, owner: str) -> np.ndarray:
+    """Row targets per code from a checked ``{class: rows}`` (ClassCounts)."""
     codes = _code_of(labels)
     targets = np.zeros(labels.n_codes, dtype=np.int64)
     for key, value in wanted.items():
@@ -103,8 +98,6 @@ def _targets_from_dict(labels: Labels, wanted: dict, owner: str) -> np.ndarray:
                 **labels.where(),
                 found=f"classes {sorted(codes, key=str)[:20]}",
             )
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise ConfigError(f"{owner}: the row count of class {key!r} must be an int >= 0; got {value!r} instead.")
         targets[codes[key]] = int(value)
     return targets
 
@@ -135,14 +128,21 @@ def _draw(labels: Labels, targets: np.ndarray, replace: bool, seed: int, owner: 
 
 
 def _label_column(lf: pl.LazyFrame, by, owner: str) -> pl.Series:
-    if not isinstance(by, str):
-        raise ConfigError(f"The `by` parameter of `{owner}` must be a column name; got {by!r} instead.")
     schema = lf.collect_schema()
     if by not in schema:
         raise SchemaError(f"{owner}: column not found", column=by, found=f"columns {schema.names()[:20]}")
     return lf.select(by).collect().to_series()
 
 
+@validate_call({
+    "n": [Interval(int, 0, None), ClassCounts(), None],
+    "frac": [Interval(float, 0, None, finite=True), None],
+    "by": [ColumnName(), None],
+    "per_class": ["boolean"],
+    "replace": ["boolean"],
+    "bins": BINS,
+    "seed": SEED,
+})
 def sample(
     data,
     n: int | dict | None = None,
@@ -194,9 +194,7 @@ def sample(
     """
     owner = "sample"
     lf, df, src = _as_lazy(data, owner)
-    replace = check_bool(replace, "replace", owner)
-    per_class = check_bool(per_class, "per_class", owner)
-    seed = check_seed(seed, owner)
+    replace, per_class = bool(replace), bool(per_class)
     _check_n_frac(n, frac, replace, owner)
     if by is None:
         if isinstance(n, dict) or per_class:
@@ -239,6 +237,13 @@ def sample(
     return _finish(lf, idx, df, src, unique=not replace)
 
 
+@validate_call({
+    "by": [ColumnName()],
+    "ratio": [Interval(float, 0, 1, closed="right")],
+    "method": [Options(("undersample", "oversample"))],
+    "counts": [ClassCounts(), None],
+    "seed": SEED,
+})
 def rebalance(
     data,
     by: str,
@@ -287,18 +292,10 @@ def rebalance(
     """
     owner = "rebalance"
     lf, df, src = _as_lazy(data, owner)
-    seed = check_seed(seed, owner)
-    if method not in ("undersample", "oversample"):
-        raise ConfigError(f"The `method` parameter of `{owner}` must be one of {{'undersample', 'oversample'}}; got {method!r} instead.")
-    ok = isinstance(ratio, numbers.Real) and not isinstance(ratio, bool) and 0 < ratio <= 1
-    if not ok:
-        raise ConfigError(f"The `ratio` parameter of `{owner}` must be a float in (0, 1]; got {ratio!r} instead.")
     labels = encode_labels(_label_column(lf, by, owner), name=by, what="labels")
     present = labels.present()
     have = labels.counts
     if counts is not None:
-        if not isinstance(counts, dict):
-            raise ConfigError(f"The `counts` parameter of `{owner}` must be a dict {{class: rows}}; got {counts!r} instead.")
         targets = have.copy()
         given = _targets_from_dict(labels, counts, owner)
         mask = np.zeros(labels.n_codes, dtype=bool)

@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 
-from tabprep.errors import ConfigError
-from tabprep._base.params import Interval, Pair
+from tabprep._base.params import Interval, Pair, param_error
 from tabprep._base.stats import (
     check_finite,
     infinity_exprs,
@@ -230,8 +229,8 @@ class MinMaxScaler(_Scaler):
     def _validate_extra(self):
         lo, hi = self.feature_range
         if lo >= hi:
-            raise ConfigError(f"The `feature_range` parameter of `MinMaxScaler`: minimum of desired "
-                              f"feature range must be smaller than maximum; got {tuple(self.feature_range)} instead.")
+            raise param_error("feature_range", "MinMaxScaler", "be increasing (minimum of desired feature range must be "
+                              "smaller than maximum)", tuple(self.feature_range))
 
     def fit_exprs(self, schema, columns, target):
         import polars as pl
@@ -376,8 +375,8 @@ class RobustScaler(_Scaler):
     def _validate_extra(self):
         q_min, q_max = self.quantile_range
         if not 0 <= q_min <= q_max <= 100:
-            raise ConfigError(f"The `quantile_range` parameter of `RobustScaler` must satisfy "
-                              f"0 <= q_min <= q_max <= 100; got {tuple(self.quantile_range)} instead.")
+            raise param_error("quantile_range", "RobustScaler", "satisfy 0 <= q_min <= q_max <= 100",
+                              tuple(self.quantile_range))
 
     def _qs(self):
         return [float(np.true_divide(q, 100)) for q in self.quantile_range]

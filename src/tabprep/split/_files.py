@@ -45,6 +45,7 @@ def split_file_path(output: str | os.PathLike[str], name: str) -> str:
     return os.path.join(folder, f"{stem}_{name}.{ext}")
 
 
+@validate_call({"ratios": RATIOS, "names": [list, tuple, None]})
 def write_splits(
     data,
     output,
@@ -98,7 +99,7 @@ def write_splits(
     {'train': 6, 'test': 4}
     """
     owner = "write_splits"
-    n_parts = len(check_ratios(ratios, owner))
+    n_parts = len(as_ratios(ratios))
     names = default_split_names(n_parts) if names is None else [str(n) for n in names]
     if len(names) != n_parts or len(set(names)) != n_parts:
         raise ConfigError(f"{owner}: `names` needs {n_parts} distinct names, one per part", found=repr(names))

@@ -26,13 +26,14 @@ import polars as pl
 
 from tabprep.errors import ConfigError, SchemaError
 from tabprep.io._dispatch import as_table, convert_output
-from tabprep.kernels._split import MAX_FOLDS
 from tabprep._base.alloc import derive_seed
-from tabprep._base.labels import _null_check
+from tabprep._base.labels import BINS, _null_check
+from tabprep._base.params import ColumnName, Interval, Options, param_error, validate_call
 from tabprep.split._kfold import (
-    check_bool,
-    check_int,
-    check_seed,
+    N_REPEATS,
+    N_SPLITS,
+    SEED,
+    SHUFFLE,
     group_kfold_ids,
     kfold_ids,
     stratified_group_kfold_ids,
@@ -40,7 +41,8 @@ from tabprep.split._kfold import (
     time_series_fold_ids,
 )
 from tabprep.split._ratio import (
-    check_ratios,
+    RATIOS,
+    as_ratios,
     group_split_ids,
     random_split_ids,
     stratified_group_split_ids,
@@ -50,6 +52,17 @@ from tabprep.split._ratio import (
 __all__ = ["add_split_column", "add_fold_column", "STRATEGIES"]
 
 STRATEGIES = ("random", "stratified", "group", "stratified_group", "time")
+
+# what add_split_column and add_fold_column share
+_COMMON = {
+    "strategy": [Options(STRATEGIES)],
+    "by": [ColumnName(), None],
+    "group": [ColumnName(), None],
+    "time": [ColumnName(), None],
+    "bins": BINS,
+    "seed": SEED,
+    "name": [ColumnName(new=True)],
+}
 
 
 def _as_lazy(data, owner: str):
@@ -61,17 +74,10 @@ def _as_lazy(data, owner: str):
         return src.lf, lambda out: out
     return src.lf, lambda out: convert_output(out, src)
 
-def _check_strategy(strategy, owner: str) -> str:
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"The `strategy` parameter of `{owner}` must be one of {set(STRATEGIES)}; got {strategy!r} instead.")
-    return strategy
-
 
 def _need_column(schema: pl.Schema, column, param: str, strategy: str, owner: str) -> str:
     if column is None:
         raise ConfigError(f"{owner}: strategy={strategy!r} needs the `{param}` column", hint=f"pass {param}='<column name>'")
-    if not isinstance(column, str):
-        raise ConfigError(f"The `{param}` parameter of `{owner}` must be a column name (str); got {column!r} instead.")
     if column not in schema:
         raise SchemaError(
             f"{owner}: column not found",
@@ -83,8 +89,6 @@ def _need_column(schema: pl.Schema, column, param: str, strategy: str, owner: st
 
 
 def _check_name(name, lf_schema: pl.Schema, owner: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"The `name` parameter of `{owner}` must be a non-empty str; got {name!r} instead.")
     if name in lf_schema:
         raise SchemaError(
             f"{owner}: the output column already exists",
@@ -120,9 +124,9 @@ def _gap_shift(expr: pl.Expr, gap, dtype: pl.DataType, owner: str) -> pl.Expr:
             return expr - pl.lit(gap)
     elif dtype.is_numeric() and isinstance(gap, numbers.Real) and not isinstance(gap, bool):
         return expr - gap
-    raise ConfigError(
-        f"The `gap` parameter of `{owner}` must be a duration (e.g. '7d' or a timedelta) for a temporal "
-        f"time column, or a number for a numeric one; got {gap!r} for a {dtype} column."
+    raise param_error(
+        "gap", owner, "be a duration (e.g. '7d' or a timedelta) for a temporal time column, or a number for a numeric one",
+        shown=f"{gap!r} for a {dtype} column",
     )
 
 
@@ -131,14 +135,14 @@ def _time_split(lf: pl.LazyFrame, time: str, dtype, ratios, cutoffs, gap, name: 
     if cutoffs is not None:
         cuts = [pl.lit(c, dtype=dtype) if not isinstance(c, pl.Expr) else c for c in cutoffs]
         if len(cuts) < 1:
-            raise ConfigError(f"The `cutoffs` parameter of `{owner}` must hold at least one cutoff")
+            raise param_error("cutoffs", owner, "hold at least one cutoff", cutoffs)
         plain = [c for c in cutoffs if not isinstance(c, pl.Expr)]
         try:
             increasing = len(plain) < len(cutoffs) or all(a < b for a, b in zip(plain, plain[1:]))
         except TypeError:
             increasing = False
         if not increasing:
-            raise ConfigError(f"The `cutoffs` parameter of `{owner}` must be increasing; got {cutoffs!r} instead.")
+            raise param_error("cutoffs", owner, "be increasing", cutoffs)
     else:
         cum = np.cumsum(ratios)[:-1]
         # cut j = the time of the first row of part j in time order (row floor(cum_j * n)), so
@@ -153,6 +157,7 @@ def _time_split(lf: pl.LazyFrame, time: str, dtype, ratios, cutoffs, gap, name: 
     return lf.with_columns(expr.alias(name))
 
 
+@validate_call({**_COMMON, "ratios": RATIOS, "gap": [str, dt.timedelta, Interval(float), None]})
 def add_split_column(
     data,
     ratios=(0.8, 0.1, 0.1),
@@ -226,8 +231,6 @@ def add_split_column(
     """
     owner = "add_split_column"
     lf, give_back = _as_lazy(data, owner)
-    strategy = _check_strategy(strategy, owner)
-    seed = check_seed(seed, owner)
     schema = lf.collect_schema()
     name = _check_name(name, schema, owner)
     if strategy == "time":
@@ -236,10 +239,10 @@ def add_split_column(
             cutoffs = list(cutoffs)
             ratios = (1.0 / (len(cutoffs) + 1),) * (len(cutoffs) + 1)
         else:
-            ratios = check_ratios(ratios, owner)
+            ratios = as_ratios(ratios)
         out = _time_split(lf, time, schema[time], ratios, cutoffs, gap, name, owner)
         return give_back(out)
-    ratios = check_ratios(ratios, owner)
+    ratios = as_ratios(ratios)
     if gap is not None or cutoffs is not None:
         raise ConfigError(f"{owner}: `gap` and `cutoffs` apply to strategy='time' only; got strategy={strategy!r}")
     if strategy == "random":
@@ -267,6 +270,7 @@ def _time_fold_ids(t: pl.Series, n_splits: int) -> np.ndarray:
     return out
 
 
+@validate_call({**_COMMON, "n_splits": N_SPLITS, "shuffle": SHUFFLE, "n_repeats": N_REPEATS})
 def add_fold_column(
     data,
     n_splits: int = 5,
@@ -327,14 +331,8 @@ def add_fold_column(
     """
     owner = "add_fold_column"
     lf, give_back = _as_lazy(data, owner)
-    strategy = _check_strategy(strategy, owner)
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    shuffle = check_bool(shuffle, "shuffle", owner)
-    n_repeats = check_int(n_repeats, "n_repeats", owner, 1)
-    seed = check_seed(seed, owner)
+    n_splits, n_repeats, shuffle = int(n_splits), int(n_repeats), bool(shuffle)
     schema = lf.collect_schema()
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"The `name` parameter of `{owner}` must be a non-empty str; got {name!r} instead.")
     names = [name] if n_repeats == 1 else [f"{name}_{r}" for r in range(n_repeats)]
     for n in names:
         _check_name(n, schema, owner)

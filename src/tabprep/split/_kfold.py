@@ -8,8 +8,6 @@ thin layers over these.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from tabprep.errors import ConfigError, DataError
@@ -22,7 +20,8 @@ from tabprep.kernels._split import (
     split_take,
 )
 from tabprep._base.alloc import derive_seed, kfold_sizes, stratified_fold_allocation
-from tabprep._base.labels import Labels, encode_labels
+from tabprep._base.labels import BINS, Labels, encode_labels
+from tabprep._base.params import Interval, Seed, validate_call
 
 __all__ = [
     "kfold_ids",
@@ -34,26 +33,13 @@ __all__ = [
 ]
 
 
-def check_int(value, name: str, owner: str, lo: int, hi: int | None = None) -> int:
-    """Validate an integer parameter once, with the house wording."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    ok = ok and value >= lo and (hi is None or value <= hi)
-    if not ok:
-        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ConfigError(f"The `{name}` parameter of `{owner}` must be an int {rng}; got {value!r} instead.")
-    return int(value)
-
-
-def check_bool(value, name: str, owner: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"The `{name}` parameter of `{owner}` must be True or False; got {value!r} instead.")
-    return bool(value)
-
-
-def check_seed(seed, owner: str) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ConfigError(f"The `seed` parameter of `{owner}` must be an int; got {seed!r} instead.")
-    return int(seed)
+# The parameters the fold and split functions share, declared once (split._frame, split._ratio,
+# split._sklearn and sample use them too).
+N_ROWS = [Interval(int, 0, None)]
+N_SPLITS = [Interval(int, 2, MAX_FOLDS)]
+N_REPEATS = [Interval(int, 1, None)]
+SHUFFLE = ["boolean"]
+SEED = [Seed()]
 
 
 def _check_rows(n_rows: int, n_splits: int, owner: str) -> None:
@@ -90,6 +76,7 @@ def check_classes(labels: Labels, n_needed: int, owner: str, *, per: str = "fold
         )
 
 
+@validate_call({"n_rows": N_ROWS, "n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED})
 def kfold_ids(n_rows: int, n_splits: int = 5, *, shuffle: bool = True, seed: int = 0) -> np.ndarray:
     """K-fold ids for ``n_rows`` rows (scikit-learn's ``KFold`` fold sizes).
 
@@ -118,12 +105,8 @@ def kfold_ids(n_rows: int, n_splits: int = 5, *, shuffle: bool = True, seed: int
     >>> np.bincount(kfold_ids(10, 3, seed=1))
     array([4, 3, 3])
     """
-    owner = "kfold_ids"
-    n_rows = check_int(n_rows, "n_rows", owner, 0)
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    shuffle = check_bool(shuffle, "shuffle", owner)
-    seed = check_seed(seed, owner)
-    _check_rows(n_rows, n_splits, owner)
+    n_rows, n_splits = int(n_rows), int(n_splits)
+    _check_rows(n_rows, n_splits, "kfold_ids")
     sizes = kfold_sizes(n_rows, n_splits)
     if shuffle:
         return split_assign_flat(sizes, seed=seed)
@@ -137,6 +120,7 @@ def _stratified_ids(labels: Labels, n_splits: int, shuffle: bool, seed: int) -> 
     return split_assign(labels.values, labels.lo, places, shuffle=shuffle, seed=seed, check=False)
 
 
+@validate_call({"n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED, "bins": BINS})
 def stratified_kfold_ids(
     y, n_splits: int = 5, *, shuffle: bool = True, seed: int = 0, bins: int | str | None = None
 ) -> np.ndarray:
@@ -183,13 +167,10 @@ def stratified_kfold_ids(
     >>> [np.bincount(folds[y == c], minlength=3).tolist() for c in (0, 1)]
     [[2, 2, 2], [1, 1, 1]]
     """
-    owner = "stratified_kfold_ids"
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    shuffle = check_bool(shuffle, "shuffle", owner)
-    seed = check_seed(seed, owner)
+    n_splits = int(n_splits)
     labels = encode_labels(y, what="stratification labels", bins=bins)
-    check_classes(labels, n_splits, owner)
-    return _stratified_ids(labels, n_splits, shuffle, seed)
+    check_classes(labels, n_splits, "stratified_kfold_ids")
+    return _stratified_ids(labels, n_splits, bool(shuffle), seed)
 
 
 def _group_order_sklearn(groups: Labels) -> np.ndarray:
@@ -200,6 +181,7 @@ def _group_order_sklearn(groups: Labels) -> np.ndarray:
     return by_value[np.argsort(sizes, kind="stable")[::-1]]
 
 
+@validate_call({"n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED})
 def group_kfold_ids(groups, n_splits: int = 5, *, shuffle: bool = True, seed: int = 0) -> np.ndarray:
     """Group K-fold ids: all rows of a group share one fold, folds balanced in rows.
 
@@ -230,12 +212,9 @@ def group_kfold_ids(groups, n_splits: int = 5, *, shuffle: bool = True, seed: in
     >>> group_kfold_ids([0, 0, 2, 2, 3, 3], 2, shuffle=False)
     array([0, 0, 1, 1, 0, 0], dtype=int8)
     """
-    owner = "group_kfold_ids"
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    shuffle = check_bool(shuffle, "shuffle", owner)
-    seed = check_seed(seed, owner)
+    n_splits = int(n_splits)
     g = encode_labels(groups, what="groups")
-    _check_groups(g, n_splits, owner)
+    _check_groups(g, n_splits, "group_kfold_ids")
     if shuffle:
         order = np.random.default_rng(derive_seed(seed, 1)).permutation(g.present())
     else:
@@ -278,6 +257,7 @@ def stratified_group_order(matrix: np.ndarray, shuffle: bool, seed: int) -> np.n
     return perm[np.argsort(-np.std(matrix[perm], axis=1), kind="stable")]
 
 
+@validate_call({"n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED, "bins": BINS})
 def stratified_group_kfold_ids(
     y, groups, n_splits: int = 5, *, shuffle: bool = True, seed: int = 0, bins: int | str | None = None
 ) -> np.ndarray:
@@ -315,16 +295,14 @@ def stratified_group_kfold_ids(
     array([0, 0, 1, 1, 1, 1, 0, 0], dtype=int8)
     """
     owner = "stratified_group_kfold_ids"
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    shuffle = check_bool(shuffle, "shuffle", owner)
-    seed = check_seed(seed, owner)
+    n_splits = int(n_splits)
     labels = encode_labels(y, what="stratification labels", bins=bins)
     g = encode_labels(groups, what="groups")
     if g.n_rows != labels.n_rows:
         raise ConfigError(f"{owner}: y has {labels.n_rows} rows but groups has {g.n_rows}")
     check_classes(labels, n_splits, owner)
     _check_groups(g, n_splits, owner)
-    return _stratified_group_ids(labels, g, np.ones(n_splits), shuffle, seed)
+    return _stratified_group_ids(labels, g, np.ones(n_splits), bool(shuffle), seed)
 
 
 def _stratified_group_ids(labels: Labels, g: Labels, fold_scale: np.ndarray, shuffle: bool, seed: int) -> np.ndarray:
@@ -336,6 +314,8 @@ def _stratified_group_ids(labels: Labels, g: Labels, fold_scale: np.ndarray, shu
     return split_take(g.values, g.lo, table, check=False)
 
 
+@validate_call({"n_rows": N_ROWS, "n_splits": N_SPLITS, "test_size": [Interval(int, 1, None), None],
+                "gap": [Interval(int, 0, None)]})
 def time_series_fold_ids(n_rows: int, n_splits: int = 5, *, test_size: int | None = None, gap: int = 0) -> np.ndarray:
     """Test-fold ids of scikit-learn's ``TimeSeriesSplit`` for rows in time order.
 
@@ -368,10 +348,8 @@ def time_series_fold_ids(n_rows: int, n_splits: int = 5, *, test_size: int | Non
     array([-1, -1,  0,  0,  1,  1,  2,  2], dtype=int8)
     """
     owner = "time_series_fold_ids"
-    n_rows = check_int(n_rows, "n_rows", owner, 0)
-    n_splits = check_int(n_splits, "n_splits", owner, 2, MAX_FOLDS)
-    gap = check_int(gap, "gap", owner, 0)
-    test_size = n_rows // (n_splits + 1) if test_size is None else check_int(test_size, "test_size", owner, 1)
+    n_rows, n_splits, gap = int(n_rows), int(n_splits), int(gap)
+    test_size = n_rows // (n_splits + 1) if test_size is None else int(test_size)
     if n_splits + 1 > n_rows:
         raise DataError(
             f"{owner}: cannot make n_splits={n_splits} time-series splits from {n_rows} rows",
@@ -390,6 +368,7 @@ def time_series_fold_ids(n_rows: int, n_splits: int = 5, *, test_size: int | Non
     return out
 
 
+@validate_call({"make": [callable], "n_repeats": N_REPEATS, "seed": SEED})
 def repeated_fold_ids(make, n_repeats: int, seed: int = 0) -> np.ndarray:
     """Stack ``make(seed_r)`` for ``n_repeats`` child seeds of ``seed``: shape (n_repeats, n_rows).
 
@@ -402,6 +381,4 @@ def repeated_fold_ids(make, n_repeats: int, seed: int = 0) -> np.ndarray:
     >>> repeated_fold_ids(lambda s: kfold_ids(6, 3, seed=s), 2).shape
     (2, 6)
     """
-    n_repeats = check_int(n_repeats, "n_repeats", "repeated_fold_ids", 1)
-    seed = check_seed(seed, "repeated_fold_ids")
     return np.stack([make(derive_seed(seed, 100 + r)) for r in range(n_repeats)])

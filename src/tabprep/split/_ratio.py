@@ -7,51 +7,31 @@ sequential pass as the stratified folds (exact sizes, uniformly at random).
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._split import MAX_FOLDS, split_assign, split_assign_flat, split_take
 from tabprep._base.alloc import derive_seed, ratio_sizes, stratified_part_allocation
-from tabprep.split._kfold import _stratified_group_ids, check_classes, check_seed
-from tabprep._base.labels import Labels, encode_labels
+from tabprep.split._kfold import N_ROWS, SEED, _stratified_group_ids, check_classes
+from tabprep._base.labels import BINS, Labels, encode_labels
+from tabprep._base.params import Ratios, validate_call
 
-__all__ = ["check_ratios", "random_split_ids", "stratified_split_ids", "group_split_ids", "stratified_group_split_ids"]
-
-
-def check_ratios(ratios, owner: str) -> tuple[float, ...]:
-    """Ratios: 2..127 numbers > 0 summing to 1 (a string "0.8,0.1,0.1" is accepted)."""
-    if isinstance(ratios, str):
-        try:
-            ratios = tuple(float(x) for x in ratios.split(",") if x.strip())
-        except ValueError:
-            raise ConfigError(
-                f"The `ratios` parameter of `{owner}` must be numbers separated by commas; got {ratios!r} instead."
-            ) from None
-    try:
-        values = tuple(float(r) for r in ratios)
-        ok = all(isinstance(r, numbers.Real) and not isinstance(r, bool) for r in ratios)
-    except TypeError:
-        values, ok = (), False
-    ok = ok and 2 <= len(values) <= MAX_FOLDS and all(math.isfinite(r) and r > 0 for r in values)
-    if not ok:
-        raise ConfigError(
-            f"The `ratios` parameter of `{owner}` must be 2 to {MAX_FOLDS} numbers > 0 summing to 1; got {ratios!r} instead."
-        )
-    if abs(sum(values) - 1.0) > 1e-6:
-        raise ConfigError(
-            f"The `ratios` parameter of `{owner}` must sum to 1; got {ratios!r} (sum {sum(values):.6g}) instead.",
-            hint="e.g. ratios=(0.8, 0.1, 0.1)",
-        )
-    return values
+__all__ = ["RATIOS", "as_ratios", "random_split_ids", "stratified_split_ids", "group_split_ids", "stratified_group_split_ids"]
 
 
+#: The ``ratios`` parameter: 2 to 127 shares summing to 1 (the kernels' part ids are int8).
+RATIOS = [Ratios(MAX_FOLDS)]
+
+
+def as_ratios(ratios) -> tuple[float, ...]:
+    """Checked ``ratios`` (a sequence or "0.8,0.1,0.1") as a tuple of floats."""
+    return RATIOS[0].values(ratios)
+
+
+@validate_call({"n_rows": N_ROWS, "ratios": RATIOS, "seed": SEED})
 def random_split_ids(n_rows: int, ratios, *, seed: int = 0) -> np.ndarray:
     """Part id of each of ``n_rows`` rows, exact part sizes, uniformly at random."""
-    ratios = check_ratios(ratios, "random_split_ids")
-    return split_assign_flat(ratio_sizes(int(n_rows), ratios), seed=check_seed(seed, "random_split_ids"))
+    return split_assign_flat(ratio_sizes(int(n_rows), as_ratios(ratios)), seed=seed)
 
 
 def _stratified(labels: Labels, ratios, seed: int) -> np.ndarray:
@@ -63,18 +43,16 @@ def _stratified(labels: Labels, ratios, seed: int) -> np.ndarray:
     return split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
 
 
+@validate_call({"ratios": RATIOS, "seed": SEED, "bins": BINS})
 def stratified_split_ids(y, ratios, *, seed: int = 0, bins: int | str | None = None) -> np.ndarray:
     """Part id of each row with every class spread over the parts in proportion.
 
     Each class needs 2 rows or more (as scikit-learn's StratifiedShuffleSplit); a part may still
     get no row of a class whose count times the part's ratio rounds to 0.
     """
-    owner = "stratified_split_ids"
-    ratios = check_ratios(ratios, owner)
-    seed = check_seed(seed, owner)
     labels = encode_labels(y, what="stratification labels", bins=bins)
-    check_classes(labels, 2, owner, per="of two parts")
-    return _stratified(labels, ratios, seed)
+    check_classes(labels, 2, "stratified_split_ids", per="of two parts")
+    return _stratified(labels, as_ratios(ratios), seed)
 
 
 def _group(g: Labels, ratios, seed: int) -> np.ndarray:
@@ -90,6 +68,7 @@ def _group(g: Labels, ratios, seed: int) -> np.ndarray:
     return split_take(g.values, g.lo, table, check=False)
 
 
+@validate_call({"ratios": RATIOS, "seed": SEED})
 def group_split_ids(groups, ratios, *, seed: int = 0) -> np.ndarray:
     """Part id of each row, all rows of a group in one part, part sizes near the ratios.
 
@@ -97,11 +76,9 @@ def group_split_ids(groups, ratios, *, seed: int = 0) -> np.ndarray:
     group goes to the part holding its middle row, so each part is off its target by at most
     half the largest group at each cut.
     """
-    owner = "group_split_ids"
-    ratios = check_ratios(ratios, owner)
-    seed = check_seed(seed, owner)
+    ratios = as_ratios(ratios)
     g = encode_labels(groups, what="groups")
-    _need_groups(g, len(ratios), owner)
+    _need_groups(g, len(ratios), "group_split_ids")
     return _group(g, ratios, seed)
 
 
@@ -116,6 +93,7 @@ def _need_groups(g: Labels, n_parts: int, owner: str) -> None:
         )
 
 
+@validate_call({"ratios": RATIOS, "seed": SEED, "bins": BINS})
 def stratified_group_split_ids(y, groups, ratios, *, seed: int = 0, bins: int | str | None = None) -> np.ndarray:
     """Part id of each row: no group in two parts, class proportions kept where possible.
 
@@ -123,8 +101,7 @@ def stratified_group_split_ids(y, groups, ratios, *, seed: int = 0, bins: int | 
     compared with its ratio (``fold_scale = 1 / (n_parts * ratio_j)``).
     """
     owner = "stratified_group_split_ids"
-    ratios = check_ratios(ratios, owner)
-    seed = check_seed(seed, owner)
+    ratios = as_ratios(ratios)
     labels = encode_labels(y, what="stratification labels", bins=bins)
     g = encode_labels(groups, what="groups")
     if g.n_rows != labels.n_rows:

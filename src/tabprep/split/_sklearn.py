@@ -10,7 +10,10 @@ Differences, on purpose:
 - test (and train) indices are yielded in increasing order;
 - a class with fewer rows than ``n_splits`` is an error (:class:`tabprep.errors.DataError`
   naming the class), not a warning; a null/NaN label too (naming the first such row);
-- ``GroupKFold(shuffle=True)`` balances the rows per fold, not the number of groups.
+- ``GroupKFold(shuffle=True)`` balances the rows per fold, not the number of groups;
+- they have ``get_params``/``set_params`` (so ``sklearn.base.clone`` copies them), and check their
+  parameters where scikit-learn does in ``__init__`` *and* all of them again in ``split`` and
+  ``get_n_splits``, so a value set after construction is caught before it is used.
 
 Unshuffled ``KFold``, ``StratifiedKFold``, ``GroupKFold`` and ``StratifiedGroupKFold`` and
 ``TimeSeriesSplit`` give exactly scikit-learn's folds.
@@ -18,6 +21,7 @@ Unshuffled ``KFold``, ``StratifiedKFold``, ``GroupKFold`` and ``StratifiedGroupK
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -25,9 +29,20 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 
 from tabprep.errors import ConfigError, DataError
-from tabprep.kernels._split import MAX_FOLDS
 from tabprep._base.alloc import derive_seed, stratified_part_allocation
+from tabprep._base.params import (
+    Interval,
+    RandomState,
+    check_param,
+    check_param_names,
+    param_error,
+    validate_call,
+    validate_params,
+)
 from tabprep.split._kfold import (
+    N_REPEATS,
+    N_SPLITS,
+    SHUFFLE,
     check_classes,
     group_kfold_ids,
     kfold_ids,
@@ -64,10 +79,11 @@ def num_samples(X) -> int:
         raise ConfigError(f"cannot count the rows of X of type {type(X).__name__}") from None
 
 
+RANDOM_STATE = [RandomState()]
+
+
 def seed_from(random_state) -> int:
-    """A seed from scikit-learn's ``random_state`` (None and RandomState draw one, like sklearn)."""
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return int(random_state)
+    """A seed from a checked ``random_state`` (None and RandomState draw one, like sklearn)."""
     if random_state is None or isinstance(random_state, np.random.RandomState):
         from sklearn.utils import check_random_state
 
@@ -76,18 +92,51 @@ def seed_from(random_state) -> int:
         return (hi << 32) | lo
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**63))
-    raise ConfigError(f"random_state must be None, an int, a RandomState or a Generator; got {random_state!r} instead.")
+    return int(random_state)
 
 
-def _check_kfold_params(owner: str, n_splits, shuffle, random_state) -> None:
-    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or not 2 <= n_splits <= MAX_FOLDS:
-        raise ConfigError(f"The `n_splits` parameter of `{owner}` must be an int in [2, {MAX_FOLDS}]; got {n_splits!r} instead.")
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise ConfigError(f"The `shuffle` parameter of `{owner}` must be True or False; got {shuffle!r} instead.")
+class _Params:
+    """``get_params``/``set_params`` as scikit-learn's ``BaseEstimator`` (``clone`` needs them),
+    and the parameter checks, declared in ``_parameter_constraints``.
+
+    ``__init__`` stores its arguments unchanged (``get_params`` returns what was passed) after
+    checking those scikit-learn's own ``__init__`` checks (:meth:`_check_now`); ``split`` and
+    ``get_n_splits`` check them all (:meth:`_validate`), since ``set_params`` or an assignment
+    may have changed them since.
+    """
+
+    _parameter_constraints: dict = {}
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        return sorted(p.name for p in inspect.signature(cls.__init__).parameters.values()
+                      if p.name != "self" and p.kind not in kinds)
+
+    def get_params(self, deep=True) -> dict:
+        """The constructor parameters, as stored (``deep`` is accepted and has nothing to descend)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set parameters by name (checked when the splitter is next used); returns ``self``."""
+        check_param_names(type(self), params)
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def _check_now(self, **values) -> None:
+        for name, value in values.items():
+            check_param(value, self._parameter_constraints[name], name, type(self).__name__)
+
+    def _validate(self) -> None:
+        validate_params(self)
+
+
+def _check_shuffle_seed(owner: str, shuffle, random_state) -> None:
     if not shuffle and random_state is not None:
-        raise ConfigError(
-            f"{owner}: setting random_state has no effect since shuffle is False",
-            hint="leave random_state to None, or set shuffle=True",
+        raise param_error(
+            "random_state", owner, "be None when shuffle is False (setting random_state has no effect since "
+            "shuffle is False)", random_state, hint="leave random_state to None, or set shuffle=True",
         )
 
 
@@ -102,9 +151,10 @@ def iter_folds(fold_ids: np.ndarray, n_splits: int):
         yield np.flatnonzero(fold_ids != f), test
 
 
-class _Base(BaseCrossValidator):
+class _Base(_Params, BaseCrossValidator):
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits (``n_splits``); the arguments are ignored."""
+        self._validate()
         return self.n_splits
 
     def _check_n(self, X) -> int:
@@ -121,12 +171,27 @@ class _Base(BaseCrossValidator):
         return seed_from(self.random_state) if self.shuffle else 0
 
 
+class _BaseKFold(_Base):
+    _parameter_constraints = {"n_splits": N_SPLITS, "shuffle": SHUFFLE, "random_state": RANDOM_STATE}
+
+    def _init(self, n_splits, shuffle, random_state) -> None:
+        # scikit-learn's _BaseKFold.__init__ checks these three (random_state only against shuffle)
+        self._check_now(n_splits=n_splits, shuffle=shuffle)
+        _check_shuffle_seed(type(self).__name__, shuffle, random_state)
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def _validate_extra(self) -> None:
+        _check_shuffle_seed(type(self).__name__, self.shuffle, self.random_state)
+
+
 def _ignore_groups(obj, groups) -> None:
     if groups is not None:
         warnings.warn(f"The groups parameter is ignored by {type(obj).__name__}", UserWarning, stacklevel=3)
 
 
-class KFold(_Base):
+class KFold(_BaseKFold):
     """K-fold cross-validator (``sklearn.model_selection.KFold``), fold ids by tabprep's kernel.
 
     Parameters
@@ -147,19 +212,17 @@ class KFold(_Base):
     """
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
-        _check_kfold_params("KFold", n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._init(n_splits, shuffle, random_state)
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` index arrays; ``y`` and ``groups`` are ignored."""
+        self._validate()
         _ignore_groups(self, groups)
         n = self._check_n(X)
         yield from iter_folds(kfold_ids(n, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed()), self.n_splits)
 
 
-class StratifiedKFold(_Base):
+class StratifiedKFold(_BaseKFold):
     """Stratified K-fold (``sklearn.model_selection.StratifiedKFold``), one compiled pass.
 
     Per-class fold sizes are exactly scikit-learn's; unshuffled folds are identical to it.
@@ -183,13 +246,11 @@ class StratifiedKFold(_Base):
     """
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
-        _check_kfold_params("StratifiedKFold", n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._init(n_splits, shuffle, random_state)
 
     def split(self, X, y, groups=None):
         """Yield ``(train, test)`` index arrays, stratified on ``y``; ``groups`` is ignored."""
+        self._validate()
         _ignore_groups(self, groups)
         n = self._check_n(X)
         _same_length(n, y, "y")
@@ -205,7 +266,7 @@ def _same_length(n: int, values, what: str) -> None:
         raise ConfigError(f"X has {n} rows but {what} has {m}", hint=f"pass one {what} value per row of X")
 
 
-class GroupKFold(_Base):
+class GroupKFold(_BaseKFold):
     """K-fold with non-overlapping groups (``sklearn.model_selection.GroupKFold``).
 
     Unshuffled folds are identical to scikit-learn's (largest groups first, each to the lightest
@@ -233,20 +294,18 @@ class GroupKFold(_Base):
     __metadata_request__split = {"groups": True}
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
-        _check_kfold_params("GroupKFold", n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._init(n_splits, shuffle, random_state)
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` index arrays; no group is on both sides."""
+        self._validate()
         n = self._check_n(X)
         _same_length(n, groups, "groups")
         folds = group_kfold_ids(groups, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed())
         yield from iter_folds(folds, self.n_splits)
 
 
-class StratifiedGroupKFold(_Base):
+class StratifiedGroupKFold(_BaseKFold):
     """Stratified K-fold with non-overlapping groups (``sklearn.model_selection.StratifiedGroupKFold``).
 
     scikit-learn's greedy rule, compiled; unshuffled folds are identical to scikit-learn's.
@@ -273,13 +332,11 @@ class StratifiedGroupKFold(_Base):
     __metadata_request__split = {"groups": True}
 
     def __init__(self, n_splits=5, shuffle=False, random_state=None):
-        _check_kfold_params("StratifiedGroupKFold", n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._init(n_splits, shuffle, random_state)
 
     def split(self, X, y, groups=None):
         """Yield ``(train, test)`` index arrays, stratified on ``y``, no group on both sides."""
+        self._validate()
         n = self._check_n(X)
         _same_length(n, y, "y")
         _same_length(n, groups, "groups")
@@ -313,11 +370,15 @@ class TimeSeriesSplit(_Base):
     [([0], [2, 3]), ([0, 1, 2], [4, 5])]
     """
 
+    _parameter_constraints = {
+        "n_splits": N_SPLITS,
+        "max_train_size": [Interval(int, 1, None), None],
+        "test_size": [Interval(int, 1, None), None],
+        "gap": [Interval(int, 0, None), None],
+    }
+
     def __init__(self, n_splits=5, *, max_train_size=None, test_size=None, gap=0):
-        _check_kfold_params("TimeSeriesSplit", n_splits, False, None)
-        for name, value, lo in (("max_train_size", max_train_size, 1), ("test_size", test_size, 1), ("gap", gap, 0)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo):
-                raise ConfigError(f"The `{name}` parameter of `TimeSeriesSplit` must be an int >= {lo} or None; got {value!r} instead.")
+        self._check_now(n_splits=n_splits)  # as scikit-learn; the others when splitting
         self.n_splits = n_splits
         self.max_train_size = max_train_size
         self.test_size = test_size
@@ -325,6 +386,7 @@ class TimeSeriesSplit(_Base):
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` index arrays in time order; ``y`` and ``groups`` are ignored."""
+        self._validate()
         _ignore_groups(self, groups)
         n = num_samples(X)
         k = self.n_splits
@@ -344,24 +406,24 @@ class TimeSeriesSplit(_Base):
             yield np.arange(train_start, train_end), np.arange(test_start, test_start + test_size)
 
 
-class _Repeated(BaseCrossValidator):
+class _Repeated(_Params, BaseCrossValidator):
     _single = None
+    _parameter_constraints = {"n_splits": N_SPLITS, "n_repeats": N_REPEATS, "random_state": RANDOM_STATE}
 
     def __init__(self, *, n_splits=5, n_repeats=10, random_state=None):
-        name = type(self).__name__
-        _check_kfold_params(name, n_splits, True, random_state)
-        if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
-            raise ConfigError(f"The `n_repeats` parameter of `{name}` must be an int >= 1; got {n_repeats!r} instead.")
+        self._check_now(n_repeats=n_repeats)  # as scikit-learn; n_splits when the folds are made
         self.n_splits = n_splits
         self.n_repeats = n_repeats
         self.random_state = random_state
 
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits: ``n_splits * n_repeats``."""
+        self._validate()
         return self.n_splits * self.n_repeats
 
     def split(self, X, y=None, groups=None):
         """Yield the ``(train, test)`` index arrays of each repeat in turn (each its own seed)."""
+        self._validate()
         _ignore_groups(self, groups)
         base = seed_from(self.random_state)
         for r in range(self.n_repeats):
@@ -400,6 +462,9 @@ class RepeatedStratifiedKFold(_Repeated):
     _single = StratifiedKFold
 
 
+_SIZE = [Interval(float, 0, 1, closed="neither"), Interval(int, 1, None), None]
+
+
 def _sizes(n: int, test_size, train_size) -> tuple[int, int]:
     """scikit-learn's ``_validate_shuffle_split`` rule (test: ceil, train: floor)."""
     import math
@@ -410,20 +475,11 @@ def _sizes(n: int, test_size, train_size) -> tuple[int, int]:
     def kind(v):
         if v is None:
             return None
-        if isinstance(v, bool):
-            return "bad"
-        if isinstance(v, numbers.Integral):
-            return "i"
-        if isinstance(v, numbers.Real):
-            return "f"
-        return "bad"
+        return "i" if isinstance(v, numbers.Integral) else "f"
 
     for name, v in (("test_size", test_size), ("train_size", train_size)):
-        k = kind(v)
-        if k == "bad" or (k == "i" and not 0 < v < n) or (k == "f" and not 0 < v < 1):
-            raise ConfigError(
-                f"The `{name}` parameter of `train_test_split` must be an int in [1, {n - 1}] or a float in (0, 1); got {v!r} instead."
-            )
+        if kind(v) == "i" and v >= n:  # the declared checks could not know n
+            raise param_error(name, "train_test_split", f"be an int in [1, {n - 1}] or a float in (0, 1)", v)
     if kind(test_size) == "f" and kind(train_size) == "f" and test_size + train_size > 1:
         raise ConfigError(f"train_test_split: train_size + test_size = {train_size + test_size} must be at most 1")
     n_test = None if test_size is None else (math.ceil(test_size * n) if kind(test_size) == "f" else int(test_size))
@@ -454,6 +510,7 @@ def _take(a, idx: np.ndarray):
     return [a[i] for i in idx.tolist()]
 
 
+@validate_call({"test_size": _SIZE, "train_size": _SIZE, "random_state": RANDOM_STATE, "shuffle": SHUFFLE})
 def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True, stratify=None):
     """Split arrays or frames into train and test subsets (``sklearn.model_selection.train_test_split``).
 
