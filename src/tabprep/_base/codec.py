@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tabprep._base.params import _is_bool, _is_int, _is_real
+from tabprep._constraints import _is_bool, _is_int, _is_real
 from tabprep._dtypes import dtype_str, parse_dtype
 
 __all__ = ["to_json_value", "from_json_value", "canonical_json", "register_data_class"]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import polars as pl
 
+from tabprep._base.params import validate_call
 from tabprep.errors import ConfigError
-from tabprep.io import scan, write_all
+from tabprep.io import scan, source_files, write_all
 from tabprep.io._dispatch import as_table
-from tabprep.io._formats import expand_source
 from tabprep.split._frame import add_split_column
-from tabprep.split._ratio import check_ratios, random_split_ids
+from tabprep.split._ratio import RATIOS, as_ratios, random_split_ids
 
 __all__ = ["write_splits", "split_file_path", "default_split_names"]
 
@@ -104,7 +104,7 @@ def write_splits(
     if len(names) != n_parts or len(set(names)) != n_parts:
         raise ConfigError(f"{owner}: `names` needs {n_parts} distinct names, one per part", found=repr(names))
     if isinstance(data, (str, os.PathLike)):
-        inputs = {Path(f).resolve() for f in expand_source(data, None)[0]}
+        inputs = set(source_files(data))
         lf = scan(data)
     else:
         inputs, lf = set(), as_table(data, what=f"the data of {owner}").lf
