@@ -534,14 +534,6 @@ class KBinsDiscretizer(Step):
         return out
 
     # ------------------------------------------------------------------ serialization
-    def to_dict(self):
-        saved = self.dtype
-        if saved is not None and not isinstance(saved, str):
-            self.dtype = np.dtype(saved).name  # JSON holds the name; __init__ accepts it back
-        try:
-            return super().to_dict()
-        finally:
-            self.dtype = saved
 
     def _get_state(self):
         return {

@@ -30,6 +30,7 @@ def step_registry() -> dict[str, type]:
     import tabprep.clean  # noqa: F401
     import tabprep.encode  # noqa: F401
     import tabprep.scale  # noqa: F401
+    from tabprep.split import KFold  # noqa: F401 - registers the splitters, which params may hold
 
     return registered_steps()
 

@@ -30,6 +30,7 @@ from sklearn.model_selection import BaseCrossValidator
 
 from tabprep.errors import ConfigError, DataError
 from tabprep._base.alloc import derive_seed, stratified_part_allocation
+from tabprep._base.codec import register_data_class
 from tabprep._base.params import (
     Interval,
     RandomState,
@@ -191,6 +192,7 @@ def _ignore_groups(obj, groups) -> None:
         warnings.warn(f"The groups parameter is ignored by {type(obj).__name__}", UserWarning, stacklevel=3)
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class KFold(_BaseKFold):
     """K-fold cross-validator (``sklearn.model_selection.KFold``), fold ids by tabprep's kernel.
 
@@ -222,6 +224,7 @@ class KFold(_BaseKFold):
         yield from iter_folds(kfold_ids(n, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed()), self.n_splits)
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class StratifiedKFold(_BaseKFold):
     """Stratified K-fold (``sklearn.model_selection.StratifiedKFold``), one compiled pass.
 
@@ -266,6 +269,7 @@ def _same_length(n: int, values, what: str) -> None:
         raise ConfigError(f"X has {n} rows but {what} has {m}", hint=f"pass one {what} value per row of X")
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class GroupKFold(_BaseKFold):
     """K-fold with non-overlapping groups (``sklearn.model_selection.GroupKFold``).
 
@@ -305,6 +309,7 @@ class GroupKFold(_BaseKFold):
         yield from iter_folds(folds, self.n_splits)
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class StratifiedGroupKFold(_BaseKFold):
     """Stratified K-fold with non-overlapping groups (``sklearn.model_selection.StratifiedGroupKFold``).
 
@@ -344,6 +349,7 @@ class StratifiedGroupKFold(_BaseKFold):
         yield from iter_folds(folds, self.n_splits)
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class TimeSeriesSplit(_Base):
     """Time-series cross-validator (``sklearn.model_selection.TimeSeriesSplit``), identical splits.
 
@@ -431,6 +437,7 @@ class _Repeated(_Params, BaseCrossValidator):
             yield from cv.split(X, y)
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class RepeatedKFold(_Repeated):
     """:class:`KFold` repeated ``n_repeats`` times, each with its own seed
     (``sklearn.model_selection.RepeatedKFold``).
@@ -446,6 +453,7 @@ class RepeatedKFold(_Repeated):
     _single = KFold
 
 
+@register_data_class  # a splitter given as `cv` is saved with the step's parameters
 class RepeatedStratifiedKFold(_Repeated):
     """:class:`StratifiedKFold` repeated ``n_repeats`` times, each with its own seed
     (``sklearn.model_selection.RepeatedStratifiedKFold``).
