@@ -261,3 +261,25 @@ def test_unknown_dtype_lists_valid_names():
     assert "'Integer'" in str(info.value) and "Int64" in str(info.value) and "Datetime(unit" in str(info.value)
     with pytest.raises(ConfigError):
         parse_dtype("Datetime(hours)")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "ipc", "csv"])
+def test_scan_of_files_with_different_columns_names_both_files(tmp_path, fmt):
+    # Polars fails mid-read naming one file (a polars.exceptions.SchemaError); ours says it up front
+    from tabprep.io import scan, write
+
+    write(pl.DataFrame({"a": [1], "b": [2]}), tmp_path / f"x1.{fmt}")
+    write(pl.DataFrame({"a": [1], "c": [2.0]}), tmp_path / f"x2.{fmt}")
+    with pytest.raises(SchemaError, match=r"do not have the same columns: .*x2\..* against .*x1\..*missing b; extra c"):
+        scan(tmp_path / f"*.{fmt}")
+
+
+def test_scan_of_parquet_files_with_columns_in_another_order_is_fine(tmp_path):
+    from tabprep.io import scan
+
+    pl.DataFrame({"a": [1], "b": [2]}).write_parquet(tmp_path / "x1.parquet")
+    pl.DataFrame({"b": [3], "a": [4]}).write_parquet(tmp_path / "x2.parquet")
+    assert scan(tmp_path / "*.parquet").collect().rows() == [(1, 2), (4, 3)]
+    pl.DataFrame({"a": [1], "b": [2.5]}).write_parquet(tmp_path / "x2.parquet")
+    with pytest.raises(SchemaError, match=r"other dtype b \(Int64 vs Float64\)"):
+        scan(tmp_path / "*.parquet")

@@ -94,6 +94,43 @@ def resolve_source(source, fmt: str | None, options: dict) -> Source:
     return Source(files, fmt, hive, label, dict(options))
 
 
+def _file_schema(path: str, fmt: str) -> pl.Schema:
+    """A file's columns and dtypes from its metadata (Parquet/IPC) or header (CSV)."""
+    if fmt == "parquet":
+        return pl.Schema(pl.read_parquet_schema(path))
+    if fmt == "ipc":
+        return pl.Schema(pl.read_ipc_schema(path))
+    return pl.Schema({c: pl.String for c in pl.read_csv(path, n_rows=0, infer_schema=False).columns})
+
+
+def _check_same_columns(source: Source) -> None:
+    """Several files must have the same columns (and, for Parquet/IPC, dtypes): otherwise Polars
+    fails mid-read with an error naming one file; this names both and what differs, up front.
+    Metadata and headers only (NDJSON has neither: its schema is inferred over all files)."""
+    if len(source.files) < 2 or source.format not in ("parquet", "ipc", "csv"):
+        return
+    first = source.files[0]
+    want = _file_schema(first, source.format)
+    for other in source.files[1:]:
+        got = _file_schema(other, source.format)
+        # Parquet/IPC columns are matched by name (any order); CSV columns by position
+        if got == want or (source.format != "csv" and dict(got) == dict(want)):
+            continue
+        missing = [c for c in want.names() if c not in got]
+        extra = [c for c in got.names() if c not in want]
+        retyped = [f"{c} ({want[c]} vs {got[c]})" for c in want.names() if c in got and got[c] != want[c]]
+        differences = "; ".join(part for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"extra {', '.join(extra)}" if extra else "",
+            f"other dtype {', '.join(retyped)}" if retyped else "",
+            "the same columns in another order" if not (missing or extra or retyped) else "") if part)
+        names = [*missing, *extra, *(c for c in want.names() if c in got and got[c] != want[c])]
+        raise SchemaError(f"the files of {source.label} do not have the same columns: {other} against {first}",
+                          path=other, column=names[0] if len(names) == 1 else None, found=differences,
+                          hint="scan the files separately, or align their columns first (tabprep convert "
+                               "each file with --columns/--schema-overrides)")
+
+
 def _check_columns(names: Sequence[str], schema: pl.Schema, label: str, what: str) -> None:
     missing = [c for c in names if c not in schema]
     if missing:
@@ -178,6 +215,7 @@ def _scan_source(source: Source, *, schema_overrides=None, columns: Sequence[str
         columns = [columns] if isinstance(columns, str) else list(columns)
         if len(set(columns)) != len(columns):
             raise ConfigError("a column is selected twice", path=source.label, found=", ".join(columns))
+    _check_same_columns(source)
     locate = partial(Source.locate_csv_value, source)
     with polars_errors(source.label, locate=locate):
         if overrides and source.format in _PARSES_WITH_OVERRIDES:
