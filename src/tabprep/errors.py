@@ -42,14 +42,27 @@ class TabprepError(Exception):
         row: int | None = None,
         found: object = None,
         hint: str | None = None,
+        cli_hint: str | None = None,
     ) -> None:
         self.message = message
+        # the same advice in the words of the command line (options, not Python), shown by it
+        self.cli_hint = cli_hint
         self.path = None if path is None else str(path)
         self.column = column
         self.row = row
         self.found = found
         self.hint = hint
         super().__init__(self._format())
+
+    def cli_text(self) -> str:
+        """The message as the ``tabprep`` command shows it: its hint in command-line words."""
+        if not self.cli_hint:
+            return str(self)
+        saved, self.hint = self.hint, self.cli_hint
+        try:
+            return self._format()
+        finally:
+            self.hint = saved
 
     def _format(self) -> str:
         where = []
@@ -70,11 +83,12 @@ class TabprepError(Exception):
         return text
 
     def __reduce__(self):  # keep the keyword context when sent across processes
-        return (_rebuild, (type(self), self.message, self.path, self.column, self.row, self.found, self.hint))
+        return (_rebuild, (type(self), self.message, self.path, self.column, self.row, self.found, self.hint,
+                           self.cli_hint))
 
 
-def _rebuild(cls, message, path, column, row, found, hint):
-    return cls(message, path=path, column=column, row=row, found=found, hint=hint)
+def _rebuild(cls, message, path, column, row, found, hint, cli_hint=None):
+    return cls(message, path=path, column=column, row=row, found=found, hint=hint, cli_hint=cli_hint)
 
 
 class ConfigError(TabprepError, ValueError):

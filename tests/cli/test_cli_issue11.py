@@ -126,3 +126,80 @@ def test_a_failing_matrix_leaves_no_table_either(files, capsys, monkeypatch):
                  "--numpy", str(tmp / "X.npy")])
     assert code == 130
     assert sorted(p.name for p in tmp.iterdir()) == ["model", "new.parquet", "spec.toml", "train.parquet"]
+
+
+TYPES_SPEC = """
+[[steps]]
+name = "scale"
+type = "StandardScaler"
+columns = ["a", "b"]
+"""
+
+
+@pytest.fixture
+def typed(tmp_path):
+    df = pl.DataFrame({"a": [0.5, 1.5, 2.5, 3.5], "b": [1.0, None, 3.0, 4.0]})
+    df.write_parquet(tmp_path / "train.parquet")
+    (tmp_path / "spec.toml").write_text(TYPES_SPEC)
+    assert main(["fit", str(tmp_path / "spec.toml"), str(tmp_path / "train.parquet"), "-o", str(tmp_path / "model"),
+                 "-q"]) == 0
+    return tmp_path, load(tmp_path / "model")
+
+
+def test_transform_reads_new_csv_with_the_artifacts_types(typed, capsys):
+    tmp, fitted = typed
+    # integers where floats were fitted, and a column with no value at all (read as String)
+    (tmp / "new.csv").write_text("a,b\n1,\n2,\n")
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.csv"), "-o", str(tmp / "out.parquet"), "-q"]) == 0
+    want = fitted.transform(pl.DataFrame({"a": [1.0, 2.0], "b": [None, None]}, schema={"a": pl.Float64, "b": pl.Float64}))
+    assert pl.read_parquet(tmp / "out.parquet").equals(want)
+
+
+def test_text_that_does_not_parse_names_the_row(typed, capsys):
+    tmp, _ = typed
+    (tmp / "new.csv").write_text("a,b\n1,2\n2,x\n")
+    capsys.readouterr()
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.csv"), "-o", str(tmp / "out.parquet")]) == 3
+    err = capsys.readouterr().err
+    assert "column 'b', row 1: expected Float64 values" in err and "found 'x'" in err
+    assert not (tmp / "out.parquet").exists()
+
+
+def test_schema_overrides_and_hints_in_command_line_words(typed, capsys):
+    tmp, _ = typed
+    (tmp / "new.csv").write_text("a,b\n1,2\n2,3\n")
+    capsys.readouterr()
+    # read as strings on purpose, then parsed into the fitted dtypes: works
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.csv"), "-o", str(tmp / "o.parquet"),
+                 "--schema-overrides", "a=String", "-q"]) == 0
+    # an unsafe type (a Boolean for a Float64) is refused, with the fix as an option
+    capsys.readouterr()
+    assert main(["transform", str(tmp / "model"), str(tmp / "new.csv"), "-o", str(tmp / "o2.parquet"),
+                 "--schema-overrides", "a=Boolean"]) == 3
+    err = capsys.readouterr().err
+    assert "column 'a': dtype differs" in err and "--schema-overrides 'a=Float64'" in err and "pl.col" not in err
+
+
+def test_infer_schema_rows(tmp_path, capsys):
+    # the first 100 rows are integers, a float comes later: guessing from 100 rows fails
+    rows = "\n".join(["x"] + [str(i) for i in range(150)] + ["1.5"])
+    (tmp_path / "d.csv").write_text(rows + "\n")
+    assert main(["schema", str(tmp_path / "d.csv"), "--infer-schema-rows", "all", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["columns"][0]["dtype"] == "Float64"
+
+
+def test_warnings_print_one_clean_line(monkeypatch, capsys):
+    import warnings
+
+    import tabprep.cli._cmd_schema as cmd
+
+    def run(args):
+        warnings.warn("a column has no value\nand is left out", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cmd, "run", run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["schema", "whatever.csv"]) == 0
+    assert capsys.readouterr().err == "tabprep: warning: a column has no value and is left out\n"

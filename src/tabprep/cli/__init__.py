@@ -17,6 +17,7 @@ import argparse
 import importlib
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from tabprep._version import __version__
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"tabprep: warning: {_one_line(str(message))}", file=sys.stderr if file is None else file)
+
+
 def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
@@ -87,7 +92,8 @@ def _report(exc: BaseException, debug: bool) -> int:
         traceback.print_exception(exc, file=sys.stderr)
     if err is not None:
         if not debug:
-            print(f"tabprep: error: {_one_line(str(err))}", file=sys.stderr)
+            text = err.cli_text() if hasattr(err, "cli_text") else str(err)
+            print(f"tabprep: error: {_one_line(text)}", file=sys.stderr)
         return int(getattr(err, "exit_code", EXIT_ERROR))
     if not debug:
         detail = _one_line(str(exc))
@@ -129,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False))
     previous = _exit_on_sigterm()
+    shown = warnings.showwarning
+    if not debug:  # one line per warning, in the command's voice (not Python's file:line form)
+        warnings.showwarning = _show_warning
     try:
         return int(run(args) or EXIT_OK)
     except KeyboardInterrupt as exc:
@@ -150,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _report(exc, debug)
     finally:
+        warnings.showwarning = shown
         _restore_sigterm(previous)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import positive_int
+from tabprep.cli._options import add_read_options, positive_int
 
 NAME = "fit"
 
@@ -31,6 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_output_options(p, "--transform-out", "also write the training rows transformed, exactly as "
                        "Pipeline.fit_transform gives them: out-of-fold values for target/WoE encoders "
                        "(format from the extension)")
+    add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return p
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tabprep.cli._cmd_inspect import describe, plural, short_list
     from tabprep.cli._cmd_transform import report
-    from tabprep.cli._options import parse_column_list
+    from tabprep.cli._options import has_read_options, parse_column_list, scan_input
     from tabprep.cli._outputs import matrix_columns, sidecar_path, write_outputs
     from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.io import check_not_an_input, polars_errors
@@ -53,14 +54,16 @@ def run(args: argparse.Namespace) -> int:
     check_not_an_input([args.output, args.table_out, args.numpy, npy_side], [args.data, args.spec])
     columns = parse_column_list(args.numpy_columns, "--numpy-columns")
     spec = read_spec(args.spec)
+    # the path itself unless the reading is changed, so the lineage is the file's own hash
+    data = scan_input(args, args.data) if has_read_options(args) else args.data
     start = time.perf_counter()
     written: dict = {}
     with Progress(f"fitting {args.spec} on {args.data}", enabled=progress_enabled(args.quiet or args.json)):
         with polars_errors(args.data):
             if transform:
-                fitted, rows = spec.fit_transform(args.data, target=args.target, batch_size=args.batch_size)
+                fitted, rows = spec.fit_transform(data, target=args.target, batch_size=args.batch_size)
             else:
-                fitted = spec.fit(args.data, target=args.target, batch_size=args.batch_size)
+                fitted = spec.fit(data, target=args.target, batch_size=args.batch_size)
         fit_seconds = time.perf_counter() - start
         if transform:
             skipped: list[str] = []

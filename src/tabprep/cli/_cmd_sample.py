@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import integer, number
+from tabprep.cli._options import add_read_options, integer, number
 
 NAME = "sample"
 
@@ -31,6 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reservoir", action="store_true", help="streaming reservoir sample of --n rows (one pass, memory bounded by n)")
     p.add_argument("--batch-size", type=integer, metavar="ROWS", help="--reservoir: rows per streamed batch")
     p.add_argument("--seed", type=integer, default=0, help="seed (default 0)")
+    add_read_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
     return p
 
@@ -39,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     import tabprep.io as tio
+    from tabprep.cli._options import scan_input
     from tabprep.cli._progress import progress_enabled
     from tabprep.errors import ConfigError
     from tabprep.sample import reservoir_sample, sample
 
     tio.check_not_an_input([args.output], [args.data])
-    lf = tio.scan(args.data)
+    lf = scan_input(args, args.data)
     if args.reservoir:
         if args.n is None:
             raise ConfigError("--reservoir needs --n N")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tabprep.cli._options import add_read_options, parse_schema_overrides_text
+
 NAME = "schema"
 
 
@@ -16,6 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="input file, folder or glob pattern (quote it)")
     p.add_argument("--format", dest="format", metavar="FMT", help="input format: csv, parquet, ipc, ndjson")
+    add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return p
 
@@ -37,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     from tabprep.io import read_schema
 
-    schema = read_schema(args.file, format=args.format)
+    options = {} if args.infer_schema_rows == 100 else {"infer_schema_length": args.infer_schema_rows}
+    schema = read_schema(args.file, format=args.format,
+                         schema_overrides=parse_schema_overrides_text(args.schema_overrides), **options)
     if args.json:
         print(json.dumps(schema.to_dict(), indent=2, ensure_ascii=False))
     else:

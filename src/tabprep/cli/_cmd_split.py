@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import integer, number_list
+from tabprep.cli._options import add_read_options, integer, number_list
 
 NAME = "split"
 _STRATEGIES = ("random", "stratified", "group", "stratified_group", "time")
@@ -35,6 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="name of the new column (default 'split', or 'fold' with --folds)")
     p.add_argument("--names", metavar="A,B,...", help="split names for --per-split files (default train,valid,test / train,test / split0,...)")
     p.add_argument("--per-split", action="store_true", help="write one file per split instead of a column")
+    add_read_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
     return p
 
@@ -52,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     import tabprep.io as tio
+    from tabprep.cli._options import has_read_options, scan_input
     from tabprep.cli._progress import progress_enabled
     from tabprep.errors import ConfigError
-    from tabprep.split import add_fold_column, add_split_column, write_splits
+    from tabprep.split import add_fold_column, add_split_column, default_split_names, split_file_path, write_splits
 
     show = progress_enabled(args.quiet)
     strategy = args.strategy or (
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     bins = args.bins if args.bins is not None else "auto"
     if not args.per_split:  # write_splits checks its own outputs
         tio.check_not_an_input([args.output], [args.data])
-    lf = tio.scan(args.data)
+    lf = scan_input(args, args.data)
     if args.folds is not None:
         if args.per_split:
             raise ConfigError("--per-split writes train/valid/test files; it does not apply to --folds")
@@ -87,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path} with a split column {name!r} ({strategy})", file=sys.stderr)
         return 0
     names = None if args.names is None else [x.strip() for x in args.names.split(",") if x.strip()]
-    paths = write_splits(args.data, args.output, ratios, names=names, strategy=strategy, by=args.by,
+    if has_read_options(args):  # write_splits gets the scan: check its outputs against DATA here
+        parts = names or default_split_names(len(ratios))
+        tio.check_not_an_input([split_file_path(args.output, n) for n in parts], [args.data])
+    paths = write_splits(lf if has_read_options(args) else args.data, args.output, ratios, names=names, strategy=strategy, by=args.by,
                          group=args.group, time=args.time, gap=_gap(args.gap), bins=bins, seed=args.seed)
     if show:
         print(f"wrote {len(paths)} files: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tabprep.cli._options import add_read_options
+
 NAME = "transform"
 
 
@@ -25,6 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("artifact", metavar="ARTIFACT", help="artifact folder written by 'tabprep fit'")
     p.add_argument("data", metavar="DATA", help="input data: a file, folder or glob pattern (quote it)")
     add_output_options(p, "-o", "transformed table (.parquet, .csv, .arrow, .ndjson)")
+    add_read_options(p)
     p.add_argument("--allow-training-data", action="store_true",
                    help="transform the pipeline's own training data even though a cross-fitting step "
                         "(target/WoE encoder) then gives those rows in-sample encodings")
@@ -33,8 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def check_not_training_data(fitted, data, allowed: bool) -> None:
-    """Refuse the training data of a pipeline with a cross-fitting step (a target leak)."""
+def check_not_training_data(fitted, data, lf, allowed: bool) -> None:
+    """Refuse the training data of a pipeline with a cross-fitting step (a target leak): DATA's
+    fingerprint (of the file, or of the scanned rows when the pipeline was fitted on a scan)
+    against the one recorded at fit."""
     from tabprep.errors import ConfigError
 
     crossing = fitted.cross_fitted_steps
@@ -43,7 +48,8 @@ def check_not_training_data(fitted, data, allowed: bool) -> None:
         return
     from tabprep.pipeline import data_fingerprint
 
-    if data_fingerprint(data).get("data_fingerprint") == recorded:
+    source = data if fitted.lineage.get("paths") else lf
+    if data_fingerprint(source).get("data_fingerprint") == recorded:
         raise ConfigError(
             f"DATA is the data this pipeline was fitted on, and step {crossing[0]!r} would give its "
             "rows in-sample encodings (each row's own target leaks into its features)",
@@ -79,11 +85,11 @@ def report(result: dict, args, what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from tabprep.cli._options import parse_column_list
+    from tabprep.cli._options import parse_column_list, scan_input
     from tabprep.cli._outputs import matrix_columns, sidecar_path, write_outputs
     from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.errors import ConfigError
-    from tabprep.io import check_not_an_input, scan
+    from tabprep.io import check_not_an_input
     from tabprep.pipeline import load
 
     if args.table_out is None and args.numpy is None:
@@ -95,11 +101,14 @@ def run(args: argparse.Namespace) -> int:
     skipped: list[str] = []
     if args.numpy is not None:
         columns, skipped = matrix_columns(fitted, columns, args.numeric_only)
-    check_not_training_data(fitted, args.data, args.allow_training_data)
+    data = scan_input(args, args.data)
+    check_not_training_data(fitted, args.data, data, args.allow_training_data)
     start = time.perf_counter()
     result = {"artifact": str(args.artifact), "fingerprint": fitted.fingerprint}
     with Progress(f"transforming {args.data}", enabled=progress_enabled(args.quiet or args.json)):
-        lf = fitted.transform(scan(args.data))  # lazy; the schema check has run already
+        # new data read with other types than the training data (a CSV guesses them) gets the
+        # fitted dtypes where that is safe; the schema check then refuses the rest
+        lf = fitted.transform(fitted.conform(data))  # lazy
         result.update(write_outputs(lf, table=args.table_out, npy=args.numpy, columns=columns, dtype=args.dtype,
                                     order=args.order, label=args.data))
     if args.numpy is not None:

@@ -112,3 +112,35 @@ def number_list(text: str) -> tuple[float, ...]:
         return tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+
+
+def _rows_or_all(text: str):
+    if text.strip().lower() == "all":
+        return None
+    return _int(text, 1, "an integer >= 1 or 'all'")
+
+
+def add_read_options(p: argparse.ArgumentParser) -> None:
+    """``--schema-overrides`` and ``--infer-schema-rows``: how a command reads DATA."""
+    p.add_argument("--schema-overrides", metavar="COL=DTYPE,...",
+                   help="read these columns with these dtypes (e.g. id=Int64,price=Float64) instead of "
+                        "the guessed ones")
+    p.add_argument("--infer-schema-rows", type=_rows_or_all, default=100, metavar="N|all",
+                   help="CSV/NDJSON: guess column types from the first N rows (default 100) or all rows")
+
+
+def has_read_options(args) -> bool:
+    """Whether the user changed how DATA is read."""
+    return args.schema_overrides is not None or args.infer_schema_rows != 100
+
+
+def scan_input(args, source):
+    """``tabprep.io.scan(source)`` with the command's read options."""
+    import tabprep.io as tio
+
+    overrides = parse_schema_overrides_text(args.schema_overrides)
+    options = {}
+    files = tio.source_files(source)
+    if files and tio.format_from_path(files[0], required=False) in ("csv", "ndjson") and args.infer_schema_rows != 100:
+        options["infer_schema_length"] = args.infer_schema_rows
+    return tio.scan(source, schema_overrides=overrides, **options)

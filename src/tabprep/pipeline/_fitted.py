@@ -7,7 +7,7 @@ import polars as pl
 from tabprep._base.fit import apply_step, collect_engine, collect_explained, fits_on_table, schema_after
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
-from tabprep.errors import ArtifactError, ConfigError, SchemaError
+from tabprep.errors import ArtifactError, ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import coerce, convert_output
 from tabprep.pipeline import _artifact
 
@@ -109,8 +109,58 @@ class FittedPipeline:
                 raise SchemaError(
                     "dtype differs from the one the pipeline was fitted on", column=name,
                     found=f"{schema[name]}, expected {dtype}",
+                    cli_hint=f"read it as {dtype}: --schema-overrides '{name}={dtype}', or refit the pipeline",
                     hint=f"cast the column to {dtype} before transform (e.g. pl.col({name!r}).cast(pl.{dtype!r})) "
                          "or refit the pipeline")
+
+    def conform(self, data):
+        """``data`` (any table, or a path) as a LazyFrame whose columns have the fitted dtypes
+        wherever that is safe, for new data read with other types (a CSV guesses them):
+
+        - integers into a float or a wider integer column, and a column with no value (all
+          null, e.g. an empty CSV column read as String) into any dtype: cast;
+        - text into a number, boolean or temporal column: cast when every value parses, else a
+          DataError naming the column, the first row that does not parse and its value (one
+          read of those columns, only when such a cast is needed);
+        - anything else (a float into an integer column...) is left for :meth:`transform` to
+          refuse with a SchemaError.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from tabprep import Pipeline
+        >>> from tabprep.scale import StandardScaler
+        >>> fitted = Pipeline([("s", StandardScaler(), ["a"])]).fit(pl.DataFrame({"a": [1.0, 3.0]}))
+        >>> fitted.conform(pl.DataFrame({"a": ["2", "4"]})).collect_schema()
+        Schema([('a', Float64)])
+        >>> fitted.conform(pl.DataFrame({"a": ["2", "x"]}))
+        Traceback (most recent call last):
+        ...
+        tabprep.errors.DataError: column 'a', row 1: expected Float64 values (the dtype the pipeline was fitted on); found 'x'. Hint: fix the value, or make it empty (a missing value)
+        """
+        lf = coerce(data, allow_path=True, array_dtype=None).lf
+        schema = lf.collect_schema()
+        casts, parsed = {}, []
+        for name, want in self.input_schema.items():
+            have = schema.get(name)
+            if have is None or have == want:
+                continue
+            if have == pl.Null or (have.is_integer() and (want.is_float() or (want.is_integer() and _widens(have, want)))):
+                casts[name] = want
+            elif have == pl.String and (want.is_numeric() or want == pl.Boolean or want.is_temporal()):
+                casts[name] = want
+                parsed.append(name)
+        if not casts:
+            return lf
+        for name in parsed:
+            bad = (lf.select(pl.col(name)).with_row_index("row")
+                   .filter(pl.col(name).is_not_null() & pl.col(name).cast(casts[name], strict=False).is_null())
+                   .head(1).collect())
+            if bad.height:
+                raise DataError(f"expected {casts[name]} values (the dtype the pipeline was fitted on)",
+                                column=name, row=int(bad["row"][0]), found=repr(bad[name][0]),
+                                hint="fix the value, or make it empty (a missing value)")
+        return lf.with_columns(pl.col(n).cast(t, strict=True) for n, t in casts.items())
 
     def transform(self, data):
         """Apply the fitted steps to ``data`` (same kind out as in; a LazyFrame stays lazy).
@@ -197,3 +247,11 @@ class FittedPipeline:
         """sha256 over the canonical content (see ``tabprep.pipeline._artifact``)."""
 
         return _artifact.fingerprint(self)
+
+
+def _widens(have, want) -> bool:
+    """Whether every value of integer dtype ``have`` fits integer dtype ``want``."""
+    import numpy as np
+
+    a, b = np.iinfo(str(have).lower()), np.iinfo(str(want).lower())
+    return b.min <= a.min and a.max <= b.max

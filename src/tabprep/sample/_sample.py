@@ -113,7 +113,7 @@ def _draw(labels: Labels, targets: np.ndarray, replace: bool, seed: int, owner: 
                 f"{owner}: cannot draw {int(targets[c])} rows of class {labels.describe(c)} without replacement",
                 **labels.where(),
                 found=f"{int(counts[c])} row(s) of that class",
-                hint="lower n / frac, or pass replace=True",
+                hint="lower n / frac, or pass replace=True", cli_hint="lower --n / --frac, or pass --replace",
             )
         places = np.stack([targets, counts - targets], axis=1)
         ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
@@ -210,7 +210,7 @@ def sample(
                 raise DataError(
                     f"{owner}: cannot draw {k} rows without replacement",
                     found=f"{total} rows",
-                    hint="lower n, or pass replace=True",
+                    hint="lower n, or pass replace=True", cli_hint="lower --n, or pass --replace",
                 )
             idx = sample_select_sorted(total, k, seed=seed)
         return _finish(lf, idx, df, src, unique=not replace)

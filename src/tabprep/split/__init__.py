@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 
-from tabprep.split._files import split_file_path, write_splits
+from tabprep.split._files import default_split_names, split_file_path, write_splits
 from tabprep.split._frame import add_fold_column, add_split_column
 from tabprep.split._kfold import (
     group_kfold_ids,
@@ -58,6 +58,7 @@ __all__ = [
     "add_fold_column",
     "write_splits",
     "split_file_path",
+    "default_split_names",
     *_SKLEARN,
 ]
 
