@@ -203,3 +203,37 @@ def test_warnings_print_one_clean_line(monkeypatch, capsys):
         warnings.simplefilter("always")
         assert main(["schema", "whatever.csv"]) == 0
     assert capsys.readouterr().err == "tabprep: warning: a column has no value and is left out\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["fit", "transform"])
+def test_sigint_from_a_script_stops_fit_and_transform_leaving_nothing(tmp_path, command):
+    """A script's background job inherits an ignored SIGINT; `kill -INT` must still stop it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 3_000_000
+    pl.DataFrame({"a": rng.normal(size=n), "c": rng.integers(0, 50_000, n).astype(str),
+                  "y": rng.integers(0, 2, n)}).write_parquet(tmp_path / "big.parquet")
+    (tmp_path / "spec.toml").write_text(SPEC.replace('columns = ["a"]', 'columns = ["a"]\n'))
+    if command == "transform":
+        pl.read_parquet(tmp_path / "big.parquet").head(1000).write_parquet(tmp_path / "small.parquet")
+        assert main(["fit", str(tmp_path / "spec.toml"), str(tmp_path / "small.parquet"), "-o",
+                     str(tmp_path / "model"), "-q"]) == 0
+        argv = ["transform", str(tmp_path / "model"), str(tmp_path / "big.parquet"), "-o", str(tmp_path / "out.csv"),
+                "--numpy", str(tmp_path / "X.npy")]
+    else:
+        argv = ["fit", str(tmp_path / "spec.toml"), str(tmp_path / "big.parquet"), "-o", str(tmp_path / "model"),
+                "--transform-out", str(tmp_path / "out.csv")]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    proc = subprocess.Popen([sys.executable, "-m", "tabprep", *argv], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(1.5)  # imports done, the work under way (it takes several seconds)
+    assert proc.poll() is None, "the command finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.endswith("tabprep: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no temp file

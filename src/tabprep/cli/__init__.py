@@ -169,6 +169,11 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _exit_on_sigterm():
+    """Make SIGTERM and SIGINT stop the command through an exception (so every ``finally``
+    runs and atomic writes remove their temp files); returns the previous handlers.
+
+    SIGINT too: a command started in the background by a script inherits an *ignored* SIGINT,
+    and Python then installs no handler of its own, so ``kill -INT`` did nothing."""
     import signal
     import threading
 
@@ -179,7 +184,7 @@ def _exit_on_sigterm():
         raise _Terminated()
 
     try:
-        return signal.signal(signal.SIGTERM, handler)
+        return (signal.signal(signal.SIGTERM, handler), signal.signal(signal.SIGINT, signal.default_int_handler))
     except (ValueError, OSError):  # not settable here (embedded interpreter)
         return None
 
@@ -188,7 +193,8 @@ def _restore_sigterm(previous) -> None:
     if previous is not None:
         import signal
 
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def _silence_stdout() -> None:
