@@ -164,3 +164,47 @@ def test_non_mergeable_steps_are_exact_in_batch_mode(data):
     sk = SkRobust(quantile_range=(7.5, 92.5)).fit(data.select(NUM).to_numpy())
     assert_array_equal(rs_b.center_, sk.center_)
     assert_array_equal(rs_b.scale_, sk.scale_)
+
+
+# ------------------------------------------------------------------ batch size never changes a bit
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch_size=st.one_of(st.none(), st.integers(1, 9000)),
+       cuts=st.lists(st.integers(1, 7999), max_size=4, unique=True))
+def test_any_batch_size_and_chunking_gives_the_same_state_bit_for_bit(batch_size, cuts, monkeypatch_blocks):
+    """Partial statistics come from fixed blocks of the global row number, merged in order: the
+    batch size and the input's chunking change no bit of the state (the README's promise)."""
+    from tabprep import Pipeline
+    from tabprep.clean import SimpleImputer
+    from tabprep.scale import MinMaxScaler, StandardScaler
+
+    df = _BATCH_FRAME
+    pieces = [df[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), df.height])]
+    chunked = pl.concat(pieces, rechunk=False)
+    pipe = Pipeline([("imp", SimpleImputer(), ["b"]), ("sc", StandardScaler(), ["a", "b", "c"]),
+                     ("mm", MinMaxScaler(), ["a"])])
+    want = pipe.fit(df, lineage=False)
+    got = pipe.fit(chunked, batch_size=batch_size, lineage=False)
+    assert got.fingerprint == want.fingerprint
+    assert got.named_steps["sc"].mean_.tobytes() == want.named_steps["sc"].mean_.tobytes()
+
+
+_rng = np.random.default_rng(11)
+_BATCH_FRAME = pl.DataFrame({
+    "a": _rng.normal(500, 100, 8000),
+    "b": np.where(_rng.random(8000) < 0.1, np.nan, _rng.normal(size=8000)),
+    "c": _rng.integers(0, 1000, 8000),
+})
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_blocks():
+    """Blocks of 1,000 rows (instead of 2**18), so 8,000 rows cross many block boundaries."""
+    import tabprep._base.fit as fit
+
+    saved, fit.STATS_BLOCK_ROWS = fit.STATS_BLOCK_ROWS, 1000
+    yield
+    fit.STATS_BLOCK_ROWS = saved

@@ -35,6 +35,10 @@ __all__ = [
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
 DEFAULT_BATCH_ROWS = 1 << 20
+#: Rows per block of partial statistics (see ``_blocks``): fixed, whatever the batch size. A pass
+#: holds at most one block beyond its batch. Smaller blocks cost a query each: 2**18 made the
+#: 10M-row impute+scale fit ~1.5x slower; 2**20 (the default batch) costs nothing measurable.
+STATS_BLOCK_ROWS = 1 << 20
 #: Between a step's index and its local statistic key in a fused query (and in temp names).
 SEP = "\x1f"
 #: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
@@ -48,6 +52,33 @@ def check_batch_size(batch_size) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError("batch_size must be a positive int or None", found=repr(batch_size))
     return batch_size
+
+
+def _blocks(batches, rows: int):
+    """The rows of ``batches`` re-cut into blocks of exactly ``rows`` rows (the last one shorter),
+    each one chunk.
+
+    Partial statistics are taken per block and merged in row order, so the blocks, and hence
+    every rounding of a float sum or mean, are fixed by the global row number alone: the same
+    state for any ``batch_size``, any chunking of the source and an in-memory fit (a batch of
+    10M rows and ten of 1M gave means differing in the last bit before). A batch carries the
+    source's chunking and Polars sums chunk by chunk, hence one chunk per block.
+    """
+    import polars as pl
+
+    carry = None
+    for batch in batches:
+        if batch.height == 0:
+            continue
+        buf = batch if carry is None else pl.concat([carry, batch], rechunk=False)
+        start = 0
+        while buf.height - start >= rows:
+            block = buf.slice(start, rows)
+            yield block.rechunk() if block.n_chunks() > 1 else block
+            start += rows
+        carry = buf.slice(start) if start < buf.height else None
+    if carry is not None:
+        yield carry.rechunk() if carry.n_chunks() > 1 else carry
 
 
 def fits_on_table(step) -> bool:
@@ -111,14 +142,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
     projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
     parts, kept = [], []
-    for batch in lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True):
-        if batch.height == 0:
-            continue
-        # Batch boundaries are fixed by row count, but a batch carries the source's chunking, and
-        # Polars sums chunk by chunk: one chunk per batch makes the statistics (and so the
-        # artifact) independent of how the input happened to be chunked.
-        if batch.n_chunks() > 1:
-            batch = batch.rechunk()
+    batches = lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True)
+    for batch in _blocks(batches, STATS_BLOCK_ROWS):
         row = batch.select(merge_exprs + nan_flags).row(0, named=True)
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
