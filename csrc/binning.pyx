@@ -34,6 +34,8 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.math cimport isnan
 from libcpp.algorithm cimport nth_element
 
+from tp_vec cimport tp_bit
+
 cdef extern from "binning.h" nogil:
     Py_ssize_t tpb_codes[V, O](const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
                                Py_ssize_t m, const double* table, O* out, O miss,
@@ -53,7 +55,6 @@ cdef extern from "binning.h" nogil:
     void tpb_target_stats[V](const V* x, const uint8_t* vbits, int64_t bit0, const double* e,
                              Py_ssize_t m, const double* y, int64_t* counts, double* sums,
                              double* sumsq, Py_ssize_t start, Py_ssize_t stop)
-    unsigned tp_bit(const uint8_t* bits, int64_t i)
     int tpb_avx512()
     int tpb_simd_off
     Py_ssize_t tpb_partition(const double* cc, const double* ss, Py_ssize_t P, Py_ssize_t G,

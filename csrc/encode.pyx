@@ -17,6 +17,8 @@ Conventions shared by all kernels:
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.string cimport memcpy, memset
 
+from tp_vec cimport tp_bit
+
 import numpy as np
 
 ctypedef fused value_t:
@@ -208,15 +210,14 @@ cdef void _hash_rows(int kind, const uint8_t* validity, Py_ssize_t voff, Py_ssiz
                      const void* offsets, const uint8_t* data, const uint8_t* views,
                      const uintptr_t* buffers, uint32_t seed, int32_t n_features,
                      int32_t* bucket, int8_t* sign) noexcept nogil:
-    cdef Py_ssize_t i, bit
+    cdef Py_ssize_t i
     cdef int64_t start, stop
     cdef int32_t length, buf_index, buf_offset, h
     cdef const uint8_t* view
     cdef const uint8_t* p
     for i in range(n):
         if validity != NULL:
-            bit = voff + i
-            if not (validity[bit >> 3] >> (bit & 7)) & 1:
+            if not tp_bit(validity, voff + i):
                 bucket[i] = -1
                 sign[i] = 0
                 continue

@@ -37,6 +37,8 @@ from libc.stdint cimport (
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 
+from tp_vec cimport tp_bit
+
 import numpy as np
 
 
@@ -96,7 +98,7 @@ cdef inline int64_t _row(const int64_t *rows, int64_t start, int64_t i) noexcept
 
 
 cdef inline bint _is_valid(const uint8_t *valid, int64_t j) noexcept nogil:
-    return valid == NULL or (valid[j >> 3] >> (j & 7)) & 1
+    return valid == NULL or tp_bit(valid, j)
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,7 +406,7 @@ cdef inline int64_t _views_fast(const StrTab *t, Pending *ring, const uint64_t *
         # stage row i + AHEAD
         j = start + i + AHEAD
         r = &ring[(i + AHEAD) & (RING - 1)]
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             r.n = FZ_NULL
         else:
             w0 = views[2 * j]
@@ -473,7 +475,7 @@ cdef inline int64_t _binary_fast(const StrTab *t, Pending *ring, const offset_t 
         # stage row i + AHEAD
         j = start + i + AHEAD
         r = &ring[(i + AHEAD) & (RING - 1)]
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             r.n = FZ_NULL
         else:
             s = offsets[j]
@@ -836,7 +838,7 @@ cdef inline int64_t _int_fast(const IntTab *t, const int_t[:] vals, const uint8_
         j = start + i
         if dense == NULL:
             fz_prefetch(&slots[fz_hash_u64(_key(vals[j + AHEAD])) & mask])
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             return i
         k = _key(vals[j])
         if dense != NULL and k - lo <= span:

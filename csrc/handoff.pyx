@@ -15,6 +15,8 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.stdlib cimport malloc, free
 from libc.math cimport NAN
 
+from tp_vec cimport tp_bit
+
 # Kind codes of the chunk table; tabprep.handoff._numpy._KINDS must agree.
 cdef enum:
     K_INT8 = 0
@@ -53,10 +55,6 @@ ctypedef fused src_t:
     double
 
 
-cdef inline bint _bit(const uint8_t* bits, int64_t i) noexcept nogil:
-    return (bits[i >> 3] >> (i & 7)) & 1
-
-
 cdef void _copy(const src_t* src, const uint8_t* valid, int64_t bit0,
                 out_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
     # src already points at the first element to copy; bit0 is that element's index in `valid`.
@@ -69,7 +67,7 @@ cdef void _copy(const src_t* src, const uint8_t* valid, int64_t bit0,
     # Bit by bit up to a byte boundary of the bitmap, then a byte at a time: a byte of 0xFF (8
     # valid slots, the common case) copies without testing each bit.
     while i < n and (bit0 + i) & 7:
-        dst[i * stride] = <out_t>src[i] if _bit(valid, bit0 + i) else <out_t>NAN
+        dst[i * stride] = <out_t>src[i] if tp_bit(valid, bit0 + i) else <out_t>NAN
         i += 1
     while i + 8 <= n:
         byte = valid[(bit0 + i) >> 3]
@@ -81,7 +79,7 @@ cdef void _copy(const src_t* src, const uint8_t* valid, int64_t bit0,
                 dst[(i + k) * stride] = <out_t>src[i + k] if (byte >> k) & 1 else <out_t>NAN
         i += 8
     while i < n:
-        dst[i * stride] = <out_t>src[i] if _bit(valid, bit0 + i) else <out_t>NAN
+        dst[i * stride] = <out_t>src[i] if tp_bit(valid, bit0 + i) else <out_t>NAN
         i += 1
 
 
@@ -91,11 +89,11 @@ cdef void _copy_bool(const uint8_t* bits, const uint8_t* valid, int64_t bit0,
     cdef Py_ssize_t i
     if valid == NULL:
         for i in range(n):
-            dst[i * stride] = <out_t>_bit(bits, bit0 + i)
+            dst[i * stride] = <out_t>tp_bit(bits, bit0 + i)
     else:
         for i in range(n):
-            if _bit(valid, bit0 + i):
-                dst[i * stride] = <out_t>_bit(bits, bit0 + i)
+            if tp_bit(valid, bit0 + i):
+                dst[i * stride] = <out_t>tp_bit(bits, bit0 + i)
             else:
                 dst[i * stride] = <out_t>NAN
 
