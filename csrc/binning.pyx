@@ -34,6 +34,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.math cimport isnan
 from libcpp.algorithm cimport nth_element
 
+from tp_types cimport bin_out_t, real_t
 from tp_vec cimport tp_bit
 
 cdef extern from "binning.h" nogil:
@@ -60,19 +61,6 @@ cdef extern from "binning.h" nogil:
     Py_ssize_t tpb_partition(const double* cc, const double* ss, Py_ssize_t P, Py_ssize_t G,
                              double min_count, int monotonic, int objective, double tot_ev,
                              double tot_non, double reg, int64_t* cuts)
-
-ctypedef fused value_t:
-    float
-    double
-
-ctypedef fused out_t:
-    double
-    float
-    int64_t
-    int32_t
-    int16_t
-    int8_t
-    uint8_t
 
 def simd(enabled=None):
     """Whether the AVX-512 search is used (CPU support and not switched off); ``simd(False)``
@@ -104,7 +92,7 @@ cdef const uint8_t* _bits(const uint8_t[::1] validity, int64_t bit0, Py_ssize_t 
 
 
 def sample_values(
-    const value_t[::1] values,
+    const real_t[::1] values,
     const uint8_t[::1] validity,
     int64_t bit0,
     Py_ssize_t m,
@@ -175,7 +163,7 @@ cdef int _fill_cellmap(tpb_cellmap* cm, const double[::1] splitters, const doubl
 
 
 def cell_pass(
-    const value_t[::1] values,
+    const real_t[::1] values,
     const uint8_t[::1] validity,
     int64_t bit0,
     const double[::1] splitters,
@@ -221,7 +209,7 @@ def cell_of(double x, const double[::1] splitters, const double[::1] lo, const d
 
 
 def gather_buckets(
-    const value_t[::1] values,
+    const real_t[::1] values,
     const uint16_t[::1] ids,
     int64_t[::1] cursor,
     double[::1] buf,
@@ -284,12 +272,12 @@ def select_in_segments(double[::1] buf, const int64_t[::1] seg_lo, const int64_t
 
 
 def bin_codes(
-    const value_t[::1] values,
+    const real_t[::1] values,
     const uint8_t[::1] validity,
     int64_t bit0,
     const double[::1] inner_edges,
     const double[::1] table,
-    out_t[::1] out,
+    bin_out_t[::1] out,
     double missing,
     Py_ssize_t start,
     Py_ssize_t stop,
@@ -308,7 +296,7 @@ def bin_codes(
         raise ValueError("out must have one entry per value")
     if table.shape[0] != m + 1:
         raise ValueError("table must have len(inner_edges) + 1 entries")
-    cdef out_t miss = <out_t>missing
+    cdef bin_out_t miss = <bin_out_t>missing
     # no inner edge (one bin): a NaN edge compares false with everything (+inf included), so
     # every value gets bin 0 (an edge at +inf would send x = +inf to a bin past the table)
     cdef double one_edge = float("nan")
@@ -322,7 +310,7 @@ def bin_codes(
 
 
 def bin_target_stats(
-    const value_t[::1] values,
+    const real_t[::1] values,
     const uint8_t[::1] validity,
     int64_t bit0,
     const double[::1] inner_edges,
