@@ -17,23 +17,10 @@ Conventions shared by all kernels:
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.string cimport memcpy, memset
 
+from tp_types cimport int32_64_t, numeric_t
+from tp_vec cimport tp_bit
+
 import numpy as np
-
-ctypedef fused value_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    float
-    double
-
-ctypedef fused offset_t:
-    int32_t
-    int64_t
 
 # Rows handled per block by the column-major writers: the block of indices stays in L1 while each
 # output column of the block is written as one contiguous run.
@@ -45,7 +32,8 @@ cdef enum:
 # Gathers through small tables
 # --------------------------------------------------------------------------------------------
 
-def lookup(const int32_t[::1] codes, const value_t[::1] table, Py_ssize_t shift, value_t[::1] out):
+def lookup(const int32_t[::1] codes, const numeric_t[::1] table, Py_ssize_t shift,
+           numeric_t[::1] out):
     """out[i] = table[codes[i] + shift] (codes + shift must lie in [0, len(table)))."""
     cdef Py_ssize_t i, n = codes.shape[0]
     with nogil:
@@ -65,7 +53,7 @@ def bincount(const int32_t[::1] codes, Py_ssize_t shift, int64_t[::1] counts):
 # Indicator (one-hot / hashed) blocks
 # --------------------------------------------------------------------------------------------
 
-def indicator_colmajor(const int32_t[::1] index, value_t[::1, :] out, Py_ssize_t col_start,
+def indicator_colmajor(const int32_t[::1] index, numeric_t[::1, :] out, Py_ssize_t col_start,
                        Py_ssize_t n_cols, const int8_t[::1] sign=None):
     """Write columns ``col_start .. col_start + n_cols`` of a Fortran-ordered ``out``.
 
@@ -86,14 +74,14 @@ def indicator_colmajor(const int32_t[::1] index, value_t[::1, :] out, Py_ssize_t
                 jj = <int32_t>j
                 if has_sign:
                     for i in range(start, stop):
-                        out[i, col_start + j] = <value_t>(sign[i] if index[i] == jj else 0)
+                        out[i, col_start + j] = <numeric_t>(sign[i] if index[i] == jj else 0)
                 else:
                     for i in range(start, stop):
-                        out[i, col_start + j] = <value_t>(index[i] == jj)
+                        out[i, col_start + j] = <numeric_t>(index[i] == jj)
             start = stop
 
 
-def indicator_rowmajor(const int32_t[::1] index, value_t[:, ::1] out, Py_ssize_t col_start,
+def indicator_rowmajor(const int32_t[::1] index, numeric_t[:, ::1] out, Py_ssize_t col_start,
                        Py_ssize_t n_cols, const int8_t[::1] sign=None):
     """Same as :func:`indicator_colmajor` for a C-ordered ``out``."""
     cdef Py_ssize_t n = index.shape[0]
@@ -106,10 +94,10 @@ def indicator_rowmajor(const int32_t[::1] index, value_t[:, ::1] out, Py_ssize_t
                 out[i, col_start + j] = 0
             k = index[i]
             if k >= 0:
-                out[i, col_start + k] = <value_t>(sign[i] if has_sign else 1)
+                out[i, col_start + k] = <numeric_t>(sign[i] if has_sign else 1)
 
 
-def csr_structure(const int32_t[:, ::1] index, offset_t[::1] indptr, int32_t[::1] indices):
+def csr_structure(const int32_t[:, ::1] index, int32_64_t[::1] indptr, int32_t[::1] indices):
     """Fill the CSR structure of stacked indicator blocks; return the number of stored entries.
 
     ``index`` has one row per input feature (shape ``(n_features, n_rows)``) holding *global*
@@ -119,7 +107,7 @@ def csr_structure(const int32_t[:, ::1] index, offset_t[::1] indptr, int32_t[::1
     """
     cdef Py_ssize_t n_feat = index.shape[0], n = index.shape[1]
     cdef Py_ssize_t i, f
-    cdef offset_t p = 0
+    cdef int32_64_t p = 0
     cdef int32_t k
     with nogil:
         indptr[0] = 0
@@ -133,7 +121,7 @@ def csr_structure(const int32_t[:, ::1] index, offset_t[::1] indptr, int32_t[::1
     return p
 
 
-def csr_values(const int32_t[:, ::1] index, const int8_t[:, ::1] sign, value_t[::1] data):
+def csr_values(const int32_t[:, ::1] index, const int8_t[:, ::1] sign, numeric_t[::1] data):
     """Values of :func:`csr_structure`'s entries, in the same order, taken from ``sign``."""
     cdef Py_ssize_t n_feat = index.shape[0], n = index.shape[1]
     cdef Py_ssize_t i, f, p = 0
@@ -141,7 +129,7 @@ def csr_values(const int32_t[:, ::1] index, const int8_t[:, ::1] sign, value_t[:
         for i in range(n):
             for f in range(n_feat):
                 if index[f, i] >= 0:
-                    data[p] = <value_t>sign[f, i]
+                    data[p] = <numeric_t>sign[f, i]
                     p += 1
     return p
 
@@ -208,15 +196,14 @@ cdef void _hash_rows(int kind, const uint8_t* validity, Py_ssize_t voff, Py_ssiz
                      const void* offsets, const uint8_t* data, const uint8_t* views,
                      const uintptr_t* buffers, uint32_t seed, int32_t n_features,
                      int32_t* bucket, int8_t* sign) noexcept nogil:
-    cdef Py_ssize_t i, bit
+    cdef Py_ssize_t i
     cdef int64_t start, stop
     cdef int32_t length, buf_index, buf_offset, h
     cdef const uint8_t* view
     cdef const uint8_t* p
     for i in range(n):
         if validity != NULL:
-            bit = voff + i
-            if not (validity[bit >> 3] >> (bit & 7)) & 1:
+            if not tp_bit(validity, voff + i):
                 bucket[i] = -1
                 sign[i] = 0
                 continue

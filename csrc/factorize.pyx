@@ -37,6 +37,9 @@ from libc.stdint cimport (
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 
+from tp_types cimport int32_64_t, integer_t
+from tp_vec cimport tp_bit
+
 import numpy as np
 
 
@@ -56,20 +59,6 @@ cdef extern from "factorize_hash.h" nogil:
     void *fz_table_alloc(size_t nbytes)
     uint32_t FZ_NULL  # batch marker of a null row (no string has this length)
 
-
-ctypedef fused offset_t:
-    int32_t
-    int64_t
-
-ctypedef fused int_t:
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
 
 cdef enum Mode:
     M_SENTINEL = 0
@@ -96,7 +85,7 @@ cdef inline int64_t _row(const int64_t *rows, int64_t start, int64_t i) noexcept
 
 
 cdef inline bint _is_valid(const uint8_t *valid, int64_t j) noexcept nogil:
-    return valid == NULL or (valid[j >> 3] >> (j & 7)) & 1
+    return valid == NULL or tp_bit(valid, j)
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +329,7 @@ cdef inline void _view_pending(const StrTab *t, Pending *q, const uint64_t *view
     fz_prefetch(&t.slots[q.h & t.mask])
 
 
-cdef inline void _binary_pending(const StrTab *t, Pending *q, const offset_t *offsets,
+cdef inline void _binary_pending(const StrTab *t, Pending *q, const int32_64_t *offsets,
                                  const uint8_t *data, int64_t data_size, const uint8_t *valid,
                                  int64_t j) noexcept nogil:
     cdef uint64_t w0, w1
@@ -404,7 +393,7 @@ cdef inline int64_t _views_fast(const StrTab *t, Pending *ring, const uint64_t *
         # stage row i + AHEAD
         j = start + i + AHEAD
         r = &ring[(i + AHEAD) & (RING - 1)]
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             r.n = FZ_NULL
         else:
             w0 = views[2 * j]
@@ -458,7 +447,7 @@ cdef int64_t _str_views(StrTab *t, const uint64_t *views, const uint8_t **bufs,
     return first
 
 
-cdef inline int64_t _binary_fast(const StrTab *t, Pending *ring, const offset_t *offsets,
+cdef inline int64_t _binary_fast(const StrTab *t, Pending *ring, const int32_64_t *offsets,
                                  const uint8_t *data, int64_t data_size, const uint8_t *valid,
                                  int64_t start, int64_t i, int64_t stop,
                                  int32_t *out) noexcept nogil:
@@ -473,7 +462,7 @@ cdef inline int64_t _binary_fast(const StrTab *t, Pending *ring, const offset_t 
         # stage row i + AHEAD
         j = start + i + AHEAD
         r = &ring[(i + AHEAD) & (RING - 1)]
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             r.n = FZ_NULL
         else:
             s = offsets[j]
@@ -504,7 +493,7 @@ cdef inline int64_t _binary_fast(const StrTab *t, Pending *ring, const offset_t 
     return i
 
 
-cdef int64_t _str_binary(StrTab *t, const offset_t *offsets, const uint8_t *data,
+cdef int64_t _str_binary(StrTab *t, const int32_64_t *offsets, const uint8_t *data,
                          int64_t data_size, const uint8_t *valid, int64_t start,
                          const int64_t *rows, int64_t length,
                          int32_t *out, int mode, int32_t unknown, int32_t null_value,
@@ -578,7 +567,7 @@ cdef class StringTable:
         """Code of the null value, or -1 if none was given."""
         return self.t.null_code
 
-    def add_binary(self, const offset_t[::1] offsets, const uint8_t[::1] data,
+    def add_binary(self, const int32_64_t[::1] offsets, const uint8_t[::1] data,
                    const uint8_t[::1] validity, Py_ssize_t offset, int32_t[::1] out,
                    bint null_code, const int64_t[::1] rows=None):
         """Factorize a string (int32 offsets) or large_string (int64 offsets) array."""
@@ -587,14 +576,14 @@ cdef class StringTable:
         cdef const uint8_t *d = _ptr(data)
         cdef int64_t dsize = data.shape[0] if data is not None else 0
         cdef const int64_t *sel = _rows_ptr(rows, length)
-        cdef const offset_t *o = &offsets[0] if offsets.shape[0] > 0 else NULL
+        cdef const int32_64_t *o = &offsets[0] if offsets.shape[0] > 0 else NULL
         if length == 0:
             return
         with nogil:
             _str_binary(&self.t, o, d, dsize, valid, offset, sel, length, &out[0],
                         M_CODE if null_code else M_SENTINEL, -1, -1, False)
 
-    def lookup_binary(self, const offset_t[::1] offsets, const uint8_t[::1] data,
+    def lookup_binary(self, const int32_64_t[::1] offsets, const uint8_t[::1] data,
                       const uint8_t[::1] validity, Py_ssize_t offset, int32_t[::1] out,
                       int32_t unknown, int32_t null_value, bint null_unknown,
                       const int64_t[::1] rows=None):
@@ -604,7 +593,7 @@ cdef class StringTable:
         cdef const uint8_t *d = _ptr(data)
         cdef int64_t dsize = data.shape[0] if data is not None else 0
         cdef const int64_t *sel = _rows_ptr(rows, length)
-        cdef const offset_t *o = &offsets[0] if offsets.shape[0] > 0 else NULL
+        cdef const int32_64_t *o = &offsets[0] if offsets.shape[0] > 0 else NULL
         if length == 0:
             return -1
         with nogil:
@@ -797,31 +786,33 @@ cdef inline int32_t _int_null(IntTab *t, int mode, int32_t null_value) except -2
     return null_value
 
 
-cdef inline bint _foreign(int_t v, bint table_signed) noexcept nogil:
+cdef inline bint _foreign(integer_t v, bint table_signed) noexcept nogil:
     """True for a value no key of the table can equal (lookups across signedness)."""
-    if int_t is uint64_t:
+    if integer_t is uint64_t:
         return table_signed and v > <uint64_t>INT64_MAX
-    elif int_t is int8_t or int_t is int16_t or int_t is int32_t or int_t is int64_t:
+    elif (integer_t is int8_t or integer_t is int16_t or integer_t is int32_t
+          or integer_t is int64_t):
         return not table_signed and v < 0
     else:
         return False
 
 
-cdef inline bint _foreign_type(int_t v, bint table_signed) noexcept nogil:
+cdef inline bint _foreign_type(integer_t v, bint table_signed) noexcept nogil:
     """True if some values of this dtype cannot be keys of the table (see _foreign)."""
-    if int_t is uint64_t:
+    if integer_t is uint64_t:
         return table_signed
-    elif int_t is int8_t or int_t is int16_t or int_t is int32_t or int_t is int64_t:
+    elif (integer_t is int8_t or integer_t is int16_t or integer_t is int32_t
+          or integer_t is int64_t):
         return not table_signed
     else:
         return False
 
 
-cdef inline uint64_t _key(int_t v) noexcept nogil:
+cdef inline uint64_t _key(integer_t v) noexcept nogil:
     return <uint64_t>(<int64_t>v)
 
 
-cdef inline int64_t _int_fast(const IntTab *t, const int_t[:] vals, const uint8_t *valid,
+cdef inline int64_t _int_fast(const IntTab *t, const integer_t[:] vals, const uint8_t *valid,
                               int64_t start, int64_t i, int64_t stop, int32_t *out) noexcept nogil:
     """The steady state of _int_run on rows [i, stop) (rows i + AHEAD < length, no gather, same
     signedness): resolve each row whose value is in the table, through the dense array or a
@@ -836,7 +827,7 @@ cdef inline int64_t _int_fast(const IntTab *t, const int_t[:] vals, const uint8_
         j = start + i
         if dense == NULL:
             fz_prefetch(&slots[fz_hash_u64(_key(vals[j + AHEAD])) & mask])
-        if valid != NULL and not (valid[j >> 3] >> (j & 7)) & 1:
+        if valid != NULL and not tp_bit(valid, j):
             return i
         k = _key(vals[j])
         if dense != NULL and k - lo <= span:
@@ -855,7 +846,7 @@ cdef inline int64_t _int_fast(const IntTab *t, const int_t[:] vals, const uint8_
     return i
 
 
-cdef int64_t _int_run(IntTab *t, const int_t[:] vals, const uint8_t *valid, int64_t start,
+cdef int64_t _int_run(IntTab *t, const integer_t[:] vals, const uint8_t *valid, int64_t start,
                       const int64_t *rows, int64_t length, int32_t *out, int mode,
                       int32_t unknown, int32_t null_value, bint null_unknown,
                       bint table_signed) except -2 nogil:
@@ -948,7 +939,7 @@ cdef class IntTable:
         self.t.dense_lo = <uint64_t>(lo & 0xFFFFFFFFFFFFFFFF)
         self.t.dense_span = span
 
-    def add(self, const int_t[:] values, const uint8_t[::1] validity, Py_ssize_t offset,
+    def add(self, const integer_t[:] values, const uint8_t[::1] validity, Py_ssize_t offset,
             int32_t[::1] out, bint null_code, const int64_t[::1] rows=None):
         """Factorize integers (any strided 1-D buffer)."""
         cdef int64_t length = out.shape[0]
@@ -960,7 +951,7 @@ cdef class IntTable:
             _int_run(&self.t, values, valid, offset, sel, length, &out[0],
                      M_CODE if null_code else M_SENTINEL, -1, -1, False, self.is_signed)
 
-    def lookup(self, const int_t[:] values, const uint8_t[::1] validity, Py_ssize_t offset,
+    def lookup(self, const integer_t[:] values, const uint8_t[::1] validity, Py_ssize_t offset,
                int32_t[::1] out, int32_t unknown, int32_t null_value, bint null_unknown,
                const int64_t[::1] rows=None):
         """Codes of known integers: unknown ones get ``unknown``, nulls ``null_value``."""

@@ -15,6 +15,9 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.stdlib cimport malloc, free
 from libc.math cimport NAN
 
+from tp_types cimport numeric_t, real_t
+from tp_vec cimport tp_bit
+
 # Kind codes of the chunk table; tabprep.handoff._numpy._KINDS must agree.
 cdef enum:
     K_INT8 = 0
@@ -36,72 +39,52 @@ KINDS = {
     "float": K_FLOAT32, "double": K_FLOAT64, "bool": K_BOOL, "null": K_NULL,
 }
 
-ctypedef fused out_t:
-    float
-    double
 
-ctypedef fused src_t:
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-    float
-    double
-
-
-cdef inline bint _bit(const uint8_t* bits, int64_t i) noexcept nogil:
-    return (bits[i >> 3] >> (i & 7)) & 1
-
-
-cdef void _copy(const src_t* src, const uint8_t* valid, int64_t bit0,
-                out_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
+cdef void _copy(const numeric_t* src, const uint8_t* valid, int64_t bit0,
+                real_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
     # src already points at the first element to copy; bit0 is that element's index in `valid`.
     cdef Py_ssize_t i = 0, k
     cdef uint8_t byte
     if valid == NULL:
         for i in range(n):
-            dst[i * stride] = <out_t>src[i]
+            dst[i * stride] = <real_t>src[i]
         return
     # Bit by bit up to a byte boundary of the bitmap, then a byte at a time: a byte of 0xFF (8
     # valid slots, the common case) copies without testing each bit.
     while i < n and (bit0 + i) & 7:
-        dst[i * stride] = <out_t>src[i] if _bit(valid, bit0 + i) else <out_t>NAN
+        dst[i * stride] = <real_t>src[i] if tp_bit(valid, bit0 + i) else <real_t>NAN
         i += 1
     while i + 8 <= n:
         byte = valid[(bit0 + i) >> 3]
         if byte == 0xFF:
             for k in range(8):
-                dst[(i + k) * stride] = <out_t>src[i + k]
+                dst[(i + k) * stride] = <real_t>src[i + k]
         else:
             for k in range(8):
-                dst[(i + k) * stride] = <out_t>src[i + k] if (byte >> k) & 1 else <out_t>NAN
+                dst[(i + k) * stride] = <real_t>src[i + k] if (byte >> k) & 1 else <real_t>NAN
         i += 8
     while i < n:
-        dst[i * stride] = <out_t>src[i] if _bit(valid, bit0 + i) else <out_t>NAN
+        dst[i * stride] = <real_t>src[i] if tp_bit(valid, bit0 + i) else <real_t>NAN
         i += 1
 
 
 cdef void _copy_bool(const uint8_t* bits, const uint8_t* valid, int64_t bit0,
-                     out_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
+                     real_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
     # Arrow booleans are bit-packed; `bits` and `valid` share the same bit index.
     cdef Py_ssize_t i
     if valid == NULL:
         for i in range(n):
-            dst[i * stride] = <out_t>_bit(bits, bit0 + i)
+            dst[i * stride] = <real_t>tp_bit(bits, bit0 + i)
     else:
         for i in range(n):
-            if _bit(valid, bit0 + i):
-                dst[i * stride] = <out_t>_bit(bits, bit0 + i)
+            if tp_bit(valid, bit0 + i):
+                dst[i * stride] = <real_t>tp_bit(bits, bit0 + i)
             else:
-                dst[i * stride] = <out_t>NAN
+                dst[i * stride] = <real_t>NAN
 
 
 cdef void _write(int32_t kind, uint64_t values, uint64_t validity, int64_t pos,
-                 out_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
+                 real_t* dst, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
     # pos: index of the first element to copy within the chunk's buffers (Arrow offset included)
     cdef const uint8_t* valid = <const uint8_t*>validity
     cdef Py_ssize_t i
@@ -129,11 +112,11 @@ cdef void _write(int32_t kind, uint64_t values, uint64_t validity, int64_t pos,
         _copy_bool(<const uint8_t*>values, valid, pos, dst, stride, n)
     else:  # K_NULL: a column of the Null type has no buffers at all
         for i in range(n):
-            dst[i * stride] = <out_t>NAN
+            dst[i * stride] = <real_t>NAN
 
 
 def fill_matrix(
-    out_t[:, :] out,
+    real_t[:, :] out,
     const int64_t[::1] col_first,
     const int64_t[::1] row0,
     const int64_t[::1] length,
@@ -167,11 +150,11 @@ def fill_matrix(
         Rows per block; pick it so ``block_rows * n_columns * itemsize`` fits in L2.
     """
     cdef Py_ssize_t n_cols = out.shape[1]
-    cdef Py_ssize_t stride = out.strides[0] // <Py_ssize_t>sizeof(out_t)
-    cdef Py_ssize_t col_stride = out.strides[1] // <Py_ssize_t>sizeof(out_t)
+    cdef Py_ssize_t stride = out.strides[0] // <Py_ssize_t>sizeof(real_t)
+    cdef Py_ssize_t col_stride = out.strides[1] // <Py_ssize_t>sizeof(real_t)
     cdef Py_ssize_t r0, r1, a, b, j
     cdef int64_t c, cs, ce
-    cdef out_t* base
+    cdef real_t* base
     cdef int64_t* cursor
 
     if row_lo < 0 or row_hi > out.shape[0] or row_lo > row_hi:

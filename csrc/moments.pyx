@@ -15,6 +15,8 @@ Infinity: a block whose sum is not finite is scanned for +-inf among its valid v
 
 from libc.stdint cimport int64_t, uint8_t
 
+from tp_types cimport real_t
+
 
 cdef extern from "moments.h" nogil:
     ctypedef struct tp_moments_t:
@@ -27,12 +29,7 @@ cdef extern from "moments.h" nogil:
     void tp_moments_f32(const float* x, const uint8_t* bits, int64_t bit0, int64_t length, tp_moments_t* out)
 
 
-ctypedef fused real:
-    float
-    double
-
-
-def moments(const real[::1] values, const uint8_t[::1] validity, Py_ssize_t bit0):
+def moments(const real_t[::1] values, const uint8_t[::1] validity, Py_ssize_t bit0):
     """``(n, sum, mean, m2, has_inf)`` of the valid, non-NaN values of one column.
 
     ``validity`` is the Arrow validity bitmap (row ``i`` valid iff bit ``bit0 + i`` is set) or
@@ -54,7 +51,7 @@ def moments(const real[::1] values, const uint8_t[::1] validity, Py_ssize_t bit0
             bits = &validity[0]
     if length > 0:
         with nogil:
-            if real is double:
+            if real_t is double:
                 tp_moments_f64(&values[0], bits, bit0, length, &out)
             else:
                 tp_moments_f32(&values[0], bits, bit0, length, &out)

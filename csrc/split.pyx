@@ -16,6 +16,8 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 
 cimport cython
 
+from tp_types cimport label_t
+
 import numpy as np
 
 cdef extern from "tp_random.h" nogil:
@@ -48,16 +50,6 @@ cdef extern from *:
     }
     """
     double tp_pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil
-
-
-ctypedef fused label_t:
-    int8_t
-    int16_t
-    int32_t
-    int64_t
-    uint8_t
-    uint16_t
-    uint32_t
 
 
 def label_counts(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):

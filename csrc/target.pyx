@@ -25,22 +25,9 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t
 from libc.math cimport isfinite, log, isnan, NAN
 from libc.stdlib cimport malloc, free
 
+from tp_types cimport int32_64_t, real_t, target_y_t
+
 import numpy as np
-
-ctypedef fused code_t:
-    int32_t
-    int64_t
-
-ctypedef fused y_t:
-    int8_t
-    int32_t
-    int64_t
-    float
-    double
-
-ctypedef fused out_t:
-    float
-    double
 
 # Encoding rules of `encodings`.
 cdef enum:
@@ -56,7 +43,7 @@ MODE_WOE = _WOE
 # ----------------------------------------------------------------------------------------------
 # Pass 1: counts, weight sums and target sums per (slot, fold)
 
-cdef void _acc(const code_t* codes, const y_t* y, const double* w, const int8_t* folds,
+cdef void _acc(const int32_64_t* codes, const target_y_t* y, const double* w, const int8_t* folds,
                Py_ssize_t n, Py_ssize_t n_folds, Py_ssize_t width, bint classes,
                double* stats) noexcept nogil:
     # codes == NULL (fold totals): row i goes to slot i % 4 of a 4-slot table, so consecutive
@@ -84,7 +71,7 @@ cdef void _acc(const code_t* codes, const y_t* y, const double* w, const int8_t*
             cell[2] += wi * <double>y[i]
 
 
-cdef void _acc_unit(const code_t* codes, const y_t* y, const int8_t* folds,
+cdef void _acc_unit(const int32_64_t* codes, const target_y_t* y, const int8_t* folds,
                     Py_ssize_t n, Py_ssize_t n_folds, double* stats) noexcept nogil:
     # The hot case (no weights, one binary/continuous output), kept free of per-row branches.
     cdef Py_ssize_t i, c
@@ -107,7 +94,7 @@ cdef void _acc_unit(const code_t* codes, const y_t* y, const int8_t* folds,
                 cell[2] += <double>y[i]
 
 
-def accumulate(codes, const y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
+def accumulate(codes, const target_y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
                double[:, :, ::1] stats, bint classes=False):
     """Add each row to its (slot, fold) cell of ``stats`` (which must start zeroed, or hold
     earlier partial sums: the pass is mergeable).
@@ -172,7 +159,7 @@ def accumulate(codes, const y_t[::1] y, const double[::1] weight, const int8_t[:
             _acc(p32, &y[0], pw, pf, n, n_folds, width, classes, s)
 
 
-cdef void _count(const code_t* codes, const y_t* y, const int8_t* folds, Py_ssize_t n,
+cdef void _count(const int32_64_t* codes, const target_y_t* y, const int8_t* folds, Py_ssize_t n,
                  Py_ssize_t n_folds, Py_ssize_t width, bint classes, uint32_t* cells) noexcept nogil:
     # Unweighted 0/1 or class targets: 4-byte counters, so the (category, fold) table is a third
     # of the float64 one and stays in cache far longer on many categories.
@@ -201,8 +188,8 @@ cdef void _count(const code_t* codes, const y_t* y, const int8_t* folds, Py_ssiz
                 cell[1] += <uint32_t>y[i]
 
 
-def accumulate_counts(codes, const y_t[::1] y, const int8_t[::1] folds, uint32_t[:, :, ::1] cells,
-                      bint classes=False):
+def accumulate_counts(codes, const target_y_t[::1] y, const int8_t[::1] folds,
+                      uint32_t[:, :, ::1] cells, bint classes=False):
     """:func:`accumulate` for unweighted targets that are 0/1 (or class indices with
     ``classes``), into uint32 cells ``[rows, sums...]`` of shape ``(n_slots, n_folds, 1 + n_out)``
     (each cell must stay below 2**32 rows; the weight sum is the row count)."""
@@ -268,8 +255,8 @@ def train_counts(const uint32_t[:, :, ::1] cells, double[:, :, ::1] out):
 # ----------------------------------------------------------------------------------------------
 # Pass 2 (continuous target, "auto" smoothing only): M2 per (slot, fold) around the cell's mean
 
-cdef void _acc_m2(const code_t* codes, const y_t* y, const double* w, const int8_t* folds,
-                  Py_ssize_t n, Py_ssize_t n_folds, double* m2) noexcept nogil:
+cdef void _acc_m2(const int32_64_t* codes, const target_y_t* y, const double* w,
+                  const int8_t* folds, Py_ssize_t n, Py_ssize_t n_folds, double* m2) noexcept nogil:
     cdef Py_ssize_t i, c = 0, f = 0
     cdef double wi = 1.0, d
     cdef double* cell
@@ -287,7 +274,7 @@ cdef void _acc_m2(const code_t* codes, const y_t* y, const double* w, const int8
         cell[1] += wi * d * d
 
 
-def accumulate_m2(codes, const y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
+def accumulate_m2(codes, const target_y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
                   const double[:, :, ::1] stats, double[:, :, ::1] m2):
     """Fill ``m2[c, f] = [mean, M2]`` of each (slot, fold) cell around its own weighted mean.
 
@@ -337,7 +324,7 @@ def accumulate_m2(codes, const y_t[::1] y, const double[::1] weight, const int8_
 # ----------------------------------------------------------------------------------------------
 # Validation pass over the target (done once per fit, before any per-column pass)
 
-def check_rows(const y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
+def check_rows(const target_y_t[::1] y, const double[::1] weight, const int8_t[::1] folds,
                Py_ssize_t n_folds, Py_ssize_t n_classes=0):
     """First bad row of each input, or -1: ``(y_row, weight_row, fold_row)``.
 
@@ -360,7 +347,7 @@ def check_rows(const y_t[::1] y, const double[::1] weight, const int8_t[::1] fol
                     if y[i] < 0 or y[i] >= n_classes or not isfinite(<double>y[i]):
                         bad_y = i
                         break
-        elif y_t is float or y_t is double:
+        elif target_y_t is float or target_y_t is double:
             for i in range(n):
                 probe += y[i] * 0.0  # NaN iff some value is NaN or infinite
             if probe != 0.0:
@@ -598,8 +585,8 @@ def encodings(const double[:, :, ::1] train, const double[:, ::1] train_m2,
 # ----------------------------------------------------------------------------------------------
 # Gather: write each row's encoding into a preallocated output
 
-def gather(const code_t[::1] codes, const int8_t[::1] folds, const double[:, :, ::1] table,
-           out_t[::1, :] out):
+def gather(const int32_64_t[::1] codes, const int8_t[::1] folds, const double[:, :, ::1] table,
+           real_t[::1, :] out):
     """``out[i, j] = table[codes[i], folds[i], j]`` (codes < 0 read the unknown slot, the last).
 
     Parameters
@@ -625,11 +612,11 @@ def gather(const code_t[::1] codes, const int8_t[::1] folds, const double[:, :, 
             if folds is None:
                 for i in range(n):
                     c = codes[i]
-                    out[i, 0] = <out_t>tab[(c if c >= 0 else unknown) * row_len]
+                    out[i, 0] = <real_t>tab[(c if c >= 0 else unknown) * row_len]
             else:
                 for i in range(n):
                     c = codes[i]
-                    out[i, 0] = <out_t>tab[(c if c >= 0 else unknown) * row_len + folds[i]]
+                    out[i, 0] = <real_t>tab[(c if c >= 0 else unknown) * row_len + folds[i]]
         else:
             for i in range(n):
                 c = codes[i]
@@ -639,4 +626,4 @@ def gather(const code_t[::1] codes, const int8_t[::1] folds, const double[:, :, 
                 if folds is not None:
                     v = v + folds[i] * n_out
                 for j in range(n_out):
-                    out[i, j] = <out_t>v[j]
+                    out[i, j] = <real_t>v[j]

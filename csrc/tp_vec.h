@@ -1,5 +1,5 @@
-/* Shared helpers of the branch-free kernels (moments.h, binning.pyx): validity bitmap access and
- * two-lane float64 vectors.
+/* Shared helpers of the kernels: validity bitmap access (moments.h, binning.h, and the .pyx
+ * kernels through tp_vec.pxd) and two-lane float64 vectors (moments.h).
  *
  * The vectors use GCC/Clang vector extensions: 2 lanes (one SSE2/NEON register; scalar code on
  * targets without SIMD); vector casts between same-size types reinterpret bits.
