@@ -345,7 +345,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         try:
             return to_json_value(value)
         except TypeError:
-            raise ConfigError(f"the `{name}` parameter of `{type(self).__name__}` cannot be saved",
+            raise ConfigError(f"`{type(self).__name__}({name}=...)` cannot be saved: its value is no data",
                               found=f"{type(value).__name__}: {value!r}",
                               hint="use a value tabprep can store: numbers, strings, dtypes or a "
                                    "tabprep splitter (tabprep.split)") from None
