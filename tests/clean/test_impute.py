@@ -155,3 +155,23 @@ def test_indicator_collision_in_pipeline_is_a_schema_error():
     df = pl.DataFrame({"a": [1.0, None], "missingindicator_a": [0, 1]})
     with pytest.raises(SchemaError, match="creates a column that already exists"):
         Pipeline([("imp", SimpleImputer(add_indicator=True), "a")]).fit(df)
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+def test_nan_in_a_list_of_strings_is_missing_like_scikit_learn(strategy):
+    X = [["a", "b"], ["c", np.nan], ["a", "b"]]
+    want = ski.SimpleImputer(strategy=strategy).fit_transform(X)
+    got = SimpleImputer(strategy=strategy).fit_transform(X)
+    assert got.tolist() == want.tolist() == [["a", "b"], ["c", "b" if strategy == "most_frequent" else "missing_value"],
+                                            ["a", "b"]]
+
+
+def test_a_pandas_column_mixing_strings_and_ints_is_a_data_error():
+    import pandas as pd
+
+    from tabprep.errors import DataError
+
+    frame = pd.DataFrame({"m": ["a", 1, "b", None]})
+    for step in (SimpleImputer(strategy="most_frequent"), SimpleImputer()):
+        with pytest.raises(DataError, match="column 'm': a column mixes value types"):
+            step.fit(frame)
