@@ -185,3 +185,21 @@ def test_infinity_in_a_frame_is_a_data_error_not_a_column_of_nan(make, bad):
     with pytest.raises(DataError, match="column 'x'.*holds infinity"):
         Pipeline([("s", make(), ["ok", "x"])]).fit(X.lazy(), batch_size=2)
     make().fit(X.select("ok"))  # finite data is fine
+
+
+@pytest.mark.parametrize("value", [0.1, 100 + 1 / 3, 123.456, -7.25e12])
+def test_a_constant_column_has_exactly_its_mean_and_zero_variance(value):
+    X = np.full((3000, 2), value)
+    X[::7, 1] = np.nan
+    sk = skp.StandardScaler().fit(X)
+    frame = pl.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+    fitted = [StandardScaler().fit(X), StandardScaler().fit(frame),
+              Pipeline([("s", StandardScaler(), ["a", "b"])]).fit(frame, batch_size=700).steps[0][1]]
+    for ours in fitted:
+        assert_array_equal(ours.mean_, [value, value])
+        assert_array_equal(ours.var_, sk.var_)
+        assert_array_equal(ours.var_, [0.0, 0.0])
+        # scikit-learn's own mean is off by rounding (its column sums of a 2-D array are not
+        # pairwise: ~40 ulps here); its variance is exactly 0, as ours
+        assert_allclose(ours.mean_, sk.mean_, rtol=1e-13)
+        assert_array_equal(ours.transform(X), np.where(np.isnan(X), np.nan, 0.0))

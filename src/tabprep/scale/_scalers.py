@@ -88,7 +88,8 @@ class StandardScaler(_Scaler):
     """Standardize features: ``(x - mean_) / scale_`` (scikit-learn's StandardScaler).
 
     Statistics are mergeable (count, mean and sum of squared deviations, merged with Chan's
-    formula), so fitting in batches gives the in-memory result to ~1e-15 relative.
+    formula), so fitting in batches gives the in-memory result to ~1e-15 relative; a constant
+    column gets exactly its value as ``mean_`` and 0 as ``var_``, however it is batched.
 
     Parameters
     ----------
