@@ -167,3 +167,22 @@ def test_train_test_split_stratified_and_types():
         train_test_split(X, y[:5])
     with pytest.raises(ConfigError, match="`test_size` parameter"):
         train_test_split(X, test_size=1.5)
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csr", "csc", "dia", "bsr", "lil", "dok"])
+@pytest.mark.parametrize("array_api", [False, True], ids=["matrix", "array"])
+def test_train_test_split_takes_every_sparse_format_as_scikit_learn(fmt, array_api):
+    import scipy.sparse as sp
+
+    X = sp.random(20, 4, density=0.5, format="csr", random_state=0)
+    X = (sp.csr_array(X) if array_api else X).asformat(fmt)
+    y = np.arange(20)
+    for kw in ({}, {"shuffle": False}, {"stratify": y % 2}):
+        Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0, **kw)
+        sk_tr, sk_te = ms.train_test_split(X, random_state=0, **kw)
+        # scikit-learn's container: CSR (a sparse array stays an array), the same sizes
+        for ours, theirs in ((Xtr, sk_tr), (Xte, sk_te)):
+            assert type(ours) is type(theirs) and ours.format == "csr" and ours.shape == theirs.shape
+        dense = X.toarray()
+        np.testing.assert_array_equal(Xtr.toarray(), dense[ytr])
+        np.testing.assert_array_equal(Xte.toarray(), dense[yte])

@@ -503,6 +503,14 @@ def _sizes(n: int, test_size, train_size) -> tuple[int, int]:
     return n_train, n_test
 
 
+def _indexable(a):
+    """``a`` in a form whose rows can be taken: a SciPy sparse matrix or array becomes CSR
+    (COO, DIA, BSR... cannot be indexed; scikit-learn's ``indexable`` converts them alike)."""
+    if type(a).__module__.split(".")[0] == "scipy" and hasattr(a, "tocsr"):
+        return a.tocsr()
+    return a
+
+
 def _take(a, idx: np.ndarray):
     if a is None:
         return None
@@ -544,7 +552,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     Returns
     -------
     list
-        ``[a_train, a_test, b_train, b_test, ...]``, each of the type of its input.
+        ``[a_train, a_test, b_train, b_test, ...]``, each of the type of its input (a sparse
+        input of any format comes back as CSR, as in scikit-learn).
 
     Examples
     --------
@@ -587,6 +596,6 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
         train, test = np.flatnonzero(ids == 0), np.flatnonzero(ids == 1)
     out = []
-    for a in arrays:
+    for a in map(_indexable, arrays):
         out.extend((_take(a, train), _take(a, test)))
     return out
