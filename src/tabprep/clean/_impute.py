@@ -6,7 +6,8 @@ missing, always: that is what ``np.nan`` means once a frame is turned into an ar
 NaN), so the statistics equal scikit-learn's on ``df.to_numpy()``. ``missing_values`` NaN,
 ``None`` or ``pandas.NA`` add nothing to that; any other marker (``-1``, ``"?"``) marks its cells
 as missing too. (scikit-learn refuses NaN in an array when the marker is not NaN; tabprep imputes
-it.)
+it.) Infinity is no missing value: it is refused at fit and at transform alike, as scikit-learn
+does (a :class:`~tabprep.errors.DataError` naming the column).
 
 Differences from scikit-learn, all deliberate: the default ``fill_value`` of the constant
 strategy is chosen per column (0 for numbers, False for Booleans, ``"missing_value"`` for
@@ -31,10 +32,13 @@ from tabprep._base.params import Interval, MissingValues, Options, is_nan_like
 from tabprep._base.stats import (
     check_finite,
     exact_median,
+    explain_infinity,
     float_dtype_for,
     infinity_exprs,
+    mark_finite,
     moment_exprs,
     order_stat_exprs,
+    refuse_infinity,
     require_numeric,
 )
 from tabprep._base.step import Step, register_step
@@ -339,7 +343,8 @@ class SimpleImputer(Step):
         exprs = []
         for i in self._kept():
             name, dtype = names[i], schema[names[i]]
-            src = inputs.get(name, pl.col(name))
+            # infinity is refused as at fit (checked batch by batch, inside the query)
+            src = refuse_infinity(inputs.get(name, pl.col(name)), self, name, dtype)
             value = self.statistics_[i]
             value = value.item() if hasattr(value, "item") else value
             out_dtype = self._out_dtype(dtype, value)
@@ -354,12 +359,17 @@ class SimpleImputer(Step):
                     else col.fill_null(fill)
             else:
                 filled = pl.when(self._missing(name, dtype, src)).then(fill).otherwise(col)
-            exprs.append(filled.alias(name))
+            # finite input, finite fill: a step nested onto this column need not check again
+            exprs.append(mark_finite(filled.alias(name)))
         if self.indicator_features_ is not None:
             for i in self.indicator_features_:
                 name = names[i]
                 exprs.append(self._missing(name, schema[name], inputs.get(name)).alias(f"missingindicator_{name}"))
         return exprs
+
+    def explain_failure(self, lf, schema):
+        names = self._input_names()
+        return explain_infinity(self, lf, schema, [names[i] for i in self._kept()])
 
     def planned_output_schema(self, schema, columns):
         if self.add_indicator or not self.keep_empty_features:

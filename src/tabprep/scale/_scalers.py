@@ -1,7 +1,9 @@
 """Scalers with scikit-learn's names, parameters and fitted attributes, computed lazily by Polars.
 
 Missing values: nulls and NaNs are both ignored when fitting (as scikit-learn ignores NaN) and
-kept as they are by ``transform`` (a null stays null, a NaN stays NaN). Integer and Boolean
+kept as they are by ``transform`` (a null stays null, a NaN stays NaN). Infinity is refused, at
+fit and at transform alike (a :class:`~tabprep.errors.DataError` naming the column; scikit-learn
+refuses it too). Integer and Boolean
 columns become Float64; Float32 stays Float32 (computed in float64, rounded once at the end).
 Fitted attributes are float64 arrays aligned with ``feature_names_in_``. The ``copy`` parameter
 exists only so code written for scikit-learn runs unchanged (Polars never modifies its input).
@@ -16,6 +18,7 @@ import numpy as np
 from tabprep._base.params import Interval, Pair, param_error
 from tabprep._base.stats import (
     check_finite,
+    explain_infinity,
     infinity_exprs,
     exact_median,
     exact_quantile,
@@ -24,6 +27,7 @@ from tabprep._base.stats import (
     float_col,
     moment_exprs,
     order_stat_exprs,
+    refuse_infinity,
     require_numeric,
 )
 from tabprep._base.step import Step, register_step
@@ -73,14 +77,21 @@ class _Scaler(Step):
         return self.inline_exprs(schema, {})
 
     def inline_exprs(self, schema, inputs):
-        """One output expression per input column: ``_column_fn(i, float64 expr)``, then cast back."""
+        """One output expression per input column: ``_column_fn(i, float64 expr)``, then cast back.
+
+        Infinity is refused as at fit (checked batch by batch, inside the query).
+        """
         import polars as pl
 
         exprs = []
         for i, name in enumerate(self._input_names()):
-            out = self._column_fn(i, inputs.get(name, pl.col(name)).cast(pl.Float64))
+            x = refuse_infinity(inputs.get(name, pl.col(name)), self, name, schema[name])
+            out = self._column_fn(i, x.cast(pl.Float64))
             exprs.append(out.cast(float_dtype_for(schema[name])).alias(name))
         return exprs
+
+    def explain_failure(self, lf, schema):
+        return explain_infinity(self, lf, schema, self._input_names())
 
 
 @register_step
