@@ -47,8 +47,8 @@ from tabprep.split._kfold import (
     check_classes,
     group_kfold_ids,
     kfold_ids,
-    stratified_group_kfold_ids,
-    stratified_kfold_ids,
+    stratified_group_kfold,
+    stratified_kfold,
 )
 from tabprep._base.labels import encode_labels
 
@@ -257,7 +257,9 @@ class StratifiedKFold(_BaseKFold):
         _ignore_groups(self, groups)
         n = self._check_n(X)
         _same_length(n, y, "y")
-        folds = stratified_kfold_ids(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed())
+        # one class is fine, as in scikit-learn (tabprep's stratified_kfold_ids refuses it)
+        folds = stratified_kfold(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(), min_classes=1,
+                                 owner=type(self).__name__)
         yield from iter_folds(folds, self.n_splits)
 
 
@@ -345,7 +347,8 @@ class StratifiedGroupKFold(_BaseKFold):
         n = self._check_n(X)
         _same_length(n, y, "y")
         _same_length(n, groups, "groups")
-        folds = stratified_group_kfold_ids(y, groups, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed())
+        folds = stratified_group_kfold(y, groups, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(),
+                                       min_classes=1, owner=type(self).__name__)
         yield from iter_folds(folds, self.n_splits)
 
 
@@ -587,7 +590,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
 
             _same_length(n, stratify, "stratify")
             labels = encode_labels(stratify, what="stratification labels")
-            check_classes(labels, 2, "train_test_split", per="of train and test")
+            check_classes(labels, 2, "train_test_split", per="of train and test", min_classes=1)
             present = labels.by_first_appearance()
             places = np.zeros((labels.n_codes, 3), dtype=np.int64)
             places[present] = stratified_part_allocation(
