@@ -344,7 +344,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         try:
             return to_json_value(value)
         except TypeError:
-            raise ConfigError(f"the `{name}` parameter of `{type(self).__name__}` cannot be saved",
+            # not "The `x` parameter of `Owner` must ...": that sentence is _constraints' alone
+            raise ConfigError(f"{type(self).__name__}'s `{name}` parameter cannot be saved",
                               found=f"{type(value).__name__}: {value!r}",
                               hint="use a value tabprep can store: numbers, strings, dtypes or a "
                                    "tabprep splitter (tabprep.split)") from None
