@@ -246,3 +246,18 @@ def test_an_imputer_then_a_scaler_name_the_first_step_that_sees_infinity():
     with pytest.raises(DataError, match=r"^column 'x', row 2: SimpleImputer expects finite values"):
         fitted.transform(pl.DataFrame({"x": [1.0, None, -np.inf]}))
     assert fitted.transform(pl.DataFrame({"x": [1.0, None]}))["x"].to_list() == [-1.224744871391589, 0.0]
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_max_abs_scaler_clip_of_held_out_data_as_scikit_learn(clip):
+    # scikit-learn's MaxAbsScaler has had `clip` since 1.8: code passing it must run unchanged
+    train = np.array([[-4.0, 1.0], [2.0, -0.5], [1.0, 0.25]])
+    new = np.array([[-9.0, 3.0], [1.0, np.nan], [8.0, -0.5]])
+    ours, theirs = MaxAbsScaler(clip=clip).fit(train), skp.MaxAbsScaler(clip=clip).fit(train)
+    assert_array_equal(ours.transform(new), theirs.transform(new))
+    frame = pl.DataFrame({"a": new[:, 0], "b": new[:, 1]})
+    fitted = MaxAbsScaler(clip=clip).fit(pl.DataFrame({"a": train[:, 0], "b": train[:, 1]}))
+    assert_array_equal(fitted.transform(frame).to_numpy(), theirs.transform(new))
+    assert MaxAbsScaler(clip=clip).get_params()["clip"] is clip
+    with pytest.raises(ConfigError, match="The `clip` parameter of `MaxAbsScaler` must be a bool"):
+        MaxAbsScaler(clip="yes").fit(train)

@@ -287,6 +287,8 @@ class MaxAbsScaler(_Scaler):
     ----------
     copy : bool, default=True
         Ignored (kept for scikit-learn compatibility).
+    clip : bool, default=False
+        Clip transformed values of new data to [-1, 1] (scikit-learn's parameter since 1.8).
 
     Attributes
     ----------
@@ -301,10 +303,11 @@ class MaxAbsScaler(_Scaler):
     [(-1.0, 0.0), (0.5, 0.0)]
     """
 
-    _parameter_constraints = {"copy": ["boolean"]}
+    _parameter_constraints = {"copy": ["boolean"], "clip": ["boolean"]}
 
-    def __init__(self, *, copy=True):
+    def __init__(self, *, copy=True, clip=False):
         self.copy = copy
+        self.clip = clip
 
     def fit_exprs(self, schema, columns, target):
         import polars as pl
@@ -322,7 +325,8 @@ class MaxAbsScaler(_Scaler):
         self.n_samples_seen_ = int(stats["count:rows"])
 
     def _column_fn(self, i, x):
-        return x / float(self.scale_[i])
+        x = x / float(self.scale_[i])
+        return x.clip(-1.0, 1.0) if self.clip else x
 
     def _get_state(self):
         return {"max_abs": [float(v) for v in self.max_abs_], "scale": [float(v) for v in self.scale_],
