@@ -18,6 +18,7 @@ columns (``x1`` for an array, where scikit-learn gives the index); with
 ``"missing_value"`` where scikit-learn's object array takes the number 0; the missing
 indicator is described by ``indicator_features_`` (column indices) instead of a
 ``MissingIndicator`` object; ``inverse_transform`` and callable strategies are not provided.
+All of tabprep's differences from scikit-learn, with their reasons: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 Missing values: nulls and NaNs are both ignored when fitting (as scikit-learn ignores NaN) and
 kept as they are by ``transform`` (a null stays null, a NaN stays NaN). Infinity is refused, at
 fit and at transform alike (a :class:`~tabprep.errors.DataError` naming the column; scikit-learn
-refuses it too). Integer and Boolean
-columns become Float64; Float32 stays Float32 (computed in float64, rounded once at the end).
+refuses it too). Integer and Boolean columns become Float64; Float32 stays Float32 (computed in
+float64, rounded once at the end).
 Fitted attributes are float64 arrays aligned with ``feature_names_in_``. The ``copy`` parameter
 exists only so code written for scikit-learn runs unchanged (Polars never modifies its input).
+Not provided: ``partial_fit`` (``Pipeline.fit(..., batch_size=)`` streams already),
+``inverse_transform``, sparse input, ``sample_weight``; every difference from scikit-learn, with
+its reason: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations
@@ -183,6 +186,13 @@ class StandardScaler(_Scaler):
             self.scale_ = scale
         else:
             self.scale_ = None
+
+    def transform(self, X, copy=None):
+        """Standardize ``X`` (the output container follows the input, as :meth:`Step.transform`).
+
+        ``copy`` is accepted for scikit-learn's signature and ignored: the input is never modified.
+        """
+        return super().transform(X)
 
     def _column_fn(self, i, x):
         if self.with_mean:

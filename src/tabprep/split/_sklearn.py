@@ -13,10 +13,14 @@ Differences, on purpose:
 - ``GroupKFold(shuffle=True)`` balances the rows per fold, not the number of groups;
 - they have ``get_params``/``set_params`` (so ``sklearn.base.clone`` copies them), and check their
   parameters where scikit-learn does in ``__init__`` *and* all of them again in ``split`` and
-  ``get_n_splits``, so a value set after construction is caught before it is used.
+  ``get_n_splits``, so a value set after construction is caught before it is used;
+- ``n_splits`` is at most 127 (fold ids are one byte per row); ``random_state`` may also be a
+  ``numpy.random.Generator``;
+- ``train_test_split`` keeps the rows of each subset in their original order.
 
 Unshuffled ``KFold``, ``StratifiedKFold``, ``GroupKFold`` and ``StratifiedGroupKFold`` and
-``TimeSeriesSplit`` give exactly scikit-learn's folds.
+``TimeSeriesSplit`` give exactly scikit-learn's folds; a single class is stratified as in
+scikit-learn. Every difference from scikit-learn, with its reason: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations
