@@ -256,6 +256,9 @@ def test_dropping_every_column_keeps_the_rows_like_scikit_learn():
     got = imp.transform(frame)
     assert got.shape == want.shape == (3, 0) and list(got.index) == [10, 11, 12]
     assert imp.set_output(transform="polars").transform(frame).shape == (3, 0)
+    with pytest.warns(UserWarning, match="Skipping features"):
+        fitted = Pipeline([("imp", SimpleImputer(), None)]).fit(df)
+    assert fitted.transform(df).shape == fitted.transform(df.lazy()).collect().shape == (3, 0)
 
 
 @pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
