@@ -7,6 +7,14 @@
  * pass 2 (from L1) its sum of squared deviations from the block mean; blocks are merged in row
  * order with Chan, Golub & LeVeque's formula. The result is a function of the values and their
  * order only. See csrc/moments.pyx.
+ *
+ * Constant blocks: sum/count of n copies of v is not v in floating point (1024 x 0.1), so the
+ * deviations from that mean were not 0 and a constant column got a variance of ~1e-29 and a mean
+ * a few ulps off (scikit-learn's variance is exactly 0). A block whose squared deviations are
+ * within rounding noise of its mean (TP_MOM_NOISE) is checked from L1 cache (pass 3): if every
+ * valid value equals the first one, its mean is that value and its m2 is 0 exactly, and merging
+ * equal means adds exactly 0, so a constant column gives exactly (v, 0). Every other block is
+ * computed as before, bit for bit, and pays nothing but one comparison.
  */
 #ifndef TP_MOMENTS_H
 #define TP_MOMENTS_H
@@ -18,6 +26,10 @@
 #include "tp_vec.h"
 
 #define TP_MOM_BLOCK 1024 /* multiple of 8: 8 KiB of float64 */
+/* Bound of |v - sum/count| / |v| for a block of copies of v: each of the 8 lanes adds at most
+ * TP_MOM_BLOCK / 8 = 128 values (relative error below 128 eps), then the lane tree and the
+ * division: 256 eps is a safe margin. */
+#define TP_MOM_NOISE (256.0 * 2.220446049250313e-16)
 
 typedef struct {
     int64_t n;
@@ -56,6 +68,25 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
             c2 -= k2;                                                                           \
             c3 -= k3;                                                                           \
         }                                                                                       \
+    } while (0)
+
+/* Whether a valid row among rows i..i+7 differs from ref (a vector of the reference value): ORed
+ * into dv. The validity masks are those of TP_ACC8. */
+#define TP_DIFF8(LOAD2, x, i, HAS_BITS, bits, bit0, ref, dv)                                    \
+    do {                                                                                        \
+        tp_v2d r0 = LOAD2((x) + (i)), r1 = LOAD2((x) + (i) + 2);                                \
+        tp_v2d r2 = LOAD2((x) + (i) + 4), r3 = LOAD2((x) + (i) + 6);                            \
+        tp_v2i k0 = (tp_v2i)(r0 == r0), k1 = (tp_v2i)(r1 == r1);                                \
+        tp_v2i k2 = (tp_v2i)(r2 == r2), k3 = (tp_v2i)(r3 == r3);                                \
+        if (HAS_BITS) {                                                                         \
+            unsigned m = tp_bits8((bits), (bit0) + (i));                                        \
+            k0 &= tp_mask2(m & 15u, 0);                                                         \
+            k1 &= tp_mask2(m & 15u, 1);                                                         \
+            k2 &= tp_mask2(m >> 4, 0);                                                          \
+            k3 &= tp_mask2(m >> 4, 1);                                                          \
+        }                                                                                       \
+        dv |= (((tp_v2i)(r0 != (ref)) & k0) | ((tp_v2i)(r1 != (ref)) & k1))                      \
+            | (((tp_v2i)(r2 != (ref)) & k2) | ((tp_v2i)(r3 != (ref)) & k3));                     \
     } while (0)
 
 #define TP_IDENTITY(v) (v)
@@ -116,6 +147,28 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
                 }                                                                               \
             }                                                                                   \
             double qb = tp_lanes8(q0, q1, q2, q3) + tail_q;                                     \
+            double noise = TP_MOM_NOISE * fabs(mb);                                             \
+            if (qb <= (double)c * noise * noise) { /* pass 3: is the block constant? */          \
+                int64_t first = b;                                                              \
+                while (!((double)x[first] == (double)x[first]                                   \
+                         && (!HAS_BITS || tp_bit(bits, bit0 + first))))                         \
+                    first++; /* c > 0: a valid row exists */                                    \
+                const double ref = (double)x[first];                                            \
+                const tp_v2d rv = {ref, ref};                                                   \
+                tp_v2i dv = zeroi;                                                              \
+                for (int64_t i = b; i < e8; i += 8)                                             \
+                    TP_DIFF8(LOAD2, x, i, HAS_BITS, bits, bit0, rv, dv);                        \
+                int differs = (dv[0] | dv[1]) != 0;                                             \
+                for (int64_t i = e8; i < e; i++) {                                              \
+                    double v = (double)x[i];                                                    \
+                    if (v == v && (!HAS_BITS || tp_bit(bits, bit0 + i)))                        \
+                        differs |= v != ref;                                                    \
+                }                                                                               \
+                if (!differs) {                                                                 \
+                    mb = ref + 0.0; /* + 0.0: -0.0 copies have mean +0.0, as their sum from +0.0 */ \
+                    qb = 0.0;                                                                   \
+                }                                                                               \
+            }                                                                                   \
             if (total_n == 0) {                                                                 \
                 total_n = c;                                                                    \
                 total_mean = mb;                                                                \

@@ -7,7 +7,8 @@ fixed blocks counted from the first row; each block's mean and sum of squared de
 two branch-free passes over the block while it sits in L1 cache, and the blocks are merged in row
 order with Chan, Golub & LeVeque's formula. The result depends only on the values and their order
 (never on threads or timing), and the two-pass blocks keep the variance accurate where a one-pass
-``sum(x*x) - n*mean**2`` would cancel.
+``sum(x*x) - n*mean**2`` would cancel. A constant column gives exactly its value and 0: a block
+whose spread is rounding noise is checked for equal values (see ``moments.h``).
 
 Infinity: a block whose sum is not finite is scanned for +-inf among its valid values and
 ``has_inf`` reports it (callers refuse such columns; the moments are then meaningless).

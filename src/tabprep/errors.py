@@ -13,9 +13,18 @@ message reads alike::
     # train.parquet: column 'y', row 17: expected a binary target (0/1); found 2. Hint: encode ...
 
 The CLI maps each class to its own exit code (``exit_code``) and prints one line.
+
+:class:`NotFittedError` also subclasses ``sklearn.exceptions.NotFittedError``, so code written
+for scikit-learn (``except NotFittedError`` from ``sklearn.exceptions``) catches it. ``except``
+matches on real subclasses only (no ABC registration reaches it), so the class needs
+scikit-learn's as a base; it is made on first use (module ``__getattr__``), which keeps
+``import tabprep.errors`` free of scikit-learn and NumPy (the ``tabprep --help`` path).
 """
 
 from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
 
 __all__ = [
     "TabprepError",
@@ -120,7 +129,39 @@ class ArtifactError(TabprepError, ValueError):
     exit_code = 4
 
 
-class NotFittedError(TabprepError, ValueError, AttributeError):
-    """A step or pipeline was used before ``fit`` (mirrors ``sklearn.exceptions.NotFittedError``)."""
+_MAKING = threading.Lock()
 
-    exit_code = 2
+
+def _make_not_fitted_error() -> type:
+    with _MAKING:  # two threads asking at once get the same class
+        made = globals().get("NotFittedError")
+        if made is not None:
+            return made
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+        class NotFittedError(TabprepError, SklearnNotFittedError):
+            """A step or pipeline was used before ``fit``; also a
+            ``sklearn.exceptions.NotFittedError`` (so a ``ValueError`` and an ``AttributeError``)."""
+
+            exit_code = 2
+
+        NotFittedError.__qualname__ = "NotFittedError"  # pickle finds it as tabprep.errors.NotFittedError
+        globals()["NotFittedError"] = NotFittedError
+        return NotFittedError
+
+
+def __getattr__(name: str):
+    if name == "NotFittedError":
+        return _make_not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ makes it
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(TabprepError, _SklearnNotFittedError):
+        exit_code = 2

@@ -66,9 +66,6 @@ def test_matches_sklearn_on_arrays_and_frames(params, X):
         assert_allclose(stats, sk.statistics_.astype(np.float64), rtol=1e-12, equal_nan=True)
         names = [f"x{i}" for i in range(X.shape[1])] if isinstance(source, np.ndarray) else list(frame.columns)
         assert list(ours.get_feature_names_out()) == list(sk.get_feature_names_out(names))
-        if want.shape[1] == 0 and not isinstance(out, np.ndarray):
-            assert out.width == 0  # every feature dropped; a frame without columns has no rows
-            continue
         got = out if isinstance(out, np.ndarray) else out.to_numpy().astype(np.float64)
         assert got.shape == want.shape
         assert_allclose(got, want, rtol=1e-12, equal_nan=True)
@@ -155,3 +152,125 @@ def test_indicator_collision_in_pipeline_is_a_schema_error():
     df = pl.DataFrame({"a": [1.0, None], "missingindicator_a": [0, 1]})
     with pytest.raises(SchemaError, match="creates a column that already exists"):
         Pipeline([("imp", SimpleImputer(add_indicator=True), "a")]).fit(df)
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+def test_nan_in_a_list_of_strings_is_missing_like_scikit_learn(strategy):
+    X = [["a", "b"], ["c", np.nan], ["a", "b"]]
+    want = ski.SimpleImputer(strategy=strategy).fit_transform(X)
+    got = SimpleImputer(strategy=strategy).fit_transform(X)
+    assert got.tolist() == want.tolist() == [["a", "b"], ["c", "b" if strategy == "most_frequent" else "missing_value"],
+                                            ["a", "b"]]
+
+
+def test_a_pandas_column_mixing_strings_and_ints_is_a_data_error():
+    import pandas as pd
+
+    from tabprep.errors import DataError
+
+    frame = pd.DataFrame({"m": ["a", 1, "b", None]})
+    for step in (SimpleImputer(strategy="most_frequent"), SimpleImputer()):
+        with pytest.raises(DataError, match="column 'm': a column mixes value types"):
+            step.fit(frame)
+
+
+def _fit_transform_warnings(imputer, X):
+    """(fitted imputer, transform output, texts of the UserWarnings of fit and transform)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        imputer.fit(X)
+        out = imputer.transform(X)
+    return imputer, out, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def _same_values(a, b) -> bool:
+    """Equal element by element, NaN equal to NaN (object arrays of mixed values)."""
+    a, b = list(np.asarray(a, dtype=object).ravel()), list(np.asarray(b, dtype=object).ravel())
+    return len(a) == len(b) and all(
+        (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y)) or x == y
+        for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant"])
+@pytest.mark.parametrize("keep", [False, True])
+def test_an_all_missing_pandas_object_column_is_dropped_with_a_warning_like_scikit_learn(strategy, keep):
+    import pandas as pd
+
+    other = ("c", [1.0, np.nan, 3.0, 3.0]) if strategy in ("mean", "median") else ("a", ["x", "y", "x", None])
+    # NaN, not None: scikit-learn's missing_values=np.nan takes None for a value (tabprep: missing)
+    frame = pd.DataFrame({other[0]: other[1], "b": pd.Series([np.nan] * 4, dtype=object)})
+    params = {"strategy": strategy, "keep_empty_features": keep}
+    sk, want, sk_warned = _fit_transform_warnings(ski.SimpleImputer(**params), frame)
+    ours, got, warned = _fit_transform_warnings(SimpleImputer(**params), frame)
+    assert _same_values(ours.statistics_, sk.statistics_), (ours.statistics_, sk.statistics_)
+    assert list(ours.get_feature_names_out()) == list(sk.get_feature_names_out())
+    assert isinstance(got, pd.DataFrame) and got.shape == want.shape
+    assert _same_values(got.to_numpy(dtype=object), want)
+    # the same words (tabprep warns once, at fit; scikit-learn at every transform)
+    assert warned == sk_warned == ([] if keep else [
+        f"Skipping features without any observed values: ['b']. At least one non-missing value is "
+        f"needed for imputation with strategy='{strategy}'."])
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+@pytest.mark.parametrize("keep", [False, True])
+def test_an_all_missing_object_array_column_like_scikit_learn(strategy, keep):
+    X = np.array([["a", np.nan], ["b", np.nan], ["a", np.nan]], dtype=object)
+    params = {"strategy": strategy, "keep_empty_features": keep}
+    sk, want, _ = _fit_transform_warnings(ski.SimpleImputer(**params), X)
+    ours, got, warned = _fit_transform_warnings(SimpleImputer(**params), X)
+    assert _same_values(ours.statistics_, sk.statistics_)
+    assert isinstance(got, np.ndarray) and got.shape == want.shape and _same_values(got, want)
+    # tabprep names the column where scikit-learn gives its index ([1]) for an array
+    assert warned == ([] if keep else [
+        "Skipping features without any observed values: ['x1']. At least one non-missing value is "
+        f"needed for imputation with strategy='{strategy}'."])
+
+
+def test_an_all_null_polars_column_of_dtype_null():
+    df = pl.DataFrame({"a": [1.0, None, 3.0], "e": [None, None, None]})
+    assert df.schema["e"] == pl.Null
+    with pytest.warns(UserWarning, match=r"\['e'\]"):
+        assert SimpleImputer().fit_transform(df).columns == ["a"]
+    kept = SimpleImputer(strategy="most_frequent", keep_empty_features=True).fit(df)
+    assert kept.transform(df)["e"].to_list() == [0, 0, 0]  # scikit-learn: always 0 but for "constant"
+    const = SimpleImputer(strategy="constant", fill_value=7, keep_empty_features=True).fit(df)
+    assert const.transform(df).to_dict(as_series=False) == {"a": [1.0, 7.0, 3.0], "e": [7, 7, 7]}
+    # the schema planned before fitting is the one the transform gives
+    _, out = Pipeline([("i", SimpleImputer(strategy="constant", keep_empty_features=True), ["a", "e"])]).fit_transform(df)
+    assert out.schema == pl.Schema({"a": pl.Float64, "e": pl.String})
+
+
+def test_dropping_every_column_keeps_the_rows_like_scikit_learn():
+    import pandas as pd
+
+    df = pl.DataFrame({"e": pl.Series([None, None, None], dtype=pl.Float64)})
+    with pytest.warns(UserWarning, match="Skipping features"):
+        imp = SimpleImputer().fit(df)
+    assert imp.transform(df).shape == (3, 0)
+    assert imp.transform(df.lazy()).collect().shape == (3, 0)
+    frame = df.to_pandas().set_axis([10, 11, 12])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = ski.SimpleImputer().fit(frame).transform(frame)
+    got = imp.transform(frame)
+    assert got.shape == want.shape == (3, 0) and list(got.index) == [10, 11, 12]
+    assert imp.set_output(transform="polars").transform(frame).shape == (3, 0)
+    with pytest.warns(UserWarning, match="Skipping features"):
+        fitted = Pipeline([("imp", SimpleImputer(), None)]).fit(df)
+    assert fitted.transform(df).shape == fitted.transform(df.lazy()).collect().shape == (3, 0)
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+def test_fitted_on_strings_transforms_rows_of_nan_like_scikit_learn(strategy):
+    X = np.array([["a"], ["b"], ["a"]], dtype=object)
+    ours = SimpleImputer(strategy=strategy).fit(X)
+    sk = ski.SimpleImputer(strategy=strategy).fit(X)
+    fill = "a" if strategy == "most_frequent" else "missing_value"
+    for new in ([[np.nan]], np.array([[np.nan], [np.nan]]), np.array([[np.nan], ["b"]], dtype=object)):
+        got = ours.transform(new)
+        assert got.tolist() == sk.transform(new).tolist()
+        assert got[0, 0] == fill
+    assert ours.transform([[None]]).tolist() == [[fill]]  # None is missing in tabprep (a value in scikit-learn)
+    # a frame whose column holds no value at all (dtype Null) is filled alike
+    assert ours.transform(pl.DataFrame({"x0": [None, None]}))["x0"].to_list() == [fill, fill]

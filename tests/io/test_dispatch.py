@@ -108,3 +108,26 @@ def test_as_series_takes_every_one_column_container(values):
 def test_as_series_refuses_two_columns(values):
     with pytest.raises(DataError, match="y must be"):
         as_series(values, what="y")
+
+
+def test_a_list_of_rows_with_strings_keeps_nan_missing():
+    # NumPy alone would make a '<U' array of this list, where NaN becomes the string 'nan'
+    # (scikit-learn's SimpleImputer reads such lists as object arrays for the same reason)
+    from tabprep.io._dispatch import coerce
+
+    df = coerce([["a", "b"], ["c", np.nan]], array_dtype=None).lf.collect()
+    assert df.to_dict(as_series=False) == {"x0": ["a", "c"], "x1": ["b", None]}
+    mixed = coerce([["a", 1.5], ["b", np.nan]], array_dtype=None).lf.collect()
+    assert mixed.schema == pl.Schema({"x0": pl.String, "x1": pl.Float64})
+    assert mixed["x1"].to_list() == [1.5, None]
+
+
+@pytest.mark.parametrize("values", [["a", 1, "b"], [1, "a", "b"], [1.5, "a", np.nan], ["a", True, None]])
+def test_a_pandas_column_mixing_types_is_a_data_error_naming_it(values):
+    from tabprep.io._dispatch import coerce
+
+    frame = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "m": values})
+    with pytest.raises(DataError, match=r"column 'm': a column mixes value types; found .*Hint: .*astype\(str\)") as err:
+        coerce(frame)
+    assert err.value.column == "m"
+    assert not isinstance(err.value.__cause__, DataError)  # the pyarrow/Polars error is kept as the cause

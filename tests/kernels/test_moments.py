@@ -84,3 +84,28 @@ def test_validity_bitmap_too_short_is_refused():
         moments(np.ones(20), np.zeros(2, dtype=np.uint8), 0)
     with pytest.raises(ValueError, match="bit0"):
         moments(np.ones(4), None, -1)
+
+
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 100 + 1 / 3, 123.456, -7.25e12, 1e-300, -0.0])
+@pytest.mark.parametrize("n", [1, 7, 1024, 1025, 3000])
+def test_a_constant_column_gives_exactly_its_value_and_zero(value, n):
+    # the block mean sum/count of n copies of 0.1 is not 0.1: the deviations from it were not 0
+    x = np.full(n, value)
+    holes = np.full(n, value)
+    holes[1::5] = np.nan
+    f32 = np.float32(value)
+    columns = [x, holes, pl.Series(x).scatter(list(range(1, n, 3)), None), np.full(n, f32),
+               pl.Series(np.full(n + 3, value)).slice(3)]
+    for column in columns:
+        m = column_moments(column)
+        want = float(f32) if getattr(column, "dtype", None) == np.float32 else value
+        assert (m.mean, m.m2) == (want, 0.0), column
+        # no -0.0 mean: the same bits as a sum from +0.0 (and as before the fix)
+        assert math.copysign(1.0, m.mean) == math.copysign(1.0, want + 0.0)
+
+
+def test_constant_blocks_of_different_values_still_merge_exactly():
+    x = np.concatenate([np.full(1024, 0.1), np.full(1024, 0.3), np.full(500, 0.1)])
+    m = column_moments(x)
+    n, mean, var = moments_ref(x)
+    assert m.n == n and abs(m.mean - mean) <= 1e-14 * mean and abs(m.m2 - var * n) <= 1e-13 * var * n

@@ -185,3 +185,79 @@ def test_infinity_in_a_frame_is_a_data_error_not_a_column_of_nan(make, bad):
     with pytest.raises(DataError, match="column 'x'.*holds infinity"):
         Pipeline([("s", make(), ["ok", "x"])]).fit(X.lazy(), batch_size=2)
     make().fit(X.select("ok"))  # finite data is fine
+
+
+@pytest.mark.parametrize("value", [0.1, 100 + 1 / 3, 123.456, -7.25e12])
+def test_a_constant_column_has_exactly_its_mean_and_zero_variance(value):
+    X = np.full((3000, 2), value)
+    X[::7, 1] = np.nan
+    sk = skp.StandardScaler().fit(X)
+    frame = pl.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+    fitted = [StandardScaler().fit(X), StandardScaler().fit(frame),
+              Pipeline([("s", StandardScaler(), ["a", "b"])]).fit(frame, batch_size=700).steps[0][1]]
+    for ours in fitted:
+        assert_array_equal(ours.mean_, [value, value])
+        assert_array_equal(ours.var_, sk.var_)
+        assert_array_equal(ours.var_, [0.0, 0.0])
+        # scikit-learn's own mean is off by rounding (its column sums of a 2-D array are not
+        # pairwise: ~40 ulps here); its variance is exactly 0, as ours
+        assert_allclose(ours.mean_, sk.mean_, rtol=1e-13)
+        assert_array_equal(ours.transform(X), np.where(np.isnan(X), np.nan, 0.0))
+
+
+TRANSFORMERS = [StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer,
+                lambda: SimpleImputer(strategy="median", add_indicator=True),
+                lambda: StandardScaler(with_mean=False, with_std=False)]
+
+
+@pytest.mark.parametrize("make", TRANSFORMERS)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinity_at_transform_is_the_data_error_of_fit(make, bad):
+    # it used to pass through: a scaler turned it into inf/NaN, an imputer kept it
+    train = pl.DataFrame({"ok": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 2.0, 3.0, None]})
+    new = pl.DataFrame({"ok": [1.0, 2.0, 3.0], "x": [1.0, bad, None]})
+    step = make().fit(train)
+    name = type(step).__name__
+    for data in (new, new.to_pandas(), new.to_arrow()):
+        with pytest.raises(DataError, match=rf"^column 'x', row 1: {name} expects finite values \(nulls and NaN count "
+                                            r"as missing\); the column holds infinity\. Hint: ") as err:
+            step.transform(data)
+        assert (err.value.column, err.value.row) == ("x", 1)
+    # lazy in, lazy out: the same error when the rows are computed, on either engine
+    for engine in ("in-memory", "streaming"):
+        with pytest.raises(DataError, match=rf"column 'x': {name} expects finite values.*holds infinity"):
+            step.transform(new.lazy()).collect(engine=engine)
+    fitted = Pipeline([("s", make(), ["ok", "x"])]).fit(train)
+    with pytest.raises(DataError, match=rf"^column 'x', row 1: {name} expects finite values"):
+        fitted.transform(new)
+    with pytest.raises(DataError, match="column 'x'.*holds infinity"):
+        fitted.transform(new.lazy()).collect()
+    # finite values (and Float32 columns) go through as before
+    finite = new.with_columns(pl.col("x").fill_nan(0.0).replace([bad], [5.0]))
+    assert step.transform(finite).columns == list(step.get_feature_names_out())
+    f32 = train.cast(pl.Float32)
+    with pytest.raises(DataError, match="column 'x', row 1"):
+        make().fit(f32).transform(new.cast(pl.Float32))
+
+
+def test_an_imputer_then_a_scaler_name_the_first_step_that_sees_infinity():
+    train = pl.DataFrame({"x": [1.0, None, 3.0]})
+    fitted = Pipeline([("imp", SimpleImputer(), "x"), ("sc", StandardScaler(), "x")]).fit(train)
+    with pytest.raises(DataError, match=r"^column 'x', row 2: SimpleImputer expects finite values"):
+        fitted.transform(pl.DataFrame({"x": [1.0, None, -np.inf]}))
+    assert fitted.transform(pl.DataFrame({"x": [1.0, None]}))["x"].to_list() == [-1.224744871391589, 0.0]
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_max_abs_scaler_clip_of_held_out_data_as_scikit_learn(clip):
+    # scikit-learn's MaxAbsScaler has had `clip` since 1.8: code passing it must run unchanged
+    train = np.array([[-4.0, 1.0], [2.0, -0.5], [1.0, 0.25]])
+    new = np.array([[-9.0, 3.0], [1.0, np.nan], [8.0, -0.5]])
+    ours, theirs = MaxAbsScaler(clip=clip).fit(train), skp.MaxAbsScaler(clip=clip).fit(train)
+    assert_array_equal(ours.transform(new), theirs.transform(new))
+    frame = pl.DataFrame({"a": new[:, 0], "b": new[:, 1]})
+    fitted = MaxAbsScaler(clip=clip).fit(pl.DataFrame({"a": train[:, 0], "b": train[:, 1]}))
+    assert_array_equal(fitted.transform(frame).to_numpy(), theirs.transform(new))
+    assert MaxAbsScaler(clip=clip).get_params()["clip"] is clip
+    with pytest.raises(ConfigError, match="The `clip` parameter of `MaxAbsScaler` must be a bool"):
+        MaxAbsScaler(clip="yes").fit(train)

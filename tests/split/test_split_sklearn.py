@@ -167,3 +167,55 @@ def test_train_test_split_stratified_and_types():
         train_test_split(X, y[:5])
     with pytest.raises(ConfigError, match="`test_size` parameter"):
         train_test_split(X, test_size=1.5)
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csr", "csc", "dia", "bsr", "lil", "dok"])
+@pytest.mark.parametrize("array_api", [False, True], ids=["matrix", "array"])
+def test_train_test_split_takes_every_sparse_format_as_scikit_learn(fmt, array_api):
+    import scipy.sparse as sp
+
+    X = sp.random(20, 4, density=0.5, format="csr", random_state=0)
+    X = (sp.csr_array(X) if array_api else X).asformat(fmt)
+    y = np.arange(20)
+    for kw in ({}, {"shuffle": False}, {"stratify": y % 2}):
+        Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0, **kw)
+        sk_tr, sk_te = ms.train_test_split(X, random_state=0, **kw)
+        # scikit-learn's container: CSR (a sparse array stays an array), the same sizes
+        for ours, theirs in ((Xtr, sk_tr), (Xte, sk_te)):
+            assert type(ours) is type(theirs) and ours.format == "csr" and ours.shape == theirs.shape
+        dense = X.toarray()
+        np.testing.assert_array_equal(Xtr.toarray(), dense[ytr])
+        np.testing.assert_array_equal(Xte.toarray(), dense[yte])
+
+
+@pytest.mark.parametrize("labels", [np.zeros(10), np.array(["only"] * 10, dtype=object), [True] * 10])
+def test_a_single_class_splits_as_in_scikit_learn(labels):
+    # scikit-learn stratifies one class without complaint (every fold gets its share); tabprep
+    # used to refuse it ("needs at least two classes")
+    X = np.zeros((10, 1))
+    groups = np.arange(10) // 2
+    assert _splits(StratifiedKFold(3), X, labels) == _splits(ms.StratifiedKFold(3), X, labels)
+    assert _splits(StratifiedGroupKFold(3), X, labels, groups) == _splits(ms.StratifiedGroupKFold(3), X, labels, groups)
+    for ours, theirs, g in ((StratifiedKFold(3, shuffle=True, random_state=0),
+                             ms.StratifiedKFold(3, shuffle=True, random_state=0), None),
+                            (StratifiedGroupKFold(3, shuffle=True, random_state=0),
+                             ms.StratifiedGroupKFold(3, shuffle=True, random_state=0), groups)):
+        got, want = _splits(ours, X, labels, g), _splits(theirs, X, labels, g)
+        assert sorted(len(te) for _, te in got) == sorted(len(te) for _, te in want)
+        assert sorted(i for _, te in got for i in te) == list(range(10))
+    assert len(list(RepeatedStratifiedKFold(n_splits=2, n_repeats=2, random_state=0).split(X, labels))) == 4
+    train, test = train_test_split(np.arange(10), stratify=labels, random_state=0)
+    sk_train, sk_test = ms.train_test_split(np.arange(10), stratify=labels, random_state=0)
+    assert (len(train), len(test)) == (len(sk_train), len(sk_test))
+    # fewer rows than folds stays an error (scikit-learn's too)
+    with pytest.raises(DataError):
+        list(StratifiedKFold(3).split(np.zeros(2), np.zeros(2)))
+
+
+def test_the_fold_id_functions_still_refuse_a_single_class():
+    # tabprep's own functions keep the guard: stratifying on a constant column is most often
+    # the wrong column (the splitter classes follow scikit-learn instead)
+    from tabprep.split import stratified_kfold_ids
+
+    with pytest.raises(DataError, match="at least two classes"):
+        stratified_kfold_ids(np.zeros(10), 3)

@@ -25,8 +25,8 @@ batches that have some. Statistics that skip NaN themselves (marked by
 
 from __future__ import annotations
 
-from tabprep._base.stats import skips_nan, unpack_structs
-from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep._base.stats import CHECK_IN_PLAN, skips_nan, unpack_structs
+from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
@@ -266,20 +266,24 @@ def collect_engine(lf) -> str:
     in-memory engine, which calls it once per column; the default streaming engine would call
     it once per ~100k-row morsel (measured ~4x slower for KBinsDiscretizer at 10M rows). Plain
     expression chains (scalers, imputers) stay on the default engine, which runs them faster,
-    morsel by morsel in cache. Read off the plan, so no step has to declare it.
+    morsel by morsel in cache; so do the checks of their input batches (``refuse_infinity``:
+    Python calls too, but cheap ones, told apart by ``CHECK_IN_PLAN``). Read off the plan, so
+    no step has to declare it.
     """
-    return "in-memory" if "python_udf" in lf.explain(optimized=False) else "auto"
+    plan = lf.explain(optimized=False)
+    return "in-memory" if plan.count("python_udf") > plan.count(CHECK_IN_PLAN) else "auto"
 
 
 def collect_explained(lf, explainers, *, engine: str = "auto"):
-    """``lf.collect(engine=engine)``; on a Polars error ask the steps (``explainers()`` →
-    ``[(step, input_lf)]``, in order) for an error naming the column and row, and raise that one
-    instead."""
+    """``lf.collect(engine=engine)``; on a Polars error, or a tabprep error raised inside the query
+    (a step's check of its batches, such as ``refuse_infinity``), ask the steps (``explainers()``
+    → ``[(step, input_lf)]``, in order) for an error naming the column and row, and raise that
+    one instead."""
     import polars as pl
 
     try:
         return lf.collect(engine=engine)
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, TabprepError) as exc:
         for step, step_input in explainers():
             better = step.explain_failure(step_input, step_input.collect_schema())
             if better is not None:

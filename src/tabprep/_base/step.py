@@ -277,10 +277,9 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         lf = self._align(data)
         schema = lf.collect_schema()
         exprs = self.transform_exprs(schema)
-        if not exprs and data.kind == "numpy" and self._output_config() == "default":
-            # a frame without columns has no rows; an array keeps them (scikit-learn: shape (n, 0))
-            return np.empty((lf.select(pl.len()).collect().item(), 0))
-        out = lf.select(exprs)
+        # no output column (every feature dropped): dropping the inputs keeps the rows, where a
+        # select of nothing has none (scikit-learn: shape (n, 0))
+        out = lf.select(exprs) if exprs else lf.drop(schema.names())
         if data.kind not in ("lazy", "path"):
             out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine(out)).lazy()
         return convert_output(out, data, self._output_config())

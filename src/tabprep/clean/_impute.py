@@ -6,14 +6,19 @@ missing, always: that is what ``np.nan`` means once a frame is turned into an ar
 NaN), so the statistics equal scikit-learn's on ``df.to_numpy()``. ``missing_values`` NaN,
 ``None`` or ``pandas.NA`` add nothing to that; any other marker (``-1``, ``"?"``) marks its cells
 as missing too. (scikit-learn refuses NaN in an array when the marker is not NaN; tabprep imputes
-it.)
+it.) Infinity is no missing value: it is refused at fit and at transform alike, as scikit-learn
+does (a :class:`~tabprep.errors.DataError` naming the column).
 
 Differences from scikit-learn, all deliberate: the default ``fill_value`` of the constant
 strategy is chosen per column (0 for numbers, False for Booleans, ``"missing_value"`` for
 strings) rather than once for the whole array; features dropped for having no observed value
-are reported by a warning at fit time (scikit-learn warns at every transform); the missing
+are reported by a warning at fit time (scikit-learn warns at every transform), naming the
+columns (``x1`` for an array, where scikit-learn gives the index); with
+``keep_empty_features`` an empty typed text column (Polars String/Categorical) is filled with
+``"missing_value"`` where scikit-learn's object array takes the number 0; the missing
 indicator is described by ``indicator_features_`` (column indices) instead of a
 ``MissingIndicator`` object; ``inverse_transform`` and callable strategies are not provided.
+All of tabprep's differences from scikit-learn, with their reasons: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from tabprep._base.params import Interval, MissingValues, Options, is_nan_like
 from tabprep._base.stats import (
     check_finite,
     exact_median,
+    explain_infinity,
     float_dtype_for,
     infinity_exprs,
+    mark_finite,
     moment_exprs,
     order_stat_exprs,
+    refuse_infinity,
     require_numeric,
 )
 from tabprep._base.step import Step, register_step
@@ -47,6 +55,23 @@ def _is_num(v) -> bool:
 
 def _stat_is_nan(v) -> bool:
     return isinstance(v, float) and math.isnan(v)
+
+
+def _textual(dtype) -> bool:
+    import polars as pl
+
+    return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+
+
+def _dtype_of(value):
+    """The Polars dtype of a fill value (bool before int: a bool is an int to Python)."""
+    import polars as pl
+
+    if isinstance(value, (bool, np.bool_)):
+        return pl.Boolean
+    if isinstance(value, (int, np.integer)):
+        return pl.Int64
+    return pl.Float64 if isinstance(value, (float, np.floating)) else pl.String
 
 
 @register_step
@@ -69,8 +94,10 @@ class SimpleImputer(Step):
         Append a Boolean column ``missingindicator_<col>`` for every column that had missing
         values during fit.
     keep_empty_features : bool, default=False
-        Keep columns with no observed value (filled with 0, or ``fill_value``); otherwise they
-        are dropped from the output.
+        Keep columns with no observed value, filled with 0 (``"missing_value"`` in a text
+        column), or the constant strategy's fill value; otherwise they are dropped from the
+        output, with a warning at fit. A column without any value at all (dtype Null: an
+        all-missing object column of pandas or NumPy) takes the type of its fill.
 
     Attributes
     ----------
@@ -155,8 +182,12 @@ class SimpleImputer(Step):
     def _check_column(self, name, dtype):
         import polars as pl
 
+        if dtype == pl.Null:
+            # no value at all (an all-missing object column): any strategy and marker fit it,
+            # and the column is dropped, or kept filled (keep_empty_features)
+            return
         mv = self.missing_values
-        textual = dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+        textual = _textual(dtype)
         if self.strategy in ("mean", "median"):
             require_numeric(self, {name: dtype}, [name])
         elif not (dtype.is_integer() or dtype.is_float() or dtype == pl.Boolean or textual):
@@ -204,6 +235,8 @@ class SimpleImputer(Step):
         fv = self.fill_value
         if fv is None:
             return self._default_fill(dtype)
+        if dtype == pl.Null:  # no values to match: the fill value gives the column its type
+            return fv.item() if hasattr(fv, "item") else fv
         textual = not (dtype.is_integer() or dtype.is_float() or dtype == pl.Boolean)
         ok = (isinstance(fv, str) if textual else
               isinstance(fv, (bool, np.bool_)) if dtype == pl.Boolean else
@@ -216,6 +249,8 @@ class SimpleImputer(Step):
         return int(fv) if dtype.is_integer() else (float(fv) if dtype.is_float() else fv)
 
     def _finalize(self, stats, schema, columns):
+        import polars as pl
+
         check_finite(self, stats, columns)
         values = []
         for c in columns:
@@ -226,7 +261,9 @@ class SimpleImputer(Step):
                 values.append(v if n > 0 or self.keep_empty_features else math.nan)
                 continue
             if n == 0:
-                empty = 0 if self.strategy in ("mean", "median") else self._default_fill(dtype)
+                # scikit-learn's keep_empty_features fills 0; a typed column gets its type's zero
+                # ("missing_value" for text, which cannot hold a number)
+                empty = 0 if self.strategy in ("mean", "median") or dtype == pl.Null else self._default_fill(dtype)
                 values.append(empty if self.keep_empty_features else math.nan)
             elif self.strategy == "mean":
                 values.append(float(stats[f"sum:{c}"]) / n)
@@ -252,8 +289,12 @@ class SimpleImputer(Step):
         # with a value marker (-1, "?") the filled cells are not the ones statistics skip
         if not is_nan_like(self.missing_values):
             return frozenset()
+        import polars as pl
+
         mean_like = self.strategy in ("mean", "median")
-        return frozenset(c for c in columns if not mean_like or float_dtype_for(schema[c]) == schema[c])
+        # a Null column takes the type of its fill: not a fill keeping the dtype
+        return frozenset(c for c in columns if schema[c] != pl.Null
+                         and (not mean_like or float_dtype_for(schema[c]) == schema[c]))
 
     def fill_constants(self, stats):
         rows = int(stats["count:rows"])
@@ -282,6 +323,20 @@ class SimpleImputer(Step):
             return None
         return self._exprs(schema, inputs)
 
+    def _out_dtype(self, dtype, value):
+        """Output dtype of a column of input ``dtype`` filled with ``value``."""
+        import polars as pl
+
+        if self.strategy in ("mean", "median"):
+            return float_dtype_for(dtype)
+        if dtype == pl.Null:
+            return _dtype_of(value)
+        if isinstance(value, str) and not _textual(dtype):
+            # fitted on text, given a column without text (NaN rows of an array): scikit-learn
+            # fills the text in an object array, so the column becomes text
+            return pl.String
+        return dtype
+
     def _exprs(self, schema, inputs):
         import polars as pl
 
@@ -289,32 +344,49 @@ class SimpleImputer(Step):
         exprs = []
         for i in self._kept():
             name, dtype = names[i], schema[names[i]]
-            src = inputs.get(name, pl.col(name))
+            # infinity is refused as at fit (checked batch by batch, inside the query)
+            src = refuse_infinity(inputs.get(name, pl.col(name)), self, name, dtype)
             value = self.statistics_[i]
-            out_dtype = float_dtype_for(dtype) if self.strategy in ("mean", "median") else dtype
             value = value.item() if hasattr(value, "item") else value
-            col = src.cast(out_dtype) if out_dtype != dtype else src
-            if self.strategy in ("mean", "median") or dtype.is_float():
+            out_dtype = self._out_dtype(dtype, value)
+            # NaN is missing: it must not become the text "NaN" on the way
+            col = src.fill_nan(None) if dtype.is_float() and not out_dtype.is_float() else src
+            col = col.cast(out_dtype) if out_dtype != dtype else col
+            if out_dtype.is_float():
                 value = float(value)
             fill = pl.lit(value).cast(out_dtype)
             if is_nan_like(self.missing_values):
-                filled = col.fill_nan(fill).fill_null(fill) if dtype.is_float() else col.fill_null(fill)
+                filled = col.fill_nan(fill).fill_null(fill) if out_dtype.is_float() and dtype.is_float() \
+                    else col.fill_null(fill)
             else:
                 filled = pl.when(self._missing(name, dtype, src)).then(fill).otherwise(col)
-            exprs.append(filled.alias(name))
+            # finite input, finite fill: a step nested onto this column need not check again
+            exprs.append(mark_finite(filled.alias(name)))
         if self.indicator_features_ is not None:
             for i in self.indicator_features_:
                 name = names[i]
                 exprs.append(self._missing(name, schema[name], inputs.get(name)).alias(f"missingindicator_{name}"))
         return exprs
 
+    def explain_failure(self, lf, schema):
+        names = self._input_names()
+        return explain_infinity(self, lf, schema, [names[i] for i in self._kept()])
+
     def planned_output_schema(self, schema, columns):
         if self.add_indicator or not self.keep_empty_features:
             return None  # indicator columns / dropped columns depend on the data
+        import polars as pl
+
+        out = {}
         for c in columns:
-            self._check_column(c, schema[c])
-        mean_like = self.strategy in ("mean", "median")
-        return {c: float_dtype_for(schema[c]) if mean_like else schema[c] for c in columns}
+            dtype = schema[c]
+            self._check_column(c, dtype)
+            if dtype == pl.Null and self.strategy != "constant":
+                value = 0  # a Null column has no observed value: kept, it is filled with 0
+            else:
+                value = self._constant_for(c, dtype) if self.strategy == "constant" else None
+            out[c] = self._out_dtype(dtype, value)
+        return out
 
     def _names_out(self, names):
         out = [names[i] for i in self._kept()]

@@ -98,7 +98,15 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
             frame = data if named else data.set_axis(positional_names(data.shape[1]), axis=1)
             if frame.columns.duplicated().any():
                 raise DataError("duplicate column names", found=list(frame.columns[frame.columns.duplicated()]))
-            return Coerced(pl.from_pandas(frame, include_index=False).lazy(), "pandas", named, data.index)
+            try:
+                lf = pl.from_pandas(frame, include_index=False).lazy()
+            except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+                # pyarrow's ArrowTypeError/ArrowInvalid (TypeError/ValueError) name no column
+                bad = _mixed_object_column(frame)
+                if bad is None:
+                    raise
+                raise _mixed_types_error(bad, frame[bad].tolist(), pandas=True) from exc
+            return Coerced(lf, "pandas", named, data.index)
     if mod == "pyarrow":
         import pyarrow as pa
 
@@ -107,11 +115,49 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
     return Coerced(_array_to_lazy(data, array_dtype, ensure_all_finite), "numpy", named=False)
 
 
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or type(v).__name__ in ("NAType", "NaTType")
+
+
+def _mixed_types_error(column: str, values, *, pandas: bool) -> DataError:
+    kinds = sorted({type(v).__name__ for v in values if not _is_missing(v)})
+    how = (" (e.g. df[col].astype(str)) or numbers (e.g. pandas.to_numeric(df[col], errors='coerce'))"
+           if pandas else " or numbers (one type per column of the array)")
+    return DataError("a column mixes value types", column=column, found=f"values of types {', '.join(kinds)}",
+                     hint=f"give the column one type: text{how}")
+
+
+def _mixed_object_column(frame) -> str | None:
+    """The first object column of the pandas ``frame`` that Polars cannot read as one dtype."""
+    import polars as pl
+
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        try:
+            pl.from_pandas(frame[[name]], include_index=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            return name
+    return None
+
+
+def _has_strings(rows) -> bool:
+    """Whether a list of rows holds a ``str`` (then NumPy would make it a '<U' array)."""
+    try:
+        return any(isinstance(v, str) for row in rows for v in row)
+    except TypeError:  # not a list of rows: check_array says what is wrong with it
+        return False
+
+
 def _array_to_lazy(data, dtype, ensure_all_finite):
     import numpy as np
     import polars as pl
     from sklearn.utils.validation import check_array
 
+    if dtype is None and isinstance(data, (list, tuple)) and _has_strings(data):
+        # NumPy turns [["a", np.nan]] into a '<U' array holding the string 'nan'; an object
+        # array keeps NaN, which is missing (scikit-learn's SimpleImputer does the same)
+        dtype = object
     arr = check_array(data, dtype=dtype, ensure_all_finite=ensure_all_finite, accept_sparse=False,
                       ensure_2d=True, allow_nd=False, ensure_min_samples=1, ensure_min_features=1)
     names = positional_names(arr.shape[1])
@@ -122,8 +168,7 @@ def _array_to_lazy(data, dtype, ensure_all_finite):
             try:
                 cols.append(pl.Series(name, values, strict=True))
             except (TypeError, pl.exceptions.PolarsError) as exc:
-                raise DataError("a column mixes value types", column=name,
-                                hint="give one type per column (numbers or strings)") from exc
+                raise _mixed_types_error(name, values, pandas=False) from exc
         return pl.DataFrame(cols).lazy()
     return pl.from_numpy(np.asarray(arr), schema=names, orient="row").lazy()
 

@@ -7,6 +7,8 @@ of squared deviations over the values that are neither null nor NaN, plus whethe
 
 The kernel walks fixed blocks counted from the column's first row, so a column split into several
 chunks is made one chunk first: the result then depends only on the values and their order.
+A constant column gives exactly its value as the mean and 0 as ``m2`` (as scikit-learn's
+variance), where ``sum / n`` of n copies of a value is not always that value.
 """
 
 from __future__ import annotations

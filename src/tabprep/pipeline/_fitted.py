@@ -195,8 +195,9 @@ class FittedPipeline:
             lf = apply_step(lf, step, cols, sch)
         if layer:
             lf = lf.with_columns(layer.values())
-        lf = lf.select([*(c for c in self.feature_names_out if c not in absent),
-                        *([self.target] if has_target else [])])
+        out = [*(c for c in self.feature_names_out if c not in absent), *([self.target] if has_target else [])]
+        # no output column (every one dropped): dropping keeps the rows, a select of nothing has none
+        lf = lf.select(out) if out else lf.drop(lf.collect_schema().names())
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)

@@ -1,10 +1,15 @@
 """Scalers with scikit-learn's names, parameters and fitted attributes, computed lazily by Polars.
 
 Missing values: nulls and NaNs are both ignored when fitting (as scikit-learn ignores NaN) and
-kept as they are by ``transform`` (a null stays null, a NaN stays NaN). Integer and Boolean
-columns become Float64; Float32 stays Float32 (computed in float64, rounded once at the end).
+kept as they are by ``transform`` (a null stays null, a NaN stays NaN). Infinity is refused, at
+fit and at transform alike (a :class:`~tabprep.errors.DataError` naming the column; scikit-learn
+refuses it too). Integer and Boolean columns become Float64; Float32 stays Float32 (computed in
+float64, rounded once at the end).
 Fitted attributes are float64 arrays aligned with ``feature_names_in_``. The ``copy`` parameter
 exists only so code written for scikit-learn runs unchanged (Polars never modifies its input).
+Not provided: ``partial_fit`` (``Pipeline.fit(..., batch_size=)`` streams already),
+``inverse_transform``, sparse input, ``sample_weight``; every difference from scikit-learn, with
+its reason: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from tabprep._base.params import Interval, Pair, param_error
 from tabprep._base.stats import (
     check_finite,
+    explain_infinity,
     infinity_exprs,
     exact_median,
     exact_quantile,
@@ -24,6 +30,7 @@ from tabprep._base.stats import (
     float_col,
     moment_exprs,
     order_stat_exprs,
+    refuse_infinity,
     require_numeric,
 )
 from tabprep._base.step import Step, register_step
@@ -73,14 +80,21 @@ class _Scaler(Step):
         return self.inline_exprs(schema, {})
 
     def inline_exprs(self, schema, inputs):
-        """One output expression per input column: ``_column_fn(i, float64 expr)``, then cast back."""
+        """One output expression per input column: ``_column_fn(i, float64 expr)``, then cast back.
+
+        Infinity is refused as at fit (checked batch by batch, inside the query).
+        """
         import polars as pl
 
         exprs = []
         for i, name in enumerate(self._input_names()):
-            out = self._column_fn(i, inputs.get(name, pl.col(name)).cast(pl.Float64))
+            x = refuse_infinity(inputs.get(name, pl.col(name)), self, name, schema[name])
+            out = self._column_fn(i, x.cast(pl.Float64))
             exprs.append(out.cast(float_dtype_for(schema[name])).alias(name))
         return exprs
+
+    def explain_failure(self, lf, schema):
+        return explain_infinity(self, lf, schema, self._input_names())
 
 
 @register_step
@@ -88,7 +102,8 @@ class StandardScaler(_Scaler):
     """Standardize features: ``(x - mean_) / scale_`` (scikit-learn's StandardScaler).
 
     Statistics are mergeable (count, mean and sum of squared deviations, merged with Chan's
-    formula), so fitting in batches gives the in-memory result to ~1e-15 relative.
+    formula), so fitting in batches gives the in-memory result to ~1e-15 relative; a constant
+    column gets exactly its value as ``mean_`` and 0 as ``var_``, however it is batched.
 
     Parameters
     ----------
@@ -171,6 +186,13 @@ class StandardScaler(_Scaler):
             self.scale_ = scale
         else:
             self.scale_ = None
+
+    def transform(self, X, copy=None):
+        """Standardize ``X`` (the output container follows the input, as :meth:`Step.transform`).
+
+        ``copy`` is accepted for scikit-learn's signature and ignored: the input is never modified.
+        """
+        return super().transform(X)
 
     def _column_fn(self, i, x):
         if self.with_mean:
@@ -275,6 +297,8 @@ class MaxAbsScaler(_Scaler):
     ----------
     copy : bool, default=True
         Ignored (kept for scikit-learn compatibility).
+    clip : bool, default=False
+        Clip transformed values of new data to [-1, 1] (scikit-learn's parameter since 1.8).
 
     Attributes
     ----------
@@ -289,10 +313,11 @@ class MaxAbsScaler(_Scaler):
     [(-1.0, 0.0), (0.5, 0.0)]
     """
 
-    _parameter_constraints = {"copy": ["boolean"]}
+    _parameter_constraints = {"copy": ["boolean"], "clip": ["boolean"]}
 
-    def __init__(self, *, copy=True):
+    def __init__(self, *, copy=True, clip=False):
         self.copy = copy
+        self.clip = clip
 
     def fit_exprs(self, schema, columns, target):
         import polars as pl
@@ -310,7 +335,8 @@ class MaxAbsScaler(_Scaler):
         self.n_samples_seen_ = int(stats["count:rows"])
 
     def _column_fn(self, i, x):
-        return x / float(self.scale_[i])
+        x = x / float(self.scale_[i])
+        return x.clip(-1.0, 1.0) if self.clip else x
 
     def _get_state(self):
         return {"max_abs": [float(v) for v in self.max_abs_], "scale": [float(v) for v in self.scale_],

@@ -51,10 +51,14 @@ def _check_rows(n_rows: int, n_splits: int, owner: str) -> None:
         )
 
 
-def check_classes(labels: Labels, n_needed: int, owner: str, *, per: str = "fold") -> None:
-    """Stratification needs two classes or more, each with at least ``n_needed`` rows."""
+def check_classes(labels: Labels, n_needed: int, owner: str, *, per: str = "fold", min_classes: int = 2) -> None:
+    """Stratification needs ``min_classes`` classes or more, each with at least ``n_needed`` rows.
+
+    tabprep's own functions ask for two (one class is most often the wrong column); the
+    scikit-learn splitter classes for one, as scikit-learn does.
+    """
     present = labels.present()
-    if present.shape[0] < 2:
+    if present.shape[0] < max(min_classes, 1):
         found = "no rows" if present.shape[0] == 0 else (
             f"only class {labels.describe(int(present[0]))} ({int(labels.counts[present[0]])} rows)"
         )
@@ -167,9 +171,16 @@ def stratified_kfold_ids(
     >>> [np.bincount(folds[y == c], minlength=3).tolist() for c in (0, 1)]
     [[2, 2, 2], [1, 1, 1]]
     """
+    return stratified_kfold(y, n_splits, shuffle=shuffle, seed=seed, bins=bins)
+
+
+def stratified_kfold(y, n_splits: int, *, shuffle: bool, seed: int, bins=None, min_classes: int = 2,
+                     owner: str = "stratified_kfold_ids") -> np.ndarray:
+    """:func:`stratified_kfold_ids` without the parameter checks, and with the number of classes
+    required (``min_classes=1``: the scikit-learn splitter classes)."""
     n_splits = int(n_splits)
     labels = encode_labels(y, what="stratification labels", bins=bins)
-    check_classes(labels, n_splits, "stratified_kfold_ids")
+    check_classes(labels, n_splits, owner, min_classes=min_classes)
     return _stratified_ids(labels, n_splits, bool(shuffle), seed)
 
 
@@ -294,13 +305,19 @@ def stratified_group_kfold_ids(
     >>> stratified_group_kfold_ids(y, g, 2, shuffle=False)
     array([0, 0, 1, 1, 1, 1, 0, 0], dtype=int8)
     """
-    owner = "stratified_group_kfold_ids"
+    return stratified_group_kfold(y, groups, n_splits, shuffle=shuffle, seed=seed, bins=bins)
+
+
+def stratified_group_kfold(y, groups, n_splits: int, *, shuffle: bool, seed: int, bins=None, min_classes: int = 2,
+                           owner: str = "stratified_group_kfold_ids") -> np.ndarray:
+    """:func:`stratified_group_kfold_ids` without the parameter checks, and with the number of
+    classes required (``min_classes=1``: the scikit-learn splitter classes)."""
     n_splits = int(n_splits)
     labels = encode_labels(y, what="stratification labels", bins=bins)
     g = encode_labels(groups, what="groups")
     if g.n_rows != labels.n_rows:
         raise ConfigError(f"{owner}: y has {labels.n_rows} rows but groups has {g.n_rows}")
-    check_classes(labels, n_splits, owner)
+    check_classes(labels, n_splits, owner, min_classes=min_classes)
     _check_groups(g, n_splits, owner)
     return _stratified_group_ids(labels, g, np.ones(n_splits), bool(shuffle), seed)
 

@@ -13,10 +13,14 @@ Differences, on purpose:
 - ``GroupKFold(shuffle=True)`` balances the rows per fold, not the number of groups;
 - they have ``get_params``/``set_params`` (so ``sklearn.base.clone`` copies them), and check their
   parameters where scikit-learn does in ``__init__`` *and* all of them again in ``split`` and
-  ``get_n_splits``, so a value set after construction is caught before it is used.
+  ``get_n_splits``, so a value set after construction is caught before it is used;
+- ``n_splits`` is at most 127 (fold ids are one byte per row); ``random_state`` may also be a
+  ``numpy.random.Generator``;
+- ``train_test_split`` keeps the rows of each subset in their original order.
 
 Unshuffled ``KFold``, ``StratifiedKFold``, ``GroupKFold`` and ``StratifiedGroupKFold`` and
-``TimeSeriesSplit`` give exactly scikit-learn's folds.
+``TimeSeriesSplit`` give exactly scikit-learn's folds; a single class is stratified as in
+scikit-learn. Every difference from scikit-learn, with its reason: ``docs/sklearn-differences.md``.
 """
 
 from __future__ import annotations
@@ -47,8 +51,8 @@ from tabprep.split._kfold import (
     check_classes,
     group_kfold_ids,
     kfold_ids,
-    stratified_group_kfold_ids,
-    stratified_kfold_ids,
+    stratified_group_kfold,
+    stratified_kfold,
 )
 from tabprep._base.labels import encode_labels
 
@@ -257,7 +261,9 @@ class StratifiedKFold(_BaseKFold):
         _ignore_groups(self, groups)
         n = self._check_n(X)
         _same_length(n, y, "y")
-        folds = stratified_kfold_ids(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed())
+        # one class is fine, as in scikit-learn (tabprep's stratified_kfold_ids refuses it)
+        folds = stratified_kfold(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(), min_classes=1,
+                                 owner=type(self).__name__)
         yield from iter_folds(folds, self.n_splits)
 
 
@@ -345,7 +351,8 @@ class StratifiedGroupKFold(_BaseKFold):
         n = self._check_n(X)
         _same_length(n, y, "y")
         _same_length(n, groups, "groups")
-        folds = stratified_group_kfold_ids(y, groups, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed())
+        folds = stratified_group_kfold(y, groups, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(),
+                                       min_classes=1, owner=type(self).__name__)
         yield from iter_folds(folds, self.n_splits)
 
 
@@ -503,6 +510,14 @@ def _sizes(n: int, test_size, train_size) -> tuple[int, int]:
     return n_train, n_test
 
 
+def _indexable(a):
+    """``a`` in a form whose rows can be taken: a SciPy sparse matrix or array becomes CSR
+    (COO, DIA, BSR... cannot be indexed; scikit-learn's ``indexable`` converts them alike)."""
+    if type(a).__module__.split(".")[0] == "scipy" and hasattr(a, "tocsr"):
+        return a.tocsr()
+    return a
+
+
 def _take(a, idx: np.ndarray):
     if a is None:
         return None
@@ -544,7 +559,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     Returns
     -------
     list
-        ``[a_train, a_test, b_train, b_test, ...]``, each of the type of its input.
+        ``[a_train, a_test, b_train, b_test, ...]``, each of the type of its input (a sparse
+        input of any format comes back as CSR, as in scikit-learn).
 
     Examples
     --------
@@ -578,7 +594,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
 
             _same_length(n, stratify, "stratify")
             labels = encode_labels(stratify, what="stratification labels")
-            check_classes(labels, 2, "train_test_split", per="of train and test")
+            check_classes(labels, 2, "train_test_split", per="of train and test", min_classes=1)
             present = labels.by_first_appearance()
             places = np.zeros((labels.n_codes, 3), dtype=np.int64)
             places[present] = stratified_part_allocation(
@@ -587,6 +603,6 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
         train, test = np.flatnonzero(ids == 0), np.flatnonzero(ids == 1)
     out = []
-    for a in arrays:
+    for a in map(_indexable, arrays):
         out.extend((_take(a, train), _take(a, test)))
     return out
