@@ -182,7 +182,9 @@ def test_every_path_gives_the_same_answer(case):
             if head[0] == "ok" and whole[0] == "error":
                 continue  # the refused value lies after the first k rows
             _same(head, whole, f"{name} {kind} as {variant}: first {k} of {len(values)} rows")
-    if name in SUPERVISED:
+    refused_dtype = reference[0] == "error" and reference[1] == "SchemaError"
+    if name in SUPERVISED and not (refused_dtype and all(map(_is_missing, values))):
+        # (a missing value has no dtype: alone in a dict it cannot be refused for its column's)
         limit = min(len(values), 40)  # the values repeat with a period <= 24: every kind is seen
         rows = _outcome(lambda: _dict_rows(enc, df, limit))
         whole = reference if reference[0] == "error" else ("ok", reference[1][:limit])

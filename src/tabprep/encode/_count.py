@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numbers
 
-from functools import partial
-
 import numpy as np
 import polars as pl
 
@@ -115,7 +113,7 @@ class CountEncoder(CountFitEncoder):
             null = {"value": null_count / scale if self.normalize else null_count, "return_nan": np.nan,
                     "error": 0}[self.handle_missing]
             table = np.concatenate([[unknown, null], counts / scale if self.normalize else counts])
-            self._tables.append(table.astype(np.float64 if as_float else np.int64))
+            self._tables.append([table.astype(np.float64 if as_float else np.int64)])
         self.n_rows_ = self._cats[0].n_rows if self._cats else 0
 
     @property
@@ -136,29 +134,8 @@ class CountEncoder(CountFitEncoder):
     def _pl_dtype(self):
         return pl.Float64 if self.normalize else pl.Int64
 
-    def _output(self, columns, codes, data):
-        names = [s.name for s in columns]
-        dtype = np.float64 if self._float_out() else np.int64
-        out = np.empty((len(columns[0]) if columns else 0, len(names)), dtype=dtype, order="F")
-        for i, s in enumerate(columns):
-            self._check(i, codes[i], s)
-            codes[i].lookup(self._tables[i], out=out[:, i])
-        return self._wrap(out, names, data, null_nan=True, polars_dtypes=[self._pl_dtype()] * len(names))
-
-    def _udf(self, i: int, s: pl.Series) -> pl.Series:
-        out = pl.Series(s.name, self._batch_codes(i, s).lookup(self._tables[i]))
-        if out.dtype == pl.Float64:
-            out = out.fill_nan(None)
-        return out.cast(self._pl_dtype())
-
-    def transform_exprs(self, schema) -> list:
-        """One compiled lookup per column (``map_batches``, elementwise: streams batch by batch)."""
-        self._check_fitted()
-        return [pl.col(name).map_batches(partial(self._udf, i), return_dtype=self._pl_dtype(), is_elementwise=True)
-                .alias(name) for i, name in enumerate(self._input_names())]
-
-    def output_schema(self, schema):
-        return pl.Schema({n: self._pl_dtype() for n in self._input_names()})
+    def _layout(self):
+        return True, self._pl_dtype()
 
     def planned_output_schema(self, schema, columns):
         return {c: self._pl_dtype() for c in columns}

@@ -210,8 +210,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         ``X`` may also be a ``dict`` of one value per input column (a single row for serving):
         the result is then a ``dict`` of output name → float, computed by dict lookups.
         """
-        self._check_fitted()
         if isinstance(X, dict):
+            self._check_fitted()
             return self._transform_row(X)
         return super().transform(X)
 
@@ -293,7 +293,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             means = totals[:k, 0, 2:] / totals[:k, 0, 1:2]
             self.fold_target_mean_ = means if target.kind == "multiclass" else means[:, 0]
             self._fold_raw = [r["fold_raw"] for r in results]
-            return self._wrap_out(out.get(), data)
+            return self._wrap(out.get(), self._names_out(self._input_names()), data, null_nan=self._layout()[0])
         return None
 
     def _fold_attributes(self) -> tuple[list, list]:
@@ -386,7 +386,6 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         # per column and output, the table read at canonical code + 2: unknown, missing, categories
         self._tables = [[np.concatenate([[unknown[j], ne[j]], e[:, j]]) for j in range(self._n_out)]
                         for e, ne in zip(self._encs, self._null_encs)]
-        self._out_names = self._names_out(self._input_names())
         self._row_tables = None
         self._sk_cache = None
         self._perms = [None] * len(cats)
@@ -455,65 +454,31 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             return "impute it first, or pass handle_missing='category' or 'prior'"
         return None
 
-    def _null_out(self) -> bool:
+    def _layout(self):
         # "null" means a Polars/Arrow null in frame outputs (NaN in NumPy and pandas)
-        return "null" in (self.handle_unknown, self.handle_missing)
-
-    def _wrap_out(self, out: np.ndarray, data):
-        return self._wrap(out, self._out_names, data, null_nan=self._null_out())
-
-    def _fill(self, i: int, codes, out: np.ndarray) -> None:
-        """Write column ``i``'s encodings (one output column per table) from its codes."""
-        for j, table in enumerate(self._tables[i]):
-            codes.lookup(table, out=out[:, j])
-
-    def _output(self, columns, codes, data):
-        n_out = self._n_out
-        out = np.empty((len(columns[0]) if columns else 0, len(columns) * n_out), dtype=np.float64, order="F")
-        for i, s in enumerate(columns):
-            self._check(i, codes[i], s)
-            self._fill(i, codes[i], out[:, i * n_out:(i + 1) * n_out])
-        return self._wrap_out(out, data)
+        return "null" in (self.handle_unknown, self.handle_missing), pl.Float64
 
     def _transform_row(self, row: dict) -> dict:
         if self._row_tables is None:
             names = self._input_names()
-            # per column, the output values of each canonical code + 2, as Python tuples
-            self._row_tables = (names, self._names_out(names), self._owner(),
-                                [list(zip(*(t.tolist() for t in tables))) for tables in self._tables])
-        names, out_names, owner, rows = self._row_tables
+            # per column: its name, fitted categories, {category: code}, and the output values of
+            # each canonical code + 2 as Python tuples
+            self._row_tables = (self._names_out(names), self._owner(), [
+                (name, cats, cats.exact, cats.index, list(zip(*(t.tolist() for t in tables))))
+                for name, cats, tables in zip(names, self._cats, self._tables)])
+        out_names, owner, columns = self._row_tables
         values = []
-        for i, name in enumerate(names):
-            if name not in row:
-                raise SchemaError(f"{owner} was fitted with this column but the row lacks it", column=name)
-            value = row[name]
-            code = self._cats[i].code_of(value, owner)
+        for i, (name, cats, exact, index, rows) in enumerate(columns):
+            try:
+                value = row[name]
+            except KeyError:
+                raise SchemaError(f"{owner} was fitted with this column but the row lacks it", column=name) from None
+            # Cats.code_of, its first case inlined: the serving path is ~1 us a value
+            code = index.get(value, -2) if type(value) in exact and value == value else cats.code_of(value, owner)
             if code < 0:
                 self._check_value(i, code, value, name)
-            values.extend(rows[i][code + 2])
+            values.extend(rows[code + 2])
         return dict(zip(out_names, values))
-
-    def _batch_out(self, i: int, s: pl.Series) -> np.ndarray:
-        out = np.empty((len(s), self._n_out), dtype=np.float64, order="F")
-        self._fill(i, self._batch_codes(i, s), out)
-        return out
-
-    def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
-        # one pass per batch for all the outputs of a column (multiclass: one per class)
-        out = self._batch_out(i, s) if self._n_out == 1 else self._cache.get(i, s, partial(self._batch_out, i))
-        values = pl.Series(s.name, out[:, j])
-        return values.fill_nan(None) if self._null_out() else values
-
-    def transform_exprs(self, schema) -> list:
-        """Per output, the core's lookup on each batch (``map_batches``, elementwise: streams)."""
-        self._check_fitted()
-        names = self._input_names()
-        out_names = iter(self._names_out(names))
-        return [pl.col(name).map_batches(partial(self._udf, i, j), return_dtype=pl.Float64, is_elementwise=True)
-                .alias(next(out_names)) for i, name in enumerate(names) for j in range(self._n_out)]
-
-    def output_schema(self, schema):
-        return pl.Schema({n: pl.Float64 for n in self._names_out(self._input_names())})
 
     # ---------------------------------------------------------------- serialization
     def _get_state(self) -> dict:

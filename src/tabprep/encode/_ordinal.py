@@ -7,8 +7,6 @@ column (see :mod:`tabprep.encode._categorical`).
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import polars as pl
 
@@ -181,8 +179,9 @@ class OrdinalEncoder(CountFitEncoder):
                                       column=cats.name)
             unknown = float(self.unknown_value) if use_value else 0.0
             null = float(self.encoded_missing_value) if cats.has_null else unknown
-            self._tables.append(np.concatenate([[unknown, null], codes]).astype(self._np_dtype))
+            self._tables.append([np.concatenate([[unknown, null], codes]).astype(self._np_dtype)])
         self._infrequent_enabled = enabled
+        self._null_nan = self._np_dtype.kind == "f" and any(np.isnan(t[0]).any() for t in self._tables)
 
     # ---------------------------------------------------------------- transform
     def _unknown_fix(self):
@@ -190,29 +189,8 @@ class OrdinalEncoder(CountFitEncoder):
             return "pass handle_unknown='use_encoded_value' with an unknown_value to encode unseen values"
         return None
 
-    def _output(self, columns, codes, data):
-        n = len(columns[0]) if columns else 0
-        out = np.empty((n, len(columns)), dtype=self._np_dtype, order="F")
-        for i, s in enumerate(columns):
-            self._check(i, codes[i], s)
-            codes[i].lookup(self._tables[i], out=out[:, i])
-        return self._wrap(out, [s.name for s in columns], data, null_nan=any(np.isnan(t).any() for t in self._tables)
-                          if self._np_dtype.kind == "f" else False)
-
-    def _udf(self, i: int, s: pl.Series) -> pl.Series:
-        out = pl.Series(s.name, self._batch_codes(i, s).lookup(self._tables[i]))
-        return out.fill_nan(None) if self._np_dtype.kind == "f" else out
-
-    def transform_exprs(self, schema) -> list:
-        """One compiled lookup per column (``map_batches``, elementwise: streams batch by batch)."""
-        self._check_fitted()
-        dt = polars_dtype(self._np_dtype)
-        return [pl.col(name).map_batches(partial(self._udf, i), return_dtype=dt, is_elementwise=True).alias(name)
-                for i, name in enumerate(self._input_names())]
-
-    def output_schema(self, schema):
-        dt = polars_dtype(self._np_dtype)
-        return pl.Schema({n: dt for n in self._input_names()})
+    def _layout(self):
+        return self._null_nan, polars_dtype(self._np_dtype)
 
     def planned_output_schema(self, schema, columns):
         return {c: polars_dtype(out_dtype(self)) for c in columns}
