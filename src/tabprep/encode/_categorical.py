@@ -51,7 +51,7 @@ from tabprep._base.params import is_nan_like
 from tabprep._base.step import Step
 from tabprep.encode._output import SMALL_BATCH, output_float_dtypes, polars_dtype, wrap
 
-__all__ = ["CategoricalEncoder", "Cats", "Codes", "Seen", "column_kind", "conform", "value_dtype"]
+__all__ = ["CategoricalEncoder", "Cats", "Codes", "column_kind", "conform", "factorize_column", "value_dtype"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -114,7 +114,20 @@ _KIND_TEXT = {"string": "strings (String, Categorical or Enum)", "int": "integer
 
 
 def conform(s: pl.Series, kind: str, vdtype, owner: str) -> pl.Series:
-    """An input column made comparable with categories of ``kind``/``vdtype`` (SchemaError if not)."""
+    """An input column made comparable with categories of ``kind``/``vdtype`` (SchemaError if not).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> conform(pl.Series("c", ["a"], dtype=pl.Categorical), "string", pl.String, "OrdinalEncoder").dtype
+    Categorical
+    >>> conform(pl.Series("c", [1, 2]), "float", pl.Float64, "TargetEncoder").to_list()  # cast when hashed
+    [1, 2]
+    >>> conform(pl.Series("c", [1, 2]), "string", pl.String, "TargetEncoder")
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.SchemaError: column 'c': TargetEncoder was fitted on strings (String, Categorical or Enum); found Int64. Hint: pass the column as strings (String, Categorical or Enum), as in fit
+    """
     have = s.dtype
     cls = type(have)  # class tests: Polars dtype equality costs ~1 us, on the per-call path
     if cls is pl.Null:
@@ -265,7 +278,15 @@ class Cats:
         return Codes(self.vocab.encode(keys(s, self.kind), unknown=-2, null="sentinel"))
 
     def code_of(self, value, owner: str) -> int:
-        """Canonical code of one Python value, as :meth:`encode` gives it in a column."""
+        """Canonical code of one Python value, as :meth:`encode` gives it in a column.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> cats = Cats("c", "float", pl.Float64, pl.Series([0.0, 2.5]), has_null=False)
+        >>> [cats.code_of(v, "encoder") for v in (2.5, -0.0, 0, float("nan"), None, 7.0)]
+        [1, 0, 0, -1, -1, -2]
+        """
         if value is None:
             return -1
         if type(value) in self.exact:
@@ -485,7 +506,8 @@ class CategoricalEncoder(Step):
                     series = pl.Series(names[k], values, dtype=own)
                     out.append(series.cast(dtype) if cast else series)
                     k += 1
-            return out[0].to_frame().hstack(out[1:])  # (pl.DataFrame(out) costs ~5 us more)
+            df = out[0].to_frame()  # (pl.DataFrame(out) costs ~5 us more)
+            return df.hstack(out[1:]) if len(out) > 1 else df
         width = sum(len(t) for t in self._tables)
         out = np.empty((n, width), dtype=self._tables[0][0].dtype if width else np.float64, order="F")
         k = 0
