@@ -4,7 +4,7 @@ How a fit runs (one column; every column repeats steps 2-4):
 
 1. the target becomes a NumPy vector (0/1 int8, class indices, or floats), checked once;
    each row gets a fold id (int8) from ``cv`` (:mod:`tabprep.encode._folds`);
-2. the values become int32 codes (:func:`~tabprep.encode._categorical.factorize_column`, missing
+2. the values become int32 codes (:func:`tabprep.kernels.factorize` of the core's keys, missing
    values with a code of their own), in a worker thread on big inputs, overlapping step 1 (both
    run compiled code without the GIL);
 3. one pass over the rows adds each row to its (category, fold) cell: rows, weight, weighted
@@ -33,9 +33,10 @@ from tabprep.encode._categorical import (
     CategoricalEncoder,
     Cats,
     column_kind,
-    factorize_column,
+    keys,
     missing_error,
     value_dtype,
+    values_from_uniques,
 )
 from tabprep.encode._folds import Target, as_weights, check_weights, first_true, fold_ids, target_from
 from tabprep.encode._output import BatchCache
@@ -329,20 +330,21 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
                 missing = missing | series.is_nan()
             if missing.any():
                 raise missing_error(name, first_true(missing), self._missing_fix())
-        vdtype = value_dtype(series.dtype, kind)
-        codes, values = factorize_column(series, kind, vdtype, null="code")
+        from tabprep.kernels import factorize
+
+        codes, uniques = factorize(keys(series, kind), null="code")
         # Nulls always have a slot: their own (as seen in fit) or an empty one after the
         # categories, whose encoding is then the prior (an empty cell's).
-        null_seen = values.null_count() > 0
-        null_slot = int(values.is_null().arg_true()[0]) if null_seen else len(values)
-        return codes, values, kind, vdtype, null_seen, null_slot, name
+        null_seen = uniques.null_count > 0
+        null_slot = int(np.flatnonzero(np.asarray(uniques.is_null()))[0]) if null_seen else len(uniques)
+        return codes, uniques, kind, value_dtype(series.dtype, kind), null_seen, null_slot, name
 
     def _fit_column(self, coded, target: Target, weight, folds, k, totals, totals_m2, rule, out):
         from tabprep.kernels._target import encoding_table, gather_encodings, target_stats, train_stats
 
-        codes, values, kind, vdtype, null_seen, null_slot, name = coded
+        codes, uniques, kind, vdtype, null_seen, null_slot, name = coded
         mode, param, moments, singletons = rule
-        n_slots = len(values) + (0 if null_seen else 1)
+        n_slots = len(uniques) + (0 if null_seen else 1)
         # unweighted class targets: uint32 [rows, sums...] cells (W == rows), a third the size
         stats, m2 = target_stats(codes, n_slots, target.values, weight=weight, folds=folds, n_folds=k,
                                  n_classes=target.n_classes, moments=moments,
@@ -358,12 +360,14 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
         # fitted state in first-seen order, null apart; sorting (scikit-learn's order) waits until
         # categories_ or the saved state is asked for: 100k strings take ~25 ms to sort
+        # (the values are decoded only now: Polars strings alive during the statistics raise the peak)
+        values = values_from_uniques(uniques, kind, vdtype)
         keep = np.ones(len(values), dtype=bool)
         if null_seen:
             keep[null_slot] = False
         order = np.flatnonzero(keep)
         res = {
-            "categories": Cats(name, kind, vdtype, values.gather(order), null_seen),
+            "categories": Cats(name, kind, vdtype, values.gather(order) if null_seen else values, null_seen),
             "encodings": table[k, order],
             "null_encoding": table[k, null_slot],
             "full_stats": np.concatenate([train[k, order], train[k, [null_slot]]]),

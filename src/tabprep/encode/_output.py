@@ -104,6 +104,9 @@ def frame_of(out: np.ndarray, names: list[str]) -> pl.DataFrame:
         df = pl.DataFrame(out.tolist(), schema=names, orient="row")
         dt = polars_dtype(out.dtype)
         return df if df.dtypes[0] == dt else df.cast(dt)  # one inferred dtype for all columns
+    if out.flags.f_contiguous:
+        # a Series over each column keeps its buffer (pl.from_numpy copies part of it)
+        return pl.DataFrame([pl.Series(name, out[:, j]) for j, name in enumerate(names)])
     return pl.from_numpy(out, schema=names, orient="row")
 
 
