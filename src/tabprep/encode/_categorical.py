@@ -414,11 +414,12 @@ class CategoricalEncoder(Step):
             raise missing_error(column, row, fix)
         raise unknown_error(column, row, None if code == -1 else value, fix)
 
-    def _check(self, i: int, codes: Codes, s: pl.Series, exact: bool = True) -> bool:
+    def _check(self, i: int, codes: Codes, s: pl.Series, exact: bool = True, flag: bool = False) -> bool:
         """Raise on the first value the encoder refuses (naming its row when ``exact``: in a lazy
-        batch the row would be the batch's); return whether the column had unknown values."""
-        if not len(codes):
-            return False
+        batch the row would be the batch's); with ``flag``, return whether the column had unknown
+        values."""
+        if not len(codes) or not (flag or self._refusal(i, -2) or self._refusal(i, -1)):
+            return False  # (no pass over the codes when nothing can be refused)
         low = codes.min()
         if low >= 0:
             return False

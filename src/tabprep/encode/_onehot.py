@@ -243,7 +243,8 @@ class OneHotEncoder(CountFitEncoder):
         return None
 
     def _checked(self, i: int, codes, s: pl.Series, exact: bool, warned: list) -> None:
-        if self._check(i, codes, s, exact) and (self.handle_unknown == "warn" or self.drop is not None):
+        warns = self.handle_unknown == "warn" or self.drop is not None
+        if self._check(i, codes, s, exact, flag=warns) and warns:
             warned.append(i)
 
     def _warn(self, warned: list) -> None:
