@@ -128,10 +128,14 @@ def _dict_rows(enc, df: pl.DataFrame, limit: int):
     return np.array(out, dtype=np.float64).reshape(len(out), -1)
 
 
-def _same(a, b, what: str) -> None:
+def _same(a, b, what: str, *, batched: bool = False) -> None:
     assert a[0] == b[0], f"{what}: {a[3] if a[0] == 'error' else 'ok'} vs {b[3] if b[0] == 'error' else 'ok'}"
     if a[0] == "ok":
         np.testing.assert_array_equal(a[1], b[1], err_msg=what)
+    elif batched and a[1] == "DataError":
+        # batches run in parallel: the first to fail may hold another refused value (an unknown
+        # one where the first row is missing, say) than the first row of the frame
+        assert a[1] == b[1] and "column 'c'" in a[3], f"{what}: {a[3]} vs {b[3]}"
     else:
         assert a[1] == b[1] and "column 'c'" in a[3] and (b[2] in a[3] or a[2] in b[3]), f"{what}: {a[3]} vs {b[3]}"
 
@@ -173,7 +177,8 @@ def test_every_path_gives_the_same_answer(case):
     if array is not None:
         paths["numpy"] = lambda: enc.transform(array)
     for path, fn in paths.items():
-        _same(_outcome(fn), reference, f"{name} {kind} as {variant}, {len(values)} rows: {path}")
+        _same(_outcome(fn), reference, f"{name} {kind} as {variant}, {len(values)} rows: {path}",
+              batched=path in ("lazy", "streaming"))
     # the small-batch specialization vs the compiled path on the same leading rows
     for k in (1, SMALL_BATCH, SMALL_BATCH + 1):
         if k < len(values):
@@ -182,10 +187,15 @@ def test_every_path_gives_the_same_answer(case):
             if head[0] == "ok" and whole[0] == "error":
                 continue  # the refused value lies after the first k rows
             _same(head, whole, f"{name} {kind} as {variant}: first {k} of {len(values)} rows")
-    refused_dtype = reference[0] == "error" and reference[1] == "SchemaError"
-    if name in SUPERVISED and not (refused_dtype and all(map(_is_missing, values))):
-        # (a missing value has no dtype: alone in a dict it cannot be refused for its column's)
-        limit = min(len(values), 40)  # the values repeat with a period <= 24: every kind is seen
+    if name in SUPERVISED:
+        if reference[0] == "error" and reference[1] == "SchemaError":
+            # a frame is refused for its dtype before any value is read; a dict row for its value,
+            # and a missing value has no dtype: the dict rows to compare are the others
+            nan = pl.col("c").cast(pl.Float64, strict=False).is_nan().fill_null(False)
+            df = df.filter(pl.col("c").is_not_null() & ~nan)
+            if df.height == 0:
+                return
+        limit = min(df.height, 40)  # the values repeat with a period <= 24: every kind is seen
         rows = _outcome(lambda: _dict_rows(enc, df, limit))
         whole = reference if reference[0] == "error" else ("ok", reference[1][:limit])
         _same(rows, whole, f"{name} {kind} as {variant}: dict rows")

@@ -37,7 +37,6 @@ pass). The cross-fitted encoders fit from target statistics instead (:mod:`._cro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 

@@ -20,7 +20,6 @@ gather through ``[unknown, missing, encodings...]``; a LazyFrame runs the same p
 
 from __future__ import annotations
 
-from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -28,7 +27,6 @@ import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep._base.params import validate_params
-from tabprep._base.step import Step
 from tabprep.encode._categorical import (
     CategoricalEncoder,
     Cats,

@@ -8,7 +8,6 @@ column (see :mod:`tabprep.encode._categorical`).
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
 from tabprep.errors import ConfigError
 from tabprep._base.params import Interval, Options, check_param
