@@ -192,6 +192,10 @@ class Codes:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def known_min(self) -> int | None:
+        """The smallest code if it is known without a pass (a small batch's), else None."""
+        return self._low
+
     def min(self) -> int:
         if self._low is None:
             values = self.raw if self.table is None else self.table[self.present]
@@ -417,7 +421,10 @@ class CategoricalEncoder(Step):
         """Raise on the first value the encoder refuses (naming its row when ``exact``: in a lazy
         batch the row would be the batch's); with ``flag``, return whether the column had unknown
         values."""
-        if not len(codes) or not (flag or self._refusal(i, -2) or self._refusal(i, -1)):
+        known = codes.known_min()
+        if not len(codes) or (known is not None and known >= 0):
+            return False  # (a small batch's minimum is known: the serving path stops here)
+        if not (flag or self._refusal(i, -2) or self._refusal(i, -1)):
             return False  # (no pass over the codes when nothing can be refused)
         low = codes.min()
         if low >= 0:
