@@ -284,6 +284,9 @@ def collect_explained(lf, explainers, *, engine: str = "auto"):
     try:
         return lf.collect(engine=engine)
     except (pl.exceptions.PolarsError, TabprepError) as exc:
+        # a tabprep error raised by a step's batch function cannot know the row: ask the steps
+        if isinstance(exc, TabprepError) and exc.row is not None:
+            raise
         for step, step_input in explainers():
             better = step.explain_failure(step_input, step_input.collect_schema())
             if better is not None:

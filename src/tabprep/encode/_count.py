@@ -6,15 +6,15 @@ the fitted table is the counts themselves; transform is one lookup pass and one 
 
 from __future__ import annotations
 
-from functools import partial
+import numbers
 
 import numpy as np
 import polars as pl
 
-from tabprep.encode._ordinal import CategoricalEncoder, build_cats, first_row, raise_unknown
-from tabprep.errors import ConfigError, DataError
-from tabprep._base.params import Constraint, Options
+from tabprep.errors import DataError
+from tabprep._base.params import Constraint, Options, check_param
 from tabprep._base.step import register_step
+from tabprep.encode._counts import CountFitEncoder, Rule, build_cats
 
 __all__ = ["CountEncoder"]
 
@@ -22,7 +22,7 @@ __all__ = ["CountEncoder"]
 class _UnknownOption(Constraint):
     def is_satisfied_by(self, value) -> bool:
         if isinstance(value, str):
-            return value in ("error", "return_nan", "value")
+            return _UNKNOWN_OPTIONS.is_satisfied_by(value)
         return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
     def __str__(self) -> str:
@@ -30,7 +30,7 @@ class _UnknownOption(Constraint):
 
 
 @register_step
-class CountEncoder(CategoricalEncoder):
+class CountEncoder(CountFitEncoder):
     """Replace each category by how often it was seen in fit (or its share of the rows).
 
     Parameter names and numbers follow ``category_encoders.CountEncoder`` where their formulas
@@ -113,7 +113,7 @@ class CountEncoder(CategoricalEncoder):
             null = {"value": null_count / scale if self.normalize else null_count, "return_nan": np.nan,
                     "error": 0}[self.handle_missing]
             table = np.concatenate([[unknown, null], counts / scale if self.normalize else counts])
-            self._tables.append(table.astype(np.float64 if as_float else np.int64))
+            self._tables.append([table.astype(np.float64 if as_float else np.int64)])
         self.n_rows_ = self._cats[0].n_rows if self._cats else 0
 
     @property
@@ -125,51 +125,25 @@ class CountEncoder(CategoricalEncoder):
                 for c in self._cats]
 
     # ---------------------------------------------------------------- transform
-    def _checked(self, i, codes, s, exact: bool) -> None:
-        if len(codes) == 0:
-            return
-        low = codes.min()
-        if low == -2 and self.handle_unknown == "error":
-            raise_unknown("CountEncoder", s, first_row(codes.canonical() == -2) if exact else None,
-                          fix="pass handle_unknown='value' (count 0) or 'return_nan'")
-        if low <= -1 and self.handle_missing == "error" and codes.contains(-1):
-            raise DataError("a column to count-encode has a missing value (handle_missing='error')", column=s.name,
-                            row=first_row(codes.canonical() == -1) if exact else None, hint="impute it first")
+    def _unknown_fix(self):
+        return "pass handle_unknown='value' (count 0) or 'return_nan'" if self.handle_unknown == "error" else None
+
+    def _missing_fix(self):
+        return "impute it first, or pass handle_missing='value'" if self.handle_missing == "error" else None
 
     def _pl_dtype(self):
         return pl.Float64 if self.normalize else pl.Int64
 
-    def _output(self, df, codes, data):
-        names = list(df.columns)
-        dtype = np.float64 if self._float_out() else np.int64
-        out = np.empty((df.height, len(names)), dtype=dtype, order="F")
-        for i, name in enumerate(names):
-            self._checked(i, codes[i], df.get_column(name), exact=True)
-            codes[i].lookup(self._tables[i], out=out[:, i])
-        return self._wrap(out, names, data, null_nan=True, polars_dtypes=[self._pl_dtype()] * len(names))
-
-    def _udf(self, i: int, s: pl.Series) -> pl.Series:
-        codes = self._cats[i].encode(self._conform(i, s))
-        self._checked(i, codes, s, exact=False)
-        out = pl.Series(s.name, codes.lookup(self._tables[i]))
-        if out.dtype == pl.Float64:
-            out = out.fill_nan(None)
-        return out.cast(self._pl_dtype())
-
-    def transform_exprs(self, schema) -> list:
-        """One compiled lookup per column (``map_batches``, elementwise: streams batch by batch)."""
-        self._check_fitted()
-        return [pl.col(name).map_batches(partial(self._udf, i), return_dtype=self._pl_dtype(), is_elementwise=True)
-                .alias(name) for i, name in enumerate(self._input_names())]
-
-    def output_schema(self, schema):
-        return pl.Schema({n: self._pl_dtype() for n in self._input_names()})
+    def _layout(self):
+        return True, self._pl_dtype()
 
     def planned_output_schema(self, schema, columns):
         return {c: self._pl_dtype() for c in columns}
 
     def _validate_extra(self) -> None:
-        if isinstance(self.handle_unknown, (float, np.floating)) and not self.normalize \
-                and not float(self.handle_unknown).is_integer():
-            raise ConfigError("The `handle_unknown` parameter of `CountEncoder` must be an integer when "
-                              f"normalize=False; got {self.handle_unknown!r} instead.")
+        if not self.normalize:
+            check_param(self.handle_unknown, [_UNKNOWN_OPTIONS, _WHOLE_COUNT], "handle_unknown", "CountEncoder")
+
+
+_UNKNOWN_OPTIONS = Options(("error", "return_nan", "value"))
+_WHOLE_COUNT = Rule(lambda v: isinstance(v, numbers.Real) and float(v).is_integer(), "an integer when normalize=False")

@@ -1,324 +1,45 @@
-"""The machinery shared by the supervised (cross-fitted) encoders: target, folds, kernels, state.
+"""The fit and state of the supervised (cross-fitted) encoders, on the categorical core.
 
 How a fit runs (one column; every column repeats steps 2-4):
 
 1. the target becomes a NumPy vector (0/1 int8, class indices, or floats), checked once;
-   each row gets a fold id (int8) from ``cv``;
-2. the strings (or integers) become int32 codes (:func:`tabprep.kernels.factorize`), in a
-   worker thread on big inputs, overlapping step 1 (both run compiled code without the GIL);
+   each row gets a fold id (int8) from ``cv`` (:mod:`tabprep.encode._folds`);
+2. the values become int32 codes (:func:`tabprep.kernels.factorize` of the core's keys, missing
+   values with a code of their own), in a worker thread on big inputs, overlapping step 1 (both
+   run compiled code without the GIL);
 3. one pass over the rows adds each row to its (category, fold) cell: rows, weight, weighted
    target sums (a second pass adds the M2 of a continuous target for ``smooth="auto"``);
 4. per category, the training statistics of every fold (all folds but that one) are merged,
    turned into encodings, and one gather pass writes every row's out-of-fold value in place.
 
-Transform: the compiled path (vocabulary lookup + gather) for eager frames, Polars
-``replace_strict`` expressions for LazyFrames, Python dict lookups for a dict or a few rows.
+Transform is the categorical core's one path (:mod:`tabprep.encode._categorical`): conformed
+codes, the encoder's checks (``handle_unknown``/``handle_missing="error"``), then per output one
+gather through ``[unknown, missing, encodings...]``; a LazyFrame runs the same per batch
+(``map_batches``), a dict row the core's per-value lookup.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep.io._dispatch import as_series
-from tabprep._base.params import Constraint
-from tabprep._base.step import Step
+from tabprep._base.params import validate_params
+from tabprep.encode._categorical import (
+    CategoricalEncoder,
+    Cats,
+    column_kind,
+    keys,
+    missing_error,
+    value_dtype,
+    values_from_uniques,
+)
+from tabprep.encode._folds import Target, as_weights, check_weights, first_true, fold_ids, target_from
+from tabprep.encode._output import BatchCache
 
-__all__ = ["CrossFitEncoder", "CVConstraint"]
-
-# Frames with at most this many rows are transformed through Python dict lookups (no hash
-# table probe set-up, no output allocation through NumPy): the serving path.
-_SMALL_BATCH = 16
-
-
-class CVConstraint(Constraint):
-    """``cv``: an int >= 2, a fold column name, a splitter (``.split``) or an iterable of splits."""
-
-    def is_satisfied_by(self, value) -> bool:
-        if value is None or isinstance(value, str):
-            return True
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return value >= 2
-        return hasattr(value, "split") or (hasattr(value, "__iter__") and not isinstance(value, (dict, bytes)))
-
-    def __str__(self) -> str:
-        return ("an int >= 2, a fold column name, a cross-validation splitter (an object with "
-                "`split`), an iterable of (train, test) index arrays, or None")
-
-
-# ------------------------------------------------------------------------------------------
-# Inputs: the target, the folds, the category columns
-# ------------------------------------------------------------------------------------------
-
-@dataclass
-class _Target:
-    values: np.ndarray          # int8 0/1, int32 class index, or float32/float64
-    kind: str                   # "binary", "multiclass", "continuous"
-    classes: np.ndarray | None  # sorted labels (classification)
-    name: str | None            # column name for messages
-    counts: np.ndarray | None = None  # rows per class (classification)
-
-    @property
-    def n_classes(self) -> int:
-        """Number of one-vs-rest outputs for the kernels (0: one output)."""
-        return len(self.classes) if self.kind == "multiclass" else 0
-
-
-
-def _first_true(mask) -> int:
-    return int(mask.arg_true()[0])
-
-
-def _target_from(y, n: int, target_type: str, *, binary_only: bool = False, owner: str) -> _Target:
-    """Check the target once and turn it into the vector the kernels read."""
-    import polars as pl
-
-    s = as_series(y, "y", "y")
-    name = s.name or None
-    if s.len() != n:
-        raise DataError(f"the target has {s.len()} rows but X has {n}", column=name,
-                        hint="pass one target value per row of X")
-    if s.null_count():
-        raise DataError("the target has a null", column=name, row=_first_true(s.is_null()),
-                        hint="drop the rows without a target, or impute it, before encoding")
-    dtype = s.dtype
-    if dtype.is_float():
-        bad = ~s.is_finite()
-        if bad.any():
-            row = _first_true(bad)
-            raise DataError("the target must be finite", column=name, row=row, found=repr(s[row]),
-                            hint="drop or fix rows whose target is NaN or infinite")
-    if isinstance(dtype, (pl.Categorical, pl.Enum)):
-        s = s.cast(pl.String)
-        dtype = pl.String
-    numeric = dtype.is_numeric()
-    if not (numeric or dtype in (pl.Boolean, pl.String)):
-        raise DataError("the target must be numeric, boolean or string labels", column=name, found=str(dtype))
-
-    kind = target_type
-    # Integer and boolean labels spanning at most two adjacent values (0/1, the common case)
-    # need no unique(): two reductions tell the classes.
-    narrow = None
-    if (dtype.is_integer() or dtype == pl.Boolean) and n and kind in ("auto", "binary", "multiclass"):
-        ints = s.cast(pl.Int8) if dtype == pl.Boolean else s
-        lo, hi = ints.min(), ints.max()
-        if hi - lo <= 1:
-            narrow = (lo, hi)
-    if kind == "auto":
-        if narrow is not None:
-            kind = "binary"
-        elif dtype.is_float() and n and not bool((s == s.floor()).all()):
-            kind = "continuous"
-        else:
-            kind = "binary" if s.n_unique() <= 2 else "multiclass"
-    if binary_only:
-        if kind == "continuous":
-            raise DataError(f"{owner} needs a binary target", column=name,
-                            found="a continuous target", hint="binarize the target first (e.g. y > threshold)")
-        kind = "binary"
-
-    if kind == "continuous":
-        if not numeric:
-            raise DataError("a continuous target must be numeric", column=name, found=str(dtype),
-                            hint="pass target_type='binary' or 'multiclass' for labels")
-        if dtype not in (pl.Float32, pl.Float64):
-            s = s.cast(pl.Float64)
-        return _Target(s.to_numpy(), "continuous", None, name)
-
-    if narrow is not None and kind == "binary":
-        lo, hi = narrow
-        if dtype in (pl.Int8, pl.UInt8, pl.Boolean) and lo == 0 and hi == 1:
-            values = s.to_numpy()  # already the 0/1 index: no copy
-            values = values.view(np.int8) if values.dtype != np.int8 else values
-        else:
-            values = (s == hi).cast(pl.Int8).to_numpy() if hi != lo else np.zeros(n, dtype=np.int8)
-        labels = [lo, hi] if hi != lo else [lo]
-        classes = pl.Series(labels, dtype=pl.Int64 if dtype != pl.Boolean else pl.Int8)
-        classes = classes.cast(dtype).to_numpy()
-        positives = int(np.count_nonzero(values))
-        counts = np.array([n - positives, positives]) if hi != lo else np.array([n])
-        return _Target(values, "binary", classes, name, counts)
-    classes = s.unique().sort()
-    if kind == "binary":
-        if classes.len() > 2:
-            found = f"{classes.len()} classes" + (f" ({classes.head(5).to_list()}...)" if classes.len() > 5
-                                                  else f" {classes.to_list()}")
-            raise DataError(f"{owner} with a binary target needs at most 2 classes", column=name, found=found,
-                            hint=("WoE is defined for binary targets only" if binary_only
-                                  else "use target_type='multiclass' (one output per class)"))
-        if classes.len() == 2 and classes.to_list() == [0, 1] and dtype in (pl.Int8, pl.Boolean, pl.UInt8):
-            values = s.to_numpy()  # already the 0/1 index: no copy
-            values = values.view(np.int8) if values.dtype != np.int8 else values
-        else:
-            values = (s == classes[-1]).cast(pl.Int8).to_numpy() if classes.len() == 2 \
-                else np.zeros(n, dtype=np.int8)
-        positives = int(np.count_nonzero(values))
-        counts = np.array([n - positives, positives]) if classes.len() == 2 else np.array([n])
-        return _Target(values, "binary", classes.to_numpy(), name, counts)
-    # multiclass: class index of each row
-    values = s.replace_strict(classes, pl.int_range(classes.len(), eager=True), return_dtype=pl.Int32).to_numpy()
-    return _Target(values, "multiclass", classes.to_numpy(), name, np.bincount(values, minlength=classes.len()))
-
-
-def _as_weights(sample_weight, n: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
-        return np.full(n, float(sample_weight))
-    s = as_series(sample_weight, "sample_weight", "sample_weight")
-    if s.len() != n:
-        raise DataError(f"sample_weight has {s.len()} values but X has {n} rows")
-    if not s.dtype.is_numeric():
-        raise DataError("sample_weight must be numeric", found=str(s.dtype))
-    if s.null_count():
-        raise DataError("sample_weight has a null", column=s.name or None, row=_first_true(s.is_null()))
-    return np.ascontiguousarray(s.to_numpy(), dtype=np.float64)
-
-
-def _check_weights(weight: np.ndarray) -> None:
-    from tabprep.kernels._target import check_target_rows
-
-    _, bad, _ = check_target_rows(np.empty(0), weight=weight)
-    if bad >= 0:
-        raise DataError("sample_weight must be finite and >= 0", row=bad, found=repr(float(weight[bad])))
-    if len(weight) and not weight.any():
-        raise DataError("sample_weight sums to zero: there is nothing to fit",
-                        hint="give some rows a positive weight")
-
-
-def _fold_ids(cv, *, n: int, target: _Target, df, groups, shuffle: bool, seed, owner: str):
-    """One int8 fold id per row from ``cv``, and the number of folds."""
-    import polars as pl
-
-    from tabprep.kernels._split import MAX_FOLDS
-
-    if cv is None:
-        cv = 5
-    if groups is not None and not hasattr(cv, "split"):
-        raise ConfigError(f"{owner}: groups are only used by a splitter given as cv",
-                          hint="pass cv=GroupKFold(...) (or a fold column built from the groups)")
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        k = int(cv)
-        if k > n:
-            raise ConfigError(f"{owner}: cv={k} folds need at least {k} rows", found=f"{n} rows",
-                              hint="lower cv or pass more rows")
-        if k > MAX_FOLDS:
-            raise ConfigError(f"{owner}: at most {MAX_FOLDS} folds are supported", found=k)
-        from tabprep.split import kfold_ids, stratified_kfold_ids
-
-        seed = 0 if seed is None else seed
-        folds = None
-        if target.kind != "continuous":
-            counts = target.counts[target.counts > 0]
-            # stratify when every class can be spread over all folds (scikit-learn would warn
-            # and stratify as it can; plain k-fold is the honest fallback)
-            if len(counts) >= 2 and counts.min() >= k:
-                folds = stratified_kfold_ids(target.values, k, shuffle=shuffle, seed=seed)
-        if folds is None:
-            folds = kfold_ids(n, k, shuffle=shuffle, seed=seed)
-        return np.ascontiguousarray(np.asarray(folds), dtype=np.int8), k
-    if isinstance(cv, str):
-        if cv not in df.columns:
-            raise SchemaError(f"{owner}: the fold column given as cv is not in X", column=cv,
-                              hint=f"columns are {df.columns[:10]}")
-        col = df.get_column(cv)
-        if col.null_count():
-            raise DataError("the fold column has a null", column=cv, row=_first_true(col.is_null()))
-        uniques = col.unique().sort()
-        k = uniques.len()
-        if k < 2:
-            raise DataError("the fold column needs at least 2 distinct folds", column=cv, found=k)
-        if k > MAX_FOLDS:
-            raise DataError(f"the fold column has more than {MAX_FOLDS} folds", column=cv, found=k)
-        folds = col.replace_strict(uniques, pl.int_range(k, eager=True), return_dtype=pl.Int8)
-        return np.ascontiguousarray(folds.to_numpy()), k
-    # a splitter (sklearn-style) or an iterable of (train, test)
-    if hasattr(cv, "split"):
-        # split() only needs X's length; y (class indices stratify like the labels) and groups
-        placeholder = np.broadcast_to(np.float32(0), (n, 1))
-        splits = cv.split(placeholder, target.values, groups)
-    else:
-        splits = cv
-    folds = np.full(n, -1, dtype=np.int8)
-    seen = np.zeros(n, dtype=np.int32)
-    in_train = np.zeros(n, dtype=bool)
-    k = 0
-    for train, test in splits:  # consumed once; no split is kept
-        if k == MAX_FOLDS:
-            raise ConfigError(f"{owner}: cv gives more than {MAX_FOLDS} splits")
-        train, test = np.asarray(train), np.asarray(test)
-        in_train[:] = False
-        in_train[train] = True
-        # cross fitting trains fold k's encoding on every row outside it: train = complement
-        if in_train[test].any() or int(in_train.sum()) != len(train) or len(train) + len(test) != n:
-            raise ConfigError(f"{owner}: split {k} of cv does not train on exactly the rows outside "
-                              "its validation fold", hint="cross fitting needs train = all other rows "
-                              "(KFold, StratifiedKFold, GroupKFold, a fold column...)")
-        folds[test] = k
-        np.add.at(seen, test, 1)
-        k += 1
-    if k < 2:
-        raise ConfigError(f"{owner}: cv must give at least 2 splits", found=k)
-    if not (seen == 1).all():
-        row = int(np.flatnonzero(seen != 1)[0])
-        raise ConfigError(
-            f"{owner}: the validation folds of cv must cover each row exactly once",
-            row=row, found=f"a row in {int(seen[row])} validation folds",
-            hint="pass a splitter with non-overlapping validation folds (KFold, StratifiedKFold, "
-                 "GroupKFold, a fold column...)")
-    return folds, k
-
-
-def _category_values(s):
-    """(values factorize accepts, how to turn its uniques back into the column's dtype).
-
-    Strings, Categorical/Enum and integers go as they are; booleans as int8; temporal types as
-    their physical integers; floats as the int64 bit pattern of the value with NaN as null (as
-    scikit-learn, NaN is a missing value) and -0.0 as 0.0.
-    """
-    import polars as pl
-
-    dtype = s.dtype
-    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype.is_integer():
-        return s, None
-    if dtype == pl.Boolean:
-        return s.cast(pl.Int8), pl.Boolean
-    if dtype.is_temporal():
-        return s.to_physical(), dtype
-    if dtype.is_float():
-        return _float_bits(s.cast(pl.Float64).fill_nan(None)), "float"
-    if dtype == pl.Null:
-        return s.cast(pl.Int8), pl.Null
-    raise SchemaError("cannot encode a column of this dtype as categories", column=s.name,
-                      found=str(dtype), hint="cast it to String or an integer type first")
-
-
-def _float_bits(f):
-    import polars as pl
-    import pyarrow as pa
-
-    mask = f.is_null().to_numpy()
-    # NumPy adds IEEE-wise (-0.0 + 0.0 == +0.0: one category); Polars folds "+ 0.0" away
-    bits = (f.fill_null(0.0).to_numpy() + 0.0).view(np.int64)
-    return pl.Series(f.name, pa.array(bits, mask=mask if mask.any() else None))
-
-
-def _decode_uniques(uniques, back, name: str):
-    """The uniques from factorize as a Polars Series of the column's own dtype."""
-    import polars as pl
-    import pyarrow as pa
-
-    if isinstance(back, str):  # "float": int64 bit patterns back to float64
-        mask = np.asarray(uniques.is_null())
-        bits = uniques.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        return pl.Series(name, pa.array(bits.view(np.float64), mask=mask if mask.any() else None))
-    s = pl.Series(name, uniques)
-    return s if back is None else s.cast(back)
+__all__ = ["CrossFitEncoder"]
 
 
 _PARALLEL_ROWS = 200_000  # below this, threads cost more than they save
@@ -366,7 +87,7 @@ def _result(value):
 # The cross-fitting encoder base
 # ------------------------------------------------------------------------------------------
 
-class CrossFitEncoder(Step, auto_wrap_output_keys=None):
+class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
     """Shared machinery of the supervised encoders: target, folds, kernels, state, transform.
 
     Subclasses set ``_binary_only`` and implement ``_rule(target) -> (mode, param, moments,
@@ -387,9 +108,11 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
     fits_on_table: ClassVar[bool] = True
     cross_fit: ClassVar[bool] = True
     _binary_only: ClassVar[bool] = False
+    #: nulls always have a slot (their own encoding, or the prior when fit saw none)
+    _null_is_unknown: ClassVar[bool] = False
 
     # ---------------------------------------------------------------- subclass hooks
-    def _rule(self, target: _Target) -> tuple[str, float, bool, bool]:
+    def _rule(self, target: Target) -> tuple[str, float, bool, bool]:
         raise NotImplementedError
 
     def _unknown_value(self, prior: np.ndarray) -> np.ndarray:
@@ -410,10 +133,6 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         tags.input_tags.categorical = True
         return tags
 
-    def _array_params(self) -> dict:
-        # object arrays (strings) stay object: they are categories, not numbers
-        return {"array_dtype": None, "ensure_all_finite": "allow-nan"}
-
     def fit_exprs(self, schema, columns, target):
         raise ConfigError(
             f"{type(self).__name__} has no one-row statistics: it fits on a table (fit_table)",
@@ -430,10 +149,6 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
         :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
         """
-        import polars as pl
-
-        from tabprep._base.params import validate_params
-
         validate_params(self)
         owner = self._owner()
         if target is None:
@@ -494,57 +209,17 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         ``X`` may also be a ``dict`` of one value per input column (a single row for serving):
         the result is then a ``dict`` of output name → float, computed by dict lookups.
         """
-        self._check_fitted()
         if isinstance(X, dict):
+            self._check_fitted()
             return self._transform_row(X)
-        small = self._small_polars(X)
-        if small is not None:
-            return small
-        from tabprep.io._dispatch import coerce, convert_output
-        from tabprep._base.fit import collect_explained
-
-        data = coerce(X, **self._array_params())
-        lf = self._align(data)
-        if data.kind in ("lazy", "path"):
-            return convert_output(lf.select(self.transform_exprs(lf.collect_schema())), data,
-                                  self._output_config())
-        df = collect_explained(lf, lambda: [])
-        if df.height <= _SMALL_BATCH:
-            out = self._transform_small(df)
-        else:
-            out = self._transform_kernel(df)
-        return self._wrap(out, data)
-
-    def _small_polars(self, X):
-        """The serving path for a few rows in a Polars DataFrame: no lazy plan, no NumPy output."""
-        import polars as pl
-
-        if not (isinstance(X, pl.DataFrame) and X.height <= _SMALL_BATCH and self._output_config() != "pandas"):
-            return None
-        names = self._input_names()
-        have = set(X.columns)  # (X.schema costs more than the rest of a 1-row transform)
-        if not hasattr(self, "feature_names_in_") or any(n not in have for n in names):
-            return None  # positional columns or a missing one: the general path says why
-        out_names = self._names_out(names)
-        n_out = self._n_out
-        cols: list[list] = [[] for _ in out_names]
-        for i, name in enumerate(names):
-            for value in X.get_column(name).to_list():
-                for j, v in enumerate(self._encode_value(i, value, name)):
-                    cols[i * n_out + j].append(None if v != v else v)
-        return pl.DataFrame([pl.Series(n, c, dtype=pl.Float64) for n, c in zip(out_names, cols)])
+        return super().transform(X)
 
     # ---------------------------------------------------------------- fitting
-    def _owner(self) -> str:
-        return type(self).__name__
-
     def _fit(self, X, y, sample_weight, groups, *, cross_fit: bool):
         from tabprep.kernels._target import target_stats, train_stats
-        from tabprep.io._dispatch import coerce
-        from tabprep._base.params import validate_params
 
         validate_params(self)
-        data = coerce(X, **self._array_params())
+        data = self._coerce(X)
         df = data.lf.collect()
         n = df.height
         if y is None:
@@ -566,15 +241,15 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         # independent and both run compiled loops without the GIL: overlap them on big inputs.
         pool = _pool(n, len(columns))
         try:
-            coded = [_submit(pool, self._codes, df.get_column(name)) for name in columns]
-            target = _target_from(y, n, self._target_type(), binary_only=self._binary_only, owner=self._owner())
-            weight = _as_weights(sample_weight, n)
+            coded = [_submit(pool, self._factorize, df.get_column(name)) for name in columns]
+            target = target_from(y, n, self._target_type(), binary_only=self._binary_only, owner=self._owner())
+            weight = as_weights(sample_weight, n)
             folds, k = None, 1
             if cross_fit:
-                folds, k = _fold_ids(self.cv, n=n, target=target, df=df, groups=groups,
-                                     shuffle=bool(self.shuffle), seed=self.random_state, owner=self._owner())
+                folds, k = fold_ids(self.cv, n=n, target=target, df=df, groups=groups,
+                                    shuffle=bool(self.shuffle), seed=self.random_state, owner=self._owner())
             if weight is not None:  # the target and folds are valid by construction
-                _check_weights(weight)
+                check_weights(weight)
             rule = self._rule(target)
             tot, tot_m2 = target_stats(None, 1, target.values, weight=weight, folds=folds, n_folds=k,
                                        n_classes=target.n_classes, moments=rule[2])
@@ -610,14 +285,14 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         self.target_mean_ = prior_full if target.kind == "multiclass" else float(prior_full[0])
         self._n_out = n_out
         self._set_fitted([r["categories"] for r in results], [r["encodings"] for r in results],
-                         [r["null_encoding"] for r in results], [r["null_seen"] for r in results])
+                         [r["null_encoding"] for r in results])
         self._after_fit([r["full_stats"] for r in results], totals[k, 0])
         if cross_fit:
             self.n_folds_ = k
             means = totals[:k, 0, 2:] / totals[:k, 0, 1:2]
             self.fold_target_mean_ = means if target.kind == "multiclass" else means[:, 0]
             self._fold_raw = [r["fold_raw"] for r in results]
-            return self._wrap(out.get(), data)
+            return self._wrap(out.get(), self._names_out(self._input_names()), data, null_nan=self._layout()[0])
         return None
 
     def _fold_attributes(self) -> tuple[list, list]:
@@ -643,30 +318,29 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         """Per output, ``(n_folds, n_categories)`` encodings learnt without each fold."""
         return self._fold_attributes()[1]
 
-    def _codes(self, series):
-        """Factorize one input column: (codes, uniques, decoder, null_seen, null_slot)."""
+    def _factorize(self, series):
+        """Factorize one input column: (codes, values, kind, value dtype, null seen, null slot, name)."""
+        name = series.name
+        kind = column_kind(series.dtype, name)
+        if self.handle_missing == "error" and len(series):
+            missing = series.is_null()
+            if kind == "float":
+                missing = missing | series.is_nan()
+            if missing.any():
+                raise missing_error(name, first_true(missing), self._missing_fix())
         from tabprep.kernels import factorize
 
-        name = series.name
-        if self.handle_missing == "error" and series.null_count():
-            raise DataError("a categorical input has a null (handle_missing='error')", column=name,
-                            row=_first_true(series.is_null()),
-                            hint="impute it first, or pass handle_missing='category' or 'prior'")
-        values, back = _category_values(series)
-        if isinstance(back, str) and self.handle_missing == "error" and values.null_count():
-            raise DataError("a categorical input has a NaN (handle_missing='error')", column=name,
-                            row=_first_true(values.is_null()))
-        codes, uniques = factorize(values, null="code")
+        codes, uniques = factorize(keys(series, kind), null="code")
         # Nulls always have a slot: their own (as seen in fit) or an empty one after the
         # categories, whose encoding is then the prior (an empty cell's).
         null_seen = uniques.null_count > 0
         null_slot = int(np.flatnonzero(np.asarray(uniques.is_null()))[0]) if null_seen else len(uniques)
-        return codes, uniques, back, null_seen, null_slot, name
+        return codes, uniques, kind, value_dtype(series.dtype, kind), null_seen, null_slot, name
 
-    def _fit_column(self, coded, target: _Target, weight, folds, k, totals, totals_m2, rule, out):
+    def _fit_column(self, coded, target: Target, weight, folds, k, totals, totals_m2, rule, out):
         from tabprep.kernels._target import encoding_table, gather_encodings, target_stats, train_stats
 
-        codes, uniques, back, null_seen, null_slot, name = coded
+        codes, uniques, kind, vdtype, null_seen, null_slot, name = coded
         mode, param, moments, singletons = rule
         n_slots = len(uniques) + (0 if null_seen else 1)
         # unweighted class targets: uint32 [rows, sums...] cells (W == rows), a third the size
@@ -684,16 +358,16 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
 
         # fitted state in first-seen order, null apart; sorting (scikit-learn's order) waits until
         # categories_ or the saved state is asked for: 100k strings take ~25 ms to sort
-        cats = _decode_uniques(uniques, back, name)
-        keep = np.ones(len(uniques), dtype=bool)
+        # (the values are decoded only now: Polars strings alive during the statistics raise the peak)
+        values = values_from_uniques(uniques, kind, vdtype)
+        keep = np.ones(len(values), dtype=bool)
         if null_seen:
             keep[null_slot] = False
         order = np.flatnonzero(keep)
         res = {
-            "categories": cats.gather(order),
+            "categories": Cats(name, kind, vdtype, values.gather(order) if null_seen else values, null_seen),
             "encodings": table[k, order],
             "null_encoding": table[k, null_slot],
-            "null_seen": null_seen,
             "full_stats": np.concatenate([train[k, order], train[k, [null_slot]]]),
         }
         del train, train_m2
@@ -704,23 +378,25 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
             gather_encodings(codes, table, folds=folds, out=matrix.get()[:, lo:hi], check=False)
         return res
 
-    def _set_fitted(self, cats, encs, null_encs, null_seen) -> None:
-        """Fitted attributes and the transform tables from sorted categories + encodings."""
-        self._cats = cats                 # Polars Series per column (sorted, no null)
+    def _set_fitted(self, cats: list, encs, null_encs) -> None:
+        """Fitted attributes and the transform tables from the categories + their encodings."""
+        self._cats = cats
         self._encs = [np.ascontiguousarray(e, dtype=np.float64).reshape(len(c), self._n_out)
                       for e, c in zip(encs, cats)]
         self._null_encs = [np.asarray(v, dtype=np.float64).reshape(-1) for v in null_encs]
-        self._null_seen = [bool(v) for v in null_seen]
-        self._vocabs = [None] * len(cats)
-        self._lookups = None
-        self._row_names = None
+        unknown = self._unknown_row()
+        # per column and output, the table read at canonical code + 2: unknown, missing, categories
+        self._tables = [[np.concatenate([[unknown[j], ne[j]], e[:, j]]) for j in range(self._n_out)]
+                        for e, ne in zip(self._encs, self._null_encs)]
+        self._row_tables = None
         self._sk_cache = None
         self._perms = [None] * len(cats)
+        self._cache = BatchCache()
 
     def _perm(self, i: int) -> np.ndarray:
         """Positions of column ``i``'s categories in sorted order (cached)."""
         if self._perms[i] is None:
-            c = self._cats[i]
+            c = self._cats[i].values
             self._perms[i] = c.arg_sort().to_numpy() if c.len() else np.arange(0)
         return self._perms[i]
 
@@ -728,12 +404,12 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         # Built on first access: Python-object arrays of 100k strings cost time and memory that
         # a fit_transform -> transform workflow never needs.
         if getattr(self, "_sk_cache", None) is None:
-            if "_cats" not in self.__dict__:
+            if "_encs" not in self.__dict__:
                 raise AttributeError("categories_/encodings_ exist after fit")
             categories, encodings = [], []
-            for i, (c, e, ne, seen) in enumerate(zip(self._cats, self._encs, self._null_encs, self._null_seen)):
+            for i, (cats, e, ne) in enumerate(zip(self._cats, self._encs, self._null_encs)):
                 perm = self._perm(i)
-                c, e = c.gather(perm), e[perm]
+                c, e, seen = cats.values.gather(perm), e[perm], cats.has_null
                 # scikit-learn's layout: object arrays for strings, the null (NaN for floats) last
                 values = c.to_numpy() if c.dtype.is_numeric() else np.asarray(c.to_list(), dtype=object)
                 if seen:
@@ -764,202 +440,47 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
             return np.full(self._n_out, np.nan)
         return self._unknown_value(self._prior())
 
-    def _table(self, i: int) -> np.ndarray:
-        """(1, n_categories + 2, n_out): sorted categories, then the null row, then unknown."""
-        return np.vstack([self._encs[i], self._null_encs[i][None, :], self._unknown_row()[None, :]])[None]
-
-    # ---------------------------------------------------------------- transform paths
-    def _vocab(self, i: int):
-        from tabprep.kernels import Vocabulary
-
-        if self._vocabs[i] is None:
-            values, _ = _category_values(self._cats[i])
-            import pyarrow as pa
-
-            arr = values.to_arrow()
-            self._vocabs[i] = Vocabulary(pa.concat_arrays([arr, pa.nulls(1, type=arr.type)]))
-        return self._vocabs[i]
-
-    def _transform_kernel(self, df) -> np.ndarray:
-        from tabprep.kernels._target import gather_encodings
-
-        n_out = self._n_out
-        names = self._input_names()
-        out = np.empty((df.height, len(names) * n_out), dtype=np.float64, order="F")
-        for i, name in enumerate(names):
-            series = df.get_column(name)
-            self._check_missing(series)
-            values, _ = _category_values(self._coerce_like(series, i))
-            codes = self._vocab(i).encode(values, unknown="error" if self.handle_unknown == "error" else -1)
-            gather_encodings(codes, self._table(i), out=out[:, i * n_out:(i + 1) * n_out], check=False)
-        return out
-
-    def _check_missing(self, series) -> None:
-        if self.handle_missing == "error":
-            nulls = series.is_null() | (series.is_nan() if series.dtype.is_float() else False)
-            if nulls.any():
-                raise DataError("a categorical input has a null (handle_missing='error')",
-                                column=series.name, row=_first_true(nulls))
-
-    def _coerce_like(self, series, i: int):
-        """Cast an input column to the fitted categories' dtype where they differ in kind."""
-        import polars as pl
-
-        want = self._cats[i].dtype
-        have = series.dtype
-        if have == want or have == pl.Null or want == pl.Null:
-            return series
-        strings = (pl.String, pl.Categorical, pl.Enum)
-        if isinstance(want, strings) or want == pl.String:
-            if have == pl.String or isinstance(have, (pl.Categorical, pl.Enum)):
-                return series
-            raise SchemaError(f"{self._owner()} was fitted on strings", column=series.name,
-                              found=str(have), hint="pass the column as strings, as in fit")
-        if want.is_integer() and have.is_integer():
-            return series  # integers compare by value
-        try:
-            return series.cast(want, strict=True)
-        except Exception as exc:  # noqa: BLE001 - polars raises several kinds
-            raise SchemaError(f"{self._owner()} was fitted on another dtype", column=series.name,
-                              found=str(have), hint=f"pass values of dtype {want}") from exc
-
-    def _lookup(self, i: int) -> dict:
-        if self._lookups is None:
-            self._lookups = [None] * len(self._cats)
-        if self._lookups[i] is None:
-            rows = [tuple(r) for r in self._encs[i].tolist()]
-            self._lookups[i] = dict(zip(self._cats[i].to_list(), rows))
-        return self._lookups[i]
-
-    def _encode_value(self, i: int, value, name: str) -> tuple:
-        if value is None or (value != value):  # None, NaN
-            if self.handle_missing == "error":
-                raise DataError("a categorical input is null (handle_missing='error')", column=name)
-            return tuple(self._null_encs[i].tolist())
-        lookups = self._lookups
-        found = (lookups[i] if lookups is not None and lookups[i] is not None else self._lookup(i)).get(value)
-        if found is None:
-            if self.handle_unknown == "error":
-                raise DataError("value is not in the vocabulary", column=name, found=repr(value),
-                                hint="pass handle_unknown='prior' (or 'null') to encode unseen values")
-            return tuple(self._unknown_row().tolist())
-        return found
-
-    def _transform_row(self, row: dict) -> dict:
-        if self._row_names is None:
-            names = self._input_names()
-            self._row_names = (names, self._names_out(names))
-        names, out_names = self._row_names
-        values = []
-        for i, name in enumerate(names):
-            if name not in row:
-                raise SchemaError(f"{self._owner()} was fitted with this column but the row lacks it",
-                                  column=name)
-            values.extend(self._encode_value(i, row[name], name))
-        return dict(zip(out_names, values))
-
-    def _transform_small(self, df) -> np.ndarray:
-        names = self._input_names()
-        n_out = self._n_out
-        out = np.empty((df.height, len(names) * n_out), dtype=np.float64, order="F")
-        for i, name in enumerate(names):
-            series = df.get_column(name)
-            if series.dtype.is_float():
-                series = series.fill_nan(None)
-            for r, value in enumerate(series.to_list()):
-                out[r, i * n_out:(i + 1) * n_out] = self._encode_value(i, value, name)
-        return out
-
-    def _wrap(self, out: np.ndarray, data):
-        """The output matrix in the input's container (no copy into Polars)."""
-        import polars as pl
-
-        from tabprep.io._dispatch import convert_output
-
-        names = self._names_out(self._input_names())
-        config = self._output_config()
-        if data.kind == "numpy" and config == "default":
-            return out
-        df = pl.DataFrame([pl.Series(name, out[:, j]) for j, name in enumerate(names)])
-        if "null" in (self.handle_unknown, self.handle_missing):
-            df = df.fill_nan(None)  # "null" means a Polars/Arrow null, as the lazy path gives
-        if config in ("default", "polars") and data.kind == "polars":
-            return df
-        if config == "pandas" or (config == "default" and data.kind == "pandas"):
-            import pandas as pd
-
-            frame = pd.DataFrame(out, columns=names, copy=False)
-            if data.index is not None and len(data.index) == len(frame):
-                frame.index = data.index
-            return frame
-        return convert_output(df.lazy(), data, config)
-
     def _names_out(self, names: list[str]) -> list[str]:
         if getattr(self, "target_type_", None) == "multiclass":
             return [f"{n}_{c}" for n in names for c in self.classes_]
         return list(names)
 
-    # ---------------------------------------------------------------- lazy transform
-    def transform_exprs(self, schema) -> list:
-        """One ``replace_strict`` per input column and output (nulls and unseen values handled)."""
-        import polars as pl
-
-        self._check_fitted()
-        exprs = []
-        names = self._input_names()
-        out_names = self._names_out(names)
-        unknown = self._unknown_row()
-        for i, name in enumerate(names):
-            col = pl.col(name)
-            dtype = schema[name] if name in schema else self._cats[i].dtype
-            if isinstance(dtype, (pl.Categorical, pl.Enum)):
-                col = col.cast(pl.String)
-            is_null = col.is_null()
-            if dtype.is_float():
-                is_null = is_null | col.is_nan()
-            cats = self._cats[i]
-            if dtype != cats.dtype and not isinstance(dtype, (pl.Categorical, pl.Enum)) and cats.dtype != pl.Null:
-                col = col.cast(cats.dtype)
-            for j in range(self._n_out):
-                default = None if math.isnan(unknown[j]) else float(unknown[j])
-                if self.handle_unknown == "error":
-                    # no default: replace_strict raises on a value outside the categories
-                    # (explain_failure then names the column and row)
-                    mapped = col.replace_strict(cats, pl.Series(self._encs[i][:, j]), return_dtype=pl.Float64)
-                elif cats.dtype == pl.Null or cats.len() == 0:
-                    mapped = pl.lit(default, dtype=pl.Float64)
-                else:
-                    mapped = col.replace_strict(cats, pl.Series(self._encs[i][:, j]), default=default,
-                                                return_dtype=pl.Float64)
-                null_value = float(self._null_encs[i][j])
-                null_lit = pl.lit(None if math.isnan(null_value) else null_value, dtype=pl.Float64)
-                exprs.append(pl.when(is_null).then(null_lit).otherwise(mapped).alias(out_names[i * self._n_out + j]))
-        return exprs
-
-    def explain_failure(self, lf, schema):
-        """After a Polars error in the lazy path: the first unseen value (``handle_unknown="error"``)."""
-        import polars as pl
-
-        if self.handle_unknown != "error":
-            return None
-        for i, name in enumerate(self._input_names()):
-            if name not in schema:
-                continue
-            col = pl.col(name).cast(pl.String) if isinstance(schema[name], (pl.Categorical, pl.Enum)) \
-                else pl.col(name)
-            cats = self._cats[i]
-            unseen = col.is_not_null() & ~col.is_in(cats.implode() if cats.len() else pl.lit([], dtype=pl.List(cats.dtype)))
-            found = (lf.with_row_index("__row__").filter(unseen).select("__row__", pl.col(name)).head(1).collect())
-            if found.height:
-                return DataError("value is not in the vocabulary", column=name, row=int(found["__row__"][0]),
-                                 found=repr(found[name][0]),
-                                 hint="pass handle_unknown='prior' (or 'null') to encode unseen values")
+    # ---------------------------------------------------------------- transform
+    def _unknown_fix(self):
+        if self.handle_unknown == "error":
+            return "pass handle_unknown='prior' (or 'null') to encode unseen values"
         return None
 
-    def output_schema(self, schema):
-        import polars as pl
+    def _missing_fix(self):
+        if self.handle_missing == "error":
+            return "impute it first, or pass handle_missing='category' or 'prior'"
+        return None
 
-        return pl.Schema({n: pl.Float64 for n in self._names_out(self._input_names())})
+    def _layout(self):
+        # "null" means a Polars/Arrow null in frame outputs (NaN in NumPy and pandas)
+        return "null" in (self.handle_unknown, self.handle_missing), pl.Float64
+
+    def _transform_row(self, row: dict) -> dict:
+        if self._row_tables is None:
+            names = self._input_names()
+            # per column: its name, fitted categories, {category: code}, and the output values of
+            # each canonical code + 2 as Python tuples
+            self._row_tables = (self._names_out(names), self._owner(), [
+                (name, cats, cats.exact, cats.index, list(zip(*(t.tolist() for t in tables))))
+                for name, cats, tables in zip(names, self._cats, self._tables)])
+        out_names, owner, columns = self._row_tables
+        values = []
+        for i, (name, cats, exact, index, rows) in enumerate(columns):
+            try:
+                value = row[name]
+            except KeyError:
+                raise SchemaError(f"{owner} was fitted with this column but the row lacks it", column=name) from None
+            # Cats.code_of, its first case inlined: the serving path is ~1 us a value
+            code = index.get(value, -2) if type(value) in exact and value == value else cats.code_of(value, owner)
+            if code < 0:
+                self._check_value(i, code, value, name)
+            values.extend(rows[code + 2])
+        return dict(zip(out_names, values))
 
     # ---------------------------------------------------------------- serialization
     def _get_state(self) -> dict:
@@ -968,7 +489,7 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
             "target_type": self.target_type_,
             "classes": classes,
             "target_mean": np.atleast_1d(self._prior()).tolist(),
-            "null_seen": list(self._null_seen),
+            "null_seen": [c.has_null for c in self._cats],
             "null_encodings": [v.tolist() for v in self._null_encs],
             **self._extra_state(),
         }
@@ -980,9 +501,9 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         import pyarrow as pa
 
         tables = {}
-        for i, (c, e) in enumerate(zip(self._cats, self._encs)):
+        for i, (cats, e) in enumerate(zip(self._cats, self._encs)):
             perm = self._perm(i)  # saved in sorted order: the same data gives the same artifact
-            c, e = c.gather(perm), e[perm]
+            c, e = cats.values.gather(perm), e[perm]
             cols = {"category": c.to_arrow()}
             for j in range(e.shape[1]):
                 cols[f"encoding_{j}"] = pa.array(e[:, j], type=pa.float64())
@@ -990,21 +511,20 @@ class CrossFitEncoder(Step, auto_wrap_output_keys=None):
         return tables
 
     def _set_state(self, state: dict, tables: dict) -> None:
-        import polars as pl
-
         self.target_type_ = state["target_type"]
         self.classes_ = None if state["classes"] is None else np.asarray(state["classes"])
         mean = np.asarray(state["target_mean"], dtype=np.float64)
         self.target_mean_ = mean if self.target_type_ == "multiclass" else float(mean[0])
         self._n_out = len(mean)
         cats, encs = [], []
-        for i in range(self.n_features_in_):
+        for i, (name, null_seen) in enumerate(zip(self._input_names(), state["null_seen"])):
             table = tables[f"encodings_{i}"]
-            cats.append(pl.Series(self._input_names()[i], table.column("category")))
+            values = pl.Series(name, table.column("category"))
+            kind = column_kind(values.dtype, name)
+            cats.append(Cats(name, kind, value_dtype(values.dtype, kind), values, null_seen))
             encs.append(np.column_stack([table.column(f"encoding_{j}").to_numpy() for j in range(self._n_out)])
                         if table.num_rows else np.empty((0, self._n_out)))
-        self._set_fitted(cats, encs, [np.asarray(v, dtype=np.float64) for v in state["null_encodings"]],
-                         state["null_seen"])
+        self._set_fitted(cats, encs, [np.asarray(v, dtype=np.float64) for v in state["null_encodings"]])
         self._restore_extra(state)
 
     def _restore_extra(self, state: dict) -> None:

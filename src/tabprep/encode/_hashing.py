@@ -13,24 +13,24 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from tabprep.encode._ordinal import (
-    BatchCache,
-    _is_polars_dtype,
-    column_kind,
-    frame_of,
-    numpy_out_dtype,
-    output_float_dtypes,
-    polars_dtype,
-)
 from tabprep.errors import SchemaError
 from tabprep.io._dispatch import coerce, convert_output
 from tabprep._base.params import Interval, validate_params
 from tabprep._base.step import Step, register_step
+from tabprep.encode._categorical import column_kind
+from tabprep.encode._output import (
+    SMALL_BATCH,
+    BatchCache,
+    OutputDType,
+    frame_of,
+    is_polars_dtype,
+    numpy_out_dtype,
+    out_dtype,
+    output_float_dtypes,
+    polars_dtype,
+)
 
 __all__ = ["HashingEncoder"]
-
-# Frames with at most this many rows take the per-value path (see ``HashingEncoder._small_frame``).
-_SMALL_ROWS = 8
 
 
 @register_step
@@ -78,16 +78,13 @@ class HashingEncoder(Step):
     _parameter_constraints = {
         "n_features": [Interval(int, 1, 2**31 - 1, closed="both")],
         "signed": ["boolean"],
-        "dtype": "no_validation",
+        "dtype": [OutputDType("iuf")],
     }
 
     def __init__(self, n_features=8, signed=False, dtype=np.float64):
         self.n_features = n_features
         self.signed = signed
         self.dtype = dtype
-
-    def _validate_extra(self) -> None:
-        numpy_out_dtype(self.dtype, "HashingEncoder")
 
     def _array_params(self) -> dict:
         return {"array_dtype": None, "ensure_all_finite": "allow-nan"}
@@ -111,7 +108,7 @@ class HashingEncoder(Step):
         self._setup()
 
     def _setup(self) -> None:
-        self._np_dtype = numpy_out_dtype(self.dtype, "HashingEncoder")
+        self._np_dtype = numpy_out_dtype(self.dtype)
         self._cache = BatchCache()
 
     def fit(self, X, y=None):
@@ -175,7 +172,7 @@ class HashingEncoder(Step):
         if not strings:
             for s in columns:
                 column_kind(s.dtype, s.name)
-        if 0 < n <= _SMALL_ROWS and strings:
+        if 0 < n <= SMALL_BATCH and strings:
             return self._small_frame(columns, names)
         out = np.empty((n, len(columns) * self.n_features), dtype=self._np_dtype, order="F")
         self._fill(columns, out)
@@ -226,7 +223,7 @@ class HashingEncoder(Step):
         return pl.Schema({n: dt for n in self._names_out(self._input_names())})
 
     def planned_output_schema(self, schema, columns):
-        dt = polars_dtype(numpy_out_dtype(self.dtype, "HashingEncoder"))
+        dt = polars_dtype(out_dtype(self))
         return {n: dt for n in self._names_out(list(columns))}
 
     # ---------------------------------------------------------------- serialization
@@ -235,7 +232,7 @@ class HashingEncoder(Step):
 
     def to_dict(self) -> dict:
         saved = self.dtype
-        self.dtype = saved if _is_polars_dtype(saved) else str(np.dtype(saved))
+        self.dtype = saved if is_polars_dtype(saved) else str(np.dtype(saved))
         try:
             return super().to_dict()
         finally:

@@ -17,24 +17,16 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from tabprep.encode._ordinal import (
-    INFREQUENT_NAME,
-    BatchCache,
-    MAX_CATEGORIES,
-    MIN_FREQUENCY,
-    CategoricalEncoder,
-    first_row,
-    identify_infrequent,
-    is_missing_marker,
-    numpy_out_dtype,
-    polars_dtype,
-    raise_unknown,
-)
 from tabprep.errors import ConfigError, SchemaError
-from tabprep._base.params import Constraint, Options
+from tabprep._base.params import Constraint, Options, is_nan_like
 from tabprep._base.step import register_step
+from tabprep.encode._counts import MAX_CATEGORIES, MIN_FREQUENCY, CountFitEncoder, ListsPerColumn, identify_infrequent
+from tabprep.encode._output import BatchCache, OutputDType, numpy_out_dtype, polars_dtype
 
 __all__ = ["OneHotEncoder"]
+
+#: scikit-learn's name of the grouped infrequent category (in feature names and inverse maps).
+INFREQUENT_NAME = "infrequent_sklearn"
 
 
 class _ArrayLike(Constraint):
@@ -48,11 +40,11 @@ class _ArrayLike(Constraint):
 def _category_text(value) -> str:
     """scikit-learn's ``str(category)`` for names; the missing category is ``nan`` (the marker
     pandas hands scikit-learn for missing text and numbers)."""
-    return "nan" if is_missing_marker(value) else str(value)
+    return "nan" if is_nan_like(value) else str(value)
 
 
 @register_step
-class OneHotEncoder(CategoricalEncoder):
+class OneHotEncoder(CountFitEncoder):
     """Encode categorical columns as one-hot indicator columns (scikit-learn's OneHotEncoder).
 
     Same parameters, fitted attributes, output numbers and feature names as
@@ -119,15 +111,16 @@ class OneHotEncoder(CategoricalEncoder):
     """
 
     _parameter_constraints = {
-        "categories": [Options(("auto",)), list],
+        "categories": [Options(("auto",)), ListsPerColumn()],
         "drop": [Options(("first", "if_binary")), _ArrayLike(), None],
         "sparse_output": ["boolean"],
-        "dtype": "no_validation",
+        "dtype": [OutputDType("iufb")],
         "handle_unknown": [Options(("error", "ignore", "infrequent_if_exist", "warn"))],
         "min_frequency": MIN_FREQUENCY,
         "max_categories": MAX_CATEGORIES,
         "feature_name_combiner": [Options(("concat",)), callable],
     }
+    _null_is_unknown = True
 
     def __init__(self, *, categories="auto", drop=None, sparse_output=True, dtype=np.float64,
                  handle_unknown="error", min_frequency=None, max_categories=None, feature_name_combiner="concat"):
@@ -140,12 +133,9 @@ class OneHotEncoder(CategoricalEncoder):
         self.max_categories = max_categories
         self.feature_name_combiner = feature_name_combiner
 
-    def _validate_extra(self) -> None:
-        numpy_out_dtype(self.dtype, "OneHotEncoder", kinds="iufb")
-
     # ---------------------------------------------------------------- fit
     def _derive(self) -> None:
-        self._np_dtype = numpy_out_dtype(self.dtype, "OneHotEncoder", kinds="iufb")
+        self._np_dtype = numpy_out_dtype(self.dtype)
         enabled = self.max_categories is not None or self.min_frequency is not None
         n_features = len(self._cats)
         if not isinstance(self.drop, (str, type(None))) and len(self.drop) != n_features:
@@ -195,7 +185,7 @@ class OneHotEncoder(CategoricalEncoder):
             return 0 if n_grouped == 2 else None
         value = self.drop[i]
         value = value.item() if isinstance(value, np.generic) else value
-        if is_missing_marker(value):
+        if is_nan_like(value):
             found = len(cats) if cats.has_null else None
         else:
             hits = np.flatnonzero(np.array([v == value for v in cats.values.to_list()], dtype=bool)) \
@@ -247,16 +237,14 @@ class OneHotEncoder(CategoricalEncoder):
         return out
 
     # ---------------------------------------------------------------- transform
-    def _check(self, i: int, codes, s: pl.Series, exact: bool, warned: list) -> None:
-        if len(codes) == 0:
-            return
-        lowest = -2 if self._cats[i].has_null else -1
-        if codes.min() > lowest:
-            return
+    def _unknown_fix(self):
         if self.handle_unknown == "error":
-            raise_unknown("OneHotEncoder", s, first_row(codes.canonical() <= lowest) if exact else None,
-                          fix="pass handle_unknown='ignore' (all zeros) or 'infrequent_if_exist'")
-        if self.handle_unknown == "warn" or self.drop is not None:
+            return "pass handle_unknown='ignore' (all zeros) or 'infrequent_if_exist'"
+        return None
+
+    def _checked(self, i: int, codes, s: pl.Series, exact: bool, warned: list) -> None:
+        warns = self.handle_unknown == "warn" or self.drop is not None
+        if self._check(i, codes, s, exact, flag=warns) and warns:
             warned.append(i)
 
     def _warn(self, warned: list) -> None:
@@ -268,14 +256,14 @@ class OneHotEncoder(CategoricalEncoder):
         warnings.warn(f"Found unknown categories in columns {names} during transform. These unknown "
                       f"categories will be encoded as {to}.", UserWarning, stacklevel=3)
 
-    def _output(self, df, codes, data):
+    def _output(self, columns, codes, data):
         from tabprep.kernels import indicator_csr, indicator_dense
 
-        names = list(df.columns)
-        n = df.height
+        names = [s.name for s in columns]
+        n = len(columns[0]) if columns else 0
         warned: list = []
-        for i, name in enumerate(names):
-            self._check(i, codes[i], df.get_column(name), True, warned)
+        for i, s in enumerate(columns):
+            self._checked(i, codes[i], s, True, warned)
         self._warn(warned)
         total = int(self._offsets[-1])
         config = self._output_config()
@@ -301,9 +289,9 @@ class OneHotEncoder(CategoricalEncoder):
         return self._wrap(out, self._names_out(names), data)
 
     def _slot_of(self, i: int, s: pl.Series) -> np.ndarray:
-        codes = self._cats[i].encode(self._conform(i, s))
+        codes = self._codes(i, s)
         warned: list = []
-        self._check(i, codes, s, False, warned)
+        self._checked(i, codes, s, False, warned)
         self._warn(warned)
         return codes.lookup(self._slots[i])
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tabprep.encode._ordinal import CategoricalEncoder, build_cats
 from tabprep.errors import ConfigError
 from tabprep._base.params import Interval
 from tabprep._base.step import Step, register_step
+from tabprep.encode._categorical import conform
+from tabprep.encode._counts import CountFitEncoder, build_cats
 
 __all__ = ["RareCategoryGrouper"]
 
 
 @register_step
-class RareCategoryGrouper(CategoricalEncoder):
+class RareCategoryGrouper(CountFitEncoder):
     """Group the rare values of categorical columns into one label (output: String columns).
 
     A value is *frequent* when fit saw it at least ``min_count`` times and in at least
@@ -117,6 +118,8 @@ class RareCategoryGrouper(CategoricalEncoder):
         for i, name in enumerate(self._input_names()):
             cats = self._cats[i]
             dtype = schema[name] if name in schema else cats.vdtype
+            # the core's dtype rule, at plan time: a column of another kind is a SchemaError
+            conform(pl.Series(name, [], dtype=dtype), cats.kind, cats.vdtype, "RareCategoryGrouper")
             col = pl.col(name)
             if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype == pl.Null or cats.kind == "float" \
                     or (cats.kind == "temporal" and dtype != cats.vdtype):

@@ -23,7 +23,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from tabprep.encode._crossfit import CrossFitEncoder, CVConstraint, _Target
+from tabprep.encode._crossfit import CrossFitEncoder
+from tabprep.encode._folds import CVConstraint, Target
 from tabprep._base.params import Interval, Options
 from tabprep._base.step import register_step
 
@@ -139,7 +140,7 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
     def _target_type(self) -> str:
         return self.target_type
 
-    def _rule(self, target: _Target):
+    def _rule(self, target: Target):
         if self.smooth == "auto":
             return "auto", 0.0, target.kind == "continuous", False
         return "m-estimate", float(self.smooth), False, False

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from tabprep.encode._crossfit import CrossFitEncoder, CVConstraint, _Target
+from tabprep.encode._crossfit import CrossFitEncoder
+from tabprep.encode._folds import CVConstraint, Target
 from tabprep._base.params import Interval, Options
 from tabprep._base.step import register_step
 
@@ -86,7 +87,7 @@ class WOEEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
         self.handle_missing = handle_missing
         self.ignore_singletons = ignore_singletons
 
-    def _rule(self, target: _Target):
+    def _rule(self, target: Target):
         return "woe", float(self.regularization), False, bool(self.ignore_singletons)
 
     def _unknown_value(self, prior: np.ndarray) -> np.ndarray:

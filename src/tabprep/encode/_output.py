@@ -1,0 +1,175 @@
+"""How the encoders hand their results back: output dtypes, frames from matrices, batch caches.
+
+Shared by every encoder of :mod:`tabprep.encode` (the hashing one included, which has no
+categories): the ``dtype`` parameter's constraint and its NumPy/Polars dtypes, the one
+small-batch threshold, a 2-D result in the input's container, and the per-batch cache that lets
+several lazy output expressions of one input column share one pass over each batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import polars as pl
+
+from tabprep.errors import ConfigError
+from tabprep.io._dispatch import convert_output
+from tabprep._base.params import Constraint, check_param
+
+__all__ = ["SMALL_BATCH", "OutputDType", "numpy_out_dtype", "out_dtype", "output_float_dtypes", "polars_dtype",
+           "frame_of", "wrap", "BatchCache", "is_polars_dtype"]
+
+#: Inputs of at most this many rows take the per-value paths (Python dict lookups, frames built
+#: from Python rows): below it the fixed cost of handing buffers to a kernel or NumPy (~10 us a
+#: call) is more than the work. One threshold for every encoder.
+SMALL_BATCH = 16
+
+
+def is_polars_dtype(d) -> bool:
+    return isinstance(d, pl.DataType) or (isinstance(d, type) and issubclass(d, pl.DataType))
+
+
+def _as_numpy_dtype(dtype) -> np.dtype | None:
+    try:
+        if is_polars_dtype(dtype):
+            return np.dtype(pl.Series([], dtype=dtype).to_numpy().dtype)
+        return np.dtype(dtype)
+    except Exception:  # noqa: BLE001 - NumPy and Polars raise several kinds
+        return None
+
+
+class OutputDType(Constraint):
+    """An output dtype: NumPy dtype-like or Polars dtype of the given kinds (``"iufb"``), 32 or 64
+    bits for floats, at most 64 bits.
+
+    Examples
+    --------
+    >>> OutputDType("iuf").is_satisfied_by("float32"), OutputDType("iuf").is_satisfied_by("U8")
+    (True, False)
+    """
+
+    def __init__(self, kinds: str = "iuf", text: str = "a numeric NumPy or Polars dtype "
+                 "(e.g. np.float64, 'float32', pl.UInt8)") -> None:
+        self.kinds, self.text = kinds, text
+
+    def is_satisfied_by(self, value) -> bool:
+        out = _as_numpy_dtype(value)
+        return (out is not None and out.kind in self.kinds and not (out.kind == "f" and out.itemsize < 4)
+                and out.itemsize <= 8)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def numpy_out_dtype(dtype) -> np.dtype:
+    """The NumPy dtype a (validated) ``dtype`` parameter names."""
+    out = _as_numpy_dtype(dtype)
+    if out is None:
+        raise ConfigError(f"not a dtype: {dtype!r}")  # validate_params lets none through
+    return out
+
+
+def out_dtype(step) -> np.dtype:
+    """The NumPy output dtype of ``step``, its ``dtype`` checked against the declared constraint
+    (for callers that may run before ``validate_params``, e.g. the planner)."""
+    check_param(step.dtype, type(step)._parameter_constraints["dtype"], "dtype", type(step).__name__)
+    return numpy_out_dtype(step.dtype)
+
+
+def output_float_dtypes(dtype) -> list[str]:
+    """scikit-learn's ``preserves_dtype`` tag for an encoder writing ``dtype`` whatever the input."""
+    out = _as_numpy_dtype(dtype)
+    return [out.name] if out is not None and out.kind == "f" else []
+
+
+_POLARS_DTYPES: dict = {}
+
+
+def polars_dtype(np_dtype: np.dtype):
+    """The Polars dtype of a NumPy dtype (memoized: it sits on the per-call path)."""
+    np_dtype = np.dtype(np_dtype)
+    dt = _POLARS_DTYPES.get(np_dtype)
+    if dt is None:
+        dt = _POLARS_DTYPES[np_dtype] = pl.Series(np.empty(0, dtype=np_dtype)).dtype
+    return dt
+
+
+def frame_of(out: np.ndarray, names: list[str]) -> pl.DataFrame:
+    """A Polars frame over the columns of a 2-D array (no copy when it is Fortran-ordered)."""
+    if 0 < out.shape[0] <= SMALL_BATCH:
+        # serving-size frames: building from Python rows skips Polars' per-column NumPy import,
+        # which costs ~10 us a column
+        df = pl.DataFrame(out.tolist(), schema=names, orient="row")
+        dt = polars_dtype(out.dtype)
+        return df if df.dtypes[0] == dt else df.cast(dt)  # one inferred dtype for all columns
+    if out.flags.f_contiguous:
+        # a Series over each column keeps its buffer (pl.from_numpy copies part of it)
+        return pl.DataFrame([pl.Series(name, out[:, j]) for j, name in enumerate(names)])
+    return pl.from_numpy(out, schema=names, orient="row")
+
+
+def wrap(out: np.ndarray, names: list[str], data, config: str, *, null_nan: bool = False, polars_dtypes=None):
+    """A 2-D output in the input's container (``data`` is the :class:`~tabprep.io._dispatch.Coerced`
+    input, ``config`` the ``set_output`` choice); NaN becomes null in Polars with ``null_nan``."""
+    if data.kind == "numpy" and config == "default":
+        return out
+    if config == "pandas" or (config == "default" and data.kind == "pandas"):
+        import pandas as pd
+
+        frame = pd.DataFrame(out, columns=names, copy=False)
+        if data.index is not None and len(data.index) == len(frame):
+            frame.index = data.index
+        return frame
+    df = frame_of(out, names)
+    if null_nan and out.dtype.kind == "f":
+        df = df.fill_nan(None)
+    if polars_dtypes is not None and df.dtypes != list(polars_dtypes):
+        df = df.cast(dict(zip(names, polars_dtypes)))
+    if config in ("default", "polars") and data.kind == "polars":
+        return df
+    return convert_output(df.lazy(), data, config)
+
+
+class BatchCache:
+    """Per-batch results shared by the several output expressions of one input column.
+
+    A lazy transform producing k columns from one input column (one-hot, hashing, multiclass
+    target encoding) needs k expressions, and Polars runs a Python UDF once per expression (it
+    does not eliminate common UDF subexpressions): without this cache each batch would be
+    encoded k times.
+
+    A batch is keyed by the addresses, offsets and lengths of its Arrow buffers; the entry keeps a
+    reference to the batch, so those buffers cannot be freed and their addresses reused while the
+    entry lives.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()
+
+    def __getstate__(self):
+        return {"_size": self._size}
+
+    def __setstate__(self, state) -> None:
+        self.__init__(state["_size"])
+
+    def get(self, column: int, s: pl.Series, compute):
+        import pyarrow as pa
+
+        arrow = pa.chunked_array(s)
+        key = (column, s.dtype, tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
+                                     for c in arrow.chunks))
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = compute(s)
+        with self._lock:
+            self._entries[key] = (arrow, value)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
