@@ -230,8 +230,10 @@ def test_round_trip_pickle_clone():
     enc = OrdinalEncoder(max_categories=3, dtype=np.float32, handle_unknown="use_encoded_value", unknown_value=-1).fit(df)
     expected = enc.transform(df)
     d = enc.to_dict()
-    assert d["params"]["dtype"] == "float32" and enc.dtype is np.float32
+    # the codec stores NumPy dtypes as data and gives back the same scalar type (issue 9.6)
+    assert d["params"]["dtype"] == {"$npdtype": "float32"} and enc.dtype is np.float32
     back = Step.from_dict(d)
+    assert back.dtype is np.float32
     assert back.transform(df).equals(expected)
     assert_categories_equal(back.categories_, enc.categories_)
     assert pickle.loads(pickle.dumps(enc)).transform(df).equals(expected)

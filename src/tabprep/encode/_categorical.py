@@ -353,8 +353,6 @@ class CategoricalEncoder(Step):
     (eager) and ``transform_exprs`` (lazy, through :meth:`_batch_codes`).
     """
 
-    #: transforms are a compiled lookup per batch: eager inputs are collected in memory
-    kernel_transform = True
     #: whether a missing value in a column that had none in fit is an unknown value (scikit-learn's
     #: ordinal and one-hot encoders) rather than a missing one
     _null_is_unknown: ClassVar[bool] = False

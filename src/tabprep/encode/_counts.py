@@ -31,7 +31,6 @@ from tabprep.encode._categorical import (
     keys,
     value_dtype,
 )
-from tabprep.encode._output import is_polars_dtype
 
 __all__ = ["CountFitEncoder", "Rule", "Seen", "build_cats", "identify_infrequent", "sort_strings"]
 
@@ -432,15 +431,5 @@ class CountFitEncoder(CategoricalEncoder):
         self._cats = cats
         self._derive()
 
-    def to_dict(self) -> dict:
-        # dtype parameters (np.float64 and the like) are stored as their names
-        saved = self.__dict__.get("dtype")
-        if saved is not None:
-            self.dtype = str(np.dtype(saved)) if not is_polars_dtype(saved) else saved
-        try:
-            return super().to_dict()
-        finally:
-            if saved is not None:
-                self.dtype = saved
 
 

@@ -96,17 +96,15 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
     Fit-time statistics are per (category, fold) sums: a ``group_by``, not a one-row
     aggregation, so the lazy ``fit_exprs`` protocol cannot carry them. In a
-    :class:`~tabprep.Pipeline` the step fits through the table hook (``fits_on_table``): the
+    :class:`~tabprep.Pipeline` the step fits through the table hook (it overrides ``fit_table``): the
     planner buffers the input columns, the target and the fold column (``cv`` given as a name)
     in its pass and calls :meth:`fit_table`, which runs the same kernels as ``fit`` /
-    ``fit_transform`` (``cross_fit = True``: ``Pipeline.fit_transform`` gets the out-of-fold
-    values of the training rows).
+    ``fit_transform`` (with ``cross_fit=True`` it returns the training rows' out-of-fold values,
+    which ``Pipeline.fit_transform`` gives on).
     """
 
     uses_target: ClassVar[bool] = True
     mergeable: ClassVar[bool] = False
-    fits_on_table: ClassVar[bool] = True
-    cross_fit: ClassVar[bool] = True
     _binary_only: ClassVar[bool] = False
     #: nulls always have a slot (their own encoding, or the prior when fit saw none)
     _null_is_unknown: ClassVar[bool] = False
@@ -495,7 +493,15 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         }
 
     def _extra_state(self) -> dict:
-        return {}
+        return {"cv_repr": repr(self.cv)} if _foreign_cv(self.cv) else {}
+
+    def _param_to_json(self, name: str, value):
+        """A ``cv`` that is no data (a scikit-learn splitter) is saved as None, 5 folds, with its
+        text in the state (``cv_repr``): the fitted state never needs it, only a refit would.
+        tabprep's own splitters and fold column names are saved as they are."""
+        if name == "cv" and _foreign_cv(value):
+            return None
+        return super()._param_to_json(name, value)
 
     def _get_tables(self) -> dict:
         import pyarrow as pa
@@ -529,3 +535,14 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
     def _restore_extra(self, state: dict) -> None:
         pass
+
+
+def _foreign_cv(cv) -> bool:
+    """Whether ``cv`` is a splitter the artifact codec cannot store (not one of tabprep's)."""
+    from tabprep._base.codec import to_json_value
+
+    try:
+        to_json_value(cv)
+    except TypeError:
+        return True
+    return False

@@ -23,7 +23,6 @@ from tabprep.encode._output import (
     BatchCache,
     OutputDType,
     frame_of,
-    is_polars_dtype,
     numpy_out_dtype,
     out_dtype,
     output_float_dtypes,
@@ -71,9 +70,6 @@ class HashingEncoder(Step):
     >>> enc.get_feature_names_out().tolist()
     ['city_hash_0', 'city_hash_1', 'city_hash_2', 'city_hash_3']
     """
-
-    #: transforms are a compiled lookup per batch: eager inputs are collected in memory
-    kernel_transform = True
 
     _parameter_constraints = {
         "n_features": [Interval(int, 1, 2**31 - 1, closed="both")],
@@ -230,10 +226,3 @@ class HashingEncoder(Step):
     def _set_state(self, state: dict, tables: dict) -> None:
         self._setup()
 
-    def to_dict(self) -> dict:
-        saved = self.dtype
-        self.dtype = saved if is_polars_dtype(saved) else str(np.dtype(saved))
-        try:
-            return super().to_dict()
-        finally:
-            self.dtype = saved

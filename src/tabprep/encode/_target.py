@@ -18,7 +18,6 @@ Deliberate differences from scikit-learn:
 
 from __future__ import annotations
 
-import numbers
 from typing import ClassVar
 
 import numpy as np
@@ -147,20 +146,6 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
 
     def _unknown_value(self, prior: np.ndarray) -> np.ndarray:
         return prior.copy()
-
-    def to_dict(self) -> dict:
-        """As :meth:`Step.to_dict`; a splitter object given as ``cv`` is not data, so it is
-        stored as ``None`` (5 folds) and recorded as text in the state (``cv_repr``)."""
-        cv = self.cv
-        if cv is None or isinstance(cv, (str, numbers.Integral)):
-            return super().to_dict()
-        try:
-            self.cv = None
-            d = super().to_dict()
-        finally:
-            self.cv = cv
-        d["state"]["cv_repr"] = repr(cv)
-        return d
 
     def _restore_extra(self, state: dict) -> None:
         state.pop("cv_repr", None)

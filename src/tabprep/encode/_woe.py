@@ -107,7 +107,7 @@ class WOEEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
         self.iv_ = np.asarray(iv)
 
     def _extra_state(self) -> dict:
-        return {"iv": self.iv_.tolist()}
+        return {**super()._extra_state(), "iv": self.iv_.tolist()}
 
     def _restore_extra(self, state: dict) -> None:
         self.iv_ = np.asarray(state["iv"], dtype=np.float64)
