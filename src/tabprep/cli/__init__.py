@@ -25,7 +25,8 @@ from tabprep._version import __version__
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Command names, in the order ``tabprep --help`` lists them.
-COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample", "fit", "transform", "inspect", "demo")
+COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample", "fit", "transform", "inspect", "demo",
+                             "bench")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
