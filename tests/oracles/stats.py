@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from fractions import Fraction
 
 import numpy as np
 
@@ -17,13 +18,15 @@ def observed(x):
 
 
 def moments_ref(x):
-    """(count, mean, population variance) of the observed values, with exactly rounded sums."""
+    """(count, mean, population variance) of the observed values, computed exactly (rational
+    arithmetic) and rounded once at the end: a constant column has variance exactly 0."""
     v = observed(x)
     n = len(v)
     if n == 0:
         return 0, math.nan, math.nan
-    mean = math.fsum(v) / n
-    return n, mean, math.fsum((a - mean) ** 2 for a in v) / n
+    exact = [Fraction(a) for a in v]
+    mean = sum(exact) / n
+    return n, float(mean), float(sum((a - mean) ** 2 for a in exact) / n)
 
 
 def quantile_ref(x, q):
