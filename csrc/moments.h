@@ -43,21 +43,26 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
     return ((a[0] + a[1]) + (b[0] + b[1])) + ((c[0] + c[1]) + (d[0] + d[1]));
 }
 
+/* Rows i..i+7 as r0..r3 (two per vector) and their validity masks k0..k3 (not NaN, and set in
+ * the bitmap when there is one): declares the eight variables in the enclosing block. */
+#define TP_LOAD8(LOAD2, x, i, HAS_BITS, bits, bit0)                                             \
+    tp_v2d r0 = LOAD2((x) + (i)), r1 = LOAD2((x) + (i) + 2);                                    \
+    tp_v2d r2 = LOAD2((x) + (i) + 4), r3 = LOAD2((x) + (i) + 6);                                \
+    tp_v2i k0 = (tp_v2i)(r0 == r0), k1 = (tp_v2i)(r1 == r1);                                    \
+    tp_v2i k2 = (tp_v2i)(r2 == r2), k3 = (tp_v2i)(r3 == r3);                                    \
+    if (HAS_BITS) {                                                                             \
+        unsigned m = tp_bits8((bits), (bit0) + (i));                                            \
+        k0 &= tp_mask2(m & 15u, 0);                                                             \
+        k1 &= tp_mask2(m & 15u, 1);                                                             \
+        k2 &= tp_mask2(m >> 4, 0);                                                              \
+        k3 &= tp_mask2(m >> 4, 1);                                                              \
+    }
+
 /* Lane-masked accumulation of 8 rows: r0..r3 hold rows i..i+7 (two per vector). F(v) is what
  * is added for a row (v itself, or its squared deviation); a missing row adds an exact 0.0. */
 #define TP_ACC8(LOAD2, x, i, HAS_BITS, bits, bit0, F, a0, a1, a2, a3, COUNT, c0, c1, c2, c3)    \
     do {                                                                                        \
-        tp_v2d r0 = LOAD2((x) + (i)), r1 = LOAD2((x) + (i) + 2);                                \
-        tp_v2d r2 = LOAD2((x) + (i) + 4), r3 = LOAD2((x) + (i) + 6);                            \
-        tp_v2i k0 = (tp_v2i)(r0 == r0), k1 = (tp_v2i)(r1 == r1);                                \
-        tp_v2i k2 = (tp_v2i)(r2 == r2), k3 = (tp_v2i)(r3 == r3);                                \
-        if (HAS_BITS) {                                                                         \
-            unsigned m = tp_bits8((bits), (bit0) + (i));                                        \
-            k0 &= tp_mask2(m & 15u, 0);                                                         \
-            k1 &= tp_mask2(m & 15u, 1);                                                         \
-            k2 &= tp_mask2(m >> 4, 0);                                                          \
-            k3 &= tp_mask2(m >> 4, 1);                                                          \
-        }                                                                                       \
+        TP_LOAD8(LOAD2, x, i, HAS_BITS, bits, bit0);                                            \
         a0 += (tp_v2d)((tp_v2i)F(r0) & k0);                                                     \
         a1 += (tp_v2d)((tp_v2i)F(r1) & k1);                                                     \
         a2 += (tp_v2d)((tp_v2i)F(r2) & k2);                                                     \
@@ -74,17 +79,7 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
  * into dv. The validity masks are those of TP_ACC8. */
 #define TP_DIFF8(LOAD2, x, i, HAS_BITS, bits, bit0, ref, dv)                                    \
     do {                                                                                        \
-        tp_v2d r0 = LOAD2((x) + (i)), r1 = LOAD2((x) + (i) + 2);                                \
-        tp_v2d r2 = LOAD2((x) + (i) + 4), r3 = LOAD2((x) + (i) + 6);                            \
-        tp_v2i k0 = (tp_v2i)(r0 == r0), k1 = (tp_v2i)(r1 == r1);                                \
-        tp_v2i k2 = (tp_v2i)(r2 == r2), k3 = (tp_v2i)(r3 == r3);                                \
-        if (HAS_BITS) {                                                                         \
-            unsigned m = tp_bits8((bits), (bit0) + (i));                                        \
-            k0 &= tp_mask2(m & 15u, 0);                                                         \
-            k1 &= tp_mask2(m & 15u, 1);                                                         \
-            k2 &= tp_mask2(m >> 4, 0);                                                          \
-            k3 &= tp_mask2(m >> 4, 1);                                                          \
-        }                                                                                       \
+        TP_LOAD8(LOAD2, x, i, HAS_BITS, bits, bit0);                                            \
         dv |= (((tp_v2i)(r0 != (ref)) & k0) | ((tp_v2i)(r1 != (ref)) & k1))                      \
             | (((tp_v2i)(r2 != (ref)) & k2) | ((tp_v2i)(r3 != (ref)) & k3));                     \
     } while (0)
