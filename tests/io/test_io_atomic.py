@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -76,8 +77,10 @@ def test_failing_sink_removes_temp_file(tmp_path, monkeypatch, exc_type):
     monkeypatch.setattr(pl.LazyFrame, "sink_parquet", failing_sink)
     with pytest.raises(exc_type):
         write(pl.DataFrame({"a": [1]}), out)
-    assert len(seen) == 1 and os.path.dirname(seen[0]) == str(tmp_path)  # temp file in the same folder
-    assert os.path.basename(seen[0]).startswith(".out.parquet.")  # hidden from folder scans
+    # the sink writes in a hidden folder of its own inside the destination's folder (same file
+    # system: the final rename is atomic; hidden from folder scans)
+    assert len(seen) == 1 and Path(seen[0]).parent.parent == tmp_path
+    assert Path(seen[0]).parent.name.startswith(".out.parquet.") and Path(seen[0]).name.startswith(".out.parquet.")
     assert listing(tmp_path) == ["out.parquet"]
     assert out.read_bytes() == b"previous content"
 
