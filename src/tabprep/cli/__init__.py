@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 import warnings
@@ -124,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tabprep ...
     0
     """
+    program = argv is None  # run as the `tabprep` program, not called from Python
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = build_parser()
     try:
@@ -144,11 +146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         if debug:
             traceback.print_exc()
-        if isinstance(exc, _Terminated):
-            print("tabprep: terminated", file=sys.stderr)
-            return EXIT_TERMINATED
-        print("tabprep: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        terminated = isinstance(exc, _Terminated)
+        print(f"tabprep: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+        if program:
+            # Every `finally` has run (temp files removed); leave now. Interpreter shutdown
+            # with Polars' and our worker threads still busy from the interrupted query can
+            # abort the process (seen once: SIGABRT instead of 130).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     except BrokenPipeError:
         # `tabprep schema big.parquet | head`: the reader left; exit quietly like other Unix tools.
         _silence_stdout()
