@@ -1,8 +1,10 @@
 """Target encoding with out-of-fold cross fitting, on compiled kernels.
 
-``TargetEncoder`` follows scikit-learn's class of the same name (parameters, fitted attributes,
-numbers: equal to 1e-12 given the same folds) and adds sample weights, a fold column or any
-splitter as ``cv``, options for nulls and unseen categories, and a per-row path for serving.
+``TargetEncoder`` follows scikit-learn's class of the same name (its parameters except
+``categories``; fitted attributes; numbers equal to 1e-12 given the same folds: ``shuffle``/
+``random_state`` draw other folds than scikit-learn's, see ``docs/sklearn-differences.md``) and
+adds sample weights, a fold column or any splitter as ``cv``, options for nulls and unseen
+categories, and a per-row path for serving.
 The machinery (shared with :class:`~tabprep.encode.WOEEncoder`) is in
 :mod:`tabprep.encode._crossfit`.
 
@@ -39,8 +41,8 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
     """Target encoding of categorical columns, out-of-fold for training rows.
 
     Each category becomes a shrunk estimate of the mean target of its rows: scikit-learn's
-    ``TargetEncoder`` (same parameters, fitted attributes and numbers given the same folds), on
-    compiled kernels, with sample weights, any fold source as ``cv``, and options for nulls and
+    ``TargetEncoder`` (its parameters except ``categories``, its fitted attributes, and its numbers
+    given the same folds -- see ``docs/sklearn-differences.md``), on compiled kernels, with sample weights, any fold source as ``cv``, and options for nulls and
     unseen categories.
 
     :meth:`fit_transform` gives each training row the encoding learnt on the *other* folds, whose
