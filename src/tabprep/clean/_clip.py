@@ -106,8 +106,7 @@ class Clipper(Step):
         for c in columns:
             x = float_col(c, schema[c])
             exprs[f"count:{c}"] = x.count()
-            for j, q in enumerate(self._qs()):
-                exprs.update(order_stat_exprs(x, float(q), c, str(j)))
+            exprs.update(order_stat_exprs(x, {str(j): float(q) for j, q in enumerate(self._qs())}, c))
         return exprs
 
     def _finalize(self, stats, schema, columns):

@@ -215,7 +215,7 @@ class SimpleImputer(Step):
             if self.add_indicator:
                 exprs[f"count_missing:{c}"] = self._missing(c, dtype).sum()
             if self.strategy == "median":
-                exprs.update(order_stat_exprs(obs, 0.5, c, "50"))
+                exprs.update(order_stat_exprs(obs, {"50": 0.5}, c))
             elif self.strategy == "most_frequent":
                 if dtype == pl.Categorical or isinstance(dtype, pl.Enum):
                     obs = obs.cast(pl.String)

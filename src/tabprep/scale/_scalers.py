@@ -414,11 +414,11 @@ class RobustScaler(_Scaler):
             x = float_col(c, schema[c])
             exprs.update(infinity_exprs(x, c, schema[c]))
             exprs[f"count:{c}"] = x.count()
-            if self.with_centering:
-                exprs.update(order_stat_exprs(x, 0.5, c, "50"))
+            qs = {"50": 0.5} if self.with_centering else {}
             if self.with_scaling:
-                for j, q in enumerate(self._qs()):
-                    exprs.update(order_stat_exprs(x, q, c, str(j)))
+                qs.update((str(j), q) for j, q in enumerate(self._qs()))
+            if qs:  # one selection pass gives every order statistic of the column
+                exprs.update(order_stat_exprs(x, qs, c))
         return exprs
 
     def _finalize(self, stats, schema, columns):
