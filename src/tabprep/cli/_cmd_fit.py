@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.cli._options import has_read_options, parse_column_list, scan_input
     from tabprep.cli._outputs import matrix_columns, sidecar_path, write_outputs
     from tabprep.cli._progress import Progress, progress_enabled
-    from tabprep.io import check_not_an_input, polars_errors
+    from tabprep.io import as_lazyframe, check_not_an_input, polars_errors
     from tabprep.pipeline import read_manifest, read_spec
 
     transform = args.table_out is not None or args.numpy is not None
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             skipped: list[str] = []
             if args.numpy is not None:
                 columns, skipped = matrix_columns(fitted, columns, args.numeric_only)
-            written = write_outputs(rows if hasattr(rows, "collect") else rows.lazy(), table=args.table_out,
+            written = write_outputs(as_lazyframe(rows), table=args.table_out,
                                     npy=args.numpy, columns=columns, dtype=args.dtype, order=args.order,
                                     label=args.data)
             if args.numpy is not None:
