@@ -10,6 +10,7 @@ folds' partials merged, exact quantiles per fold (see :mod:`tabprep.evaluate._pr
 from __future__ import annotations
 
 from tabprep.evaluate._cross_validate import cross_validate, features, load_frame, resolve_folds
+from tabprep.evaluate._models import MODELS, make_model
 from tabprep.evaluate._prepare import FoldPrep, prepare_folds
 
-__all__ = ["cross_validate", "prepare_folds", "FoldPrep", "resolve_folds", "load_frame", "features"]
+__all__ = ["cross_validate", "prepare_folds", "FoldPrep", "resolve_folds", "load_frame", "features", "make_model", "MODELS"]
