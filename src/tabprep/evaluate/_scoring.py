@@ -73,6 +73,10 @@ def check_scoring_target(scoring, y: np.ndarray, model, target: str | None) -> s
         if needs_classes and is_regressor(model):
             raise ConfigError(f"the metric {name!r} scores classes, but the model is a regressor",
                               found=type(model).__name__, hint="use a classifier or a regression metric")
+        if module.endswith("_regression") and is_classifier(model):
+            raise ConfigError(f"the metric {name!r} scores continuous predictions, but the model is a classifier",
+                              found=type(model).__name__, hint="use a classification metric (accuracy, roc_auc, "
+                              "neg_log_loss...) or a regressor")
         if name in _BINARY_ONLY and kind == "multiclass":
             raise ConfigError(f"the metric {name!r} is for two classes", column=target,
                               found=f"{len(np.unique(y))} classes",

@@ -164,7 +164,8 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     rounds_param = _rounds_param(model) if fidelity == "rounds" else None
     df = load_frame(data, target, "tune")
     scorers = _check(pipeline, model, scoring, df, target)
-    metric = next(iter(scorers))
+    key = next(iter(scorers))
+    metric = scoring if isinstance(scoring, str) else key  # the metric's name, not sklearn's "score" key
     folds, k, df = resolve_folds(cv, df, target, random_state=seed, owner="tune")
     if n_trials is None:
         n_trials = checked.grid_size if strategy == "grid" else 20
@@ -206,7 +207,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         trial.set_user_attr("prep_cached", hit)
         trial.set_user_attr("prep_seconds", round(time.perf_counter() - t0, 6))
         est = _clone_with(model, model_params)
-        scorer = scorers[metric]
+        scorer = scorers[key]
         if fidelity == "rows":
             value = None
             for step, frac in enumerate(ROW_RUNGS):
@@ -295,8 +296,10 @@ def _suggest(trial, name, dist):
 
 def _rounds_param(model) -> str:
     params = model.get_params()
+    # ensembles only: a linear model's max_iter counts solver steps, not members
+    ensemble = any(w in type(model).__name__ for w in ("Boost", "LGBM", "XGB", "Forest", "Trees", "Bagging"))
     for name in ROUND_PARAMS:
-        if name in params and isinstance(params[name], int):
+        if ensemble and name in params and isinstance(params[name], int):
             return name
     raise ConfigError("fidelity='rounds' needs a boosting model with max_iter or n_estimators",
                       found=type(model).__name__, hint="use fidelity='rows' for this model")
