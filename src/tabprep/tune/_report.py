@@ -2,7 +2,7 @@
 
 The figures are Optuna's matplotlib plots (optimization history, parameter importances, parallel
 coordinates) rendered to SVG, rather than its plotly ones, which need plotly.js (~3.5 MB) inlined
-to open offline. matplotlib is the optional ``report`` extra (also in ``tune``).
+to open offline. matplotlib comes with the optional ``tune`` extra.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def report_html(result, *, title: str = "tabprep tune") -> str:
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
-        raise ConfigError("the HTML report needs matplotlib", hint="pip install 'tabprep[report]'") from exc
+        raise ConfigError("the HTML report needs matplotlib", hint="pip install 'tabprep[tune]'") from exc
     from optuna.visualization import matplotlib as ovm
 
     study = result.study
