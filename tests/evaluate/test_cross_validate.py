@@ -173,3 +173,17 @@ def test_bad_input_is_a_config_error(kwargs, match):
     df = _data(n=300, continuous=continuous)
     with pytest.raises((ConfigError, ValueError), match=match):
         cross_validate(_pipeline(), model, df, "y", **kwargs)
+
+
+def test_threads_give_the_same_scores():
+    df = _data(n=1500)
+    one = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=4, scoring="roc_auc")
+    two = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=4, scoring="roc_auc", n_jobs=2)
+    assert np.array_equal(one["test_score"], two["test_score"])
+
+
+def test_a_non_partition_splitter_is_refused():
+    from sklearn.model_selection import TimeSeriesSplit
+
+    with pytest.raises(ConfigError, match="train on exactly the rows outside"):
+        cross_validate(_pipeline(), LogisticRegression(), _data(n=300), "y", cv=TimeSeriesSplit(3))
