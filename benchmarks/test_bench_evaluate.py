@@ -135,13 +135,15 @@ LR_GRID = {"te__smooth": [1.0, 20.0], "model__C": [0.01, 0.1, 1.0, 10.0]}
 HGB_GRID = {"te__smooth": [1.0, 20.0], "model__learning_rate": [0.05, 0.2], "model__max_leaf_nodes": [15, 31]}
 
 
-def _hgb():
+def _hgb(rows):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(max_iter=50, early_stopping=False, random_state=0)
+    # 50 rounds when measured; 10 at the smoke size (the normal test run only checks the cases run)
+    return HistGradientBoostingClassifier(max_iter=50 if rows >= 100_000 else 10, early_stopping=False,
+                                          random_state=0)
 
 
-def _lr():
+def _lr(rows):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression()
@@ -170,7 +172,7 @@ def _sklearn_grid(pdf, y, folds, model, grid):
 def test_grid_tabprep(benchmark, pair, data, bench_rows, op, model, grid):
     df, _, _, _ = data
     pair(benchmark, op, "tabprep.tune grid (cache)", "ours")
-    best = benchmark.pedantic(_tabprep_grid, args=(df, model(), grid), rounds=1, iterations=1)
+    best = benchmark.pedantic(_tabprep_grid, args=(df, model(bench_rows), grid), rounds=1, iterations=1)
     _check((op, bench_rows), best)
 
 
@@ -179,7 +181,7 @@ def test_grid_tabprep(benchmark, pair, data, bench_rows, op, model, grid):
 def test_grid_sklearn(benchmark, pair, data, bench_rows, op, model, grid):
     _, pdf, y, folds = data
     pair(benchmark, op, "sklearn GridSearchCV", "peer")
-    best = benchmark.pedantic(_sklearn_grid, args=(pdf, y, folds, model(), grid), rounds=1, iterations=1)
+    best = benchmark.pedantic(_sklearn_grid, args=(pdf, y, folds, model(bench_rows), grid), rounds=1, iterations=1)
     _check((op, bench_rows), best)
 
 
@@ -200,7 +202,7 @@ def test_grid_hgb_tpe_rows_fidelity(benchmark, pair, data, bench_rows):
             if target is not None and best is not None and best >= target - 1e-12 and "t" not in reached:
                 reached["t"] = time.perf_counter() - start
 
-        return tune(tabprep_pipeline(), _hgb(), df, "y_bin", space=HGB_GRID, strategy="tpe", n_trials=8,
+        return tune(tabprep_pipeline(), _hgb(bench_rows), df, "y_bin", space=HGB_GRID, strategy="tpe", n_trials=8,
                     fidelity="rows", cv="fold", scoring="roc_auc", refit=False, callback=cb)
 
     res = benchmark.pedantic(run, rounds=1, iterations=1)
