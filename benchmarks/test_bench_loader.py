@@ -79,3 +79,51 @@ def test_loader_epoch_pyarrow_iter_batches(benchmark, pair, synthetic_parquet, b
         return _epoch(batches)
 
     assert benchmark(epoch) == bench_rows
+
+
+MLP_OP = f"small MLP, one epoch, batch {BATCH}"
+
+
+def _train_epoch(batches, torch, model, optimizer) -> int:
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    n = 0
+    for X, y in batches:
+        optimizer.zero_grad()
+        loss = loss_fn(model(torch.nan_to_num(X)).squeeze(1), y.float())
+        loss.backward()
+        optimizer.step()
+        n += X.shape[0]
+    return n
+
+
+def _mlp(torch):
+    torch.set_num_threads(1)  # a tiny model: a second intra-op thread only spins on 2 shared cores
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(len(FEATURES), 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    return model, torch.optim.SGD(model.parameters(), lr=0.01)
+
+
+def test_mlp_epoch_tabprep(benchmark, pair, synthetic_parquet, bench_rows):
+    torch = pytest.importorskip("torch")
+    from tabprep.handoff import BatchLoader
+
+    pair(benchmark, MLP_OP, "tabprep BatchLoader", "ours")
+    loader = BatchLoader(synthetic_parquet, FEATURES, "y_bin", batch_size=BATCH, output="torch", seed=0)
+    model, optimizer = _mlp(torch)
+    assert benchmark(lambda: _train_epoch(loader, torch, model, optimizer)) == bench_rows
+
+
+def test_mlp_epoch_preloaded_tensor(benchmark, pair, synthetic_df, bench_rows):
+    torch = pytest.importorskip("torch")
+    pair(benchmark, MLP_OP, "preloaded tensor", "peer")
+    X = torch.from_numpy(synthetic_df.select(FEATURES).to_numpy().astype(np.float32))
+    y = torch.from_numpy(synthetic_df["y_bin"].to_numpy().copy())
+    model, optimizer = _mlp(torch)
+    gen = torch.Generator().manual_seed(0)
+
+    def epoch():
+        perm = torch.randperm(X.shape[0], generator=gen)
+        batches = ((X[perm[i:i + BATCH]], y[perm[i:i + BATCH]]) for i in range(0, X.shape[0], BATCH))
+        return _train_epoch(batches, torch, model, optimizer)
+
+    assert benchmark(epoch) == bench_rows
