@@ -39,7 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_text_options(p)
     p.add_argument("--columns", metavar="A,B,C", help="keep only these columns, in this order")
     p.add_argument("--limit", type=nonnegative_int, metavar="N", help="write only the first N rows")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (on a terminal it shows rows done / total and rows/s) and no summary")
     return p
 
 
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     show = progress_enabled(args.quiet)
     with Progress(f"converting {args.input} -> {args.output}", enabled=show) as progress:
+        progress.count_rows(args.input, args.limit)
         out = tio.convert(
             args.input,
             args.output,

@@ -80,7 +80,8 @@ class _Counter:
         self.comment = comment.encode() if isinstance(comment, str) else None
         # Records not checked: skipped before the header, and after it.
         self.skip = int(options.get("skip_rows", 0) or 0) + int(options.get("skip_lines", 0) or 0)
-        self.header = bool(options.get("has_header", True))
+        self.header = bool(options.get("has_header", True))  # a header still to read
+        self.reference = "the header" if self.header else "the first row"
         self.skip_after = int(options.get("skip_rows_after_header", 0) or 0)
         schema = options.get("schema")
         self.width = len(schema) if schema else None  # fields per row; from the first record if None
@@ -106,7 +107,8 @@ class _Counter:
         return np.bincount(record, minlength=n)[:n] + 1
 
     def _fast_quoted(self, a: np.ndarray, out: np.ndarray, n: int) -> bool:
-        if self.exact or self.ragged != "error" or self.comment is not None or self.skip or self.width is None or self.skip_after:
+        if (self.exact or self.ragged != "error" or self.comment is not None or self.skip or self.width is None
+                or self.skip_after or self.header):
             return False
         return int(np.count_nonzero((a == self.sep) & out)) == n * (self.width - 1)
 
@@ -131,11 +133,14 @@ class _Counter:
                 self.skip -= 1
                 keep[j] = False
                 continue
-            if self.width is None:
-                self.width = int(counts[j])
+            if self.header:  # the header: its width, unless a schema gave one
+                self.header = False
+                if self.width is None:
+                    self.width = int(counts[j])
                 keep[j] = False
-                if not self.header:
-                    keep[j] = True
+                continue
+            if self.width is None:  # no header: the first row sets the width
+                self.width = int(counts[j])
                 continue
             if self.skip_after:
                 self.skip_after -= 1
@@ -174,7 +179,7 @@ class _Counter:
         fix = "pad" if fields < self.width else "truncate"
         what = "short rows get nulls" if fix == "pad" else "long rows lose their extra fields"
         raise DataError(
-            f"line {line} has {fields} field{'s' * (fields != 1)} but the header has {self.width}",
+            f"line {line} has {fields} field{'s' * (fields != 1)} but {self.reference} has {self.width}",
             path=self.label,
             found=repr(text + ("..." if stop - start > 80 else "")),
             hint=f"fix the row (a stray separator or an unclosed quote?), or read with ragged={fix!r} ({what})",
@@ -184,7 +189,8 @@ class _Counter:
     # -- the file ----------------------------------------------------------------------------------
     def _fast(self, a: np.ndarray, n: int) -> bool:
         """A block of ``n`` records without quotes whose totals agree: nothing to look at."""
-        if self.exact or self.ragged != "error" or self.comment is not None or self.skip or self.width is None or self.skip_after:
+        if (self.exact or self.ragged != "error" or self.comment is not None or self.skip or self.width is None
+                or self.skip_after or self.header):
             return False
         return int(np.count_nonzero(a == self.sep)) == n * (self.width - 1)
 

@@ -27,6 +27,7 @@ from tabprep.io._formats import (
     normalize_format,
 )
 from tabprep.io._csvtext import warn_ragged
+from tabprep.io._progress import counted
 from tabprep.io._scan import Source, _prepare_text, _scan_source, check_text, resolve_source
 
 __all__ = ["write", "write_all", "convert"]
@@ -154,7 +155,7 @@ def _sink_into(lf, dest: Path, tmp: Path, fmt: str, sink_opts: dict, label, loca
     target = work / tmp.name
     try:
         with polars_errors(label, frame=None if label else lf, locate=locate):
-            _sink(lf, fmt, target, sink_opts)
+            _sink(counted(lf), fmt, target, sink_opts)
         os.replace(target, tmp)
     except BaseException as exc:
         _remove_folder(work)
@@ -389,8 +390,8 @@ def convert(
             _sink_into(lf, dest, tmp, fmt, sink_opts, src.label, partial(Source.locate_csv_value, src))
         except BaseException as exc:
             found = check.result(cancel=not isinstance(exc, DataError))
-            if isinstance(found, DataError):  # the line of a ragged row says more than Polars' error
-                raise found from None
+            if isinstance(exc, DataError) and isinstance(found, DataError):
+                raise found from None  # the line of a ragged row says more than Polars' error
             raise
         found = check.result()
         if isinstance(found, BaseException):
