@@ -2,7 +2,7 @@
 
 **Ragged rows.** Polars errors on a row with more fields than the header (without a line number)
 and silently fills a row with fewer fields with nulls. :func:`check_ragged` reads the file's bytes
-once, in blocks of 16 MiB (files bigger than memory are fine), and counts fields with NumPy outside
+once, in blocks of 4 MiB (files bigger than memory are fine), and counts fields with NumPy outside
 quoted fields (a separator or a newline inside quotes does not count; ``""`` inside quotes is an
 escaped quote and changes nothing, since it flips the quote parity twice). The happy path only
 compares *totals* per block (separators outside quotes == records x (header fields - 1)); a block
@@ -40,7 +40,7 @@ __all__ = ["RAGGED", "check_ragged", "count_ragged_files", "warn_ragged", "first
 #: Values of the ``ragged`` parameter of :func:`tabprep.io.scan`.
 RAGGED = ("error", "pad", "truncate")
 
-_BLOCK = 1 << 24
+_BLOCK = 1 << 22  # 4 MiB: the check runs beside a sink, so its temporaries (a few bytes per byte) stay small
 _FIRST_BLOCK = 1 << 16  # the header's block: counted record by record, so keep it small
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

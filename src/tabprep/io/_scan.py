@@ -180,7 +180,7 @@ def scan(
         ``"pad"``: short rows get nulls in their missing fields (a long row is still an error).
         ``"truncate"``: long rows lose their extra fields and short rows are padded. Either way a
         ``UserWarning`` says how many rows were padded/truncated and the line of the first.
-        Checking costs one streaming pass over the file's bytes (NumPy, in 16 MiB blocks) before
+        Checking costs one streaming pass over the file's bytes (NumPy, in 4 MiB blocks) before
         the frame is returned; quoted fields may hold separators and newlines. Other formats:
         ignored. (zstd-compressed CSV is not checked: it reads as Polars reads it.)
     encoding : str, default "utf8"
