@@ -90,6 +90,6 @@ def test_non_utf8_names_the_line_and_offers_encoding(tmp_path):
 
 
 def test_help_lists_ragged_and_encoding():
-    for command in ("convert", "fit", "transform", "split", "sample", "schema"):
+    for command in ("convert", "fit", "transform", "split", "sample", "schema", "bench"):
         text = run_tabprep(command, "--help").stdout
         assert "--ragged {error,pad,truncate}" in text and "--encoding ENC" in text, command

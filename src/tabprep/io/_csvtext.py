@@ -349,10 +349,6 @@ def first_ragged_line(path: str, options: dict | None = None) -> DataError | Non
 
 # -- encodings -------------------------------------------------------------------------------------
 
-def _utf8(name: str) -> bool:
-    return codecs.lookup(name).name == "utf-8"
-
-
 def first_invalid_utf8(path: str) -> tuple[int, int, int] | None:
     """(line, byte offset, byte value) of the first byte that is not UTF-8, or None (error path)."""
     f = _open(path)
