@@ -140,9 +140,10 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         """The fold column when ``cv`` names one (read by :meth:`fit_table`)."""
         return [self.cv] if isinstance(self.cv, str) else []
 
-    def fit_table(self, frame, columns, target, *, cross_fit: bool = False):
+    def fit_table(self, frame, columns, target, *, cross_fit: bool = False, sample_weight: str | None = None):
         """Fit from the planner's buffered table: ``columns`` are the categorical inputs,
-        ``target`` the label column, plus the fold column when ``cv`` names one.
+        ``target`` the label column, plus the fold column when ``cv`` names one and the
+        sample-weight column ``sample_weight`` names.
 
         Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
         :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
@@ -156,7 +157,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             raise ConfigError(f"{owner}: the fold column given as cv is also selected as an input",
                               column=self.cv, hint="leave the fold column out of the step's columns")
         extra = [self.cv] if isinstance(self.cv, str) else []
-        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), None, None,
+        weight = None if sample_weight is None else frame.get_column(sample_weight)
+        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), weight, None,
                         cross_fit=cross_fit)
         if out is None or isinstance(out, pl.DataFrame):
             return out
