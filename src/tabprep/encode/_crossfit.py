@@ -220,6 +220,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         df = data.lf.collect()
         n = df.height
         if y is None:
@@ -473,7 +474,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
                     tail = np.array([np.nan]) if values.dtype.kind == "f" else np.array([None], dtype=object)
                     values = np.concatenate([values if values.dtype.kind == "f" else values.astype(object), tail])
                     e = np.vstack([e, ne[None, :]])
-                categories.append(values)
+                categories.append(self._sk_categories(values))
                 for j in range(e.shape[1]):
                     encodings.append(e[:, j].copy())
             self._sk_cache = (categories, encodings)
@@ -548,6 +549,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             "target_mean": np.atleast_1d(self._prior()).tolist(),
             "null_seen": [c.has_null for c in self._cats],
             "null_encodings": [v.tolist() for v in self._null_encs],
+            "bytes_dtype": self.__dict__.get("_bytes_dtype"),
             **self._extra_state(),
         }
 
@@ -590,6 +592,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             encs.append(np.column_stack([table.column(f"encoding_{j}").to_numpy() for j in range(self._n_out)])
                         if table.num_rows else np.empty((0, self._n_out)))
         self._set_fitted(cats, encs, [np.asarray(v, dtype=np.float64) for v in state["null_encodings"]])
+        self._bytes_dtype = state.pop("bytes_dtype", None)
         self._restore_extra(state)
 
     def _restore_extra(self, state: dict) -> None:

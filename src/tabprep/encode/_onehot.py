@@ -355,7 +355,8 @@ class OneHotEncoder(CountFitEncoder):
         from sklearn.utils import check_array
 
         self._check_fitted()
-        X = check_array(_as_matrix(X), accept_sparse="csr")
+        # (no output column -- one category, dropped -- is valid: scikit-learn refuses it)
+        X = check_array(_as_matrix(X), accept_sparse="csr", ensure_min_features=0)
         n_samples = X.shape[0]
         n_features = len(self._cats)
         total = int(self._offsets[-1])
@@ -370,8 +371,8 @@ class OneHotEncoder(CountFitEncoder):
             d = self._drop_after[i]
             labels_of = grouped[i] if d is None else np.delete(grouped[i], d)
             j, n_cat = int(self._offsets[i]), self._n_out[i]
-            if n_cat == 0:  # one category, dropped: every row is it
-                out[:, i] = self.categories_[i][d]
+            if n_cat == 0:  # one (grouped) category, dropped: every row is it
+                out[:, i] = grouped[i][d]
                 continue
             sub = X[:, j:j + n_cat]
             out[:, i] = labels_of[np.asarray(sub.argmax(axis=1)).ravel()]
@@ -384,10 +385,10 @@ class OneHotEncoder(CountFitEncoder):
                     found_unknown[i] = zeros
                 else:  # as scikit-learn: an all-zero block of a column with a dropped category
                     out[zeros, i] = self.categories_[i][d]
-            elif d is None:
+            elif d is None:  # (scikit-learn also fails when another column has a dropped category)
                 rows = np.flatnonzero(zeros)
-                raise DataError(f"Samples {rows} can not be inverted when drop=None and handle_unknown='error' "
-                                "because they contain all zeros", column=self._input_names()[i],
+                raise DataError(f"Samples {rows} can not be inverted when no category of the column is dropped "
+                                "and handle_unknown='error' because they contain all zeros", column=self._input_names()[i],
                                 row=int(rows[0]), hint="only rows of transform's output can be inverted")
             else:
                 out[zeros, i] = grouped[i][d]
