@@ -168,7 +168,8 @@ def _weighted_stats(values, weight: np.ndarray, *, strategy: str, n_bins: int, m
                               f"quantile_method={method!r} instead.")
         lo, hi = (float(v.min()), float(v.max())) if n_valid else (math.nan, math.nan)
         if n_valid and lo != hi:
-            edges = weighted_percentile(v, w.astype(wd), np.linspace(0, 100, n_bins + 1),
+            fd = wd if wd.kind == "f" else np.dtype(np.float64)  # (scikit-learn's floating dtype)
+            edges = weighted_percentile(v.astype(fd), w.astype(fd), np.linspace(0, 100, n_bins + 1),
                                         average=method == "averaged_inverted_cdf").tolist()
     else:
         # as scikit-learn: the range of the rows with a non-zero weight
@@ -529,7 +530,8 @@ class KBinsDiscretizer(Step):
             if self.strategy == "uniform":
                 edges = np.linspace(wd.type(lo), wd.type(hi), n_bins[j] + 1)
             else:
-                edges = raw
+                # scikit-learn's k-means edges are in the data's dtype (quantile ones in float64)
+                edges = raw.astype(wd) if self.strategy == "kmeans" and wd.kind == "f" else raw
                 # scikit-learn removes bins whose width is <= 1e-8
                 mask = np.ediff1d(edges, to_begin=np.inf) > 1e-8
                 edges = edges[mask]
@@ -632,7 +634,7 @@ class KBinsDiscretizer(Step):
 
         As in scikit-learn, the data cannot be recovered: each value becomes its bin's center
         ``(bin_edges_[j][k] + bin_edges_[j][k + 1]) / 2`` (NaN for a constant column, whose edges
-        are ``[-inf, inf]``), in float32 for float32 input and float64 otherwise. tabprep's
+        are ``[-inf, inf]``), in float32 for float32 ordinal input and float64 otherwise. tabprep's
         extensions: a missing code (NaN, an all-zero or NaN one-hot block, the missing bin of
         ``handle_missing="bin"``) gives NaN; ``encode="midpoint"`` output is returned as is. A
         code no bin has is a :class:`~tabprep.errors.DataError` (scikit-learn: an IndexError).
@@ -671,11 +673,12 @@ class KBinsDiscretizer(Step):
             if Xa.shape[1] != sum(widths):
                 raise DataError(f"Shape of the passed X data is not correct. Expected {sum(widths)} columns, "
                                 f"got {Xa.shape[1]}.", hint="pass the output of transform")
-            codes = np.empty((Xa.shape[0], len(widths)), dtype=Xa.dtype)
+            # float64 whatever the input (scikit-learn's one-hot inverse gives integer bins first)
+            codes = np.empty((Xa.shape[0], len(widths)), dtype=np.float64)
             start = 0
             for j, w in enumerate(widths):
                 block = Xa[:, start:start + w]
-                code = block.argmax(axis=1).astype(Xa.dtype)
+                code = block.argmax(axis=1).astype(np.float64)
                 # an all-zero or null block is a missing value (tabprep's outputs only)
                 code[(block.sum(axis=1) == 0) | np.isnan(block).any(axis=1)] = np.nan
                 codes[:, j] = code
@@ -691,7 +694,8 @@ class KBinsDiscretizer(Step):
         names = self._input_names()
         for j in range(self.n_features_in_):
             edges = self.bin_edges_[j]
-            centers = (edges[1:] + edges[:-1]) * 0.5
+            with np.errstate(invalid="ignore"):  # -inf + inf: a constant column's center is NaN
+                centers = (edges[1:] + edges[:-1]) * 0.5
             codes = Xa[:, j]
             missing = np.isnan(codes)
             if self.handle_missing == "bin":
