@@ -1,7 +1,8 @@
 """Target encoding with out-of-fold cross fitting, on compiled kernels.
 
-``TargetEncoder`` follows scikit-learn's class of the same name (its parameters; fitted attributes; numbers equal to 1e-12 given the same folds: ``shuffle``/
-``random_state`` draw other folds than scikit-learn's, see ``docs/sklearn-differences.md``) and
+``TargetEncoder`` follows scikit-learn's class of the same name (its parameters, fitted
+attributes, and numbers equal to 1e-12 given the same folds: ``shuffle``/``random_state`` draw
+other folds than scikit-learn's, see ``docs/sklearn-differences.md``) and
 adds sample weights, a fold column or any splitter as ``cv``, options for nulls and unseen
 categories, and a per-row path for serving.
 The machinery (shared with :class:`~tabprep.encode.WOEEncoder`) is in
@@ -13,7 +14,9 @@ Deliberate differences from scikit-learn:
   splitter object to both to compare numbers;
 - ``random_state`` defaults to 0 (deterministic), ``shuffle``/``random_state`` are not deprecated;
 - ``handle_unknown``/``handle_missing`` options, ``sample_weight``, ``groups``, a fold column name
-  as ``cv``; the splitter's train sets must be the complement of its validation folds.
+  as ``cv``; the splitter's train sets must be the complement of its validation folds;
+- with listed ``categories``, a training row holding an unlisted value gets its own folds' prior
+  out of fold (scikit-learn 1.9 gives every such row its last fold's prior).
 """
 
 from __future__ import annotations
