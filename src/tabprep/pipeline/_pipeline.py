@@ -142,8 +142,10 @@ class Pipeline:
             fold column: not a feature, not needed by ``transform``) or one weight per row.
             They go to every step whose ``fit`` takes ``sample_weight`` (scikit-learn's test),
             read in the same pass as the step's statistics; a step that declined them with
-            ``set_fit_request(sample_weight=False)`` is fitted unweighted. An error if no step
-            takes them, or if a step's ``fit`` takes them but its statistics pass cannot.
+            ``set_fit_request(sample_weight=False)`` (scikit-learn's request API, which needs
+            ``sklearn.set_config(enable_metadata_routing=True)`` when it is called) is fitted
+            unweighted. An error if no step takes them, or if a step's ``fit`` takes them but its
+            statistics pass cannot.
         batch_size : int, optional
             Rows per batch of each statistics pass (default ``DEFAULT_BATCH_ROWS``). Memory of a
             pass is bounded by the batch, except for the input columns of non-mergeable steps.
