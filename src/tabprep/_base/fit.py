@@ -30,7 +30,9 @@ from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
-    "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
+    "step_statistics",
+    "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained", "WEIGHT",
+    "check_sample_weight",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -43,6 +45,8 @@ STATS_BLOCK_ROWS = 1 << 20
 SEP = "\x1f"
 #: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
 OUT_OF_FOLD = "\x1fout_of_fold"
+#: Name of the sample-weight column :func:`fit_single_step` adds for a step's ``fit(sample_weight=)``.
+WEIGHT = "\x1fsample_weight"
 
 
 def check_batch_size(batch_size) -> int:
@@ -88,8 +92,13 @@ def fits_on_table(step) -> bool:
     return method is not None and not getattr(method, "default_hook", False)
 
 
-def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False) -> list[dict]:
+def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False,
+              weight: str | None = None) -> list[dict]:
     """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
+
+    ``weight``: the name of a column of ``lf`` holding row weights (checked already, see
+    :func:`check_sample_weight`); the steps that accept weights (``accepts_sample_weight``) get
+    it as ``fit_exprs(..., weight=weight)``, the others are fitted unweighted.
 
     Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
     columns are kept across batches and aggregated once (exact). Steps that fit on a table
@@ -117,7 +126,9 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
             continue
         table_cols.append([])
         exprs, needs_nan_check = [], []
-        for key, e in step.fit_exprs(schema, cols, target).items():
+        weighted = weight is not None and getattr(step, "accepts_sample_weight", False)
+        asked = step.fit_exprs(schema, cols, target, weight=weight) if weighted else step.fit_exprs(schema, cols, target)
+        for key, e in asked.items():
             if not skips_nan(e):
                 needs_nan_check.append(e)
             name = f"{k}{SEP}{key}"
@@ -183,30 +194,76 @@ def _copied(row: dict, copies: list) -> dict:
     return row
 
 
-def fit_single_step(step, data, y=None) -> None:
-    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step)."""
+def check_sample_weight(sample_weight, n: int):
+    """``sample_weight`` for ``n`` rows as a Float64 Series named :data:`WEIGHT`, checked by
+    scikit-learn's own rules (``_check_sample_weight``: a number or a 1-D array of ``n`` finite
+    values, not all zero; negative weights are allowed, as there), its messages in a
+    :class:`~tabprep.errors.DataError`.
+
+    Examples
+    --------
+    >>> check_sample_weight(2, 3).to_list()
+    [2.0, 2.0, 2.0]
+    >>> check_sample_weight([0, 0], 2)
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.DataError: Sample weights must contain at least one non-zero number.
+    """
+    import numpy as np
     import polars as pl
+    from sklearn.utils.validation import _check_sample_weight
 
-    lf, target = data.lf, None
-    if step.uses_target and y is not None:
-        import numpy as np
+    try:
+        w = _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc).rstrip(".") + ".") from None
+    return pl.Series(WEIGHT, np.asarray(w, dtype=np.float64))
 
-        df = lf.collect()
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != df.height:
-            raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
-        target = "__target__"
-        lf = df.with_columns(pl.Series(target, y)).lazy()
-    schema = lf.collect_schema()
-    columns = [c for c in schema.names() if c != target]
-    if not columns:
-        raise DataError("X has no columns to fit on")
-    stats = run_phase(lf, [(step, schema, columns)], target)[0]
+
+def fit_single_step(step, data, y=None, sample_weight=None) -> dict:
+    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step); returns the
+    statistics it was fitted on.
+
+    ``sample_weight`` (steps with ``accepts_sample_weight`` only): one weight per row, see
+    :func:`check_sample_weight`; it reaches the step's ``fit_exprs`` as a column."""
+    stats, schema, columns = step_statistics(step, data.lf, y, sample_weight)
     if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
         step.fit_finalize(stats, schema, columns)
     if not data.named:
         # scikit-learn defines feature_names_in_ only for inputs with string column names
         del step.feature_names_in_
+    return stats
+
+
+def step_statistics(step, lf, y=None, sample_weight=None, *, columns=None):
+    """``(stats, schema, columns)``: one step's statistics over every column of ``lf`` (or
+    ``columns``), not finalized (``partial_fit`` merges them with the stored ones first)."""
+    import polars as pl
+
+    target, weight = None, None
+    if (step.uses_target and y is not None) or sample_weight is not None:
+        df = lf.collect()
+        extra = []
+        if step.uses_target and y is not None:
+            import numpy as np
+
+            y = np.asarray(y)
+            if y.ndim != 1 or len(y) != df.height:
+                raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
+            target = "__target__"
+            extra.append(pl.Series(target, y))
+        if sample_weight is not None:
+            if not getattr(step, "accepts_sample_weight", False):
+                raise TypeError(f"{type(step).__name__}.fit() takes no sample_weight")
+            extra.append(check_sample_weight(sample_weight, df.height))
+            weight = WEIGHT
+        lf = df.with_columns(extra).lazy()
+    schema = lf.collect_schema()
+    if columns is None:
+        columns = [c for c in schema.names() if c not in (target, weight)]
+    if not columns:
+        raise DataError("X has no columns to fit on")
+    return run_phase(lf, [(step, schema, columns)], target, weight=weight)[0], schema, list(columns)
 
 
 def schema_after(schema, columns, outputs, step_name: str = "?"):
