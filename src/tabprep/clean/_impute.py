@@ -210,8 +210,10 @@ class SimpleImputer(Step):
         X.data[missing] = np.asarray(self.statistics_[kept], dtype=np.float64)[columns].astype(X.dtype)
         if indicator is None:
             return X
-        out = sparse.hstack((X, indicator), format=X.format)
-        return type(X)(out) if type(out) is not type(X) else out
+        from sklearn.utils._sparse import _align_api_if_sparse
+
+        # scikit-learn's container: the sparse interface of its config (matrix by default)
+        return _align_api_if_sparse(sparse.hstack((X, indicator), format=X.format))
 
     def inverse_transform(self, X):
         """The data before imputation: cells whose missing indicator is set become missing again
@@ -260,7 +262,8 @@ class SimpleImputer(Step):
                 flag = pl.col(f"missingindicator_{name}").cast(pl.Boolean)
                 col = pl.when(flag).then(pl.lit(marker)).otherwise(col)
             exprs.append(col.alias(name))
-        out = lf.select(exprs)
+        # with_columns, not select: a literal (a dropped column) takes the frame's height
+        out = lf.with_columns(exprs).select(names)
         if data.kind not in ("lazy", "path"):
             out = out.collect().lazy()
         return convert_output(out, data, self._output_config())
