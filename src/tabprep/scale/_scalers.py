@@ -282,8 +282,9 @@ class StandardScaler(_Scaler):
         self.with_std = with_std
 
     #: every statistic reads one column and skips its missing cells: fitted in the same pass as
-    #: an imputer before it (see tabprep.pipeline._pipeline); a weighted fit reads the weight
-    #: column too, so it cannot be fused with a fill
+    #: an imputer before it (see tabprep.pipeline._pipeline). Not when weighted: a weighted fit
+    #: reads the weight column too, and filled cells would need their weights (the planner
+    #: must not fuse a weighted fit with a fill)
     stats_skip_missing = True
 
     def fit(self, X, y=None, sample_weight=None):
