@@ -386,3 +386,32 @@ def test_sparse_tags_as_scikit_learn():
                  RobustScaler(with_centering=False)):
         sk = SK[type(step)](**step.get_params())
         assert step.__sklearn_tags__().input_tags.sparse == sk.__sklearn_tags__().input_tags.sparse, step
+
+
+def test_sample_weight_reaches_the_scaler_inside_scikit_learns_pipeline():
+    import sklearn
+    from sklearn.pipeline import Pipeline as SkPipeline
+
+    rng = np.random.default_rng(5)
+    X, w = rng.normal(size=(60, 2)), rng.random(60)
+    want = skp.StandardScaler().fit(X, sample_weight=w)
+    by_name = SkPipeline([("s", StandardScaler())]).fit(X, s__sample_weight=w)[0]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = SkPipeline([("s", StandardScaler().set_fit_request(sample_weight=True))]).fit(X, sample_weight=w)[0]
+    for got in (by_name, routed):
+        _close("mean_", got.mean_, want.mean_, X)
+        _close("var_", got.var_, want.var_, X)
+
+
+@pytest.mark.parametrize("cls", [StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler])
+def test_float16_is_kept_as_scikit_learn_keeps_it(cls):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3)).astype(np.float16)
+    X[3, 1] = np.nan
+    ours, sk = cls().fit(X), SK[cls]().fit(X)
+    out, want = ours.transform(X), sk.transform(X)
+    assert out.dtype == want.dtype == np.float16
+    # scikit-learn computes in float16, tabprep in float64 rounded once: one float16 ulp apart
+    assert_allclose(out.astype(np.float64), want.astype(np.float64), rtol=2e-3, atol=2e-3, equal_nan=True)
+    assert ours.inverse_transform(out).dtype == np.float16
+    assert cls().fit(pl.from_numpy(X)).transform(pl.from_numpy(X)).dtypes == [pl.Float16] * 3

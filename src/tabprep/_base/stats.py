@@ -38,7 +38,7 @@ from functools import partial
 
 __all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
-           "mark_finite", "explain_infinity", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
+           "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
 
 #: Key prefix of an expression whose struct value holds several statistics (see the table above).
 STRUCT = "struct:"
@@ -427,6 +427,15 @@ def float_dtype_for(dtype):
     import polars as pl
 
     return pl.Float32 if dtype == pl.Float32 else pl.Float64
+
+
+def float_out_dtype(dtype):
+    """Output dtype of a scaler or a numeric imputer: a float column keeps its precision
+    (Float16, Float32, Float64: scikit-learn's ``FLOAT_DTYPES`` are kept the same way), anything
+    else becomes Float64."""
+    import polars as pl
+
+    return dtype if dtype in (pl.Float16, pl.Float32) else pl.Float64
 
 
 def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:

@@ -44,7 +44,7 @@ from tabprep._base.stats import (
     check_finite,
     exact_median,
     explain_infinity,
-    float_dtype_for,
+    float_out_dtype,
     infinity_exprs,
     mark_finite,
     moment_exprs,
@@ -406,7 +406,7 @@ class SimpleImputer(Step):
         mean_like = self.strategy in ("mean", "median")
         # a Null column takes the type of its fill: not a fill keeping the dtype
         return frozenset(c for c in columns if schema[c] != pl.Null
-                         and (not mean_like or float_dtype_for(schema[c]) == schema[c]))
+                         and (not mean_like or float_out_dtype(schema[c]) == schema[c]))
 
     def fill_constants(self, stats):
         rows = int(stats["count:rows"])
@@ -440,7 +440,7 @@ class SimpleImputer(Step):
         import polars as pl
 
         if self.strategy in ("mean", "median"):
-            return float_dtype_for(dtype)
+            return float_out_dtype(dtype)
         if dtype == pl.Null:
             return _dtype_of(value)
         if isinstance(value, str) and not _textual(dtype):

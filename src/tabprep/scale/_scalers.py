@@ -4,7 +4,7 @@ Missing values: nulls and NaNs are both ignored when fitting (as scikit-learn ig
 kept as they are by ``transform`` and ``inverse_transform`` (a null stays null, a NaN stays NaN).
 Infinity is refused, at fit and at transform alike (a :class:`~tabprep.errors.DataError` naming
 the column; scikit-learn refuses it too). Integer and Boolean columns become Float64; Float32
-stays Float32 (computed in float64, rounded once at the end).
+and Float16 stay as they are (computed in float64, rounded once at the end), as in scikit-learn.
 Fitted attributes are float64 arrays aligned with ``feature_names_in_``.
 
 As in scikit-learn: ``StandardScaler.fit(sample_weight=)``; ``partial_fit`` of ``StandardScaler``,
@@ -33,7 +33,7 @@ from tabprep._base.stats import (
     exact_median,
     exact_quantile,
     finalize_moments,
-    float_dtype_for,
+    float_out_dtype,
     float_col,
     moment_exprs,
     order_stat_exprs,
@@ -149,7 +149,7 @@ class _Scaler(Step):
 
     def planned_output_schema(self, schema, columns):
         require_numeric(self, schema, columns)
-        return {c: float_dtype_for(schema[c]) for c in columns}
+        return {c: float_out_dtype(schema[c]) for c in columns}
 
     def _column_fn(self, i: int, x):
         """The transform of input column ``i`` given it as a Float64 expression ``x``."""
@@ -169,7 +169,7 @@ class _Scaler(Step):
         for i, name in enumerate(self._input_names()):
             x = refuse_infinity(inputs.get(name, pl.col(name)), self, name, schema[name])
             out = self._column_fn(i, x.cast(pl.Float64))
-            exprs.append(out.cast(float_dtype_for(schema[name])).alias(name))
+            exprs.append(out.cast(float_out_dtype(schema[name])).alias(name))
         return exprs
 
     def explain_failure(self, lf, schema):
@@ -210,7 +210,7 @@ class _Scaler(Step):
         exprs = []
         for i, name in enumerate(self._input_names()):
             x = refuse_infinity(pl.col(name), self, name, schema[name])
-            exprs.append(self._inverse_fn(i, x.cast(pl.Float64)).cast(float_dtype_for(schema[name])).alias(name))
+            exprs.append(self._inverse_fn(i, x.cast(pl.Float64)).cast(float_out_dtype(schema[name])).alias(name))
         out = lf.select(exprs)
         if data.kind not in ("lazy", "path"):
             from tabprep._base.fit import collect_explained
