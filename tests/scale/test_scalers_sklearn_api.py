@@ -51,10 +51,13 @@ def _magnitude(X):
 
 def _close(name, ours, ref, X, floor=0.0):
     """Equal to 1e-12 relative; rounding noise of a (near-)constant column is measured against
-    the data's magnitude (squared for a variance), as in test_scalers, or ``floor`` if larger."""
+    the data's magnitude (squared for a variance), as in test_scalers, or ``floor`` if larger.
+    A count has scikit-learn's dtype too."""
     if ref is None:
         assert ours is None, name
         return
+    if name == "n_samples_seen_":
+        assert np.asarray(ours).dtype.kind == np.asarray(ref).dtype.kind, (name, ours, ref)
     ours, ref = np.asarray(ours, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if name == "n_samples_seen_":
         assert np.ndim(ours) == np.ndim(ref), (ours, ref)

@@ -249,9 +249,10 @@ class StandardScaler(_Scaler):
         Per-feature (weighted) population variance (None when ``with_std=False``).
     scale_ : ndarray of shape (n_features,) or None
         ``sqrt(var_)``, with 1 for (near-)constant features, as scikit-learn.
-    n_samples_seen_ : int, float or ndarray of shape (n_features,)
-        Non-missing values per feature (their summed weights, a float, with ``sample_weight``);
-        a scalar when equal for all features.
+    n_samples_seen_ : float, int or ndarray of shape (n_features,)
+        Non-missing values per feature (their summed weights with ``sample_weight``); a scalar
+        when equal for all features. Float64, as in scikit-learn, except for an unweighted
+        ``with_mean=False, with_std=False`` (int64).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when the input had string column names (frames).
@@ -263,7 +264,7 @@ class StandardScaler(_Scaler):
     >>> df = pl.DataFrame({"a": [1.0, 2.0, 3.0, None], "b": [0, 0, 0, 0]})
     >>> sc = StandardScaler().fit(df)
     >>> sc.mean_, sc.scale_, sc.n_samples_seen_
-    (array([2., 0.]), array([0.81649658, 1.        ]), array([3, 4]))
+    (array([2., 0.]), array([0.81649658, 1.        ]), array([3., 4.]))
     >>> sc.transform(df)["a"].to_list()
     [-1.224744871391589, 0.0, 1.224744871391589, None]
     >>> sc.inverse_transform(sc.transform(df))["a"].to_list()
@@ -346,7 +347,8 @@ class StandardScaler(_Scaler):
         weighted = bool(stats.get("any:weighted"))
         if self.with_mean or self.with_std:
             moments = [finalize_moments(stats, c) for c in columns]
-            n = np.asarray([m[0] for m in moments], dtype=np.float64 if weighted else np.int64)
+            # a float count, as scikit-learn's incremental mean/variance gives it
+            n = np.asarray([m[0] for m in moments], dtype=np.float64)
             self.mean_ = np.asarray([m[1] for m in moments], dtype=np.float64)
             self.var_ = np.asarray([m[2] for m in moments], dtype=np.float64) if self.with_std else None
         else:
