@@ -419,3 +419,12 @@ def test_float16_is_kept_as_scikit_learn_keeps_it(cls):
     assert_allclose(out.astype(np.float64), want.astype(np.float64), rtol=2e-3, atol=2e-3, equal_nan=True)
     assert ours.inverse_transform(out).dtype == np.float16
     assert cls().fit(pl.from_numpy(X)).transform(pl.from_numpy(X)).dtypes == [pl.Float16] * 3
+
+
+def test_min_max_scaler_refuses_sparse_input_at_every_method():
+    S = sp.csr_matrix(np.eye(2))
+    fitted = MinMaxScaler().fit(np.eye(2))
+    for call in (MinMaxScaler().fit, MinMaxScaler().partial_fit, fitted.partial_fit, fitted.transform,
+                 fitted.inverse_transform):
+        with pytest.raises(TypeError, match="sparse"):
+            call(S)

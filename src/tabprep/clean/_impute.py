@@ -52,6 +52,8 @@ from tabprep._base.stats import (
     refuse_infinity,
     require_numeric,
 )
+from tabprep._base.fit import fit_single_step
+from tabprep._base.params import validate_params
 from tabprep._base.step import Step, register_step
 from tabprep.io._dispatch import coerce
 
@@ -173,25 +175,30 @@ class SimpleImputer(Step):
                 "accept_sparse": "csc"}
 
     def _fit(self, X, y=None, sample_weight=None):
-        self._refuse_sparse_zero(X)
-        return super()._fit(X, y, sample_weight)
+        validate_params(self)
+        data = coerce(X, **self._array_params())
+        if data.kind == "sparse":
+            self._refuse_sparse_zero()
+        return fit_single_step(self, data, y, sample_weight)
 
-    def _refuse_sparse_zero(self, X):
+    def _refuse_sparse_zero(self):
         mv = self.missing_values
-        if type(X).__module__.startswith("scipy.sparse") and not isinstance(mv, str) and not is_nan_like(mv) and mv == 0:
+        if not isinstance(mv, str) and not is_nan_like(mv) and mv == 0:
             from tabprep.errors import ConfigError
 
+            # zero marks an implicit cell of a sparse matrix: filling it would densify
             raise ConfigError("Imputation not possible when missing_values == 0 and input is sparse. Provide a "
                               "dense array instead.")
 
     def transform(self, X):
         """Fill the missing cells of ``X`` (output container as :meth:`Step.transform`; a sparse
         ``X`` gives a CSC matrix, as scikit-learn)."""
-        self._refuse_sparse_zero(X)
         return self._transform(X, copy=self.copy)
 
     def _transform_sparse(self, X):
         from scipy import sparse
+
+        self._refuse_sparse_zero()
 
         def mask_of(m):
             return np.isnan(m.data) if is_nan_like(self.missing_values) else m.data == self.missing_values

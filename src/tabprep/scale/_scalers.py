@@ -462,15 +462,12 @@ class MinMaxScaler(_Scaler):
             raise param_error("feature_range", "MinMaxScaler", "be increasing (minimum of desired feature range must be "
                               "smaller than maximum)", tuple(self.feature_range))
 
-    def _fit(self, X, y=None, sample_weight=None):
-        self._refuse_sparse(X)
-        return super()._fit(X, y, sample_weight)
+    #: sparse input is let through the dispatch only to be refused with scikit-learn's own
+    #: MinMaxScaler error (``check_array``'s would read otherwise)
+    _sparse_formats = ("csr", "csr")
 
-    @staticmethod
-    def _refuse_sparse(X):
-        if type(X).__module__.startswith("scipy.sparse"):
-            # scikit-learn's own error (check_array's would read otherwise)
-            raise TypeError("MinMaxScaler does not support sparse input. Consider using MaxAbsScaler instead.")
+    def _sparse_refusal(self, *, inverse):
+        return TypeError("MinMaxScaler does not support sparse input. Consider using MaxAbsScaler instead.")
 
     def partial_fit(self, X, y=None):
         """Update ``data_min_``/``data_max_`` with the batch ``X`` (after any chunking, the state
@@ -480,7 +477,6 @@ class MinMaxScaler(_Scaler):
         -------
         self
         """
-        self._refuse_sparse(X)
         return self._partial_fit(X)
 
     def transform(self, X):
