@@ -274,10 +274,10 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         -------
         self
         """
-        self._fit(X, y)
+        self._fit_stats(X, y)
         return self
 
-    def _fit(self, X, y=None, sample_weight=None) -> dict:
+    def _fit_stats(self, X, y=None, sample_weight=None) -> dict:
         """``fit``'s work (``sample_weight``: steps with ``accepts_sample_weight``); returns the
         statistics the step was fitted on."""
         validate_params(self)
@@ -300,9 +300,9 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         data = coerce(X, **self._array_params(), copy=copy)
         if data.kind == "sparse":
             return self._transform_sparse(data.sparse)
-        return write_back(X, self._output(data), copy)
+        return write_back(X, self._transformed(data), copy)
 
-    def _output(self, data):
+    def _transformed(self, data):
         """The transform of a coerced input, in its container (see ``transform``)."""
         lf = self._align(data)
         schema = lf.collect_schema()

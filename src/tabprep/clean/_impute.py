@@ -174,7 +174,7 @@ class SimpleImputer(Step):
                 "ensure_all_finite": "allow-nan" if is_nan_like(self.missing_values) else True,
                 "accept_sparse": "csc"}
 
-    def _fit(self, X, y=None, sample_weight=None):
+    def _fit_stats(self, X, y=None, sample_weight=None):
         validate_params(self)
         data = coerce(X, **self._array_params())
         if data.kind == "sparse":

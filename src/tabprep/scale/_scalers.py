@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from tabprep._base.fit import step_statistics
+from tabprep._base.fit import fit_single_step, step_statistics
 from tabprep._base.params import Interval, Pair, param_error, validate_params
 from tabprep._base.stats import (
     check_finite,
@@ -110,16 +110,11 @@ class _Scaler(Step):
         """Per-column factors a sparse transform multiplies by (None: leave the values)."""
         raise NotImplementedError
 
-    def _fit(self, X, y=None, sample_weight=None):
+    def _fit_stats(self, X, y=None, sample_weight=None):
         validate_params(self)
         data = coerce(X, array_dtype="numeric", ensure_all_finite="allow-nan", accept_sparse=self._sparse_formats[0])
         self._check_sparse(data, inverse=False)
-        stats, schema, columns = step_statistics(self, data.lf, y, sample_weight)
-        self.fit_finalize(stats, schema, columns)
-        if not data.named:
-            # scikit-learn defines feature_names_in_ only for inputs with string column names
-            del self.feature_names_in_
-        return stats
+        return fit_single_step(self, data, y, sample_weight)
 
     def _check_sparse(self, data, *, inverse: bool):
         if data.kind == "sparse":
@@ -130,7 +125,7 @@ class _Scaler(Step):
     def _partial_fit(self, X, sample_weight=None):
         """Merge the statistics of batch ``X`` with those of the data seen so far."""
         if not hasattr(self, "n_features_in_"):
-            self._fit(X, None, sample_weight)
+            self._fit_stats(X, None, sample_weight)
             return self
         validate_params(self)
         data = coerce(X, array_dtype="numeric", ensure_all_finite="allow-nan", accept_sparse=self._sparse_formats[0])
@@ -296,7 +291,7 @@ class StandardScaler(_Scaler):
         -------
         self
         """
-        self._fit(X, y, sample_weight)
+        self._fit_stats(X, y, sample_weight)
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None):
