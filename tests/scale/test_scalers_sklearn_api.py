@@ -428,3 +428,16 @@ def test_min_max_scaler_refuses_sparse_input_at_every_method():
                  fitted.inverse_transform):
         with pytest.raises(TypeError, match="sparse"):
             call(S)
+
+
+def test_a_batch_without_values_in_a_column_is_skipped_where_scikit_learn_turns_nan():
+    # the documented difference: tabprep's partial_fit stays one fit, scikit-learn's turns NaN
+    first, empty, last = np.array([[1.0], [2.0]]), np.array([[np.nan]]), np.array([[4.0]])
+    whole = np.vstack([first, empty, last])
+    for cls, attr in ((StandardScaler, "var_"), (MinMaxScaler, "data_min_"), (MaxAbsScaler, "max_abs_")):
+        ours, sk = cls(), SK[cls]()
+        for batch in (first, empty, last):
+            ours.partial_fit(batch)
+            _quiet(sk.partial_fit, batch)
+        assert_array_equal(getattr(ours, attr), getattr(cls().fit(whole), attr))
+        assert np.isnan(getattr(sk, attr)).all()
