@@ -118,3 +118,26 @@ def test_tabprep_steps_in_scikit_learns_pipeline_with_metadata_routing():
         te = make_pipeline(TargetEncoder(cv=3).set_fit_request(sample_weight=True),
                            LogisticRegression().set_fit_request(sample_weight=False))
         te.fit(np.round(X).astype(int), y, sample_weight=w)
+
+
+def test_weighted_scaler_after_an_imputer_is_not_fused_with_the_fill():
+    """The planner fuses a scaler with the imputer before it (the filled cells merged in as one
+    block); weighted, the filled cells need their weights, so the scaler gets its own pass."""
+    import numpy as np
+    import polars as pl
+
+    from tabprep import Pipeline
+    from tabprep.clean import SimpleImputer
+    from tabprep.scale import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    x[rng.random(200) < 0.3] = np.nan
+    df = pl.DataFrame({"x": x, "w": rng.random(200) * 3})
+    fitted = Pipeline([("imp", SimpleImputer(strategy="mean"), ["x"]), ("sc", StandardScaler(), ["x"])]).fit(
+        df, sample_weight="w")
+    filled = SimpleImputer(strategy="mean").fit_transform(df.select("x"))
+    alone = StandardScaler().fit(filled, sample_weight=df["w"].to_numpy())
+    sc = fitted.named_steps["sc"]
+    np.testing.assert_allclose(sc.mean_, alone.mean_, rtol=1e-13)
+    np.testing.assert_allclose(sc.var_, alone.var_, rtol=1e-13)

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from tabprep._base.stats import CHECK_IN_PLAN, skips_nan, unpack_structs
 from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
-from tabprep.io._progress import new_pass, rows_done
 
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
-    "WEIGHT", "takes_weights", "weighs_lazily", "weight_series",
+    "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -83,13 +82,6 @@ def _blocks(batches, rows: int):
         carry = buf.slice(start) if start < buf.height else None
     if carry is not None:
         yield carry.rechunk() if carry.n_chunks() > 1 else carry
-
-
-def _reported(batches):
-    """The batches, each one's rows reported to a progress reporter if one listens (``tabprep.io``)."""
-    for batch in batches:
-        rows_done(batch.height)
-        yield batch
 
 
 def fits_on_table(step) -> bool:
@@ -162,9 +154,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
     projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
     parts, kept = [], []
-    new_pass()
     batches = lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True)
-    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS):
+    for batch in _blocks(batches, STATS_BLOCK_ROWS):
         row = batch.select(merge_exprs + nan_flags).row(0, named=True)
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
@@ -258,12 +249,52 @@ def weight_series(sample_weight, n: int, *, owner: str, name: str = WEIGHT):
     return pl.Series(name, w, dtype=pl.Float64)
 
 
-def fit_single_step(step, data, y=None, sample_weight=None) -> None:
-    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step); ``sample_weight``
-    (one weight per row) becomes a column read in the statistics pass."""
+def check_sample_weight(sample_weight, n: int):
+    """``sample_weight`` for ``n`` rows as a Float64 Series named :data:`WEIGHT`, checked by
+    scikit-learn's own rules (``_check_sample_weight``: a number or a 1-D array of ``n`` finite
+    values, not all zero; negative weights are allowed, as there), its messages in a
+    :class:`~tabprep.errors.DataError`. For steps whose scikit-learn class takes negative
+    weights (``Step.negative_weights``); the others use :func:`weight_series`.
+
+    Examples
+    --------
+    >>> check_sample_weight(2, 3).to_list()
+    [2.0, 2.0, 2.0]
+    >>> check_sample_weight([0, 0], 2)
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.DataError: Sample weights must contain at least one non-zero number.
+    """
+    import numpy as np
+    import polars as pl
+    from sklearn.utils.validation import _check_sample_weight
+
+    try:
+        w = _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc).rstrip(".") + ".") from None
+    return pl.Series(WEIGHT, np.asarray(w, dtype=np.float64))
+
+
+def fit_single_step(step, data, y=None, sample_weight=None) -> dict:
+    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step); returns the
+    statistics it was fitted on. ``sample_weight`` (one weight per row; steps whose ``fit``
+    takes it) becomes a column read in the statistics pass."""
+    stats, schema, columns = step_statistics(step, data.lf, y, sample_weight)
+    if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
+        step.fit_finalize(stats, schema, columns)
+    if not data.named:
+        # scikit-learn defines feature_names_in_ only for inputs with string column names
+        del step.feature_names_in_
+    return stats
+
+
+def step_statistics(step, lf, y=None, sample_weight=None, *, columns=None):
+    """``(stats, schema, columns)``: one step's statistics over every column of ``lf`` (or
+    ``columns``), not finalized (``partial_fit`` merges them with the stored ones first)."""
     import polars as pl
 
-    lf, target, weights = data.lf, None, None
+    target, weights = None, None
     if step.uses_target and y is not None:
         import numpy as np
 
@@ -274,20 +305,19 @@ def fit_single_step(step, data, y=None, sample_weight=None) -> None:
         target = "__target__"
         lf = df.with_columns(pl.Series(target, y)).lazy()
     if sample_weight is not None:
+        if not takes_weights(step):
+            raise TypeError(f"{type(step).__name__}.fit() takes no sample_weight")
         n = lf.select(pl.len()).collect().item()
-        w = weight_series(sample_weight, n, owner=type(step).__name__)
+        w = (check_sample_weight(sample_weight, n) if getattr(step, "negative_weights", False)
+             else weight_series(sample_weight, n, owner=type(step).__name__))
         lf = pl.concat([lf, w.to_frame().lazy()], how="horizontal")
         weights = {0: WEIGHT}
     schema = lf.collect_schema()
-    columns = [c for c in schema.names() if c != target and c != WEIGHT]
+    if columns is None:
+        columns = [c for c in schema.names() if c != target and c != WEIGHT]
     if not columns:
         raise DataError("X has no columns to fit on")
-    stats = run_phase(lf, [(step, schema, columns)], target, weights=weights)[0]
-    if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
-        step.fit_finalize(stats, schema, columns)
-    if not data.named:
-        # scikit-learn defines feature_names_in_ only for inputs with string column names
-        del step.feature_names_in_
+    return run_phase(lf, [(step, schema, columns)], target, weights=weights)[0], schema, list(columns)
 
 
 def schema_after(schema, columns, outputs, step_name: str = "?"):

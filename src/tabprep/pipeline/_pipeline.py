@@ -179,7 +179,7 @@ class Pipeline:
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
         fitted, phases, crossed = [], [], False
         while pending:
-            phase = _plan_phase(pending, schema, target)
+            phase = _plan_phase(pending, schema, target, weighted)
             weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
             stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
                               weights=weights)
@@ -320,8 +320,11 @@ def _check_steps(steps) -> list:
 
 
 
-def _plan_phase(pending, schema, target) -> list:
+def _plan_phase(pending, schema, target, weighted=frozenset()) -> list:
     """The longest prefix of ``pending`` that can be fitted from one pass over ``schema``'s frame.
+
+    A step named in ``weighted`` (fitted with sample weights) is never fused with a fill: the
+    filled cells would enter its statistics without their weights.
 
     Returns ``[(name, step, columns, schema_seen, planned_outputs_or_None, fused)]``; ``fused``
     maps each column the step reads *after* an earlier step of the phase fills its missing cells
@@ -342,7 +345,7 @@ def _plan_phase(pending, schema, target) -> list:
                 break
             raise
         overlap = written.intersection(cols)
-        if overlap and not (_reads_fills_only(step, overlap, fills)):
+        if overlap and not (name not in weighted and _reads_fills_only(step, overlap, fills)):
             break
         if not cols:
             raise ConfigError(f"the columns of step {name!r} matched nothing", found=repr(selector),
