@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, DataError
+from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow
 from tabprep._base.params import Constraint, Interval, is_nan_like, validate_params
 from tabprep.encode._categorical import (
     CategoricalEncoder,
@@ -411,7 +412,8 @@ class CountFitEncoder(CategoricalEncoder):
 
     def _get_tables(self) -> dict:
         return {
-            f"categories_{i}": pa.table({"value": c.values.to_arrow(), "count": pa.array(c.counts[:len(c)], pa.int64())})
+            f"categories_{i}": pa.table({"value": c.values.to_arrow(),
+                                         "count": arrow_from_numpy(c.counts[:len(c)], pl.Int64)})
             for i, c in enumerate(self._cats)
         }
 
@@ -424,7 +426,7 @@ class CountFitEncoder(CategoricalEncoder):
             table = tables[f"categories_{i}"]
             vdtype = parse_dtype(col["dtype"])
             values = pl.Series(name, table.column("value").combine_chunks() if table.num_rows else [], dtype=vdtype)
-            counts = np.asarray(table.column("count").to_numpy(), dtype=np.int64)
+            counts = np.asarray(numpy_from_arrow(table.column("count")), dtype=np.int64)
             if col["has_null"]:
                 counts = np.append(counts, int(col["null_count"]))
             cats.append(Cats(name, col["kind"], vdtype, values, col["has_null"], counts, int(col["n_rows"])))
