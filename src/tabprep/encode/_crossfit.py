@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
-from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow
+from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow, series_from_arrow
 from tabprep._base.params import validate_params
 from tabprep.encode._categorical import (
     CategoricalEncoder,
@@ -526,7 +526,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         cats, encs = [], []
         for i, (name, null_seen) in enumerate(zip(self._input_names(), state["null_seen"])):
             table = tables[f"encodings_{i}"]
-            values = pl.Series(name, table.column("category"))
+            values = series_from_arrow(name, table.column("category"))
             kind = column_kind(values.dtype, name)
             cats.append(Cats(name, kind, value_dtype(values.dtype, kind), values, null_seen))
             encs.append(np.column_stack([numpy_from_arrow(table.column(f"encoding_{j}")) for j in range(self._n_out)])
