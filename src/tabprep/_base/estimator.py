@@ -134,6 +134,21 @@ class MetadataRequester:
         """The metadata routing of this object (a ``sklearn.utils.metadata_routing.MetadataRequest``)."""
         return self._get_metadata_request()
 
+    # scikit-learn < 1.8 builds the default requests through these two classmethods (1.8 replaced
+    # them by _get_class_level_metadata_request_values); the linked steps inherit them, the
+    # splitters are not linked. Only the installed 1.9 is tested.
+    @classmethod
+    def _get_default_requests(cls):
+        from sklearn.utils._metadata_requests import _MetadataRequester
+
+        return _MetadataRequester._get_default_requests.__func__(cls)
+
+    @classmethod
+    def _build_request_for_signature(cls, router, method):
+        from sklearn.utils._metadata_requests import _MetadataRequester
+
+        return _MetadataRequester._build_request_for_signature.__func__(cls, router, method)
+
 
 def clone(estimator, *, safe: bool = True):
     """A new unfitted estimator with the same parameters: ``sklearn.base.clone``, without
