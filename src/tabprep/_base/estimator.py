@@ -32,7 +32,6 @@ and removes them -- and then call scikit-learn's.
 from __future__ import annotations
 
 import copy
-import importlib.abc
 import inspect
 import sys
 import threading
@@ -336,7 +335,9 @@ def adopt_sklearn() -> None:
         _linked = True
 
 
-class _LinkingLoader(importlib.abc.Loader):
+# Plain classes (the import protocol needs only these methods): importlib.abc would import
+# importlib.resources and more at tabprep's start.
+class _LinkingLoader:
     """Executes ``sklearn.base`` with its own loader, then links the classes."""
 
     def __init__(self, loader) -> None:
@@ -353,7 +354,7 @@ class _LinkingLoader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _LinkOnImport(importlib.abc.MetaPathFinder):
+class _LinkOnImport:
     """Finds ``sklearn.base`` with the other finders and wraps its loader (a post-import hook)."""
 
     def find_spec(self, fullname, path, target=None):
