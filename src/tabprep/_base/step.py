@@ -50,8 +50,8 @@ more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.
 with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
 ``stats_skip_missing`` (let the planner fuse a fill and the statistics read after it into one
 pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into one layer). It
-registers itself with
-``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
+registers itself with ``@register_step``. Everything else (serialization, registry) lives here;
+the scikit-learn face, which imports no scikit-learn, in :mod:`tabprep._base.estimator`.
 """
 
 from __future__ import annotations
