@@ -50,8 +50,8 @@ those after it in the phase are fitted on a further pass, as without fusion.
 from __future__ import annotations
 
 import polars as pl
-from sklearn.base import clone
 
+from tabprep._base.estimator import clone
 from tabprep._base.fit import (
     OUT_OF_FOLD,
     SEP,
