@@ -174,7 +174,7 @@ class OneHotEncoder(CountFitEncoder):
             null = int(slot[len(cats)]) if cats.has_null else unknown
             self._slots.append(np.concatenate([[unknown, null], slot[:len(cats)]]).astype(np.int32))
         self._offsets = np.concatenate([[0], np.cumsum(self._n_out)]).astype(np.int64)
-        self._cache = BatchCache()
+        self._cache = BatchCache(weak=self._np_dtype.kind != "b")
 
     def _drop_for(self, i, cats, infreq, grouping, n_grouped):
         if self.drop is None:
@@ -295,10 +295,20 @@ class OneHotEncoder(CountFitEncoder):
         self._warn(warned)
         return codes.lookup(self._slots[i])
 
+    def _block_of(self, i: int, s: pl.Series) -> np.ndarray:
+        from tabprep.kernels import indicator_dense
+
+        slot = self._slot_of(i, s)
+        block = np.empty((len(slot), self._n_out[i]), dtype=self._np_dtype, order="F")
+        return indicator_dense(slot, block, 0, self._n_out[i], check=False)
+
     def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
-        slot = self._cache.get(i, s, partial(self._slot_of, i))
-        hit = slot == j
-        return pl.Series(s.name, hit if self._np_dtype.kind == "b" else hit.astype(self._np_dtype))
+        if self._np_dtype.kind == "b":  # a Boolean column is a bitmap: each one is built anew
+            return pl.Series(s.name, self._cache.get(i, s, partial(self._slot_of, i)) == j)
+        # numbers: the batch's whole indicator block at the first of its columns' calls (one
+        # kernel pass, 2-3x faster than a comparison and a cast per column), each output column
+        # a view of it (the cache holds the block weakly: it lives as long as those columns)
+        return pl.Series(s.name, self._cache.get(i, s, partial(self._block_of, i))[:, j])
 
     def transform_exprs(self, schema) -> list:
         """One expression per output column; each batch of an input column is looked up once and

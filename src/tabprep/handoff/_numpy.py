@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from tabprep.errors import ConfigError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_table
 from tabprep.kernels._handoff import fill_matrix
 from tabprep._base.params import NumpyDType, Options, check_param, validate_call
@@ -34,6 +34,8 @@ _CAST = (pl.Float16, pl.Int128, pl.UInt128, pl.Decimal)
 # the hand-off functions' shared parameters (handoff._frameworks declares them too)
 FLOAT_DTYPE = [NumpyDType(("float32", "float64"))]
 ORDER = [Options(("C", "F"))]
+# Rows per batch of a LazyFrame written into a C-ordered matrix (see ``_from_batches``).
+_BATCH_ROWS = 1 << 18
 
 
 def _check_dtype(dtype: Any, func: str) -> np.dtype:
@@ -146,9 +148,41 @@ def to_numpy(
     True
     """
     dt = np.dtype(dtype)
+    if isinstance(frame, pl.LazyFrame) and order == "C":
+        return _from_batches(frame, columns, dt, n_threads)
     df, names = _as_polars(frame, columns)
     chunks = [_arrow_chunks(df.get_column(name)) for name in names]
     out = np.empty((df.height, len(names)), dtype=dt, order=order)
     # `chunks` holds the Arrow arrays (and so their buffers) alive while the kernel reads them
     fill_matrix(out, chunks, n_threads)
+    return out
+
+
+def _from_batches(lf: pl.LazyFrame, columns, dt: np.dtype, n_threads: int | None) -> np.ndarray:
+    """A C-ordered matrix of a LazyFrame, written batch by batch as the query streams.
+
+    The query's columns exist one batch at a time (a transform's float64 columns would
+    otherwise be held whole beside the matrix: 2.5x the matrix's memory for a 26-column
+    pipeline output). The rows are counted first (``select(pl.len())``: Parquet metadata for a
+    scan, a cheap part of the query otherwise), so the matrix is allocated once: growing it
+    (``ndarray.resize``) zero-fills and moves it, which cost more than the count. Each cell is
+    written once from its own value, so the matrix does not depend on the batches.
+    """
+    names = _column_list(columns, lf.collect_schema().names())
+    lf = lf.select(list(dict.fromkeys(names)))
+    n_rows = lf.select(pl.len()).collect().item()
+    out = np.empty((n_rows, len(names)), dtype=dt)
+    rows = 0
+    for batch in lf.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=True):
+        height = batch.height
+        if rows + height > n_rows:  # the query gave more rows than it counted: not repeatable
+            raise DataError(f"the frame gave more rows than the {n_rows} it counted",
+                            hint="materialize it first (collect) and pass the DataFrame")
+        if height:
+            chunks = [_arrow_chunks(batch.get_column(name)) for name in names]
+            fill_matrix(out[rows:rows + height], chunks, n_threads)
+            rows += height
+    if rows != n_rows:
+        raise DataError(f"the frame gave {rows} rows, fewer than the {n_rows} it counted",
+                        hint="materialize it first (collect) and pass the DataFrame")
     return out
