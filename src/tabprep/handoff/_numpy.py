@@ -36,6 +36,8 @@ FLOAT_DTYPE = [NumpyDType(("float32", "float64"))]
 ORDER = [Options(("C", "F"))]
 # Rows per batch of a LazyFrame written into a C-ordered matrix (see ``_from_batches``).
 _BATCH_ROWS = 1 << 18
+# From this size up a matrix gets a memory mapping of its own (see ``_empty``).
+_MAPPED_BYTES = 16 << 20
 
 
 def _check_dtype(dtype: Any, func: str) -> np.dtype:
@@ -152,10 +154,32 @@ def to_numpy(
         return _from_batches(frame, columns, dt, n_threads)
     df, names = _as_polars(frame, columns)
     chunks = [_arrow_chunks(df.get_column(name)) for name in names]
-    out = np.empty((df.height, len(names)), dtype=dt, order=order)
+    out = _empty((df.height, len(names)), dt, order)
     # `chunks` holds the Arrow arrays (and so their buffers) alive while the kernel reads them
     fill_matrix(out, chunks, n_threads)
     return out
+
+
+def _empty(shape: tuple[int, int], dt: np.dtype, order: str) -> np.ndarray:
+    """An uninitialized matrix; from 16 MiB up, its own anonymous mapping, its pages populated
+    at once.
+
+    ``np.empty`` asks the kernel for transparent huge pages on large arrays (``madvise``); where
+    free huge pages are scarce the first write then stalls on memory compaction: writing a
+    fresh 1 GiB matrix took 1-6 s on the 2-core benchmark machine against 0.2-0.5 s with
+    ordinary pages. A private anonymous ``mmap`` is not advised to use huge pages, and
+    ``MAP_POPULATE`` maps all its pages in one call instead of one fault per 4 KiB page. The
+    array keeps the mapping alive (its ``base``) and unmaps it when collected.
+    """
+    import mmap
+
+    nbytes = shape[0] * shape[1] * dt.itemsize
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if nbytes < _MAPPED_BYTES or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.empty(shape, dtype=dt, order=order)
+    buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    flat = np.frombuffer(buffer, dtype=dt)
+    return flat.reshape(shape, order=order)
 
 
 def _from_batches(lf: pl.LazyFrame, columns, dt: np.dtype, n_threads: int | None) -> np.ndarray:
@@ -171,7 +195,7 @@ def _from_batches(lf: pl.LazyFrame, columns, dt: np.dtype, n_threads: int | None
     names = _column_list(columns, lf.collect_schema().names())
     lf = lf.select(list(dict.fromkeys(names)))
     n_rows = lf.select(pl.len()).collect().item()
-    out = np.empty((n_rows, len(names)), dtype=dt)
+    out = _empty((n_rows, len(names)), dt, "C")
     rows = 0
     for batch in lf.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=True):
         height = batch.height
