@@ -216,6 +216,21 @@ def test_lazy_frame_written_batch_by_batch_matches_the_collected_frame(monkeypat
     assert_same(to_numpy(lf, names), ref)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_mapped_matrix_is_an_ordinary_writable_array(monkeypatch, order):
+    # from _MAPPED_BYTES up the matrix is an anonymous memory mapping (no huge-page advice)
+    from tabprep.handoff import _numpy
+
+    monkeypatch.setattr(_numpy, "_MAPPED_BYTES", 0)
+    df = pl.DataFrame({"a": [1.5, None, 3.0], "b": [1, 2, None], "c": [True, False, True]})
+    for frame in (df, df.lazy()):
+        got = to_numpy(frame, dtype=np.float64, order=order)
+        assert got.flags.writeable and (got.flags.f_contiguous if order == "F" else got.flags.c_contiguous)
+        assert_same(got, to_numpy_reference(df, dtype=np.float64, order=order))
+        got[:] = 0  # writable, and the memory is its own
+        assert df["a"][0] == 1.5
+
+
 def test_lazy_frame_errors_while_streaming_are_raised():
     from tabprep.errors import DataError
 

@@ -104,16 +104,20 @@ def to_numpy(
 ) -> np.ndarray:
     """Write columns of a frame into one new float matrix, straight from their Arrow buffers.
 
-    NumPy allocates the output once (large allocations get huge pages); a compiled kernel then
-    copies every column into its slot, converting integers/booleans to float and nulls to NaN.
-    No per-column temporary and no concatenation copy is made, so the peak extra memory is the
-    output itself.
+    The output is allocated once (from 16 MiB, a memory mapping of its own with its pages
+    mapped at once; see ``_empty``); a compiled kernel then copies every column into its slot,
+    converting integers/booleans to float and nulls to NaN. No per-column temporary and no
+    concatenation copy is made, so the peak extra memory is the output itself (plus one
+    batch of a LazyFrame's query).
 
     Parameters
     ----------
     frame : polars.DataFrame, polars.LazyFrame, pyarrow.Table or pandas.DataFrame
-        A LazyFrame is collected with the streaming engine (only the requested columns).
-        The output of :meth:`FittedPipeline.transform` can be passed directly.
+        A LazyFrame is run with the streaming engine (only the requested columns): for a
+        C-ordered matrix its rows are counted, then written batch by batch as they stream
+        (the query runs twice in part, for the count, and its columns are never held whole);
+        for ``order="F"`` it is collected first. The output of :meth:`FittedPipeline.transform`
+        or :meth:`Pipeline.fit_transform` on a file can be passed directly.
     columns : str or list of str, optional
         Columns in output order (default: all columns). Each must be numeric (integer, float,
         decimal) or boolean; a string/categorical/temporal column raises :class:`SchemaError`.
