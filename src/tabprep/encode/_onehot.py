@@ -298,9 +298,17 @@ class OneHotEncoder(CountFitEncoder):
     def _block_of(self, i: int, s: pl.Series) -> np.ndarray:
         from tabprep.kernels import indicator_dense
 
+        import pyarrow as pa
+
         slot = self._slot_of(i, s)
-        block = np.empty((len(slot), self._n_out[i]), dtype=self._np_dtype, order="F")
-        return indicator_dense(slot, block, 0, self._n_out[i], check=False)
+        n, k = len(slot), self._n_out[i]
+        # Memory from Arrow's pool, which recycles the pages of earlier batches' blocks (np.empty
+        # maps fresh ones, advised to be huge pages: first writes that stall on compaction). The
+        # block is the array its columns' views point to (their base), so the cache's weak
+        # reference lives exactly as long as they do.
+        buf = pa.allocate_buffer(max(n * k, 1) * self._np_dtype.itemsize)
+        block = np.ndarray((n, k), dtype=self._np_dtype, buffer=buf, order="F")
+        return indicator_dense(slot, block, 0, k, check=False)
 
     def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
         if self._np_dtype.kind == "b":  # a Boolean column is a bitmap: each one is built anew
