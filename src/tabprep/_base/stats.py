@@ -36,9 +36,9 @@ import math
 import weakref
 from functools import partial
 
-__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
+__all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
-           "mark_finite", "explain_infinity", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
+           "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
 
 #: Key prefix of an expression whose struct value holds several statistics (see the table above).
 STRUCT = "struct:"
@@ -90,7 +90,8 @@ def infinity_exprs(expr, suffix: str, dtype) -> dict:
     Pairs with :func:`check_finite`: statistics such as a mean or a min/max would silently turn
     one infinity into a column of NaN or zeros, where scikit-learn refuses the input.
     """
-    return {f"any:inf:{suffix}": expr.is_infinite().any()} if dtype.is_float() else {}
+    # NaN is not infinite: the statistic skips it by itself (the planner need not null it)
+    return {f"any:inf:{suffix}": skipping_nan(expr.is_infinite().any())} if dtype.is_float() else {}
 
 
 def infinity_error(owner: str, column: str, row: int | None = None):
@@ -275,6 +276,35 @@ def moment_exprs(expr, suffix: str) -> dict:
     return dict(out)
 
 
+def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
+    """``n:``, ``mean:``, ``m2:`` and ``any:inf:`` of ``<suffix>`` with the row weights of column
+    ``weight``: ``n`` is the sum of the weights of the valid cells (a float), ``mean`` the weighted
+    mean, ``m2`` the weighted sum of squared deviations from it (``var = m2 / n``, as
+    scikit-learn's weighted ``StandardScaler``). Mergeable with :func:`merge_moments` (Chan's
+    formula holds for weighted counts). ``expr`` is a Float64 column whose missing cells are null
+    (the planner nulls NaN); a part whose valid cells all weigh 0 has ``n == 0`` and is skipped
+    by the merge.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"a": [1.0, None, 3.0], "w": [1.0, 5.0, 3.0]})
+    >>> df.select(**weighted_moment_exprs(pl.col("a"), "w", "a")).row(0, named=True)
+    {'n:a': 4.0, 'mean:a': 2.5, 'm2:a': 3.0, 'any:inf:a': False}
+    """
+    import polars as pl
+
+    w = pl.when(expr.is_not_null()).then(pl.col(weight).cast(pl.Float64))
+    n = w.sum()
+    # a constant column: its value and 0 exactly (a weighted mean of equal values may be off in
+    # the last bit, and its squared deviations then are not 0), as scikit-learn gives them
+    constant = expr.min() == expr.max()
+    mean = pl.when(constant).then(expr.min()).otherwise((w * expr).sum() / n)
+    m2 = pl.when(constant).then(pl.lit(0.0)).otherwise((w * (expr - mean) ** 2).sum())
+    return {f"n:{suffix}": n, f"mean:{suffix}": mean, f"m2:{suffix}": m2,
+            f"any:inf:{suffix}": expr.is_infinite().any()}
+
+
 def unpack_structs(row: dict, sep: str = "\x1f") -> dict:
     """``row`` with every ``struct:`` entry replaced by its fields.
 
@@ -303,6 +333,9 @@ def unpack_structs(row: dict, sep: str = "\x1f") -> dict:
 def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[int, float | None, float | None]:
     """Merge ``(count, mean, m2)`` triples (Chan, Golub & LeVeque 1983, eq. 2.1b).
 
+    A count may be a float: the sum of the weights of the valid cells (:func:`weighted_moment_exprs`);
+    integer counts stay integers.
+
     Examples
     --------
     >>> merge_moments([(2, 1.5, 0.5), (2, 3.5, 0.5)])   # [1, 2] and [3, 4]
@@ -312,7 +345,7 @@ def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[
     """
     n, mean, m2 = 0, None, None
     for nb, mb, m2b in parts:
-        nb = int(nb or 0)
+        nb = nb or 0  # a float when weighted: never truncated
         if nb == 0:
             continue
         if n == 0:
@@ -327,8 +360,10 @@ def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[
 
 
 def finalize_moments(stats: dict, suffix: str) -> tuple[int, float, float]:
-    """``(n, mean, var)`` with population variance; NaN mean/var when ``n == 0``."""
-    n = int(stats.get(f"n:{suffix}") or 0)
+    """``(n, mean, var)`` with population variance; NaN mean/var when ``n == 0``. ``n`` is an int,
+    or a float for weighted moments (the sum of the weights)."""
+    n = stats.get(f"n:{suffix}") or 0
+    n = n if isinstance(n, float) else int(n)
     if n == 0:
         return 0, math.nan, math.nan
     m2 = stats[f"m2:{suffix}"]
@@ -399,10 +434,20 @@ def float_dtype_for(dtype):
     return pl.Float32 if dtype == pl.Float32 else pl.Float64
 
 
-def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:
+def float_out_dtype(dtype):
+    """Output dtype of a scaler or a numeric imputer: a float column keeps its precision
+    (Float16, Float32, Float64: scikit-learn's ``FLOAT_DTYPES`` are kept the same way), anything
+    else becomes Float64."""
+    import polars as pl
+
+    return dtype if dtype in (pl.Float16, pl.Float32) else pl.Float64
+
+
+def order_stat_exprs(expr, qs: dict, suffix: str, *, count: bool = False) -> dict:
     """For each ``tag: q`` of ``qs``, ``lo<tag>:<suffix>`` and ``hi<tag>:<suffix>``: the order
     statistics at floor and ceil of ``(n-1)*q`` (NumPy's index) of the valid values, all from
-    one ``struct:`` expression.
+    one ``struct:`` expression; with ``count``, also ``count:<suffix>``, the number of valid
+    (non-null, non-NaN) values (which the selection counts anyway).
 
     Feed them to :func:`exact_quantile` / :func:`exact_median`. They come from the compiled
     selection kernel (``tabprep.kernels.order_statistics``: two passes, no sort, every asked
@@ -420,9 +465,12 @@ def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:
     import polars as pl
 
     names = tuple(f"{side}{tag}:{suffix}" for tag in qs for side in ("lo", "hi"))
-    dtype = pl.Struct({n: pl.Float64 for n in names})
+    fields = {n: pl.Float64 for n in names}
+    if count:
+        fields[f"count:{suffix}"] = pl.Int64
+    dtype = pl.Struct(fields)
     fn = partial(_order_stats, qs=tuple(float(q) for q in qs.values()), names=names, dtype=dtype)
-    tags = "".join(f"{tag}," for tag in qs)
+    tags = "".join(f"{tag}," for tag in qs) + ("count," if count else "")
     return {f"{STRUCT}order{tags}:{suffix}": skipping_nan(expr.map_batches(fn, return_dtype=dtype, returns_scalar=True))}
 
 
@@ -431,14 +479,17 @@ def _order_stats(s, *, qs: tuple, names: tuple, dtype):
     import numpy as np
     import polars as pl
 
-    from tabprep.kernels import column_buffers, order_statistics
+    from tabprep.kernels import order_statistics
+    from tabprep.kernels._columns import column_chunks
 
     def ranks(n: int):
         # NumPy's index (float64 arithmetic, as np.quantile computes it): floor and ceil per q
         return np.array([f(v) for v in ((n - 1) * q for q in qs) for f in (math.floor, math.ceil)], dtype=np.int64)
 
-    n, values = order_statistics(column_buffers(s), ranks)
+    n, values = order_statistics(column_chunks(s), ranks)  # kept batches: no concatenation
     row = dict(zip(names, [None] * len(names) if n == 0 else values.tolist()))
+    if len(dtype.fields) > len(names):
+        row[dtype.fields[-1].name] = n
     return pl.Series([row], dtype=dtype)
 
 

@@ -50,8 +50,8 @@ more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.
 with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
 ``stats_skip_missing`` (let the planner fuse a fill and the statistics read after it into one
 pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into one layer). It
-registers itself with
-``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
+registers itself with ``@register_step``. Everything else (serialization, registry) lives here;
+the scikit-learn face, which imports no scikit-learn, in :mod:`tabprep._base.estimator`.
 """
 
 from __future__ import annotations
@@ -60,13 +60,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
-from sklearn.base import BaseEstimator, TransformerMixin
 
+from tabprep import errors
+from tabprep._base.estimator import Estimator, sklearn_config
 from tabprep._base.fit import collect_engine, collect_explained, fit_single_step
 from tabprep._base.codec import from_json_value, to_json_value
 from tabprep._base.params import check_param_names, validate_params
 from tabprep._base.stats import merge_by_prefix
-from tabprep.errors import ArtifactError, ConfigError, NotFittedError, SchemaError, TabprepError
+from tabprep.errors import ArtifactError, ConfigError, SchemaError, TabprepError
 from tabprep.io._dispatch import OUTPUT_CONFIGS, coerce, convert_output, positional_names
 
 __all__ = ["Step", "register_step", "registered_steps", "is_step"]
@@ -97,7 +98,7 @@ def registered_steps() -> dict[str, type]:
     return dict(_REGISTRY)
 
 
-class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class Step(Estimator):
     """Base class of every tabprep step (see the module docstring for the contract).
 
     Class attributes
@@ -107,6 +108,15 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on parameters, e.g. ``SimpleImputer(strategy="median")`` is not mergeable).
     uses_target : bool
         Whether ``fit_exprs`` reads the target column (supervised steps).
+    negative_weights : bool
+        Sample weights: a step takes them when its ``fit`` has a ``sample_weight`` parameter
+        (``fit(X, y=None, sample_weight=None)``, only where scikit-learn's class takes it;
+        scikit-learn's ``has_fit_parameter`` test). Its ``fit_exprs`` (or ``fit_table``) then
+        also takes ``sample_weight=<column name>``: a column of the frame holding one finite
+        weight per row, which its statistics must weigh (``run_phase(..., weights=)`` passes it;
+        left out means unweighted). A pipeline routes ``sample_weight`` to such steps. Weights
+        are checked as finite, >= 0 and not all zero, unless ``negative_weights`` (scikit-learn's
+        StandardScaler takes negative weights; its own checks and messages then apply).
     stats_skip_missing : bool
         Whether every ``fit_exprs`` statistic reads exactly one input column and skips its
         missing cells (null and NaN), and ``merge_stats`` merges statistics of any split of the
@@ -136,12 +146,9 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     mergeable: ClassVar[bool] = True
     uses_target: ClassVar[bool] = False
+    negative_weights: ClassVar[bool] = False
     stats_skip_missing: ClassVar[bool] = False
 
-    def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
-        # scikit-learn's set_output mixin wraps `transform` in every subclass unless told not to;
-        # steps convert their output themselves, so the default here is "never wrap"
-        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
     _version: ClassVar[int] = 1
     _parameter_constraints: ClassVar[dict] = {}
 
@@ -232,8 +239,14 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return list(names)
 
     def _array_params(self) -> dict:
-        """How array-like input is validated (``sklearn.utils.check_array`` keywords)."""
+        """How array-like input is validated (``sklearn.utils.check_array`` keywords; a step that
+        takes SciPy sparse input adds ``accept_sparse`` and implements ``_transform_sparse``)."""
         return {"array_dtype": "numeric", "ensure_all_finite": "allow-nan"}
+
+    def _transform_sparse(self, X):
+        """The transform of a checked SciPy sparse matrix ``X`` (a copy already when the input
+        must be kept), sparse again (steps whose ``_array_params`` accept sparse input)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no sparse input")
 
     # ------------------------------------------------------------------ scikit-learn face
     def __sklearn_tags__(self):
@@ -246,7 +259,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_features_in_"):
-            raise NotFittedError(
+            # errors.NotFittedError subclasses scikit-learn's: made (imported) when first raised
+            raise errors.NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator.")
 
@@ -261,10 +275,15 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         -------
         self
         """
+        self._fit_stats(X, y)
+        return self
+
+    def _fit_stats(self, X, y=None, sample_weight=None) -> dict:
+        """``fit``'s work (``sample_weight``: steps whose ``fit`` takes it); returns the
+        statistics the step was fitted on."""
         validate_params(self)
         data = coerce(X, **self._array_params())
-        fit_single_step(self, data, y)
-        return self
+        return fit_single_step(self, data, y, sample_weight)
 
     def transform(self, X):
         """Transform ``X``; the output container follows the input unless ``set_output`` says so.
@@ -272,8 +291,20 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         A LazyFrame stays lazy; an array comes back as an array (columns as in
         ``get_feature_names_out()``).
         """
+        return self._transform(X)
+
+    def _transform(self, X, *, copy: bool = True):
+        """``transform``'s work. ``copy=False`` gives scikit-learn's in-place semantics to array
+        input: a writeable float ndarray of the output's dtype and shape receives the output and
+        is returned (a sparse input is changed in place); other inputs are never modified."""
         self._check_fitted()
-        data = coerce(X, **self._array_params())
+        data = coerce(X, **self._array_params(), copy=copy)
+        if data.kind == "sparse":
+            return self._transform_sparse(data.sparse)
+        return write_back(X, self._transformed(data), copy)
+
+    def _transformed(self, data):
+        """The transform of a coerced input, in its container (see ``transform``)."""
         lf = self._align(data)
         schema = lf.collect_schema()
         exprs = self.transform_exprs(schema)
@@ -302,10 +333,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names (scikit-learn semantics for ``input_features``)."""
-        from sklearn.utils.validation import _check_feature_names_in
-
         self._check_fitted()
-        names = _check_feature_names_in(self, input_features)
+        names = _feature_names_in(self, input_features)
         return np.asarray(self._names_out([str(n) for n in names]), dtype=object)
 
     def set_output(self, *, transform=None):
@@ -320,9 +349,10 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self
 
     def _output_config(self) -> str:
-        from sklearn.utils._set_output import _get_output_config
-
-        return _get_output_config("transform", self)["dense"]
+        # scikit-learn's rule (sklearn.utils._set_output._get_output_config): the step's own
+        # setting, else scikit-learn's global transform_output
+        config = getattr(self, "_sklearn_output_config", {})
+        return config.get("transform") or sklearn_config("transform_output", "default")
 
     # ------------------------------------------------------------------ serialization
     def _get_state(self) -> dict:
@@ -417,6 +447,35 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 raise ArtifactError(f"invalid state for {d['type']}: {exc!r}") from None
         return step
 
+
+
+def write_back(X, out, copy: bool):
+    """``out`` written into ``X`` and ``X`` returned when ``copy`` is false and ``X`` can hold it
+    (a writeable NumPy float array of ``out``'s dtype and shape: what scikit-learn's
+    ``copy=False`` modifies in place); otherwise ``out``."""
+    if (not copy and isinstance(X, np.ndarray) and isinstance(out, np.ndarray) and X.dtype == out.dtype
+            and X.dtype.kind == "f" and X.shape == out.shape and X.flags.writeable):
+        X[...] = out
+        return X
+    return out
+
+
+def _feature_names_in(step, input_features) -> np.ndarray:
+    """``sklearn.utils.validation._check_feature_names_in``: ``input_features`` checked against
+    the fitted names, else the fitted names, else ``x0, x1, ...``."""
+    fitted = getattr(step, "feature_names_in_", None)
+    n = getattr(step, "n_features_in_", None)
+    if input_features is not None:
+        input_features = np.asarray(input_features, dtype=object)
+        if fitted is not None and not np.array_equal(fitted, input_features):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        if n is not None and len(input_features) != n:
+            raise ValueError(f"input_features should have length equal to number of features ({n}), "
+                             f"got {len(input_features)}")
+        return input_features
+    if fitted is not None:
+        return fitted
+    return np.asarray([f"x{i}" for i in range(n)], dtype=object)
 
 
 def is_step(obj) -> bool:

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, DataError
+from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow, series_from_arrow
 from tabprep._base.params import Constraint, Interval, is_nan_like, validate_params
 from tabprep.encode._categorical import (
     CategoricalEncoder,
@@ -114,8 +115,6 @@ def sort_strings(arr: pa.Array) -> np.ndarray:
     for category vocabularies, where most prefixes differ. Many shared prefixes (URLs, paths):
     Arrow's sort.
     """
-    import pyarrow.compute as pc
-
     n = len(arr)
     if n < 2:
         return np.arange(n)
@@ -134,6 +133,8 @@ def sort_strings(arr: pa.Array) -> np.ndarray:
     if same.size == 0:
         return perm
     if same.size > n // 8:
+        import pyarrow.compute as pc  # ~0.1 s to import: only when it sorts
+
         return pc.array_sort_indices(arr).to_numpy()
     # runs of equal prefixes: [lo, hi] positions in perm, each sorted on the full bytes
     breaks = np.flatnonzero(np.diff(same) != 1)
@@ -288,7 +289,7 @@ class CountFitEncoder(CategoricalEncoder):
         """Categories of each column in output order (scikit-learn's ``categories_``)."""
         if "_cats" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} has no categories_ before fit")
-        return [c.as_numpy() for c in self._cats]
+        return [self._sk_categories(c.as_numpy()) for c in self._cats]
 
     @property
     def infrequent_categories_(self) -> list:
@@ -297,7 +298,8 @@ class CountFitEncoder(CategoricalEncoder):
         if not self.__dict__.get("_infrequent_enabled"):
             raise AttributeError(f"{type(self).__name__} has no infrequent_categories_ (set min_frequency "
                                  "or max_categories)")
-        return [None if idx is None else c.as_numpy()[idx] for c, idx in zip(self._cats, self._infrequent)]
+        return [None if idx is None else self._sk_categories(c.as_numpy())[idx]
+                for c, idx in zip(self._cats, self._infrequent)]
 
     # ---------------------------------------------------------------- hooks
     def _make_cats(self, i: int, name: str, kind: str, vdtype, seen: Seen, n_rows: int) -> Cats:
@@ -365,6 +367,7 @@ class CountFitEncoder(CategoricalEncoder):
         """
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         if data.kind in ("lazy", "path"):
             from tabprep._base.fit import fit_single_step
 
@@ -382,6 +385,7 @@ class CountFitEncoder(CategoricalEncoder):
         """Fit on ``X`` and transform it, reusing the fit's codes (one hash pass per column)."""
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         if data.kind in ("lazy", "path"):
             return self.fit(X, y).transform(X)
         df = data.lf.collect()
@@ -407,11 +411,13 @@ class CountFitEncoder(CategoricalEncoder):
                  "null_count": int(c.counts[-1]) if c.has_null else 0, "n_rows": c.n_rows}
                 for c in self._cats
             ],
+            "bytes_dtype": self.__dict__.get("_bytes_dtype"),
         }
 
     def _get_tables(self) -> dict:
         return {
-            f"categories_{i}": pa.table({"value": c.values.to_arrow(), "count": pa.array(c.counts[:len(c)], pa.int64())})
+            f"categories_{i}": pa.table({"value": c.values.to_arrow(),
+                                         "count": arrow_from_numpy(c.counts[:len(c)], pl.Int64)})
             for i, c in enumerate(self._cats)
         }
 
@@ -423,12 +429,13 @@ class CountFitEncoder(CategoricalEncoder):
         for i, (name, col) in enumerate(zip(names, state["columns"])):
             table = tables[f"categories_{i}"]
             vdtype = parse_dtype(col["dtype"])
-            values = pl.Series(name, table.column("value").combine_chunks() if table.num_rows else [], dtype=vdtype)
-            counts = np.asarray(table.column("count").to_numpy(), dtype=np.int64)
+            values = series_from_arrow(name, table.column("value"), vdtype)
+            counts = np.asarray(numpy_from_arrow(table.column("count")), dtype=np.int64)
             if col["has_null"]:
                 counts = np.append(counts, int(col["null_count"]))
             cats.append(Cats(name, col["kind"], vdtype, values, col["has_null"], counts, int(col["n_rows"])))
         self._cats = cats
+        self._bytes_dtype = state.get("bytes_dtype")
         self._derive()
 
 
