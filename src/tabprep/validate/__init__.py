@@ -5,14 +5,22 @@
   one streaming Polars query and return a :class:`ValidationReport` with the failing row
   numbers and values; :func:`infer_contract` proposes a contract from training data;
   ``FittedPipeline.input_contract()`` gives the one a pipeline's input needs.
+- :func:`profile`: per-column statistics and mergeable sketches (KLL quantiles, HyperLogLog,
+  Misra-Gries frequent values) in one pass; a :class:`Profile` saves and loads as an artifact
+  (:func:`load_profile`).
+- :func:`drift`: per-feature PSI, KS (with its error bound), Jensen-Shannon, chi-square with
+  unseen categories, missing-share change against a saved profile or a fitted pipeline.
+- :func:`write_html` / :func:`render_html`: self-contained HTML reports (inline SVG plots).
 """
 
 from __future__ import annotations
 
 from tabprep.pipeline._contract import Check, Column, Contract, contract_from_dict, parse_contract, read_contract
 from tabprep.pipeline._validation import CheckResult, ValidationReport
+from tabprep.validate._drift import DriftReport, DriftThresholds, FeatureDrift, drift
 from tabprep.validate._html import render_html, write_html
 from tabprep.validate._infer import infer_contract
+from tabprep.validate._profile import ColumnProfile, Profile, load_profile, profile
 
 __all__ = [
     "Contract",
@@ -25,6 +33,14 @@ __all__ = [
     "infer_contract",
     "ValidationReport",
     "CheckResult",
+    "profile",
+    "Profile",
+    "ColumnProfile",
+    "load_profile",
+    "drift",
+    "DriftReport",
+    "DriftThresholds",
+    "FeatureDrift",
     "render_html",
     "write_html",
 ]
