@@ -92,3 +92,29 @@ def test_bad_references_are_clear_errors(tmp_path):
         drift(ref, cur)
     with pytest.raises(ConfigError, match="the data has none of the reference's columns"):
         drift(profile(ref), pl.DataFrame({"other": [1]}))
+
+
+def test_same_columns_as_evidently_default_rule_plus_the_null_jump():
+    """evidently's DataDriftPreset on more than 1,000 rows flags a number column when the
+    Wasserstein distance divided by the reference's standard deviation is >= 0.1, a categorical
+    one when the Jensen-Shannon distance is >= 0.1, after dropping missing values (so it misses a
+    null-rate jump). evidently itself (0.7.23, the newest) fails to import with pandas 3
+    (``infer_dtype_from_object`` is gone), so its documented default rule is computed here with
+    SciPy; tabprep flags the same columns, plus the null-rate jump."""
+    from scipy.stats import wasserstein_distance
+
+    ref, cur = injected_pair()
+    flagged = []
+    for name in ref.columns:
+        r, c = ref[name].drop_nulls(), cur[name].drop_nulls()
+        if r.dtype == pl.String:
+            cats = sorted(set(r) | set(c))
+            rc, cc = ([(s == v).sum() for v in cats] for s in (r, c))
+            score = jensenshannon(np.array(rc, float) / len(r), np.array(cc, float) / len(c))
+        else:
+            score = wasserstein_distance(r.to_numpy(), c.to_numpy()) / np.std(r.to_numpy())
+        if score >= 0.1:
+            flagged.append(name)
+    ours = drift(profile(ref), cur).drifted_features
+    assert flagged == [f for f in DRIFTED if f != "null_jump"]
+    assert ours == flagged[:5] + ["null_jump"] == DRIFTED

@@ -25,7 +25,7 @@ th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:to
 th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#b00020;font-weight:600}.warn{color:#a15c00;font-weight:600}.ok{color:#1b7a2f;font-weight:600}
 .plot{display:inline-block;margin:.5em;vertical-align:top}.plot svg{width:360px;height:auto}
-.drifted svg{width:520px}
+.drifted svg{width:520px}.overview svg{width:760px}
 code{background:#f4f4f4;padding:0 .2em}
 """
 

@@ -62,12 +62,12 @@ def _overview_svg(profile) -> str:
 def profile_body(profile) -> str:
     """Overview (missing values and cardinality), a statistics table, one plot per column."""
     parts = [f"<p>{html.escape(profile.source or 'data')}: {profile.n_rows:,} rows, "
-             f"{len(profile.columns)} columns</p>", "<h2>Overview</h2>", _plot(_overview_svg(profile), "overview")]
+             f"{len(profile.columns)} columns</p>", "<h2>Overview</h2>", _plot(_overview_svg(profile), "overview", "plot overview")]
     rows = []
     for c in profile.columns.values():
         distinct = f"{int(c.distinct):,}" if c.distinct_exact else f"~{c.distinct:,.0f}"
         rows.append((c.name, c.dtype, f"{c.missing:,}", f"{c.missing_share:.2%}", distinct,
-                     "" if c.min is None else c.min, "" if c.max is None else c.max,
+                     _cell(c.min), _cell(c.max),
                      "" if c.mean is None else f"{c.mean:.6g}", "" if c.std is None else f"{c.std:.6g}"))
     parts.append(table_html(("column", "dtype", "missing", "missing %", "distinct", "min", "max", "mean", "std"),
                             rows, numeric=(2, 3, 4, 7, 8)))
@@ -111,6 +111,12 @@ def drift_body(report) -> str:
         parts.append("<h2>Drifted features</h2>")
         parts += [_plot(_drift_svg(f), f.column, "plot drifted") for f in drifted]
     return "\n".join(parts)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 def _num(v) -> str:
