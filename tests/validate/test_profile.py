@@ -140,3 +140,15 @@ def test_empty_and_all_missing_columns():
     p = profile(pl.DataFrame({"x": pl.Series([], dtype=pl.Float64)}))
     assert p.n_rows == 0 and p.columns["x"].missing == 0
     assert math.isfinite(profile(pl.DataFrame({"x": [1.0]})).columns["x"].std)
+
+
+def test_fingerprint_ignores_the_path_and_parameters_are_checked(data, tmp_path):
+    from tabprep.errors import InvalidParameterError
+
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    data.write_parquet(a)
+    data.write_parquet(b)
+    pa, pb = profile(str(a)), profile(str(b))
+    assert pa.source == str(a) and pa.fingerprint == pb.fingerprint == profile(data).fingerprint
+    with pytest.raises(InvalidParameterError, match="The `bins` parameter of `profile` must be an int >= 1; got 0"):
+        profile(data, bins=0)

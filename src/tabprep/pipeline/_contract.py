@@ -178,7 +178,8 @@ class Column:
         Every non-missing value must match the whole pattern (Polars' Rust regex syntax, which
         for common patterns is Python's); the column must be a string column.
     unique : bool, default False
-        No non-missing value may occur twice (every row of a repeated value fails).
+        No non-missing value may occur twice (every row of a repeated value fails). The only
+        check that needs the whole column at once (Polars keeps it in memory for this).
     level : {"error", "warn"}, default "error"
         The level of this column's checks; ``levels`` overrides it per check
         (``levels={"max": "warn"}``).

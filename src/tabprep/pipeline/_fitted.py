@@ -202,6 +202,16 @@ class FittedPipeline:
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)
 
+    def raw_inputs(self) -> list:
+        """``[(name, step, [(i, column)])]``: per step, the columns it reads straight from the
+        input data (its ``i``-th input column, not written by an earlier step), whose fitted
+        statistics describe the training data itself (what contracts and drift use)."""
+        out, written = [], set()
+        for (name, step, cols), sch in zip(self.steps, self._schemas):
+            out.append((name, step, [(i, c) for i, c in enumerate(cols) if c not in written]))
+            written.update(step.output_schema(sch).names())
+        return out
+
     def input_contract(self):
         """The :class:`~tabprep.validate.Contract` new input data must meet to be transformed.
 
@@ -232,12 +242,11 @@ class FittedPipeline:
 
         rules: dict[str, dict] = {name: {"dtype": dtype_str(dtype), "required": name not in self.passthrough}
                                   for name, dtype in self.input_schema.items()}
-        written: set[str] = set()
-        for (_, step, cols), sch in zip(self.steps, self._schemas):
+        for _, step, raw in self.raw_inputs():
             cats = getattr(step, "categories_", None)
             if cats is not None and hasattr(step, "_refusal"):
-                for i, col in enumerate(cols):
-                    if col in written or col not in rules or i >= len(cats):
+                for i, col in raw:
+                    if col not in rules or i >= len(cats):
                         continue
                     values = [v.item() if hasattr(v, "item") else v for v in cats[i]]
                     seen = [v for v in values if not (v is None or (isinstance(v, float) and math.isnan(v)))]
@@ -248,7 +257,6 @@ class FittedPipeline:
                         rules[col].setdefault("levels", {})["allowed"] = "warn"
                     if len(seen) == len(values) and step._refusal(i, -1):
                         rules[col]["nullable"] = False
-            written.update(step.output_schema(sch).names())
         return Contract({name: Column(**rule) for name, rule in rules.items()},
                         description="the input of a fitted tabprep pipeline")
 

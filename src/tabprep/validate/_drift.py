@@ -303,12 +303,11 @@ def _from_profile(prof) -> dict:
 def _from_pipeline(fitted) -> dict:
     out: dict = {}
     rows = fitted.lineage.get("rows")
-    written: set = set()
-    for (_, step, cols), sch in zip(fitted.steps, fitted._schemas):
+    for _, step, raw in fitted.raw_inputs():
         d = step.to_dict()
         state, tables = d.get("state") or {}, d.get("tables") or {}
-        for i, col in enumerate(cols):
-            if col in written or col in out:
+        for i, col in raw:
+            if col in out:
                 continue
             if f"categories_{i}" in tables and isinstance(state.get("columns"), list):
                 meta = state["columns"][i]
@@ -321,13 +320,12 @@ def _from_pipeline(fitted) -> dict:
                 n_bins = len(edges) + 1
                 shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the first edge, ..., above the last
                 full = [float(state["bin_edges"][i][0]), *edges, float(state["bin_edges"][i][-1])]
-                missing = state.get("n_missing", [None] * len(cols))[i]
+                missing = state.get("n_missing", [None] * (i + 1))[i]
                 out[col] = _Baseline(col, "numeric", rows, missing if rows else None, full, shares)
             elif "mean" in state and "var" in state and state["mean"] is not None:
                 var = state["var"][i]
                 out[col] = _Baseline(col, "numeric", mean=float(state["mean"][i]),
                                      std=math.sqrt(var) if var is not None else None)
-        written.update(step.output_schema(sch).names())
     return out
 
 

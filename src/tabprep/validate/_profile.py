@@ -70,7 +70,7 @@ class ColumnProfile:
     kind: str
     rows: int
     missing: int
-    distinct: float
+    distinct: float  # an int when exact
     distinct_exact: bool
     min: object = None
     max: object = None
@@ -198,11 +198,12 @@ class Profile:
 
     @property
     def fingerprint(self) -> str:
-        """sha256 of the canonical content (statistics and sketch tables; not the time it was saved)."""
+        """sha256 of the canonical content (statistics and sketch tables; not the time it was saved
+        nor the data's path)."""
         from tabprep._base.codec import canonical_json
 
         manifest, _ = self._files()
-        return _sha256(canonical_json(manifest))
+        return _sha256(canonical_json(_content(manifest)))
 
     def save(self, path) -> Path:
         """Write the profile to the folder ``path`` atomically (JSON manifest + Arrow tables).
@@ -225,7 +226,7 @@ class Profile:
             raise ConfigError("the output path exists and is not a tabprep profile; refusing to replace it",
                               path=dest, hint="choose a new folder name, or remove it first")
         manifest, files = self._files()
-        manifest = {**manifest, "fingerprint": _sha256(canonical_json(manifest)), "created": _created()}
+        manifest = {**manifest, "fingerprint": _sha256(canonical_json(_content(manifest))), "created": _created()}
         with atomic_path(dest) as tmp:
             (tmp / "tables").mkdir(parents=True)
             for rel, data in files.items():
@@ -242,6 +243,12 @@ class Profile:
         from tabprep.validate._plots import profile_body
 
         return profile_body(self)
+
+
+def _content(manifest: dict) -> dict:
+    """What the fingerprint covers: everything but the save time and where the data lay (the
+    same rows profiled from another path give the same fingerprint)."""
+    return {k: v for k, v in manifest.items() if k not in ("created", "fingerprint", "source")}
 
 
 def _short(v) -> str:
@@ -396,7 +403,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
 def _finish(name, dtype, kind, n_rows, acc, sketch, hll, mg, params) -> ColumnProfile:
     missing = int(acc[f"count_missing:{name}"])
     if mg is not None and mg.exact:
-        distinct, exact = float(mg.frame.height), True
+        distinct, exact = mg.frame.height, True
     else:
         distinct, exact = float(hll.estimate()), False
     col = ColumnProfile(name, dtype_str(dtype), kind, n_rows, missing, distinct, exact,
@@ -452,8 +459,7 @@ def load_profile(path) -> Profile:
     from tabprep._base.codec import canonical_json
 
     try:
-        content = {k: v for k, v in manifest.items() if k not in ("created", "fingerprint")}
-        if _sha256(canonical_json(content)) != manifest.get("fingerprint"):
+        if _sha256(canonical_json(_content(manifest))) != manifest.get("fingerprint"):
             raise ArtifactError("manifest checksum mismatch: manifest.json was edited or corrupted", path=mpath,
                                 hint="re-create the profile from the data")
         sketches = pl.from_arrow(read_table(root, "profile", "sketches", manifest["tables"]["sketches"]))
