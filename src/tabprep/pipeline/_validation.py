@@ -5,8 +5,8 @@ memory works). For each check ``i`` with a failure mask ``fail_i`` (true where a
 the select holds two aggregations:
 
 - ``fail_i.sum()``: the number of failing rows;
-- ``struct(ROW, the checked columns).filter(fail_i).head(sample).implode()``: the first failing
-  row numbers with their values.
+- ``ROW.filter(fail_i).head(sample).implode()`` and the same for each checked column: the first
+  failing row numbers with their values.
 
 So the counts and the row-level detail come from the same read; nothing is read again to find
 the failing rows. Schema checks (presence, dtype) need no data and are decided from the schema
@@ -308,20 +308,22 @@ def run_contract(contract, data, *, sample: int = 5, path=None):
     for i, (_, _, _, fail, shown, _, _) in enumerate(planned):
         exprs.append(fail.sum().alias(f"f{i}"))
         if sample:
-            exprs.append(pl.struct(pl.col(ROW), *[pl.col(c) for c in shown]).filter(fail).head(sample)
-                         .implode().alias(f"s{i}"))
+            # one list per column, not a list of structs: building a struct of every row is what
+            # costs in the streaming engine (8x slower for 50 checks at 1M rows)
+            exprs.append(pl.col(ROW).filter(fail).head(sample).implode().alias(f"r{i}"))
+            exprs += [pl.col(c).filter(fail).head(sample).implode().alias(f"v{i}_{j}") for j, c in enumerate(shown)]
     query = lf.with_row_index(ROW).select(exprs)
     with polars_errors(source, frame=lf):
         out = query.collect(engine="streaming").row(0, named=True)
     n = int(out["n"])
     for i, (slot, check, level, _, shown, text, column) in enumerate(planned):
         failed = int(out[f"f{i}"])
-        sampled = out.get(f"s{i}") or []
-        rows = [int(s[ROW]) for s in sampled]
+        rows = [int(r) for r in (out.get(f"r{i}") or [])]
+        columns = [out.get(f"v{i}_{j}") or [] for j in range(len(shown))]
         if column is not None:
-            values = [s[column] for s in sampled]
+            values = list(columns[0])
         else:
-            values = [{c: s[c] for c in shown} for s in sampled]
+            values = [{c: col[k] for c, col in zip(shown, columns)} for k in range(len(rows))]
         share = failed / n if n else 0.0
         if check == "max_null_share":
             limit = contract.columns[column].max_null_share
