@@ -152,3 +152,13 @@ def test_fingerprint_ignores_the_path_and_parameters_are_checked(data, tmp_path)
     assert pa.source == str(a) and pa.fingerprint == pb.fingerprint == profile(data).fingerprint
     with pytest.raises(InvalidParameterError, match="The `bins` parameter of `profile` must be an int >= 1; got 0"):
         profile(data, bins=0)
+
+
+@pytest.mark.parametrize("max_exact", [10, 100_000])
+def test_hyperloglog_registers_equal_one_update_over_the_whole_column(data, max_exact):
+    # the profile fills the registers of a column with exact counters from their values, once;
+    # the result is the same as hashing every value
+    p = profile(data, max_exact=max_exact)
+    for name in ("c", "i", "z", "x"):
+        whole = HyperLogLog().update(data[name].fill_nan(None) if data[name].dtype.is_float() else data[name])
+        assert np.array_equal(p.columns[name].hll.registers, whole.registers), name

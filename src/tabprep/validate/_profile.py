@@ -342,6 +342,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     import polars as pl
 
     from tabprep._base.fit import _blocks
+    from tabprep._config import run_tasks
     from tabprep._base.stats import merge_by_prefix
     from tabprep.bin import KLLSketch
     from tabprep.io import polars_errors
@@ -376,13 +377,27 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
         for block in _blocks(batches, BLOCK_ROWS):
             part = block.select(exprs).row(0, named=True)
             acc = part if acc is None else merge_by_prefix([acc, part])
-            for n in names:
+
+            def update(j: int, block=block) -> None:
+                # one column's sketches only: columns run on the pool's threads, each task writes
+                # its own objects, so the result does not depend on the threads
+                n = names[j]
                 s = block[n]
                 if s.dtype.is_float():
                     s = s.fill_nan(None)
-                hlls[n].update(s)
                 if n in freq:
-                    freq[n].update(s.cast(pl.String) if kinds[n] == "categorical" and s.dtype != pl.Boolean else s)
+                    mg = freq[n]
+                    before = mg.frame["value"] if mg.exact else None
+                    mg.update(s.cast(pl.String) if kinds[n] == "categorical" and s.dtype != pl.Boolean else s)
+                    if not mg.exact:
+                        # HyperLogLog depends on the set of values only: while the counters are
+                        # exact they hold that set, so the registers are filled from them once,
+                        # when the counters first overflow (or at the end), not block by block
+                        if before is not None:
+                            hlls[n].update(before)
+                        hlls[n].update(s)
+                else:
+                    hlls[n].update(s)
                 if n in sketches or n in bin_counts:
                     values = s.cast(pl.Float64).drop_nulls().to_numpy()
                     values = values[np.isfinite(values)]
@@ -391,9 +406,14 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                     if n in bin_counts:
                         idx = np.searchsorted(np.asarray(edges[n], dtype=np.float64), values, side="left")
                         bin_counts[n] += np.bincount(idx, minlength=len(edges[n]) + 1)
+
+            run_tasks(update, len(names))
     if acc is None:  # no rows at all
         acc = lf.clear().select(exprs).collect().row(0, named=True)
     n_rows = int(acc["count_rows:"])
+    for n, mg in freq.items():
+        if mg.exact:
+            hlls[n].update(mg.frame["value"])
     out = {}
     for n in names:
         out[n] = _finish(n, schema[n], kinds[n], n_rows, acc, sketches.get(n), hlls[n], freq.get(n), params)
