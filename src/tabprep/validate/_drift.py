@@ -401,8 +401,10 @@ def drift(reference, data, *, thresholds: DriftThresholds | None = None) -> Drif
         raise ConfigError("the data has none of the reference's columns", path=source,
                           found=f"reference columns {sorted(baselines)[:10]}, data columns {schema.names()[:10]}")
     edges = {n: b.edges for n, b in used.items() if b.edges is not None and (schema[n].is_numeric())}
+    needs = {n: {"kll"} if b.kind == "numeric" and b.sketch is not None else {"frequent"} if b.kind == "categorical"
+             else set() for n, b in used.items()}
     current, counts = scan_profile(lf, params={"max_exact": 100_000, "top_k": 0, "bins": 20, "k": 200},
-                                   source=source, edges=edges, columns=list(used))
+                                   source=source, edges=edges, columns=list(used), sketches_of=needs)
     features = {n: _compare(b, current.columns[n], counts.get(n), thresholds) for n, b in used.items()}
     return DriftReport(features, thresholds, label, n_ref, current.n_rows, source)
 

@@ -331,9 +331,12 @@ def profile(data, *, max_exact: int = 10_000, top_k: int = 10, bins: int = 20, k
     return scan_profile(coerced.lf, params=params, source=source)[0]
 
 
-def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, columns=None):
+def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, columns=None, sketches_of=None):
     """The one pass behind :func:`profile`; also counts, exactly, the values of ``edges``'
     columns in the bins those edges define (drift's PSI on a reference's bins).
+
+    ``sketches_of`` (drift): ``{column: {"kll", "frequent"}}``, the only sketches to build (no
+    HyperLogLog then); by default every sketch of every column.
 
     Returns ``(Profile, {column: int64 array of len(edges) + 1 counts})``; bin ``i`` holds the
     values in ``(edges[i-1], edges[i]]`` (first bin ``<= edges[0]``, last ``> edges[-1]``), the
@@ -365,11 +368,12 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
             f = f.filter(f.is_finite())
             exprs += [f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
                       ((f - f.mean()) ** 2).sum().alias(f"m2:{n}")]
+    wanted = (lambda n, what: True) if sketches_of is None else (lambda n, what: what in sketches_of.get(n, ()))
     sketches = {n: KLLSketch(k=params["k"], seed=0) for n in names
-                if kinds[n] == "numeric" and dtype_str(schema[n]) != "Boolean"}
-    hlls = {n: HyperLogLog() for n in names}
+                if kinds[n] == "numeric" and dtype_str(schema[n]) != "Boolean" and wanted(n, "kll")}
+    hlls = {n: HyperLogLog() for n in names} if sketches_of is None else {}
     freq = {n: MisraGries(params["max_exact"], pl.String if kinds[n] == "categorical" and dtype_str(schema[n]) != "Boolean"
-                          else schema[n]) for n in names if not schema[n].is_float()}
+                          else schema[n]) for n in names if not schema[n].is_float() and wanted(n, "frequent")}
     bin_counts = {n: np.zeros(len(e) + 1, dtype=np.int64) for n, e in edges.items()}
     acc = None
     with polars_errors(source, frame=lf):
@@ -389,14 +393,14 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                     mg = freq[n]
                     before = mg.frame["value"] if mg.exact else None
                     mg.update(s.cast(pl.String) if kinds[n] == "categorical" and s.dtype != pl.Boolean else s)
-                    if not mg.exact:
+                    if not mg.exact and n in hlls:
                         # HyperLogLog depends on the set of values only: while the counters are
                         # exact they hold that set, so the registers are filled from them once,
                         # when the counters first overflow (or at the end), not block by block
                         if before is not None:
                             hlls[n].update(before)
                         hlls[n].update(s)
-                else:
+                elif n in hlls:
                     hlls[n].update(s)
                 if n in sketches or n in bin_counts:
                     values = s.cast(pl.Float64).drop_nulls().to_numpy()
@@ -412,11 +416,11 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
         acc = lf.clear().select(exprs).collect().row(0, named=True)
     n_rows = int(acc["count_rows:"])
     for n, mg in freq.items():
-        if mg.exact:
+        if mg.exact and n in hlls:
             hlls[n].update(mg.frame["value"])
     out = {}
     for n in names:
-        out[n] = _finish(n, schema[n], kinds[n], n_rows, acc, sketches.get(n), hlls[n], freq.get(n), params)
+        out[n] = _finish(n, schema[n], kinds[n], n_rows, acc, sketches.get(n), hlls.get(n), freq.get(n), params)
     return Profile(out, n_rows, source, params), bin_counts
 
 
@@ -424,8 +428,10 @@ def _finish(name, dtype, kind, n_rows, acc, sketch, hll, mg, params) -> ColumnPr
     missing = int(acc[f"count_missing:{name}"])
     if mg is not None and mg.exact:
         distinct, exact = mg.frame.height, True
-    else:
+    elif hll is not None:
         distinct, exact = float(hll.estimate()), False
+    else:  # a drift pass builds no HyperLogLog
+        distinct, exact = float("nan"), False
     col = ColumnProfile(name, dtype_str(dtype), kind, n_rows, missing, distinct, exact,
                         acc.get(f"min:{name}"), acc.get(f"max:{name}"), hll=hll, sketch=sketch, frequent=mg)
     if f"n:{name}" in acc and acc[f"n:{name}"]:
