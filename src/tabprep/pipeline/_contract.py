@@ -260,7 +260,7 @@ class Column:
         return "Column(" + ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items()) + ")"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a Polars expression's == builds an expression, not a bool
 class Check:
     """A table rule: a boolean Polars expression that must hold on every row.
 
