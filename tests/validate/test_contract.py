@@ -241,6 +241,9 @@ def test_toml_and_python_give_the_same_contract(tmp_path):
     path = python.save(tmp_path / "c.toml")
     assert read_contract(path) == python
     assert parsed.validate(DATA).to_dict() == python.validate(DATA).to_dict()
+    dated = Contract({"day": Column(min=dt.date(2024, 1, 1)), "ts": Column(max=dt.datetime(2024, 2, 1, 12, 30))})
+    assert "min = 2024-01-01\n" in dated.to_toml() and "max = 2024-02-01T12:30:00\n" in dated.to_toml()
+    assert parse_contract(dated.to_toml()) == dated
     with pytest.raises(ConfigError, match="only SQL text can be written down"):
         Contract(checks={"c": pl.col("a") > 1}).to_toml()
 

@@ -457,8 +457,9 @@ class Contract:
 
 
 def _toml_scalar(value):
-    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
-        raise ConfigError(f"cannot write {value!r} in a TOML contract yet", hint="use a number or a str bound")
+    if isinstance(value, _dt.timedelta):
+        raise ConfigError(f"cannot write the duration {value!r} in a TOML contract (TOML has no duration type)",
+                          hint="check durations in a Python contract")
     if isinstance(value, (list, tuple)):
         if any(v is None for v in value):
             raise ConfigError("TOML cannot hold a null in `allowed`", hint="set nullable instead")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 
@@ -22,6 +23,8 @@ def toml_value(value) -> str:
             return "inf" if value > 0 else "-inf"
         text = repr(value)
         return text if any(c in text for c in ".eE") else text + ".0"
+    if isinstance(value, (_dt.date, _dt.time)):  # TOML's own date, time and (offset) datetime literals
+        return value.isoformat()
     if isinstance(value, str):
         out = ['"']
         for ch in value:
