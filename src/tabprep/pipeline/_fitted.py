@@ -212,6 +212,64 @@ class FittedPipeline:
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)
 
+    def raw_inputs(self) -> list:
+        """``[(name, step, [(i, column)])]``: per step, the columns it reads straight from the
+        input data (its ``i``-th input column, not written by an earlier step), whose fitted
+        statistics describe the training data itself (what contracts and drift use)."""
+        out, written = [], set()
+        for (name, step, cols), sch in zip(self.steps, self._schemas):
+            out.append((name, step, [(i, c) for i, c in enumerate(cols) if c not in written]))
+            written.update(step.output_schema(sch).names())
+        return out
+
+    def input_contract(self):
+        """The :class:`~tabprep.validate.Contract` new input data must meet to be transformed.
+
+        From what the pipeline already knows, without reading data:
+
+        - every column a step reads is required with its fitted dtype (error level); pass-through
+          columns are optional but keep their dtype;
+        - a categorical encoder that reads a raw input column gives it ``allowed`` = the categories
+          seen in fit: an ``error`` check when the encoder refuses unseen values
+          (``handle_unknown="error"``), a ``warn`` check when it encodes them; and
+          ``nullable=False`` when it refuses missing values it did not see in fit.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from tabprep import Pipeline
+        >>> from tabprep.encode import OneHotEncoder
+        >>> df = pl.DataFrame({"city": ["Paris", "Lyon"], "x": [1.0, 2.0]})
+        >>> contract = Pipeline([("oh", OneHotEncoder(), ["city"])]).fit(df).input_contract()
+        >>> contract.columns["city"]
+        Column(dtype='String', nullable=False, allowed=['Lyon', 'Paris'])
+        >>> contract.validate(pl.DataFrame({"city": ["Rome"], "x": [0.5]})).errors[0].message
+        "1 row: values outside the allowed set {'Lyon', 'Paris'}"
+        """
+        import math
+
+        from tabprep.pipeline._contract import Column, Contract
+
+        rules: dict[str, dict] = {name: {"dtype": dtype_str(dtype), "required": name not in self.passthrough}
+                                  for name, dtype in self.input_schema.items()}
+        for _, step, raw in self.raw_inputs():
+            cats = getattr(step, "categories_", None)
+            if cats is not None and hasattr(step, "_refusal"):
+                for i, col in raw:
+                    if col not in rules or i >= len(cats):
+                        continue
+                    values = [v.item() if hasattr(v, "item") else v for v in cats[i]]
+                    seen = [v for v in values if not (v is None or (isinstance(v, float) and math.isnan(v)))]
+                    if step._refusal(i, -2):
+                        rules[col]["allowed"] = seen
+                    elif "allowed" not in rules[col]:
+                        rules[col]["allowed"] = seen
+                        rules[col].setdefault("levels", {})["allowed"] = "warn"
+                    if len(seen) == len(values) and step._refusal(i, -1):
+                        rules[col]["nullable"] = False
+        return Contract({name: Column(**rule) for name, rule in rules.items()},
+                        description="the input of a fitted tabprep pipeline")
+
     # ------------------------------------------------------------------ artifact
     def to_dict(self) -> dict:
         """Plain-data form (tables stay pyarrow Tables inside each step's dict).

@@ -48,6 +48,7 @@ from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
 from tabprep.pipeline._pipeline import Pipeline
 from tabprep.pipeline._registry import make_step, step_registry
+from tabprep.pipeline._toml import toml_key as _toml_key, toml_value as _toml_value
 
 __all__ = ["PipelineSpec", "read_spec", "parse_spec", "spec_from_dict", "spec_to_toml"]
 
@@ -292,44 +293,6 @@ def _check_regex(pattern: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Pipeline -> TOML
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        text = repr(value)
-        return text if any(c in text for c in ".eE") else text + ".0"
-    if isinstance(value, str):
-        out = ['"']
-        for ch in value:
-            if ch in '"\\':
-                out.append("\\" + ch)
-            elif ch == "\n":
-                out.append("\\n")
-            elif ch == "\t":
-                out.append("\\t")
-            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-                out.append(f"\\u{ord(ch):04x}")
-            else:
-                out.append(ch)
-        out.append('"')
-        return "".join(out)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) in a TOML spec")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
 def _columns_to_toml(columns):
     import polars as pl
     import polars.selectors as cs
