@@ -22,11 +22,20 @@ FRAME = pl.DataFrame({
     "cat": rng.choice(["a", "b", "c", "d", "e"], N, p=[0.4, 0.3, 0.2, 0.08, 0.02]),
     "grp": rng.integers(0, 40, N),
     "y": (rng.random(N) < 0.3).astype(np.int64),
+    "day": np.datetime64("2024-01-01") + rng.integers(0, 90, N).astype("timedelta64[D]"),
 }).with_columns(pl.col("num").fill_nan(None))
 
 # step name -> (non-default parameters, columns, needs the target)
 CASES = {
     "Cast": ({"dtype": "Float32", "strict": False}, ["num"], False),
+    "CyclicalFeatures": ({"max_values": {"grp": 40}, "drop_original": True}, ["grp"], False),
+    "DatetimeFeatures": ({"features_to_extract": ["week", "weekend"], "drop_original": False}, ["day"], False),
+    "DatetimeSubtraction": ({"anchor": "2023-12-01", "output_unit": "h", "new_variables_names": ["since"]},
+                            ["day"], False),
+    "LagFeatures": ({"variables": "num", "periods": [1, 2], "by": "grp", "time": "day", "fill_value": -1.0},
+                    ["num", "grp", "day"], False),
+    "WindowFeatures": ({"variables": ["num"], "window": [2, "7d"], "functions": ["sum", "std"], "min_periods": 1,
+                        "by": "grp", "time": "day", "drop_original": True}, ["num", "grp", "day"], False),
     "Clipper": ({"method": "iqr", "k": 2.0}, ["num"], False),
     "CountEncoder": ({"normalize": True, "handle_unknown": "error"}, ["cat"], False),
     "HashingEncoder": ({"n_features": 4, "signed": True, "dtype": np.float32}, ["cat"], False),

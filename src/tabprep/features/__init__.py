@@ -1,0 +1,9 @@
+"""Feature steps: date parts, cyclical encodings, time differences, per-entity lags and windows
+(feature-engine's names), and user-defined compiled features (Numba)."""
+
+from __future__ import annotations
+
+from tabprep.features._datetime import CyclicalFeatures, DatetimeFeatures, DatetimeSubtraction
+from tabprep.features._forecast import LagFeatures, WindowFeatures
+
+__all__ = ["DatetimeFeatures", "CyclicalFeatures", "DatetimeSubtraction", "LagFeatures", "WindowFeatures"]
