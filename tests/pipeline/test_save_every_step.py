@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import oracles.user_functions as user_functions
 from tabprep import Pipeline, load
 from tabprep.pipeline import step_registry
 from tabprep.split import GroupKFold, KFold, StratifiedKFold
@@ -42,6 +43,8 @@ CASES = {
     "KBinsDiscretizer": ({"n_bins": 4, "encode": "ordinal", "strategy": "uniform", "dtype": np.float32}, ["num"], False),
     "MaxAbsScaler": ({"copy": False}, ["num"], False),
     "MinMaxScaler": ({"feature_range": (-2.0, 3.0), "clip": True}, ["num"], False),
+    "NumbaTransformer": ({"func": user_functions.ewm_mean, "inputs": "num", "outputs": {"ewm": "Float64"},
+                          "kind": "group", "by": "grp", "drop_original": True}, ["num", "grp"], False),
     "OneHotEncoder": ({"drop": "first", "dtype": np.float32, "handle_unknown": "ignore", "sparse_output": False},
                       ["cat"], False),
     "OrdinalEncoder": ({"dtype": np.int32, "handle_unknown": "use_encoded_value", "unknown_value": -1,
@@ -82,7 +85,8 @@ def test_save_and_load_with_non_default_parameters(name, tmp_path):
     fitted.to_dict()
     assert fitted_step.__dict__.keys() == kept.keys()
     assert all(fitted_step.__dict__[k] is v for k, v in kept.items())  # saving changes nothing
-    again = load(fitted.save(tmp_path / "model"))
+    # user functions (NumbaTransformer) come from the caller's code, by name
+    again = load(fitted.save(tmp_path / "model"), functions={"ewm_mean": user_functions.ewm_mean})
     assert again.fingerprint == fitted.fingerprint
     _same_params(again.steps[0][1].get_params(deep=False), before)
     assert again.transform(data).equals(fitted.transform(data))

@@ -5,5 +5,7 @@ from __future__ import annotations
 
 from tabprep.features._datetime import CyclicalFeatures, DatetimeFeatures, DatetimeSubtraction
 from tabprep.features._forecast import LagFeatures, WindowFeatures
+from tabprep.features._numba import NumbaTransformer
 
-__all__ = ["DatetimeFeatures", "CyclicalFeatures", "DatetimeSubtraction", "LagFeatures", "WindowFeatures"]
+__all__ = ["DatetimeFeatures", "CyclicalFeatures", "DatetimeSubtraction", "LagFeatures", "WindowFeatures",
+           "NumbaTransformer"]
