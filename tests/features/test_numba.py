@@ -223,3 +223,29 @@ def test_lazy_input_stays_lazy():
     out = step.transform(df.lazy())
     assert isinstance(out, pl.LazyFrame)
     assert out.collect().equals(step.transform(df))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 3)),
+                          st.one_of(st.none(), st.just(math.nan), st.floats(-100, 100))), min_size=1, max_size=40))
+def test_group_function_matches_a_reference_on_random_groups(rows):
+    df = pl.DataFrame(rows, schema={"g": pl.Int64, "x": pl.Float64}, orient="row")
+    out = NumbaTransformer(fns.ewm_mean, inputs="x", outputs={"e": "Float64"}, kind="group", by="g").fit_transform(df)
+    want = [None] * len(rows)
+    for key in {g for g, _ in rows}:  # a null key is a group of its own
+        m = math.nan
+        for i, (g, x) in enumerate(rows):
+            if g != key:
+                continue
+            v = math.nan if x is None else x
+            if not math.isnan(v):
+                m = v if math.isnan(m) else 0.3 * v + 0.7 * m
+            want[i] = None if x is None else m  # a null input gives a null output
+    got = out["e"].to_list()
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None
+        elif math.isnan(w):
+            assert g is not None and math.isnan(g)
+        else:
+            assert g == pytest.approx(w, rel=1e-12, abs=1e-12)
