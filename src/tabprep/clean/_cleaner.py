@@ -10,12 +10,18 @@ transform parses with the same format. Differences from skrub: ``parse_numbers``
 True; numbers become Int64 when every parsed value is an integer, else Float64 (skrub: float32);
 the null strings are matched after stripping surrounding whitespace, and ``"-"`` is one of them.
 
-Fitting is one pass of counts (mergeable across batches): bigger than memory.
+Fitting is one pass of counts (mergeable across batches): bigger than memory. Each batch of a
+text column is counted on its distinct values, each weighted by its count, and a date format is
+tried only when some value holds every one of its separators (a value without them cannot parse).
 """
 
 from __future__ import annotations
 
+import re
+from functools import partial
+
 from tabprep._base.params import Interval, param_error
+from tabprep._base.stats import STRUCT
 from tabprep._base.step import Step, register_step
 from tabprep._dtypes import dtype_str, parse_dtype
 
@@ -32,6 +38,63 @@ DATETIME_FORMATS = (
 )
 _TRUE = ("true", "t", "yes", "y")
 _FALSE = ("false", "f", "no", "n")
+
+
+def _skeleton(fmt: str) -> str:
+    """The separators of ``fmt`` (what a value it parses holds besides digits, the fraction of
+    seconds aside): ``"%Y-%m-%d"`` -> ``"--"``; ``""`` for ``"%Y%m%d"`` (8 digits)."""
+    return re.sub(r"%\.f|%[YmdHMS]", "", fmt)
+
+
+def _counts_dtype(names, extremes: bool, column: str):
+    import polars as pl
+
+    fields = {n: pl.Int64 for n in names}
+    if extremes:
+        fields.update({f"min:{column}": pl.String, f"max:{column}": pl.String})
+    return pl.Struct(fields)
+
+
+def _text_counts(s, *, names, nulls, numbers, booleans, formats, extremes):
+    """``map_batches`` body: counts of one text column's batch (see ``Cleaner.fit_exprs``).
+
+    Counted on the batch's distinct values, each weighted by how often it occurs: a text column
+    usually repeats its values (categories, dates), so each parse runs on far fewer strings."""
+    import polars as pl
+
+    vc = s.drop_nulls().value_counts(name="\x1fn")
+    u, w = vc[s.name], vc["\x1fn"]
+
+    def weighted(mask) -> int:
+        return int(w.filter(mask.fill_null(False)).sum() or 0)
+
+    raw = int(w.sum() or 0)
+    stripped = u.str.strip_chars()
+    c = pl.select(pl.when(stripped.is_in(list(nulls))).then(None).otherwise(stripped)).to_series()
+    counts = [weighted(c.is_not_null()), raw]
+    if numbers:
+        counts += [weighted(c.str.to_integer(strict=False).is_not_null()),
+                   weighted(c.cast(pl.Float64, strict=False).is_not_null())]
+    if booleans:
+        counts.append(weighted(c.str.to_lowercase().is_in(list(_TRUE + _FALSE))))
+    if formats:
+        # a value a format parses holds each of the format's separators: a format needing a
+        # character no value holds counts 0 without a parse
+        chars = {ch for fmt in formats for ch in _skeleton(fmt)}
+        present = {ch for ch in chars if c.str.contains(ch, literal=True).any()}
+        digits8 = bool((c.str.len_bytes() == 8).any())
+        for fmt in formats:
+            skel = _skeleton(fmt)
+            if set(skel) <= present and (skel or digits8):
+                parsed = c.str.to_datetime(fmt, strict=False, time_unit="us") if _has_time(fmt) else \
+                    c.str.to_date(fmt, strict=False)
+                counts.append(weighted(parsed.is_not_null()))
+            else:
+                counts.append(0)
+    row = dict(zip(names, counts))
+    if extremes:  # for drop_if_constant: the smallest and largest cleaned value
+        row[f"min:{s.name}"], row[f"max:{s.name}"] = c.min(), c.max()
+    return pl.Series([row], dtype=_counts_dtype(names, extremes, s.name))
 
 
 def _textual(dtype) -> bool:
@@ -170,25 +233,33 @@ class Cleaner(Step):
         exprs = {"count:rows": pl.len()}
         for c in columns:
             dtype = schema[c]
-            col = self._clean(c) if _textual(dtype) else pl.col(c)
-            exprs[f"count:values:{c}"] = col.is_not_null().sum()
-            if self.drop_if_constant:
-                comparable = col if (_textual(dtype) or dtype.is_numeric() or dtype.is_temporal()
-                                     or dtype == pl.Boolean) else col.cast(pl.String)
-                exprs[f"min:{c}"] = comparable.min()
-                exprs[f"max:{c}"] = comparable.max()
             if not _textual(dtype):
+                if self.drop_if_constant:
+                    comparable = pl.col(c) if (dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean) \
+                        else pl.col(c).cast(pl.String)
+                    exprs[f"min:{c}"] = comparable.min()
+                    exprs[f"max:{c}"] = comparable.max()
+                exprs[f"count:values:{c}"] = pl.col(c).is_not_null().sum()
                 continue
-            exprs[f"count:raw:{c}"] = pl.col(c).is_not_null().sum()
-            if self.parse_numbers:
-                exprs[f"count:int:{c}"] = self._parse(c, "Int64").is_not_null().sum()
-                exprs[f"count:float:{c}"] = self._parse(c, "Float64").is_not_null().sum()
-            if self.parse_booleans:
-                exprs[f"count:bool:{c}"] = self._parse(c, "Boolean").is_not_null().sum()
-            if self.parse_dates:
-                for k, fmt in enumerate(self._formats()):
-                    exprs[f"count:date{k}:{c}"] = self._parse(c, "Datetime", fmt).is_not_null().sum()
+            names = self._count_names(c)
+            fn = partial(_text_counts, names=names, nulls=tuple(self._nulls()), numbers=self.parse_numbers,
+                         booleans=self.parse_booleans, formats=self._formats() if self.parse_dates else (),
+                         extremes=self.drop_if_constant)
+            # one read of the column per batch: cleaned once, every parse counted on it (Polars
+            # does not share the cleaning between separate expressions)
+            exprs[f"{STRUCT}text:{c}"] = pl.col(c).map_batches(
+                fn, return_dtype=_counts_dtype(names, self.drop_if_constant, c), returns_scalar=True)
         return exprs
+
+    def _count_names(self, c):
+        names = [f"count:values:{c}", f"count:raw:{c}"]
+        if self.parse_numbers:
+            names += [f"count:int:{c}", f"count:float:{c}"]
+        if self.parse_booleans:
+            names.append(f"count:bool:{c}")
+        if self.parse_dates:
+            names += [f"count:date{k}:{c}" for k in range(len(self._formats()))]
+        return tuple(names)
 
     def _finalize(self, stats, schema, columns):
         import polars as pl
