@@ -249,3 +249,20 @@ def test_group_function_matches_a_reference_on_random_groups(rows):
             assert g is not None and math.isnan(g)
         else:
             assert g == pytest.approx(w, rel=1e-12, abs=1e-12)
+
+
+def test_only_functions_of_importable_modules_are_cached_on_disk(tmp_path):
+    from tabprep.kernels._numba import _cacheable
+
+    assert _cacheable(fns.haversine)
+    # code run by exec (a notebook cell, a README block) may name a real file, but Numba loading
+    # it back from the cache in another process would fail: it is compiled per process instead
+    source = tmp_path / "cell.py"
+    source.write_text("def twice(x):\n    return 2 * x\n")
+    namespace = {"__name__": "cell"}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    assert not _cacheable(namespace["twice"])
+    out = NumbaTransformer(namespace["twice"], inputs="x", outputs={"y": "Float64"}).fit_transform(
+        pl.DataFrame({"x": [1.5]}))
+    assert out["y"].to_list() == [3.0]
+    assert not list(tmp_path.glob("__pycache__/*.nbi"))

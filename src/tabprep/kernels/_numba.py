@@ -7,8 +7,9 @@ function is compiled (``import tabprep``, loading an artifact and building a ste
 How a function is run
 ---------------------
 The user's function is compiled with ``numba.njit(cache=True, nogil=True)`` (cached on disk
-across processes, beside its source file; a function without a file, typed in a REPL, is compiled
-once per process). A loop around it, generated for the number of inputs
+across processes, beside its source file) when it comes from an importable module's file; a
+function from code run by ``exec`` (a REPL, a notebook cell, a doctest) is compiled once per
+process, since Numba could not load it back from the cache. A loop around it, generated for the number of inputs
 and outputs, is compiled in the process on first use (it closes over the compiled function, which
 Numba does not cache). Inputs reach it as NumPy views of the Arrow buffers (no copy for numeric
 columns in one chunk; Booleans, several chunks and NaN-filled nulls cost one copy of that column).
@@ -31,6 +32,8 @@ a null input is null. A NaN the function returns stays NaN.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from tabprep._config import get_threads, run_tasks
@@ -48,6 +51,22 @@ def function_name(func) -> str:
     """The name a function is saved and looked up by: its qualified name."""
     func = getattr(func, "py_func", func)  # a Numba dispatcher: the Python function inside
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+
+
+def _cacheable(py) -> bool:
+    """Whether Numba can cache ``py`` on disk: it must come from an importable module's file.
+
+    Numba caches beside the source file and rebuilds the function's globals by importing its
+    module when it loads the cache; a function from code run by ``exec`` (a notebook cell, a
+    doctest, a README block) has no such module, and the second process would fail to load it.
+    """
+    import sys
+
+    module = sys.modules.get(getattr(py, "__module__", None) or "")
+    code = getattr(py, "__code__", None)
+    return (module is not None and code is not None and getattr(module, "__file__", None) is not None
+            and getattr(module, "__dict__", None) is py.__globals__
+            and os.path.realpath(module.__file__) == os.path.realpath(code.co_filename))
 
 
 def _kind_ok(ret, want: np.dtype) -> bool:
@@ -101,10 +120,7 @@ class CompiledFunction:
         self.out_dtypes = [np.dtype(d) for d in out_dtypes]
         self.owner = owner
         py = getattr(func, "py_func", func)
-        try:
-            self.jitted = numba.njit(cache=True, nogil=True)(py)
-        except RuntimeError:  # no file to cache beside (a REPL, a doctest): compiled per process
-            self.jitted = numba.njit(nogil=True)(py)
+        self.jitted = numba.njit(cache=_cacheable(py), nogil=True)(py)
         if kind == "row":
             args = tuple(numba.from_dtype(d) for d in self.in_dtypes)
         else:
