@@ -24,13 +24,10 @@ DOCUMENTED = {
     ("KBinsDiscretizer", "extra", "handle_missing"): "adds `handle_missing` and `sketch`",
     ("KBinsDiscretizer", "extra", "sketch"): "adds `handle_missing` and `sketch`",
     ("OrdinalEncoder", "extra", "order"): "`OrdinalEncoder` adds `order`",
-    ("TargetEncoder", "missing", "categories"): "there is no `categories`",
     ("TargetEncoder", "extra", "handle_missing"): "`handle_unknown`/`handle_missing`",
     ("TargetEncoder", "extra", "handle_unknown"): "`handle_unknown`/`handle_missing`",
     ("TargetEncoder", "default", "random_state"): "`random_state` defaults to 0",
     ("TargetEncoder", "default", "shuffle"): "`shuffle` and `random_state` are not deprecated",
-    ("KBinsDiscretizer", "fit", "sample_weight"): "No `sample_weight` in `StandardScaler.fit` and `KBinsDiscretizer.fit`",
-    ("StandardScaler", "fit", "sample_weight"): "No `sample_weight` in `StandardScaler.fit` and `KBinsDiscretizer.fit`",
     ("TargetEncoder", "fit", "sample_weight"): "`sample_weight` and a fold column name as `cv` are added",
 }
 SPLITTERS = ["KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "TimeSeriesSplit", "RepeatedKFold",
@@ -119,6 +116,11 @@ def test_standard_scaler_transform_takes_copy_as_scikit_learn():
 
     X = np.array([[1.0], [3.0]])
     sc = StandardScaler().fit(X)
-    np.testing.assert_array_equal(sc.transform(X, copy=False), sklearn.preprocessing.StandardScaler().fit(X)
-                                  .transform(X.copy(), copy=False))
-    np.testing.assert_array_equal(X, [[1.0], [3.0]])  # the input is never modified
+    want = sklearn.preprocessing.StandardScaler().fit(X).transform(X.copy(), copy=False)
+    kept = sc.transform(X)  # copy=True (the default): the input is kept
+    np.testing.assert_array_equal(kept, want)
+    np.testing.assert_array_equal(X, [[1.0], [3.0]])
+    # copy=False: scikit-learn's in-place transform of a float array, returned as it is
+    out = sc.transform(X, copy=False)
+    assert out is X
+    np.testing.assert_array_equal(X, want)

@@ -138,15 +138,18 @@ def test_progress_only_on_a_tty_and_not_quiet(tmp_path, monkeypatch, frame, quie
         assert f"wrote 4 rows to {out}" in text
 
 
-def test_progress_spinner_draws_while_running():
+def test_progress_bar_draws_while_running_and_clears_its_line():
     from tabprep.cli._progress import Progress
 
     stream = FakeTTY()
     import time
 
-    with Progress("working", enabled=True, stream=stream, interval=0.01):
+    with Progress("working", enabled=True, stream=stream, interval=0.01) as p:
+        p.advance(5)
         time.sleep(0.1)
-    assert "working" in stream.getvalue() and stream.getvalue().endswith("\r\033[K")
+    frames = stream.getvalue().split("\r")
+    assert any(f.startswith("working: 5.00 rows [") and "rows/s]" in f for f in frames)
+    assert frames[-1] == "" and frames[-2].strip() == ""  # the bar's line is blanked at the end
     silent = FakeTTY()
     with Progress("working", enabled=False, stream=silent, interval=0.01) as p:
         time.sleep(0.03)

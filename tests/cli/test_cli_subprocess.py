@@ -10,7 +10,7 @@ import sys
 import polars as pl
 import pytest
 
-HEAVY = ("polars", "numpy", "pyarrow", "numba", "sklearn", "pandas", "scipy")
+HEAVY = ("polars", "numpy", "pyarrow", "numba", "sklearn", "pandas", "scipy", "tqdm")
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:

@@ -65,7 +65,7 @@ def test_malformed_csv_value(tmp_path):
 def test_ragged_csv_row(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("a,b\n1,2\n3,4,5\n")
-    with pytest.raises(DataError, match=r"r\.csv: a row has more fields than the header"):
+    with pytest.raises(DataError, match=r"r\.csv: line 3 has 3 fields but the header has 2"):
         convert(path, tmp_path / "r.parquet")
 
 

@@ -31,6 +31,7 @@ from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
+    "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -41,6 +42,8 @@ DEFAULT_BATCH_ROWS = 1 << 20
 STATS_BLOCK_ROWS = 1 << 20
 #: Between a step's index and its local statistic key in a fused query (and in temp names).
 SEP = "\x1f"
+#: Name of the sample-weight column a single step's ``fit(..., sample_weight=)`` adds to its input.
+WEIGHT = "\x1fsample_weight"
 #: Key of a table-fitted step's result in :func:`run_phase`: its out-of-fold output frame or None.
 OUT_OF_FOLD = "\x1fout_of_fold"
 
@@ -88,7 +91,8 @@ def fits_on_table(step) -> bool:
     return method is not None and not getattr(method, "default_hook", False)
 
 
-def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False) -> list[dict]:
+def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cross_fit: bool = False,
+              weights: dict | None = None) -> list[dict]:
     """Statistics of every ``(step, schema, columns)`` in ``entries`` from one pass over ``lf``.
 
     Mergeable steps: per-batch partial statistics merged in batch order. Other steps: their input
@@ -97,9 +101,14 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     are fitted by ``fit_table`` at the end; their entry in the result is
     ``{OUT_OF_FOLD: out-of-fold output frame or None}`` (a frame only with ``cross_fit`` and a
     cross-fitting step). Raises DataError on no rows.
+
+    ``weights`` maps the position of an entry to the name of a sample-weight column of ``lf``:
+    that step's ``fit_exprs``/``fit_table`` get ``sample_weight=<column name>`` and read it in
+    the same pass (see :func:`weighs_lazily`).
     """
     import polars as pl
 
+    weights = weights or {}
     merge_exprs, exact = [], []
     shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
     copies: list = []  # (name computed, name of the same statistic for a later step)
@@ -113,11 +122,14 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
                 if c not in schema:
                     raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
                                       hint="add it to the data (or fix the step's parameters)")
+            if k in weights:
+                extra.append(weights[k])
             table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
             continue
         table_cols.append([])
         exprs, needs_nan_check = [], []
-        for key, e in step.fit_exprs(schema, cols, target).items():
+        given = {"sample_weight": weights[k]} if k in weights else {}
+        for key, e in step.fit_exprs(schema, cols, target, **given).items():
             if not skips_nan(e):
                 needs_nan_check.append(e)
             name = f"{k}{SEP}{key}"
@@ -165,7 +177,8 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
         prefix = f"{k}{SEP}"
         if fits_on_table(step):
             # the raw columns (NaN as they are: the step decides what a NaN means)
-            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target, cross_fit=cross_fit)
+            given = {"sample_weight": weights[k]} if k in weights else {}
+            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target, cross_fit=cross_fit, **given)
             results.append({OUT_OF_FOLD: oof})
         elif step.mergeable:
             mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
@@ -183,11 +196,105 @@ def _copied(row: dict, copies: list) -> dict:
     return row
 
 
-def fit_single_step(step, data, y=None) -> None:
-    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step)."""
+def takes_weights(step) -> bool:
+    """Whether ``step.fit`` accepts ``sample_weight`` (scikit-learn's test, on the signature)."""
+    import inspect
+
+    try:
+        return "sample_weight" in inspect.signature(step.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def weighs_lazily(step) -> bool:
+    """Whether the statistics pass can weigh ``step``: its ``fit_exprs`` (or ``fit_table``, for
+    a table step) takes ``sample_weight``, the name of a weight column read in the same pass."""
+    import inspect
+
+    method = step.fit_table if fits_on_table(step) else step.fit_exprs
+    try:
+        return "sample_weight" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def weight_series(sample_weight, n: int, *, owner: str, name: str = WEIGHT):
+    """``sample_weight`` checked as one finite weight >= 0 per row, not all zero: a Float64 Series
+    called ``name`` (a number is one weight for every row)."""
+    import numbers
+
+    import numpy as np
     import polars as pl
 
-    lf, target = data.lf, None
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        w = np.full(n, float(sample_weight))
+    else:
+        if isinstance(sample_weight, pl.Series):
+            sample_weight = sample_weight.to_numpy()
+        try:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{owner}: sample_weight must be numeric",
+                            found=type(sample_weight).__name__) from None
+        if w.ndim != 1 or len(w) != n:
+            raise DataError(f"{owner}: sample_weight must be 1-D with one weight per row ({n})",
+                            found=f"shape {w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(f"{owner}: sample_weight must be finite and >= 0", row=row, found=repr(float(w[row])))
+    if n and not w.any():
+        raise DataError(f"{owner}: sample_weight sums to zero: there is nothing to fit",
+                        hint="give some rows a positive weight")
+    return pl.Series(name, w, dtype=pl.Float64)
+
+
+def check_sample_weight(sample_weight, n: int):
+    """``sample_weight`` for ``n`` rows as a Float64 Series named :data:`WEIGHT`, checked by
+    scikit-learn's own rules (``_check_sample_weight``: a number or a 1-D array of ``n`` finite
+    values, not all zero; negative weights are allowed, as there), its messages in a
+    :class:`~tabprep.errors.DataError`. For steps whose scikit-learn class takes negative
+    weights (``Step.negative_weights``); the others use :func:`weight_series`.
+
+    Examples
+    --------
+    >>> check_sample_weight(2, 3).to_list()
+    [2.0, 2.0, 2.0]
+    >>> check_sample_weight([0, 0], 2)
+    Traceback (most recent call last):
+    ...
+    tabprep.errors.DataError: Sample weights must contain at least one non-zero number.
+    """
+    import numpy as np
+    import polars as pl
+    from sklearn.utils.validation import _check_sample_weight
+
+    try:
+        w = _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc).rstrip(".") + ".") from None
+    return pl.Series(WEIGHT, np.asarray(w, dtype=np.float64))
+
+
+def fit_single_step(step, data, y=None, sample_weight=None) -> dict:
+    """Fit one step on a coerced input (the scikit-learn ``fit`` of every step); returns the
+    statistics it was fitted on. ``sample_weight`` (one weight per row; steps whose ``fit``
+    takes it) becomes a column read in the statistics pass."""
+    stats, schema, columns = step_statistics(step, data.lf, y, sample_weight)
+    if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
+        step.fit_finalize(stats, schema, columns)
+    if not data.named:
+        # scikit-learn defines feature_names_in_ only for inputs with string column names
+        del step.feature_names_in_
+    return stats
+
+
+def step_statistics(step, lf, y=None, sample_weight=None, *, columns=None):
+    """``(stats, schema, columns)``: one step's statistics over every column of ``lf`` (or
+    ``columns``), not finalized (``partial_fit`` merges them with the stored ones first)."""
+    import polars as pl
+
+    target, weights = None, None
     if step.uses_target and y is not None:
         import numpy as np
 
@@ -197,16 +304,20 @@ def fit_single_step(step, data, y=None) -> None:
             raise DataError(f"y must be 1-D with one value per row of X ({df.height})", found=f"shape {y.shape}")
         target = "__target__"
         lf = df.with_columns(pl.Series(target, y)).lazy()
+    if sample_weight is not None:
+        if not takes_weights(step):
+            raise TypeError(f"{type(step).__name__}.fit() takes no sample_weight")
+        n = lf.select(pl.len()).collect().item()
+        w = (check_sample_weight(sample_weight, n) if getattr(step, "negative_weights", False)
+             else weight_series(sample_weight, n, owner=type(step).__name__))
+        lf = pl.concat([lf, w.to_frame().lazy()], how="horizontal")
+        weights = {0: WEIGHT}
     schema = lf.collect_schema()
-    columns = [c for c in schema.names() if c != target]
+    if columns is None:
+        columns = [c for c in schema.names() if c != target and c != WEIGHT]
     if not columns:
         raise DataError("X has no columns to fit on")
-    stats = run_phase(lf, [(step, schema, columns)], target)[0]
-    if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
-        step.fit_finalize(stats, schema, columns)
-    if not data.named:
-        # scikit-learn defines feature_names_in_ only for inputs with string column names
-        del step.feature_names_in_
+    return run_phase(lf, [(step, schema, columns)], target, weights=weights)[0], schema, list(columns)
 
 
 def schema_after(schema, columns, outputs, step_name: str = "?"):

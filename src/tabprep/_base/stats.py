@@ -36,9 +36,9 @@ import math
 import weakref
 from functools import partial
 
-__all__ = ["moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
+__all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
-           "mark_finite", "explain_infinity", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
+           "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
 
 #: Key prefix of an expression whose struct value holds several statistics (see the table above).
 STRUCT = "struct:"
@@ -275,6 +275,35 @@ def moment_exprs(expr, suffix: str) -> dict:
     return dict(out)
 
 
+def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
+    """``n:``, ``mean:``, ``m2:`` and ``any:inf:`` of ``<suffix>`` with the row weights of column
+    ``weight``: ``n`` is the sum of the weights of the valid cells (a float), ``mean`` the weighted
+    mean, ``m2`` the weighted sum of squared deviations from it (``var = m2 / n``, as
+    scikit-learn's weighted ``StandardScaler``). Mergeable with :func:`merge_moments` (Chan's
+    formula holds for weighted counts). ``expr`` is a Float64 column whose missing cells are null
+    (the planner nulls NaN); a part whose valid cells all weigh 0 has ``n == 0`` and is skipped
+    by the merge.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"a": [1.0, None, 3.0], "w": [1.0, 5.0, 3.0]})
+    >>> df.select(**weighted_moment_exprs(pl.col("a"), "w", "a")).row(0, named=True)
+    {'n:a': 4.0, 'mean:a': 2.5, 'm2:a': 3.0, 'any:inf:a': False}
+    """
+    import polars as pl
+
+    w = pl.when(expr.is_not_null()).then(pl.col(weight).cast(pl.Float64))
+    n = w.sum()
+    # a constant column: its value and 0 exactly (a weighted mean of equal values may be off in
+    # the last bit, and its squared deviations then are not 0), as scikit-learn gives them
+    constant = expr.min() == expr.max()
+    mean = pl.when(constant).then(expr.min()).otherwise((w * expr).sum() / n)
+    m2 = pl.when(constant).then(pl.lit(0.0)).otherwise((w * (expr - mean) ** 2).sum())
+    return {f"n:{suffix}": n, f"mean:{suffix}": mean, f"m2:{suffix}": m2,
+            f"any:inf:{suffix}": expr.is_infinite().any()}
+
+
 def unpack_structs(row: dict, sep: str = "\x1f") -> dict:
     """``row`` with every ``struct:`` entry replaced by its fields.
 
@@ -303,6 +332,9 @@ def unpack_structs(row: dict, sep: str = "\x1f") -> dict:
 def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[int, float | None, float | None]:
     """Merge ``(count, mean, m2)`` triples (Chan, Golub & LeVeque 1983, eq. 2.1b).
 
+    A count may be a float: the sum of the weights of the valid cells (:func:`weighted_moment_exprs`);
+    integer counts stay integers.
+
     Examples
     --------
     >>> merge_moments([(2, 1.5, 0.5), (2, 3.5, 0.5)])   # [1, 2] and [3, 4]
@@ -312,7 +344,7 @@ def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[
     """
     n, mean, m2 = 0, None, None
     for nb, mb, m2b in parts:
-        nb = int(nb or 0)
+        nb = nb or 0  # a float when weighted: never truncated
         if nb == 0:
             continue
         if n == 0:
@@ -327,8 +359,10 @@ def merge_moments(parts: list[tuple[int, float | None, float | None]]) -> tuple[
 
 
 def finalize_moments(stats: dict, suffix: str) -> tuple[int, float, float]:
-    """``(n, mean, var)`` with population variance; NaN mean/var when ``n == 0``."""
-    n = int(stats.get(f"n:{suffix}") or 0)
+    """``(n, mean, var)`` with population variance; NaN mean/var when ``n == 0``. ``n`` is an int,
+    or a float for weighted moments (the sum of the weights)."""
+    n = stats.get(f"n:{suffix}") or 0
+    n = n if isinstance(n, float) else int(n)
     if n == 0:
         return 0, math.nan, math.nan
     m2 = stats[f"m2:{suffix}"]
@@ -397,6 +431,15 @@ def float_dtype_for(dtype):
     import polars as pl
 
     return pl.Float32 if dtype == pl.Float32 else pl.Float64
+
+
+def float_out_dtype(dtype):
+    """Output dtype of a scaler or a numeric imputer: a float column keeps its precision
+    (Float16, Float32, Float64: scikit-learn's ``FLOAT_DTYPES`` are kept the same way), anything
+    else becomes Float64."""
+    import polars as pl
+
+    return dtype if dtype in (pl.Float16, pl.Float32) else pl.Float64
 
 
 def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:

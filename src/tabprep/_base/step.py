@@ -107,6 +107,15 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on parameters, e.g. ``SimpleImputer(strategy="median")`` is not mergeable).
     uses_target : bool
         Whether ``fit_exprs`` reads the target column (supervised steps).
+    negative_weights : bool
+        Sample weights: a step takes them when its ``fit`` has a ``sample_weight`` parameter
+        (``fit(X, y=None, sample_weight=None)``, only where scikit-learn's class takes it;
+        scikit-learn's ``has_fit_parameter`` test). Its ``fit_exprs`` (or ``fit_table``) then
+        also takes ``sample_weight=<column name>``: a column of the frame holding one finite
+        weight per row, which its statistics must weigh (``run_phase(..., weights=)`` passes it;
+        left out means unweighted). A pipeline routes ``sample_weight`` to such steps. Weights
+        are checked as finite, >= 0 and not all zero, unless ``negative_weights`` (scikit-learn's
+        StandardScaler takes negative weights; its own checks and messages then apply).
     stats_skip_missing : bool
         Whether every ``fit_exprs`` statistic reads exactly one input column and skips its
         missing cells (null and NaN), and ``merge_stats`` merges statistics of any split of the
@@ -136,6 +145,7 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     mergeable: ClassVar[bool] = True
     uses_target: ClassVar[bool] = False
+    negative_weights: ClassVar[bool] = False
     stats_skip_missing: ClassVar[bool] = False
 
     def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
@@ -232,8 +242,14 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return list(names)
 
     def _array_params(self) -> dict:
-        """How array-like input is validated (``sklearn.utils.check_array`` keywords)."""
+        """How array-like input is validated (``sklearn.utils.check_array`` keywords; a step that
+        takes SciPy sparse input adds ``accept_sparse`` and implements ``_transform_sparse``)."""
         return {"array_dtype": "numeric", "ensure_all_finite": "allow-nan"}
+
+    def _transform_sparse(self, X):
+        """The transform of a checked SciPy sparse matrix ``X`` (a copy already when the input
+        must be kept), sparse again (steps whose ``_array_params`` accept sparse input)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no sparse input")
 
     # ------------------------------------------------------------------ scikit-learn face
     def __sklearn_tags__(self):
@@ -261,10 +277,15 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         -------
         self
         """
+        self._fit_stats(X, y)
+        return self
+
+    def _fit_stats(self, X, y=None, sample_weight=None) -> dict:
+        """``fit``'s work (``sample_weight``: steps whose ``fit`` takes it); returns the
+        statistics the step was fitted on."""
         validate_params(self)
         data = coerce(X, **self._array_params())
-        fit_single_step(self, data, y)
-        return self
+        return fit_single_step(self, data, y, sample_weight)
 
     def transform(self, X):
         """Transform ``X``; the output container follows the input unless ``set_output`` says so.
@@ -272,8 +293,20 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         A LazyFrame stays lazy; an array comes back as an array (columns as in
         ``get_feature_names_out()``).
         """
+        return self._transform(X)
+
+    def _transform(self, X, *, copy: bool = True):
+        """``transform``'s work. ``copy=False`` gives scikit-learn's in-place semantics to array
+        input: a writeable float ndarray of the output's dtype and shape receives the output and
+        is returned (a sparse input is changed in place); other inputs are never modified."""
         self._check_fitted()
-        data = coerce(X, **self._array_params())
+        data = coerce(X, **self._array_params(), copy=copy)
+        if data.kind == "sparse":
+            return self._transform_sparse(data.sparse)
+        return write_back(X, self._transformed(data), copy)
+
+    def _transformed(self, data):
+        """The transform of a coerced input, in its container (see ``transform``)."""
         lf = self._align(data)
         schema = lf.collect_schema()
         exprs = self.transform_exprs(schema)
@@ -417,6 +450,17 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 raise ArtifactError(f"invalid state for {d['type']}: {exc!r}") from None
         return step
 
+
+
+def write_back(X, out, copy: bool):
+    """``out`` written into ``X`` and ``X`` returned when ``copy`` is false and ``X`` can hold it
+    (a writeable NumPy float array of ``out``'s dtype and shape: what scikit-learn's
+    ``copy=False`` modifies in place); otherwise ``out``."""
+    if (not copy and isinstance(X, np.ndarray) and isinstance(out, np.ndarray) and X.dtype == out.dtype
+            and X.dtype.kind == "f" and X.shape == out.shape and X.flags.writeable):
+        X[...] = out
+        return X
+    return out
 
 
 def is_step(obj) -> bool:

@@ -107,12 +107,25 @@ def _exact_struct():
     return _EXACT_FIELDS
 
 
-def _exact_stats(s, *, strategy: str, n_bins: int, method: str, subsample, seed: int, dtype: str):
-    """Statistics of one whole column for the non-mergeable fits (one struct value)."""
+def _exact_stats(s, *, strategy: str, n_bins: int, method: str, subsample, seed: int, dtype: str,
+                 weighted: bool = False):
+    """Statistics of one whole column for the non-mergeable fits (one struct value); with
+    ``weighted``, ``s`` is a struct of the column and its sample weights."""
     import polars as pl
 
     wd = np.dtype(dtype)
     n_rows = s.len()
+    if weighted:
+        values, weight = s.struct[0], s.struct[1].to_numpy()
+        if subsample is not None and n_rows > subsample:
+            # scikit-learn's resample(replace=True, sample_weight=w): the rows drawn with
+            # probability w / sum(w); the weights are then used up (an unweighted fit follows)
+            n_missing = values.null_count() + (int(values.is_nan().sum()) if values.dtype.is_float() else 0)
+            idx = np.random.RandomState(seed).choice(n_rows, size=subsample, replace=True, p=weight / weight.sum())
+            stats = _exact_stats(values.gather(idx), strategy=strategy, n_bins=n_bins, method=method,
+                                 subsample=None, seed=seed, dtype=dtype).item()
+            return pl.Series([{**stats, "n_missing": n_missing}], dtype=_exact_struct())
+        return _weighted_stats(values, weight, strategy=strategy, n_bins=n_bins, method=method, wd=wd)
     n_missing = None  # without a subsample: n_rows - n_valid, known after the fit (no extra pass)
     if subsample is not None and n_rows > subsample:
         n_missing = s.null_count() + (int(s.is_nan().sum()) if s.dtype.is_float() else 0)
@@ -138,15 +151,80 @@ def _exact_stats(s, *, strategy: str, n_bins: int, method: str, subsample, seed:
     return pl.Series([value], dtype=_exact_struct())
 
 
-def _kmeans_edges(column: np.ndarray, n_bins: int) -> np.ndarray:
+def _weighted_stats(values, weight: np.ndarray, *, strategy: str, n_bins: int, method: str, wd: np.dtype):
+    """:func:`_exact_stats` of a weighted column (scikit-learn's weighted fit; missing values
+    and their weights left out)."""
+    import polars as pl
+
+    v = values.cast(pl.Float64).to_numpy()
+    valid = ~np.isnan(v)
+    v, w = v[valid].astype(wd), weight[valid]
+    n_valid, n_missing = int(v.size), int((~valid).sum())
+    edges = None
+    if strategy == "quantile":
+        if method not in ("inverted_cdf", "averaged_inverted_cdf"):
+            raise ConfigError("When fitting with strategy='quantile' and sample weights, quantile_method should "
+                              "either be set to 'averaged_inverted_cdf' or 'inverted_cdf', got "
+                              f"quantile_method={method!r} instead.")
+        lo, hi = (float(v.min()), float(v.max())) if n_valid else (math.nan, math.nan)
+        if n_valid and lo != hi:
+            fd = wd if wd.kind == "f" else np.dtype(np.float64)  # (scikit-learn's floating dtype)
+            edges = weighted_percentile(v.astype(fd), w.astype(fd), np.linspace(0, 100, n_bins + 1),
+                                        average=method == "averaged_inverted_cdf").tolist()
+    else:
+        # as scikit-learn: the range of the rows with a non-zero weight
+        nz = v[w != 0]
+        lo, hi = (float(nz.min()), float(nz.max())) if nz.size else (math.nan, math.nan)
+        n_valid = int(nz.size) and n_valid
+        if strategy == "kmeans" and nz.size and lo != hi:
+            edges = _kmeans_edges(v, n_bins, w.astype(wd), bounds=(nz.min(), nz.max())).tolist()
+    value = {"n_valid": n_valid, "n_missing": n_missing, "min": lo, "max": hi, "edges": edges}
+    return pl.Series([value], dtype=_exact_struct())
+
+
+def weighted_percentile(values: np.ndarray, weight: np.ndarray, ranks: np.ndarray, *, average: bool) -> np.ndarray:
+    """scikit-learn's ``_weighted_percentile`` of a 1-D array without missing values
+    (``inverted_cdf``; ``averaged_inverted_cdf`` with ``average``), step for step and in the
+    values' dtype, so the edges are scikit-learn's bit for bit.
+
+    Examples
+    --------
+    >>> weighted_percentile(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4), np.array([0.0, 50.0, 100.0]), average=True)
+    array([1. , 2.5, 4. ])
+    """
+    dt = values.dtype
+    order = np.argsort(values, kind="stable")
+    cdf = np.cumsum(weight[order])
+    ranks = np.asarray(ranks, dtype=dt)
+    out = np.empty(len(ranks), dtype=dt)
+    last = len(values) - 1
+    for p, rank in enumerate(ranks):
+        target = rank / 100 * cdf[-1]
+        if target == 0:  # leading zero weights are skipped at rank 0
+            target = np.nextafter(target, target + 1)
+        i = min(max(int(np.searchsorted(cdf, target)), 0), last)
+        x = values[order[i]]
+        if average:
+            above = (cdf[i] - target) > np.finfo(dt).eps
+            j = min(i + 1, last)
+            if weight[order[j]] == 0:  # the next value has no weight: the next one that has
+                nxt = int(np.searchsorted(cdf, cdf[i], side="right"))
+                j = i if nxt > last else nxt
+            out[p] = x if above else (x + values[order[j]]) / 2
+        else:
+            out[p] = x
+    return out
+
+
+def _kmeans_edges(column: np.ndarray, n_bins: int, weight: np.ndarray | None = None, bounds=None) -> np.ndarray:
     # scikit-learn's KBinsDiscretizer kmeans branch, operation for operation
     from sklearn.cluster import KMeans
 
-    col_min, col_max = column.min(), column.max()
+    col_min, col_max = (column.min(), column.max()) if bounds is None else bounds
     uniform_edges = np.linspace(col_min, col_max, n_bins + 1)
     init = (uniform_edges[1:] + uniform_edges[:-1])[:, None] * 0.5
     km = KMeans(n_clusters=n_bins, init=init, n_init=1)
-    centers = km.fit(column[:, None]).cluster_centers_[:, 0]
+    centers = km.fit(column[:, None], sample_weight=weight).cluster_centers_[:, 0]
     centers.sort()
     edges = (centers[1:] + centers[:-1]) * 0.5
     return np.asarray(np.r_[col_min, edges, col_max], dtype=np.float64)
@@ -325,7 +403,35 @@ class KBinsDiscretizer(Step):
         return tags
 
     # ------------------------------------------------------------------ lazy fit
-    def fit_exprs(self, schema, columns, target):
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the bin edges on ``X`` (Polars/pandas/pyarrow frame or 2-D array).
+
+        Parameters
+        ----------
+        X : frame or array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), optional
+            As scikit-learn: ``quantile`` takes weighted percentiles (``quantile_method`` must be
+            ``"inverted_cdf"`` or ``"averaged_inverted_cdf"``), ``uniform`` and ``kmeans`` take
+            the range of the rows with a non-zero weight (``kmeans`` weighs its clusters), and a
+            subsample is drawn with probabilities proportional to the weights (the fit on it is
+            then unweighted). Weights must be finite and >= 0, not all zero. Not with ``sketch``.
+
+        Returns
+        -------
+        self
+        """
+        from tabprep._base.fit import fit_single_step
+        from tabprep._base.params import validate_params
+        from tabprep.io._dispatch import coerce
+
+        validate_params(self)
+        fit_single_step(self, coerce(X, **self._array_params()), y, sample_weight=sample_weight)
+        return self
+
+    def fit_exprs(self, schema, columns, target, sample_weight: str | None = None):
+        """The statistics of the fit; ``sample_weight`` names a weight column (see :meth:`fit`)."""
         import polars as pl
 
         require_numeric(self, schema, columns)
@@ -333,8 +439,24 @@ class KBinsDiscretizer(Step):
         exprs = {"count:rows": pl.len()}
         k = self._sketch_k()
         wd = work_dtype(schema, columns)
+        if sample_weight is not None and k:
+            raise ConfigError("KBinsDiscretizer(sketch=...) cannot take sample_weight (the sketch is unweighted)",
+                              hint="use sketch=False for a weighted fit")
         for j, c in enumerate(columns):
             x = missing_as_null(c, schema[c])
+            if sample_weight is not None:
+                w = pl.col(sample_weight)
+                if self.mergeable:  # uniform, exact min/max of the rows with a non-zero weight
+                    exprs[f"count:{c}"] = x.count()
+                    exprs[f"min:{c}"] = x.filter(w != 0).min()
+                    exprs[f"max:{c}"] = x.filter(w != 0).max()
+                    exprs[f"count:nonzero:{c}"] = x.filter(w != 0).count()
+                    continue
+                fn = partial(_exact_stats, strategy=self.strategy, n_bins=int(n_bins[j]), method=self.quantile_method,
+                             subsample=self.subsample, seed=self._seed(), dtype=wd.name, weighted=True)
+                exprs[f"exact:{c}"] = pl.struct(pl.col(c), w).map_batches(fn, return_dtype=_exact_struct(),
+                                                                         returns_scalar=True)
+                continue
             if k:
                 exprs[f"count:{c}"] = x.count()
                 exprs[f"kll:{c}"] = x.map_batches(partial(_sketch_bytes, k=k, seed=self._seed()),
@@ -377,6 +499,8 @@ class KBinsDiscretizer(Step):
             nb = int(self._n_bins[self._col_index[c]])
             edges = sk.quantiles(np.true_divide(np.linspace(0, 100, nb + 1), 100)) if n_valid else None
             return n_valid, rows - n_valid, sk.min, sk.max, edges
+        if f"count:nonzero:{c}" in stats and not stats[f"count:nonzero:{c}"]:
+            return 0, rows - n_valid, math.nan, math.nan, None  # no weighted value
         return n_valid, rows - n_valid, stats[f"min:{c}"], stats[f"max:{c}"], None
 
     def _finalize(self, stats, schema, columns):
@@ -406,7 +530,8 @@ class KBinsDiscretizer(Step):
             if self.strategy == "uniform":
                 edges = np.linspace(wd.type(lo), wd.type(hi), n_bins[j] + 1)
             else:
-                edges = raw
+                # scikit-learn's k-means edges are in the data's dtype (quantile ones in float64)
+                edges = raw.astype(wd) if self.strategy == "kmeans" and wd.kind == "f" else raw
                 # scikit-learn removes bins whose width is <= 1e-8
                 mask = np.ediff1d(edges, to_begin=np.inf) > 1e-8
                 edges = edges[mask]
@@ -505,33 +630,85 @@ class KBinsDiscretizer(Step):
         return out
 
     def inverse_transform(self, X):
-        """Map bin numbers (or one-hot blocks) back to the midpoints of their bins (array in, array out).
+        """Map bin numbers (or one-hot blocks) back to the centers of their bins (scikit-learn's).
 
-        As scikit-learn: the data cannot be recovered, each value becomes its bin's center.
+        As in scikit-learn, the data cannot be recovered: each value becomes its bin's center
+        ``(bin_edges_[j][k] + bin_edges_[j][k + 1]) / 2`` (NaN for a constant column, whose edges
+        are ``[-inf, inf]``), in float32 for float32 ordinal input and float64 otherwise. tabprep's
+        extensions: a missing code (NaN, an all-zero or NaN one-hot block, the missing bin of
+        ``handle_missing="bin"``) gives NaN; ``encode="midpoint"`` output is returned as is. A
+        code no bin has is a :class:`~tabprep.errors.DataError` (scikit-learn: an IndexError).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix
+            :meth:`transform`'s output (a frame's columns in output order).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            Always a NumPy array, as scikit-learn's.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> kb = KBinsDiscretizer(n_bins=2, encode="ordinal", strategy="uniform").fit([[0.0], [4.0]])
+        >>> kb.inverse_transform(np.array([[0.0], [1.0]]))
+        array([[1.],
+               [3.]])
         """
         self._check_fitted()
         from scipy import sparse
+        from sklearn.utils import check_array
 
-        Xa = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
-        if Xa.ndim != 2:
-            raise DataError("inverse_transform expects a 2-D array", found=f"shape {Xa.shape}")
+        import polars as pl
+
+        if isinstance(X, pl.DataFrame):
+            X = X.to_numpy()
+        if sparse.issparse(X):
+            X = X.toarray()
+        Xa = check_array(X, copy=True, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan")
         if self.encode in ("onehot", "onehot-dense"):
             widths = [int(nb) + self._extra_bin() for nb in self.n_bins_]
             if Xa.shape[1] != sum(widths):
-                raise DataError(f"expected {sum(widths)} one-hot columns", found=Xa.shape[1])
-            starts = np.cumsum([0] + widths[:-1])
-            Xa = np.stack([Xa[:, s:s + w].argmax(axis=1) for s, w in zip(starts, widths)], axis=1).astype(np.float64)
+                raise DataError(f"Shape of the passed X data is not correct. Expected {sum(widths)} columns, "
+                                f"got {Xa.shape[1]}.", hint="pass the output of transform")
+            # float64 whatever the input (scikit-learn's one-hot inverse gives integer bins first)
+            codes = np.empty((Xa.shape[0], len(widths)), dtype=np.float64)
+            start = 0
+            for j, w in enumerate(widths):
+                block = Xa[:, start:start + w]
+                code = block.argmax(axis=1).astype(np.float64)
+                # an all-zero or null block is a missing value (tabprep's outputs only)
+                code[(block.sum(axis=1) == 0) | np.isnan(block).any(axis=1)] = np.nan
+                codes[:, j] = code
+                start += w
+            Xa = codes
         elif self.encode == "midpoint":
-            return Xa.copy()
+            if Xa.shape[1] != self.n_features_in_:
+                raise DataError(f"Incorrect number of features. Expecting {self.n_features_in_}, "
+                                f"received {Xa.shape[1]}.")
+            return Xa
         if Xa.shape[1] != self.n_features_in_:
             raise DataError(f"Incorrect number of features. Expecting {self.n_features_in_}, received {Xa.shape[1]}.")
-        out = np.empty_like(Xa)
+        names = self._input_names()
         for j in range(self.n_features_in_):
-            centers = np.append(np.asarray(self._midpoints[j], dtype=np.float64), np.nan)
+            edges = self.bin_edges_[j]
+            with np.errstate(invalid="ignore"):  # -inf + inf: a constant column's center is NaN
+                centers = (edges[1:] + edges[:-1]) * 0.5
             codes = Xa[:, j]
-            ok = np.isfinite(codes) & (codes >= 0) & (codes < len(centers) - 1)
-            out[:, j] = np.where(ok, centers[np.where(ok, codes, len(centers) - 1).astype(np.int64)], np.nan)
-        return out
+            missing = np.isnan(codes)
+            if self.handle_missing == "bin":
+                missing |= codes == len(centers)
+            known = codes[~missing]
+            bad = (known < 0) | (known >= len(centers)) | (known != np.floor(known))
+            if bad.any():
+                row = int(np.flatnonzero(~missing)[np.argmax(bad)])
+                raise DataError("a bin number that no bin has", column=names[j], row=row,
+                                found=repr(float(known[bad][0])), hint="pass the output of transform")
+            Xa[~missing, j] = centers[known.astype(np.int64)]
+            Xa[missing, j] = np.nan
+        return Xa
 
     # ------------------------------------------------------------------ serialization
 

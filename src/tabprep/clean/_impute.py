@@ -17,7 +17,17 @@ columns (``x1`` for an array, where scikit-learn gives the index); with
 ``keep_empty_features`` an empty typed text column (Polars String/Categorical) is filled with
 ``"missing_value"`` where scikit-learn's object array takes the number 0; the missing
 indicator is described by ``indicator_features_`` (column indices) instead of a
-``MissingIndicator`` object; ``inverse_transform`` and callable strategies are not provided.
+``MissingIndicator`` object; callable strategies are not provided. ``inverse_transform``
+(``add_indicator=True``) restores missing cells from the indicator columns, as scikit-learn's;
+a column dropped at fit comes back all missing (scikit-learn guesses which columns were dropped
+from the indicators of the data given).
+
+SciPy sparse input (as scikit-learn: statistics over every cell, implicit zeros included; only
+stored NaN/marker cells are filled; the output is CSC, with the indicators appended as sparse
+columns; ``missing_values=0`` is refused): statistics equal scikit-learn's, except that a
+``strategy="constant"`` column holding no stored value but zeros is kept (scikit-learn drops it
+as empty). ``copy=False`` fills a float NumPy array (or a sparse matrix) in place when the output
+has its shape and dtype, as scikit-learn; a frame is never modified.
 All of tabprep's differences from scikit-learn, with their reasons: ``docs/sklearn-differences.md``.
 """
 
@@ -34,7 +44,7 @@ from tabprep._base.stats import (
     check_finite,
     exact_median,
     explain_infinity,
-    float_dtype_for,
+    float_out_dtype,
     infinity_exprs,
     mark_finite,
     moment_exprs,
@@ -42,7 +52,10 @@ from tabprep._base.stats import (
     refuse_infinity,
     require_numeric,
 )
+from tabprep._base.fit import fit_single_step
+from tabprep._base.params import validate_params
 from tabprep._base.step import Step, register_step
+from tabprep.io._dispatch import coerce
 
 __all__ = ["SimpleImputer"]
 
@@ -89,7 +102,8 @@ class SimpleImputer(Step):
     fill_value : number, str, bool or None, default=None
         Value for ``strategy="constant"`` (None: 0, False or ``"missing_value"`` per column).
     copy : bool, default=True
-        Ignored (kept for scikit-learn compatibility).
+        ``False``: a float NumPy array (or a sparse matrix) is filled in place and returned when
+        the output has its shape and dtype (scikit-learn's meaning); frames are never modified.
     add_indicator : bool, default=False
         Append a Boolean column ``missingindicator_<col>`` for every column that had missing
         values during fit.
@@ -120,6 +134,8 @@ class SimpleImputer(Step):
     (array([1.0, 'x'], dtype=object), ['a', 's', 'missingindicator_a', 'missingindicator_s'])
     >>> imp.transform(df).row(1)
     (1.0, 'x', True, True)
+    >>> imp.inverse_transform(imp.transform(df)).row(1)
+    (None, None)
     """
 
     _parameter_constraints = {
@@ -148,13 +164,116 @@ class SimpleImputer(Step):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = is_nan_like(self.missing_values)
+        tags.input_tags.sparse = True
         if self.strategy in ("most_frequent", "constant"):
             tags.input_tags.string = True
         return tags
 
     def _array_params(self):
         return {"array_dtype": None if self.strategy in ("most_frequent", "constant") else "numeric",
-                "ensure_all_finite": "allow-nan" if is_nan_like(self.missing_values) else True}
+                "ensure_all_finite": "allow-nan" if is_nan_like(self.missing_values) else True,
+                "accept_sparse": "csc"}
+
+    def _fit_stats(self, X, y=None, sample_weight=None):
+        validate_params(self)
+        data = coerce(X, **self._array_params())
+        if data.kind == "sparse":
+            self._refuse_sparse_zero()
+        return fit_single_step(self, data, y, sample_weight)
+
+    def _refuse_sparse_zero(self):
+        mv = self.missing_values
+        if not isinstance(mv, str) and not is_nan_like(mv) and mv == 0:
+            from tabprep.errors import ConfigError
+
+            # zero marks an implicit cell of a sparse matrix: filling it would densify
+            raise ConfigError("Imputation not possible when missing_values == 0 and input is sparse. Provide a "
+                              "dense array instead.")
+
+    def transform(self, X):
+        """Fill the missing cells of ``X`` (output container as :meth:`Step.transform`; a sparse
+        ``X`` gives a CSC matrix, as scikit-learn)."""
+        return self._transform(X, copy=self.copy)
+
+    def _transform_sparse(self, X):
+        from scipy import sparse
+
+        self._refuse_sparse_zero()
+
+        def mask_of(m):
+            return np.isnan(m.data) if is_nan_like(self.missing_values) else m.data == self.missing_values
+
+        missing = mask_of(X)
+        kept = self._kept()
+        indicator = None
+        if self.indicator_features_ is not None:
+            # scikit-learn's MissingIndicator: the mask with X's structure, then its columns
+            mask = sparse.csc_matrix((missing, X.indices.copy(), X.indptr.copy()), shape=X.shape, dtype=bool)
+            indicator = mask[:, self.indicator_features_]
+        if len(kept) != X.shape[1]:
+            X = X[:, kept]
+            missing = mask_of(X)
+        columns = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))[missing]
+        X.data[missing] = np.asarray(self.statistics_[kept], dtype=np.float64)[columns].astype(X.dtype)
+        if indicator is None:
+            return X
+        from sklearn.utils._sparse import _align_api_if_sparse
+
+        # scikit-learn's container: the sparse interface of its config (matrix by default)
+        return _align_api_if_sparse(sparse.hstack((X, indicator), format=X.format))
+
+    def inverse_transform(self, X):
+        """The data before imputation: cells whose missing indicator is set become missing again
+        (NaN in an array, null in a frame, or the ``missing_values`` marker); a column dropped at
+        fit comes back all missing. Only with ``add_indicator=True`` (scikit-learn's rule): a
+        column without an indicator (no missing value at fit) keeps its imputed values.
+
+        ``X`` is a transform output: a frame with the columns ``get_feature_names_out()`` or an
+        array with those columns in that order. The output has the fitted input columns.
+        """
+        import polars as pl
+
+        from tabprep.errors import ConfigError
+        from tabprep.io._dispatch import convert_output
+
+        self._check_fitted()
+        if not self.add_indicator:
+            raise ConfigError("'inverse_transform' works only when 'SimpleImputer' is instantiated with "
+                              f"'add_indicator=True'. Got 'add_indicator={self.add_indicator}' instead.")
+        names_out = [str(n) for n in self.get_feature_names_out()]
+        data = coerce(X, array_dtype=None, ensure_all_finite="allow-nan")
+        lf = data.lf
+        have = lf.collect_schema().names()
+        if not data.named:
+            if len(have) != len(names_out):
+                raise SchemaError(f"X has {len(have)} features, but SimpleImputer.inverse_transform is expecting "
+                                  f"{len(names_out)} features (the output of transform).")
+            lf = lf.rename(dict(zip(have, names_out)))
+        else:
+            absent = [n for n in names_out if n not in have]
+            if absent:
+                raise SchemaError("SimpleImputer.inverse_transform needs the columns of transform's output",
+                                  column=absent[0], hint="pass what transform returned")
+        names = self._input_names()
+        kept = set(self._kept())
+        flagged = {int(i) for i in self.indicator_features_}
+        marker = None if is_nan_like(self.missing_values) else self.missing_values
+        exprs = []
+        for i, name in enumerate(names):
+            if i not in kept:
+                exprs.append(pl.lit(marker if marker is not None else None, dtype=pl.Float64
+                                    if marker is None or not isinstance(marker, str) else pl.String).alias(name))
+                continue
+            col = pl.col(name)
+            if i in flagged:
+                flag = pl.col(f"missingindicator_{name}").cast(pl.Boolean)
+                col = pl.when(flag).then(pl.lit(marker)).otherwise(col)
+            exprs.append(col.alias(name))
+        # with_columns, not select: a literal (a dropped column) takes the frame's height
+        out = lf.with_columns(exprs).select(names)
+        if data.kind not in ("lazy", "path"):
+            out = out.collect().lazy()
+        return convert_output(out, data, self._output_config())
 
     # ------------------------------------------------------------------ expressions
     def _missing(self, name, dtype, col=None):
@@ -294,7 +413,7 @@ class SimpleImputer(Step):
         mean_like = self.strategy in ("mean", "median")
         # a Null column takes the type of its fill: not a fill keeping the dtype
         return frozenset(c for c in columns if schema[c] != pl.Null
-                         and (not mean_like or float_dtype_for(schema[c]) == schema[c]))
+                         and (not mean_like or float_out_dtype(schema[c]) == schema[c]))
 
     def fill_constants(self, stats):
         rows = int(stats["count:rows"])
@@ -328,7 +447,7 @@ class SimpleImputer(Step):
         import polars as pl
 
         if self.strategy in ("mean", "median"):
-            return float_dtype_for(dtype)
+            return float_out_dtype(dtype)
         if dtype == pl.Null:
             return _dtype_of(value)
         if isinstance(value, str) and not _textual(dtype):

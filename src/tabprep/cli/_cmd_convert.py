@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import nonnegative_int, parse_column_list, parse_schema_overrides_text, positive_int
+from tabprep.cli._options import add_text_options, nonnegative_int, parse_column_list, parse_schema_overrides_text, positive_int
 
 NAME = "convert"
 
@@ -36,9 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="COL=DTYPE,...",
         help="read these columns with these Polars dtypes, e.g. id=Int64,day=Date,ts=Datetime(ms)",
     )
+    add_text_options(p)
     p.add_argument("--columns", metavar="A,B,C", help="keep only these columns, in this order")
     p.add_argument("--limit", type=nonnegative_int, metavar="N", help="write only the first N rows")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (on a terminal it shows rows done / total and rows/s) and no summary")
     return p
 
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     show = progress_enabled(args.quiet)
     with Progress(f"converting {args.input} -> {args.output}", enabled=show) as progress:
+        progress.count_rows(args.input, args.limit)
         out = tio.convert(
             args.input,
             args.output,
@@ -66,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             schema_overrides=overrides,
             columns=columns,
             limit=args.limit,
+            ragged=args.ragged,
+            encoding=args.encoding,
         )
     if show:
         # Counting costs a metadata read (Parquet/IPC) or a fast line count (text): only for humans.

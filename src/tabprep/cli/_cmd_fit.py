@@ -33,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        "(format from the extension)")
     add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, and no progress bar (shown on a terminal: rows done / total, rows/s)")
     return p
 
 
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     data = scan_input(args, args.data) if has_read_options(args) else args.data
     start = time.perf_counter()
     written: dict = {}
-    with Progress(f"fitting {args.spec} on {args.data}", enabled=progress_enabled(args.quiet or args.json)):
+    with Progress(f"fitting {args.spec} on {args.data}", enabled=progress_enabled(args.quiet or args.json)) as bar:
+        bar.count_rows(args.data)
         with polars_errors(args.data):
             if transform:
                 fitted, rows = spec.fit_transform(data, target=args.target, batch_size=args.batch_size)
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 columns, skipped = matrix_columns(fitted, columns, args.numeric_only)
             written = write_outputs(as_lazyframe(rows), table=args.table_out,
                                     npy=args.numpy, columns=columns, dtype=args.dtype, order=args.order,
-                                    label=args.data)
+                                    label=args.data, progress=bar)
             if args.numpy is not None:
                 written["skipped"] = skipped
         out = fitted.save(args.output)

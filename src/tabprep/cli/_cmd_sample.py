@@ -32,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=integer, metavar="ROWS", help="--reservoir: rows per streamed batch")
     p.add_argument("--seed", type=integer, default=0, help="seed (default 0)")
     add_read_options(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line (both are only shown on a terminal anyway)")
     return p
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     import tabprep.io as tio
     from tabprep.cli._options import scan_input
-    from tabprep.cli._progress import progress_enabled
+    from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.errors import ConfigError
     from tabprep.sample import reservoir_sample, sample
 
@@ -52,12 +52,16 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--reservoir needs --n N")
         if args.by or args.per_class or args.replace:
             raise ConfigError("--reservoir takes a plain random sample: it cannot be combined with --by, --per-class or --replace")
-        out = reservoir_sample(lf, args.n, seed=args.seed, batch_size=args.batch_size)
+        # the reservoir reads every row of DATA in batches: those are the bar's rows
+        with Progress(f"sampling {args.data}", enabled=progress_enabled(args.quiet)) as bar:
+            bar.count_rows(args.data)
+            out = reservoir_sample(lf, args.n, seed=args.seed, batch_size=args.batch_size)
     else:
         if args.batch_size is not None:
             raise ConfigError("--batch-size applies to --reservoir only")
         out = sample(lf, args.n, frac=args.frac, by=args.by, per_class=args.per_class, replace=args.replace, seed=args.seed)
-    path = tio.write(out, args.output)
+    with Progress(f"writing {args.output}", enabled=progress_enabled(args.quiet)):
+        path = tio.write(out, args.output)  # rows written (the sample's size is known only once drawn)
     if progress_enabled(args.quiet):
         print(f"wrote a sample to {path}", file=sys.stderr)
     return 0

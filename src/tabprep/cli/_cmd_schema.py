@@ -38,11 +38,13 @@ def _table(schema) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from tabprep.cli._options import text_options
     from tabprep.io import read_schema
 
     options = {} if args.infer_schema_rows == 100 else {"infer_schema_length": args.infer_schema_rows}
     schema = read_schema(args.file, format=args.format,
-                         schema_overrides=parse_schema_overrides_text(args.schema_overrides), **options)
+                         schema_overrides=parse_schema_overrides_text(args.schema_overrides),
+                         **text_options(args), **options)
     if args.json:
         print(json.dumps(schema.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--names", metavar="A,B,...", help="split names for --per-split files (default train,valid,test / train,test / split0,...)")
     p.add_argument("--per-split", action="store_true", help="write one file per split instead of a column")
     add_read_options(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary line (it is only shown on a terminal anyway)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line (both are only shown on a terminal anyway)")
     return p
 
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     import tabprep.io as tio
     from tabprep.cli._options import has_read_options, scan_input
-    from tabprep.cli._progress import progress_enabled
+    from tabprep.cli._progress import Progress, progress_enabled
     from tabprep.errors import ConfigError
     from tabprep.split import add_fold_column, add_split_column, default_split_names, split_file_path, write_splits
 
@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
             lf, args.folds, strategy=strategy, by=args.by, group=args.group, time=args.time,
             bins=bins, seed=args.seed, name=args.name or "fold",
         )
-        path = tio.write(out, args.output)
+        with Progress(f"writing {args.output}", enabled=show) as bar:
+            bar.count_rows(args.data)
+            path = tio.write(out, args.output)
         if show:
             print(f"wrote {path} with a {args.folds}-fold column {args.name or 'fold'!r} ({strategy})", file=sys.stderr)
         return 0
@@ -84,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     # lazy: this reads the schema only, and checks every parameter (the library's own messages)
     with_split = add_split_column(lf, ratios, **kwargs)
     if not args.per_split:
-        path = tio.write(with_split, args.output)
+        with Progress(f"writing {args.output}", enabled=show) as bar:
+            bar.count_rows(args.data)
+            path = tio.write(with_split, args.output)
         if show:
             print(f"wrote {path} with a split column {name!r} ({strategy})", file=sys.stderr)
         return 0
@@ -92,8 +96,11 @@ def run(args: argparse.Namespace) -> int:
     if has_read_options(args):  # write_splits gets the scan: check its outputs against DATA here
         parts = names or default_split_names(len(ratios))
         tio.check_not_an_input([split_file_path(args.output, n) for n in parts], [args.data])
-    paths = write_splits(lf if has_read_options(args) else args.data, args.output, ratios, names=names, strategy=strategy, by=args.by,
-                         group=args.group, time=args.time, gap=_gap(args.gap), bins=bins, seed=args.seed)
+    with Progress(f"splitting {args.data}", enabled=show) as bar:
+        bar.count_rows(args.data)  # the parts' rows add up to it (less a time split's gap)
+        paths = write_splits(lf if has_read_options(args) else args.data, args.output, ratios, names=names,
+                             strategy=strategy, by=args.by, group=args.group, time=args.time, gap=_gap(args.gap),
+                             bins=bins, seed=args.seed)
     if show:
         print(f"wrote {len(paths)} files: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
     return 0

@@ -32,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="transform the pipeline's own training data even though a cross-fitting step "
                         "(target/WoE encoder) then gives those rows in-sample encodings")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, and no progress bar (shown on a terminal: rows done / total, rows/s)")
     return p
 
 
@@ -105,12 +105,13 @@ def run(args: argparse.Namespace) -> int:
     check_not_training_data(fitted, args.data, data, args.allow_training_data)
     start = time.perf_counter()
     result = {"artifact": str(args.artifact), "fingerprint": fitted.fingerprint}
-    with Progress(f"transforming {args.data}", enabled=progress_enabled(args.quiet or args.json)):
+    with Progress(f"transforming {args.data}", enabled=progress_enabled(args.quiet or args.json)) as bar:
+        bar.count_rows(args.data)
         # new data read with other types than the training data (a CSV guesses them) gets the
         # fitted dtypes where that is safe; the schema check then refuses the rest
         lf = fitted.transform(fitted.conform(data))  # lazy
         result.update(write_outputs(lf, table=args.table_out, npy=args.numpy, columns=columns, dtype=args.dtype,
-                                    order=args.order, label=args.data))
+                                    order=args.order, label=args.data, progress=bar))
     if args.numpy is not None:
         result["skipped"] = skipped
     result["seconds"] = round(time.perf_counter() - start, 3)

@@ -120,18 +120,37 @@ def _rows_or_all(text: str):
     return _int(text, 1, "an integer >= 1 or 'all'")
 
 
+def add_text_options(p: argparse.ArgumentParser) -> None:
+    """``--ragged`` and ``--encoding``: how a CSV's rows and bytes are read (``tabprep.io.scan``)."""
+    p.add_argument("--ragged", choices=("error", "pad", "truncate"), default="error",
+                   help="CSV rows with another number of fields than the header: error (default; names "
+                        "the line), pad (short rows get nulls; a long row is still an error) or truncate "
+                        "(long rows lose their extra fields, short rows are padded); a warning says how "
+                        "many rows were changed")
+    p.add_argument("--encoding", default="utf8", metavar="ENC",
+                   help="CSV text encoding: utf8 (default), utf8-lossy (invalid bytes replaced), or any "
+                        "Python codec such as latin-1 or cp1252 (re-encoded to a temporary UTF-8 file)")
+
+
 def add_read_options(p: argparse.ArgumentParser) -> None:
-    """``--schema-overrides`` and ``--infer-schema-rows``: how a command reads DATA."""
+    """``--schema-overrides``, ``--infer-schema-rows``, ``--ragged``, ``--encoding``: how a command reads DATA."""
     p.add_argument("--schema-overrides", metavar="COL=DTYPE,...",
                    help="read these columns with these dtypes (e.g. id=Int64,price=Float64) instead of "
                         "the guessed ones")
     p.add_argument("--infer-schema-rows", type=_rows_or_all, default=100, metavar="N|all",
                    help="CSV/NDJSON: guess column types from the first N rows (default 100) or all rows")
+    add_text_options(p)
 
 
 def has_read_options(args) -> bool:
     """Whether the user changed how DATA is read."""
-    return args.schema_overrides is not None or args.infer_schema_rows != 100
+    return (args.schema_overrides is not None or args.infer_schema_rows != 100 or args.ragged != "error"
+            or args.encoding != "utf8")
+
+
+def text_options(args) -> dict:
+    """``ragged=``/``encoding=`` for ``tabprep.io`` readers, from ``--ragged``/``--encoding``."""
+    return {"ragged": args.ragged, "encoding": args.encoding}
 
 
 def scan_input(args, source):
@@ -143,4 +162,4 @@ def scan_input(args, source):
     files = tio.source_files(source)
     if files and tio.format_from_path(files[0], required=False) in ("csv", "ndjson") and args.infer_schema_rows != 100:
         options["infer_schema_length"] = args.infer_schema_rows
-    return tio.scan(source, schema_overrides=overrides, **options)
+    return tio.scan(source, schema_overrides=overrides, **text_options(args), **options)

@@ -99,9 +99,10 @@ def save_npy(matrix, npy, columns, order: str = "C") -> None:
         _save_matrix(stack, matrix, npy, columns, order)
 
 
-def write_outputs(lf, *, table, npy, columns, dtype: str, order: str, label) -> dict:
+def write_outputs(lf, *, table, npy, columns, dtype: str, order: str, label, progress=None) -> dict:
     """Write the transformed ``lf`` to ``table`` and/or its ``columns`` as a matrix to ``npy``
-    (+ sidecar), all or none; returns what was written (for the report)."""
+    (+ sidecar), all or none; returns what was written (for the report). ``progress``: the
+    command's bar, relabelled for each output."""
     from contextlib import ExitStack
 
     from tabprep.handoff import to_numpy
@@ -112,6 +113,8 @@ def write_outputs(lf, *, table, npy, columns, dtype: str, order: str, label) -> 
         if table is not None:
             written = lf.collect_schema()
             tmp_table = stack.enter_context(atomic_path(table, keep_extension=True))
+            if progress is not None:
+                progress.stage(f"writing {table}")
             write(lf, tmp_table, fsync=False)  # fsynced by atomic_path before the rename
             result["output"] = str(table)
             # The matrix comes from the written table: no second pass of the pipeline over DATA.
@@ -120,6 +123,8 @@ def write_outputs(lf, *, table, npy, columns, dtype: str, order: str, label) -> 
             text = format_from_path(table) in ("csv", "ndjson")
             lf = scan(tmp_table, schema_overrides=dict(written) if text else None)
         if npy is not None:
+            if progress is not None:
+                progress.stage(f"writing {npy}")
             with polars_errors(label):
                 matrix = to_numpy(lf, columns, dtype=dtype, order=order)
             _save_matrix(stack, matrix, npy, columns, order)

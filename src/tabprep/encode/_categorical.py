@@ -61,6 +61,8 @@ def column_kind(dtype, name: str) -> str:
     """``"string"``, ``"int"``, ``"bool"``, ``"float"`` or ``"temporal"``; SchemaError otherwise."""
     if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype == pl.Null:
         return "string"
+    if dtype == pl.Binary:  # bytes (a NumPy 'S' array, or an object array of bytes)
+        return "binary"
     if dtype.is_integer():
         return "int"
     if dtype == pl.Boolean:
@@ -85,6 +87,8 @@ def keys(s: pl.Series, kind: str):
         return s if s.dtype == pl.String else s.cast(pl.String)
     if kind == "int":
         return s
+    if kind == "binary":
+        return _as_text(s.to_arrow())
     if kind == "bool":
         return s.cast(pl.Int8)
     if kind == "temporal":
@@ -95,9 +99,30 @@ def keys(s: pl.Series, kind: str):
     return pa.array(f.view(np.int64), mask=mask if mask.any() else None)
 
 
+def _as_text(arr) -> pa.Array:
+    """A binary Arrow array viewed as ``large_string`` (no copy, no UTF-8 check): the factorizer
+    hashes the bytes of strings, so bytes are keys as they are."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_binary(arr.type):
+        arr = arr.cast(pa.large_binary())
+    return pa.Array.from_buffers(pa.large_string(), len(arr), arr.buffers(), arr.null_count, arr.offset)
+
+
+def _as_bytes(arr: pa.Array) -> pa.Array:
+    """The inverse view of :func:`_as_text`."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    return pa.Array.from_buffers(pa.large_binary(), len(arr), arr.buffers(), arr.null_count, arr.offset)
+
+
 def values_from_uniques(uniques: pa.Array, kind: str, vdtype) -> pl.Series:
     """The distinct keys :func:`tabprep.kernels.factorize` returned, as values of ``vdtype``
     (a null among them stays null)."""
+    if kind == "binary":
+        return pl.Series("", _as_bytes(uniques), dtype=pl.Binary)
     if kind == "float":
         mask = np.asarray(uniques.is_null()) if uniques.null_count else None
         if mask is not None:
@@ -108,7 +133,8 @@ def values_from_uniques(uniques: pa.Array, kind: str, vdtype) -> pl.Series:
     return s if s.dtype == vdtype else s.cast(vdtype)
 
 
-_KIND_TEXT = {"string": "strings (String, Categorical or Enum)", "int": "integers", "bool": "booleans",
+_KIND_TEXT = {"string": "strings (String, Categorical or Enum)", "binary": "bytes (Binary)", "int": "integers",
+              "bool": "booleans",
               "float": "numbers", "temporal": "{} values"}
 
 
@@ -137,6 +163,8 @@ def conform(s: pl.Series, kind: str, vdtype, owner: str) -> pl.Series:
         ok = have.is_integer()  # integers compare by value across widths
     elif kind == "bool":
         ok = cls is pl.Boolean
+    elif kind == "binary":
+        ok = cls is pl.Binary
     elif kind == "float":
         ok = have.is_float() or have.is_integer()
     else:
@@ -152,7 +180,8 @@ def conform(s: pl.Series, kind: str, vdtype, owner: str) -> pl.Series:
 
 #: Python types whose values the fitted dtype of a kind holds exactly (the dict-lookup paths):
 #: any other value goes through a one-value Series and :func:`conform`.
-_EXACT_TYPES = {"string": (str,), "int": (int,), "float": (float,), "bool": (bool,), "temporal": ()}
+_EXACT_TYPES = {"string": (str,), "binary": (bytes,), "int": (int,), "float": (float,), "bool": (bool,),
+                "temporal": ()}
 
 
 def factorize_column(s: pl.Series, kind: str, vdtype, *, null: str = "sentinel"):
@@ -307,7 +336,7 @@ class Cats:
         return self._numpy
 
     def _to_numpy(self) -> np.ndarray:
-        if self.kind == "string":
+        if self.kind in ("string", "binary"):
             return np.array(self.values.to_list() + ([np.nan] if self.has_null else []), dtype=object)
         values = self.values.to_numpy()
         if self.has_null:
@@ -359,6 +388,19 @@ class CategoricalEncoder(Step):
 
     def _array_params(self) -> dict:
         return {"array_dtype": None, "ensure_all_finite": "allow-nan"}
+
+    def _note_input(self, X) -> None:
+        """Remember a fixed-width bytes input's dtype (a NumPy ``'S'`` array): scikit-learn's
+        ``categories_`` of such input have that dtype."""
+        self._bytes_dtype = X.dtype.str if isinstance(X, np.ndarray) and X.dtype.kind == "S" else None
+
+    def _sk_categories(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one column's categories as :meth:`Cats.as_numpy` gives them) in the dtype
+        scikit-learn's ``categories_`` has for this input: fixed-width bytes for an 'S' array."""
+        dt = self.__dict__.get("_bytes_dtype")
+        if dt and values.dtype == object and all(isinstance(v, bytes) for v in values):
+            return values.astype(dt)
+        return values
 
     def _coerce(self, X):
         # As scikit-learn's encoders: a nested list with text keeps each value's own type (an

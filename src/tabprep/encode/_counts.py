@@ -288,7 +288,7 @@ class CountFitEncoder(CategoricalEncoder):
         """Categories of each column in output order (scikit-learn's ``categories_``)."""
         if "_cats" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} has no categories_ before fit")
-        return [c.as_numpy() for c in self._cats]
+        return [self._sk_categories(c.as_numpy()) for c in self._cats]
 
     @property
     def infrequent_categories_(self) -> list:
@@ -297,7 +297,8 @@ class CountFitEncoder(CategoricalEncoder):
         if not self.__dict__.get("_infrequent_enabled"):
             raise AttributeError(f"{type(self).__name__} has no infrequent_categories_ (set min_frequency "
                                  "or max_categories)")
-        return [None if idx is None else c.as_numpy()[idx] for c, idx in zip(self._cats, self._infrequent)]
+        return [None if idx is None else self._sk_categories(c.as_numpy())[idx]
+                for c, idx in zip(self._cats, self._infrequent)]
 
     # ---------------------------------------------------------------- hooks
     def _make_cats(self, i: int, name: str, kind: str, vdtype, seen: Seen, n_rows: int) -> Cats:
@@ -365,6 +366,7 @@ class CountFitEncoder(CategoricalEncoder):
         """
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         if data.kind in ("lazy", "path"):
             from tabprep._base.fit import fit_single_step
 
@@ -382,6 +384,7 @@ class CountFitEncoder(CategoricalEncoder):
         """Fit on ``X`` and transform it, reusing the fit's codes (one hash pass per column)."""
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         if data.kind in ("lazy", "path"):
             return self.fit(X, y).transform(X)
         df = data.lf.collect()
@@ -407,6 +410,7 @@ class CountFitEncoder(CategoricalEncoder):
                  "null_count": int(c.counts[-1]) if c.has_null else 0, "n_rows": c.n_rows}
                 for c in self._cats
             ],
+            "bytes_dtype": self.__dict__.get("_bytes_dtype"),
         }
 
     def _get_tables(self) -> dict:
@@ -429,6 +433,7 @@ class CountFitEncoder(CategoricalEncoder):
                 counts = np.append(counts, int(col["null_count"]))
             cats.append(Cats(name, col["kind"], vdtype, values, col["has_null"], counts, int(col["n_rows"])))
         self._cats = cats
+        self._bytes_dtype = state.get("bytes_dtype")
         self._derive()
 
 

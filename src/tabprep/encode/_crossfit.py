@@ -140,9 +140,10 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         """The fold column when ``cv`` names one (read by :meth:`fit_table`)."""
         return [self.cv] if isinstance(self.cv, str) else []
 
-    def fit_table(self, frame, columns, target, *, cross_fit: bool = False):
+    def fit_table(self, frame, columns, target, *, cross_fit: bool = False, sample_weight: str | None = None):
         """Fit from the planner's buffered table: ``columns`` are the categorical inputs,
-        ``target`` the label column, plus the fold column when ``cv`` names one.
+        ``target`` the label column, plus the fold column when ``cv`` names one and the
+        sample-weight column ``sample_weight`` names.
 
         Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
         :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
@@ -156,7 +157,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             raise ConfigError(f"{owner}: the fold column given as cv is also selected as an input",
                               column=self.cv, hint="leave the fold column out of the step's columns")
         extra = [self.cv] if isinstance(self.cv, str) else []
-        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), None, None,
+        weight = None if sample_weight is None else frame.get_column(sample_weight)
+        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), weight, None,
                         cross_fit=cross_fit)
         if out is None or isinstance(out, pl.DataFrame):
             return out
@@ -218,6 +220,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
         validate_params(self)
         data = self._coerce(X)
+        self._note_input(X)
         df = data.lf.collect()
         n = df.height
         if y is None:
@@ -267,6 +270,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             results = []
             for j, fut in enumerate(coded):
                 results.append(self._fit_column(_result(fut), target, weight, folds, k, totals, totals_m2, rule,
+                                                self._given_categories(j, len(columns)),
                                                 None if out is None else (out, j * n_out, (j + 1) * n_out)))
         finally:
             if pool is not None:
@@ -335,9 +339,52 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         null_slot = int(np.flatnonzero(np.asarray(uniques.is_null()))[0]) if null_seen else len(uniques)
         return codes, uniques, kind, value_dtype(series.dtype, kind), null_seen, null_slot, name
 
-    def _fit_column(self, coded, target: Target, weight, folds, k, totals, totals_m2, rule, out):
+    def _given_categories(self, j: int, n_columns: int):
+        """The ``categories`` list of column ``j``, or None for ``"auto"``."""
+        spec = getattr(self, "categories", "auto")
+        if isinstance(spec, str):
+            return None
+        if len(spec) != n_columns:
+            raise ConfigError(f"`categories` of {self._owner()} must hold one list per column",
+                              found=f"{len(spec)} lists for {n_columns} columns")
+        return spec[j]
+
+    def _listed(self, coded, spec):
+        """``coded`` (first-seen codes of a column) brought onto the listed categories ``spec``,
+        as scikit-learn fits them: ``(coded for the statistics, codes for the out-of-fold
+        gather, the listed values, whether null is listed)``.
+
+        scikit-learn encodes a value that is not listed (a null too, unless a missing marker is
+        listed) with the first category's code before it fits, so such training rows count
+        toward the first category's statistics; their own encoding is the unknown one.
+        """
+        from tabprep.encode._counts import given_values
+        from tabprep.kernels import Vocabulary
+
+        codes, uniques, kind, vdtype, null_seen, null_slot, name = coded
+        values, listed_null = given_values(spec, kind, vdtype, name, "categories", self._owner())
+        if kind in ("int", "float") and len(values) > 1 and not bool((values.diff().drop_nulls() > 0).all()):
+            raise ConfigError("Unsorted categories are not supported for numerical categories", column=name,
+                              found=repr(values.to_list()[:10]))
+        n_listed = len(values)
+        seen = values_from_uniques(uniques, kind, vdtype)
+        pos = Vocabulary(keys(values, kind)).encode(keys(seen, kind), unknown=-2, null="sentinel").astype(np.int64)
+        new_null = n_listed       # the null slot follows the listed values
+        unknown_slot = n_listed + 1
+        to_gather = np.where(pos >= 0, pos, np.where(pos == -1, new_null, unknown_slot)).astype(np.int32)
+        to_stats = np.where(pos >= 0, pos, np.where((pos == -1) & listed_null, new_null, 0)).astype(np.int32)
+        gather_codes = to_gather[codes] if len(codes) else codes
+        stats_codes = to_stats[codes] if len(codes) else codes
+        listed_uniques = range(n_listed + 1)  # (only its length is used: the slots)
+        stats_coded = (stats_codes, listed_uniques, kind, vdtype, True, new_null, name)
+        return stats_coded, gather_codes, values, listed_null
+
+    def _fit_column(self, coded, target: Target, weight, folds, k, totals, totals_m2, rule, spec, out):
         from tabprep.kernels._target import encoding_table, gather_encodings, target_stats, train_stats
 
+        listed = None
+        if spec is not None:
+            coded, gather_codes, listed_values, listed_null = self._listed(coded, spec)
         codes, uniques, kind, vdtype, null_seen, null_slot, name = coded
         mode, param, moments, singletons = rule
         n_slots = len(uniques) + (0 if null_seen else 1)
@@ -349,6 +396,11 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         table = encoding_table(train, totals, mode=mode, param=param, train_m2=train_m2,
                                totals_m2=totals_m2, ignore_singletons=singletons, slot_major=True)
         unknown_slot = n_slots
+        if spec is not None:
+            listed = (listed_values, listed_null)
+            codes = gather_codes
+            if not listed_null:  # a null is an unlisted value (scikit-learn)
+                table[:, null_slot] = table[:, unknown_slot]
         if self.handle_missing == "prior":
             table[:, null_slot] = table[:, unknown_slot]
         elif self.handle_missing == "null":
@@ -357,13 +409,19 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         # fitted state in first-seen order, null apart; sorting (scikit-learn's order) waits until
         # categories_ or the saved state is asked for: 100k strings take ~25 ms to sort
         # (the values are decoded only now: Polars strings alive during the statistics raise the peak)
-        values = values_from_uniques(uniques, kind, vdtype)
-        keep = np.ones(len(values), dtype=bool)
-        if null_seen:
-            keep[null_slot] = False
-        order = np.flatnonzero(keep)
+        if listed is not None:
+            values, null_seen = listed[0], listed[1]
+            order = np.arange(len(values))
+            cats = Cats(name, kind, vdtype, values, null_seen)
+        else:
+            values = values_from_uniques(uniques, kind, vdtype)
+            keep = np.ones(len(values), dtype=bool)
+            if null_seen:
+                keep[null_slot] = False
+            order = np.flatnonzero(keep)
+            cats = Cats(name, kind, vdtype, values.gather(order) if null_seen else values, null_seen)
         res = {
-            "categories": Cats(name, kind, vdtype, values.gather(order) if null_seen else values, null_seen),
+            "categories": cats,
             "encodings": table[k, order],
             "null_encoding": table[k, null_slot],
             "full_stats": np.concatenate([train[k, order], train[k, [null_slot]]]),
@@ -393,6 +451,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
 
     def _perm(self, i: int) -> np.ndarray:
         """Positions of column ``i``'s categories in sorted order (cached)."""
+        if self._perms[i] is None and not isinstance(getattr(self, "categories", "auto"), str):
+            self._perms[i] = np.arange(len(self._cats[i]))  # listed categories keep their order
         if self._perms[i] is None:
             c = self._cats[i].values
             self._perms[i] = c.arg_sort().to_numpy() if c.len() else np.arange(0)
@@ -414,7 +474,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
                     tail = np.array([np.nan]) if values.dtype.kind == "f" else np.array([None], dtype=object)
                     values = np.concatenate([values if values.dtype.kind == "f" else values.astype(object), tail])
                     e = np.vstack([e, ne[None, :]])
-                categories.append(values)
+                categories.append(self._sk_categories(values))
                 for j in range(e.shape[1]):
                     encodings.append(e[:, j].copy())
             self._sk_cache = (categories, encodings)
@@ -489,6 +549,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             "target_mean": np.atleast_1d(self._prior()).tolist(),
             "null_seen": [c.has_null for c in self._cats],
             "null_encodings": [v.tolist() for v in self._null_encs],
+            "bytes_dtype": self.__dict__.get("_bytes_dtype"),
             **self._extra_state(),
         }
 
@@ -531,6 +592,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             encs.append(np.column_stack([table.column(f"encoding_{j}").to_numpy() for j in range(self._n_out)])
                         if table.num_rows else np.empty((0, self._n_out)))
         self._set_fitted(cats, encs, [np.asarray(v, dtype=np.float64) for v in state["null_encodings"]])
+        self._bytes_dtype = state.pop("bytes_dtype", None)
         self._restore_extra(state)
 
     def _restore_extra(self, state: dict) -> None:

@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from tabprep.errors import ConfigError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep._base.params import Constraint, Options, is_nan_like
 from tabprep._base.step import register_step
 from tabprep.encode._counts import MAX_CATEGORIES, MIN_FREQUENCY, CountFitEncoder, ListsPerColumn, identify_infrequent
@@ -314,11 +314,104 @@ class OneHotEncoder(CountFitEncoder):
         dt = polars_dtype(self._np_dtype)
         return pl.Schema({n: dt for n in self._names_out(self._input_names())})
 
+    # ---------------------------------------------------------------- inverse
+    def _grouped_categories(self, i: int) -> np.ndarray:
+        """scikit-learn's ``_compute_transformed_categories(i, remove_dropped=False)``: the
+        frequent categories in order, then ``infrequent_sklearn`` when there are infrequent ones."""
+        cats = self.categories_[i]
+        if self._infrequent[i] is None:
+            return cats
+        grouping = self._grouping[i]
+        return np.concatenate((cats[grouping < grouping.max()], np.array([INFREQUENT_NAME], dtype=object)))
+
+    def inverse_transform(self, X):
+        """The categories back from one-hot rows (scikit-learn's ``inverse_transform``).
+
+        Each block's active column gives its category (``infrequent_sklearn`` for the infrequent
+        column). A block of all zeros is the dropped category when a category is dropped, else
+        ``None`` when ``handle_unknown`` made unseen values all zeros (``"ignore"``, or
+        ``"infrequent_if_exist"``/``"warn"`` without an infrequent column), else an error.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_encoded_features)
+            One-hot rows, as :meth:`transform` gives them (a frame's columns in output order).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            Always a NumPy array, as scikit-learn's (object dtype when the categories' dtypes
+            differ or a ``None``/``infrequent_sklearn`` entry is needed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tabprep.encode import OneHotEncoder
+        >>> enc = OneHotEncoder(handle_unknown="ignore").fit([["a", 1], ["b", 2]])
+        >>> enc.inverse_transform([[0, 1, 1, 0], [0, 0, 0, 1]])
+        array([['b', 1],
+               [None, 2]], dtype=object)
+        """
+        from sklearn.utils import check_array
+
+        self._check_fitted()
+        # (no output column -- one category, dropped -- is valid: scikit-learn refuses it)
+        X = check_array(_as_matrix(X), accept_sparse="csr", ensure_min_features=0)
+        n_samples = X.shape[0]
+        n_features = len(self._cats)
+        total = int(self._offsets[-1])
+        if X.shape[1] != total:
+            raise DataError(f"Shape of the passed X data is not correct. Expected {total} columns, "
+                            f"got {X.shape[1]}.", found=f"{X.shape[1]} columns",
+                            hint="pass the output of transform (every output column, in order)")
+        grouped = [self._grouped_categories(i) for i in range(n_features)]
+        out = np.empty((n_samples, n_features), dtype=np.result_type(*[g.dtype for g in grouped]))
+        found_unknown = {}
+        for i in range(n_features):
+            d = self._drop_after[i]
+            labels_of = grouped[i] if d is None else np.delete(grouped[i], d)
+            j, n_cat = int(self._offsets[i]), self._n_out[i]
+            if n_cat == 0:  # one (grouped) category, dropped: every row is it
+                out[:, i] = grouped[i][d]
+                continue
+            sub = X[:, j:j + n_cat]
+            out[:, i] = labels_of[np.asarray(sub.argmax(axis=1)).ravel()]
+            zeros = np.asarray(sub.sum(axis=1) == 0).ravel()
+            if not zeros.any():
+                continue
+            if self.handle_unknown == "ignore" or (self.handle_unknown in ("infrequent_if_exist", "warn")
+                                                   and self._infrequent[i] is None):
+                if d is None:
+                    found_unknown[i] = zeros
+                else:  # as scikit-learn: an all-zero block of a column with a dropped category
+                    out[zeros, i] = self.categories_[i][d]
+            elif d is None:  # (scikit-learn also fails when another column has a dropped category)
+                rows = np.flatnonzero(zeros)
+                raise DataError(f"Samples {rows} can not be inverted when no category of the column is dropped "
+                                "and handle_unknown='error' because they contain all zeros", column=self._input_names()[i],
+                                row=int(rows[0]), hint="only rows of transform's output can be inverted")
+            else:
+                out[zeros, i] = grouped[i][d]
+        if found_unknown:
+            out = out.astype(object, copy=False)
+            for i, mask in found_unknown.items():
+                out[mask, i] = None
+        return out
+
     def to_dict(self) -> dict:
         if callable(self.feature_name_combiner):
             raise ConfigError("a OneHotEncoder with a callable feature_name_combiner cannot be saved",
                               hint="use feature_name_combiner='concat' and rename the output columns")
         return super().to_dict()
+
+
+def _as_matrix(X):
+    """A transform output (a Polars/pyarrow frame too) as something ``check_array`` reads."""
+    if isinstance(X, pl.DataFrame):
+        return X.to_numpy()
+    if type(X).__module__.startswith("pyarrow"):
+        return pl.from_arrow(X).to_numpy()
+    return X
 
 
 def _csr(data, indices, indptr, shape, dtype):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tabprep.errors import ConfigError
+from tabprep.errors import ConfigError, DataError
 from tabprep._base.params import Interval, Options, check_param
 from tabprep._base.step import register_step
 from tabprep.encode._counts import (
@@ -22,6 +22,7 @@ from tabprep.encode._counts import (
     build_cats,
     identify_infrequent,
 )
+from tabprep.encode._onehot import INFREQUENT_NAME, _as_matrix
 from tabprep.encode._output import OutputDType, numpy_out_dtype, out_dtype, polars_dtype
 
 __all__ = ["OrdinalEncoder"]
@@ -182,6 +183,85 @@ class OrdinalEncoder(CountFitEncoder):
         self._infrequent_enabled = enabled
         self._null_nan = self._np_dtype.kind == "f" and any(np.isnan(t[0]).any() for t in self._tables)
 
+    # ---------------------------------------------------------------- inverse
+    def inverse_transform(self, X):
+        """The categories back from codes (scikit-learn's ``inverse_transform``).
+
+        ``encoded_missing_value`` gives the missing marker (``nan``), the infrequent code gives
+        ``infrequent_sklearn``, ``unknown_value`` (with ``handle_unknown="use_encoded_value"``)
+        gives ``None``; a code outside these is an error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Codes, as :meth:`transform` gives them (a frame's nulls are NaN).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            Always a NumPy array, as scikit-learn's (object dtype when the categories' dtypes
+            differ or a ``None``/``infrequent_sklearn`` entry is needed).
+
+        Examples
+        --------
+        >>> from tabprep.encode import OrdinalEncoder
+        >>> enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        >>> enc.fit([["S"], ["M"], ["L"]]).inverse_transform([[2.0], [-1.0]])
+        array([['S'],
+               [None]], dtype=object)
+        """
+        from sklearn.utils import check_array
+
+        self._check_fitted()
+        X = check_array(_as_matrix(X), ensure_all_finite="allow-nan", copy=True)
+        n_samples = X.shape[0]
+        n_features = len(self._cats)
+        if X.shape[1] != n_features:
+            raise DataError(f"Shape of the passed X data is not correct. Expected {n_features} columns, "
+                            f"got {X.shape[1]}.", found=f"{X.shape[1]} columns",
+                            hint="pass the output of transform (one column per input column)")
+        all_cats = self.categories_
+        out = np.empty((n_samples, n_features), dtype=np.result_type(*[c.dtype for c in all_cats]))
+        found_unknown, infrequent_masks = {}, {}
+        for i in range(n_features):
+            labels = X[:, i]
+            cats = all_cats[i]
+            rows = np.ones(n_samples, dtype=bool)
+            missing = None
+            if self._cats[i].has_null:  # the missing marker is the last category
+                missing = _mask(labels, self.encoded_missing_value)
+                rows &= ~missing
+            infreq = self._infrequent[i]
+            if infreq is not None:
+                keep = np.ones(len(cats), dtype=bool)
+                keep[infreq] = False
+                cats = cats[keep]
+                # the infrequent code follows the frequent categories (the missing marker is
+                # never infrequent and has no code among them)
+                infrequent_masks[i] = rows & (labels == len(cats) - (missing is not None))
+                rows &= ~infrequent_masks[i]
+            if self.handle_unknown == "use_encoded_value":
+                found_unknown[i] = rows & _mask(labels, self.unknown_value)
+                rows &= ~found_unknown[i]
+            codes = labels[rows]
+            n_codes = len(cats) - (missing is not None)
+            bad = ~np.isfinite(codes) | (codes < 0) | (codes >= n_codes) | (codes != np.floor(codes))
+            if bad.any():
+                row = int(np.flatnonzero(rows)[np.argmax(bad)])
+                raise DataError("a code that no category has", column=self._input_names()[i], row=row,
+                                found=repr(float(codes[bad][0])),
+                                hint="only codes of transform's output can be inverted")
+            out[rows, i] = cats[codes.astype(np.int64)]
+            if missing is not None:
+                out[missing, i] = all_cats[i][-1]
+        if found_unknown or infrequent_masks:
+            out = out.astype(object, copy=False)
+        for i, mask in found_unknown.items():
+            out[mask, i] = None
+        for i, mask in infrequent_masks.items():
+            out[mask, i] = INFREQUENT_NAME
+        return out
+
     # ---------------------------------------------------------------- transform
     def _unknown_fix(self):
         if self.handle_unknown == "error":
@@ -193,6 +273,11 @@ class OrdinalEncoder(CountFitEncoder):
 
     def planned_output_schema(self, schema, columns):
         return {c: polars_dtype(out_dtype(self)) for c in columns}
+
+
+def _mask(labels: np.ndarray, value) -> np.ndarray:
+    """scikit-learn's ``_get_mask``: where ``labels`` equal ``value`` (NaN matches NaN)."""
+    return np.isnan(labels) if NAN.is_satisfied_by(value) else labels == value
 
 
 def _is_encoded_unknown(value) -> bool:

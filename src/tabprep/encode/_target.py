@@ -1,8 +1,8 @@
 """Target encoding with out-of-fold cross fitting, on compiled kernels.
 
-``TargetEncoder`` follows scikit-learn's class of the same name (its parameters except
-``categories``; fitted attributes; numbers equal to 1e-12 given the same folds: ``shuffle``/
-``random_state`` draw other folds than scikit-learn's, see ``docs/sklearn-differences.md``) and
+``TargetEncoder`` follows scikit-learn's class of the same name (its parameters, fitted
+attributes, and numbers equal to 1e-12 given the same folds: ``shuffle``/``random_state`` draw
+other folds than scikit-learn's, see ``docs/sklearn-differences.md``) and
 adds sample weights, a fold column or any splitter as ``cv``, options for nulls and unseen
 categories, and a per-row path for serving.
 The machinery (shared with :class:`~tabprep.encode.WOEEncoder`) is in
@@ -13,9 +13,10 @@ Deliberate differences from scikit-learn:
 - an int ``cv`` makes tabprep's (stratified) folds, not ``StratifiedKFold``'s: pass the same
   splitter object to both to compare numbers;
 - ``random_state`` defaults to 0 (deterministic), ``shuffle``/``random_state`` are not deprecated;
-- no ``categories=`` parameter: categories are always learnt from the data;
 - ``handle_unknown``/``handle_missing`` options, ``sample_weight``, ``groups``, a fold column name
-  as ``cv``; the splitter's train sets must be the complement of its validation folds.
+  as ``cv``; the splitter's train sets must be the complement of its validation folds;
+- with listed ``categories``, a training row holding an unlisted value gets its own folds' prior
+  out of fold (scikit-learn 1.9 gives every such row its last fold's prior).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tabprep.encode._counts import ListsPerColumn
 from tabprep.encode._crossfit import CrossFitEncoder
 from tabprep.encode._folds import CVConstraint, Target
 from tabprep._base.params import Interval, Options
@@ -41,7 +43,7 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
     """Target encoding of categorical columns, out-of-fold for training rows.
 
     Each category becomes a shrunk estimate of the mean target of its rows: scikit-learn's
-    ``TargetEncoder`` (its parameters except ``categories``, its fitted attributes, and its numbers
+    ``TargetEncoder`` (its parameters, its fitted attributes, and its numbers
     given the same folds -- see ``docs/sklearn-differences.md``), on compiled kernels, with sample weights, any fold source as ``cv``, and options for nulls and
     unseen categories.
 
@@ -51,6 +53,14 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
 
     Parameters
     ----------
+    categories : "auto" or list of lists, default "auto"
+        ``"auto"``: the values seen in fit (``categories_`` sorted). A list: ``categories[i]``
+        holds the categories of the i-th column, in that order (numbers must be sorted, as in
+        scikit-learn; a missing marker ``None``/``nan`` may come last and makes missing values a
+        category). Any other value, and a missing one unless listed, is unknown: encoded by
+        ``handle_unknown``. As in scikit-learn 1.9, the training rows holding such a value count
+        toward the *first* listed category's statistics (scikit-learn gives them that category's
+        code before fitting), so the numbers are scikit-learn's.
     target_type : {"auto", "continuous", "binary", "multiclass"}, default "auto"
         "auto": float targets with non-integer values are continuous, other targets are binary
         (<= 2 distinct values) or multiclass (one output per class, one-vs-rest).
@@ -78,7 +88,8 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
     Attributes
     ----------
     categories_ : list of ndarray
-        Per input column, the sorted categories seen in fit (null last if seen).
+        Per input column, the sorted categories seen in fit (null last if seen), or the listed
+        ``categories`` in their order.
     encodings_ : list of ndarray
         Full-fit encodings matching ``categories_``; multiclass: feature ``i``, class ``j`` at
         ``encodings_[i * n_classes + j]`` (scikit-learn's order).
@@ -119,6 +130,7 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
     """
 
     _parameter_constraints: ClassVar[dict] = {
+        "categories": [Options(("auto",)), ListsPerColumn()],
         "target_type": [Options(("auto", "continuous", "binary", "multiclass"))],
         "smooth": [Options(("auto",)), Interval(float, 0, None, closed="left")],
         "cv": [CVConstraint()],
@@ -128,8 +140,9 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
         "handle_missing": [Options(("category", "prior", "null", "error"))],
     }
 
-    def __init__(self, target_type="auto", smooth="auto", cv=5, shuffle=True, random_state=0,
+    def __init__(self, categories="auto", target_type="auto", smooth="auto", cv=5, shuffle=True, random_state=0,
                  handle_unknown="prior", handle_missing="category"):
+        self.categories = categories
         self.target_type = target_type
         self.smooth = smooth
         self.cv = cv

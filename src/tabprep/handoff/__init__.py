@@ -6,7 +6,9 @@ library allows it (torch shares it through DLPack; XGBoost and LightGBM read it 
 binned structures).
 """
 
+from tabprep.handoff._checkpoint import Checkpoint
+from tabprep.handoff._loader import BatchLoader
 from tabprep.handoff._frameworks import to_lightgbm, to_torch, to_xgboost
 from tabprep.handoff._numpy import to_numpy
 
-__all__ = ["to_numpy", "to_torch", "to_xgboost", "to_lightgbm"]
+__all__ = ["to_numpy", "to_torch", "to_xgboost", "to_lightgbm", "BatchLoader", "Checkpoint"]

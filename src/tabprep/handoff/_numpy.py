@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from tabprep.errors import ConfigError, SchemaError
 from tabprep.io._dispatch import as_table
+from tabprep.io._progress import counted
 from tabprep.kernels._handoff import fill_matrix
 from tabprep._base.params import NumpyDType, Options, check_param, validate_call
 
@@ -68,7 +69,7 @@ def _as_polars(frame: Any, columns: str | Sequence[str] | None) -> tuple[pl.Data
     lf = as_table(frame, what="the frame to hand off").lf
     names = _column_list(columns, lf.collect_schema().names())
     # select first so the engine reads only what the matrix needs
-    return lf.select(list(dict.fromkeys(names))).collect(engine="streaming"), names
+    return counted(lf.select(list(dict.fromkeys(names)))).collect(engine="streaming"), names
 
 
 def _arrow_chunks(series: pl.Series) -> list[pa.Array]:

@@ -9,6 +9,13 @@ that). Arrays get the column names ``x0 .. x{n-1}``, as scikit-learn names unnam
 Paths (``str``/``Path``) are accepted only where a whole data set is expected (``Pipeline.fit``,
 ``FittedPipeline.transform``) and are opened lazily with :func:`tabprep.io.scan`.
 
+SciPy sparse matrices and arrays (CSR, CSC, ...) are accepted only by the steps that ask for them
+(``accept_sparse``, as scikit-learn's ``check_array``, which checks and converts them: the same
+errors, e.g. a ``TypeError`` for a step that needs dense data). Such an input is kind
+``"sparse"``: ``Coerced.sparse`` holds the checked matrix (in an accepted format) and ``lf`` reads
+it as dense Float columns ``x0..``, built only when the frame is collected (a step's fit; a
+step's sparse transform works on the matrix itself and keeps it sparse).
+
 Null vs NaN: pandas ``NaN`` becomes a Polars null on the way in (``pl.from_pandas`` default),
 NumPy ``NaN`` stays NaN; steps treat both as missing. On the way out to NumPy/pandas, nulls
 become ``NaN`` (or ``None`` in object columns).
@@ -40,14 +47,16 @@ class Coerced:
     """An input turned into a LazyFrame, with what is needed to give the output back alike.
 
     ``kind`` is one of ``"lazy"``, ``"polars"``, ``"pandas"``, ``"arrow"``, ``"numpy"``,
-    ``"path"``; ``named`` is False when the column names were made up (``x0..``); ``index`` is
-    the pandas index to restore on pandas output.
+    ``"path"``, ``"sparse"``; ``named`` is False when the column names were made up (``x0..``);
+    ``index`` is the pandas index to restore on pandas output; ``sparse`` the checked SciPy
+    matrix of a ``"sparse"`` input.
     """
 
     lf: Any
     kind: str
     named: bool = True
     index: Any = None
+    sparse: Any = None
 
 
 def _module(obj) -> str:
@@ -55,7 +64,7 @@ def _module(obj) -> str:
 
 
 def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allow-nan",
-           allow_path: bool = False) -> Coerced:
+           allow_path: bool = False, accept_sparse: Any = False, copy: bool = False) -> Coerced:
     """Turn ``data`` into a :class:`Coerced` (a LazyFrame plus the input's kind).
 
     Parameters
@@ -65,6 +74,12 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
         Passed to scikit-learn's ``check_array`` for array-like input only.
     allow_path : bool
         Accept ``str``/``os.PathLike`` and open it with :func:`tabprep.io.scan`.
+    accept_sparse : False, str or tuple of str
+        SciPy sparse formats accepted (``check_array``'s ``accept_sparse``: another format is
+        converted to the first one); False refuses sparse input as scikit-learn does.
+    copy : bool
+        Sparse input only: copy the matrix even when it needs no conversion (scikit-learn's
+        ``copy``), so a transform writing into ``Coerced.sparse`` leaves the input alone.
 
     Examples
     --------
@@ -87,6 +102,11 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
 
         return Coerced(scan(data), "path")
     mod = _module(data)
+    if mod == "scipy":
+        from scipy import sparse
+
+        if sparse.issparse(data):
+            return _sparse(data, array_dtype, ensure_all_finite, accept_sparse, copy)
     if mod == "pandas":
         import pandas as pd
 
@@ -113,6 +133,27 @@ def coerce(data, *, array_dtype: Any = "numeric", ensure_all_finite: Any = "allo
         if isinstance(data, (pa.Table, pa.RecordBatch)):
             return Coerced(pl.from_arrow(data).lazy(), "arrow")
     return Coerced(_array_to_lazy(data, array_dtype, ensure_all_finite), "numpy", named=False)
+
+
+def _sparse(data, dtype, ensure_all_finite, accept_sparse, copy) -> Coerced:
+    """A SciPy sparse input checked by scikit-learn's ``check_array`` (so a step that takes no
+    sparse input raises its ``TypeError``), with a deferred dense LazyFrame of it."""
+    import numpy as np
+    import polars as pl
+    from sklearn.utils.validation import check_array
+
+    if dtype == "numeric":  # scikit-learn's scalers and numeric imputers work in floats
+        dtype = (np.float64, np.float32)
+    matrix = check_array(data, accept_sparse=accept_sparse, dtype=dtype, ensure_all_finite=ensure_all_finite,
+                         copy=copy, ensure_2d=True, ensure_min_samples=1, ensure_min_features=1)
+    names = positional_names(matrix.shape[1])
+    dtype = pl.Series(np.zeros(0, matrix.dtype)).dtype
+
+    def dense():  # column by column: no second dense copy of the whole matrix
+        csc = matrix.tocsc()
+        return pl.DataFrame([pl.Series(n, csc[:, [j]].toarray().ravel()) for j, n in enumerate(names)])
+
+    return Coerced(pl.defer(dense, schema={n: dtype for n in names}), "sparse", named=False, sparse=matrix)
 
 
 def _is_missing(v) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
+from tabprep.io._csvtext import first_ragged_line, utf8_error
 
 __all__ = ["translate_polars_error", "polars_errors", "sources_of"]
 
@@ -169,10 +170,23 @@ def translate_polars_error(
                 f"(schema overrides {column}=String)",
             )
         if "found more fields than defined" in first:
+            located = _locate_in_files(where, first_ragged_line)
+            if located is not None:
+                return located
             return DataError(
                 "a row has more fields than the header",
                 path=where,
                 hint="fix the row (a stray separator or an unclosed quote?) or pass truncate_ragged_lines=True",
+            )
+        if "invalid utf-8" in first.lower() or "invalid utf8" in first.lower():
+            located = _locate_in_files(where, utf8_error)
+            if located is not None:
+                return located
+            return DataError(
+                "the file is not valid UTF-8",
+                path=where,
+                hint="give the file's encoding, e.g. encoding='latin-1', or encoding='utf8-lossy'",
+                cli_hint="give the file's encoding, e.g. --encoding latin-1, or --encoding utf8-lossy",
             )
         if "out of spec" in first.lower() or "out-of-spec" in first.lower():
             return DataError(
@@ -186,6 +200,28 @@ def translate_polars_error(
         return DataError(first, path=where)
     if isinstance(exc, ple.PolarsError):
         return DataError(first, path=where)
+    return None
+
+
+def _locate_in_files(where: str | None, find) -> TabprepError | None:
+    """``find(file)`` over the files ``where`` names (a file, a glob, or "a; b"); the first error found.
+
+    Runs only on an error path: ``find`` reads the files again.
+    """
+    if where is None:
+        return None
+    import glob
+
+    names = [where] if os.path.isfile(where) else [n for part in where.split("; ") for n in sorted(glob.glob(part))]
+    for name in names:
+        if not os.path.isfile(name):
+            continue
+        try:
+            err = find(name)
+        except Exception:  # locating is a courtesy; the original error is what matters
+            return None
+        if err is not None:
+            return err
     return None
 
 

@@ -9,7 +9,9 @@ from functools import partial
 
 import polars as pl
 
+from tabprep._constraints import Options, check_param
 from tabprep.errors import ConfigError, SchemaError
+from tabprep.io._csvtext import RAGGED, count_ragged_files, reencode_to_utf8, warn_ragged
 from tabprep.io._dtypes import parse_schema_overrides
 from tabprep.io._errors import polars_errors
 from tabprep.io._formats import expand_source
@@ -29,7 +31,7 @@ _PARSES_WITH_OVERRIDES = ("csv", "ndjson")
 class Source:
     """A resolved input: concrete files, format, reader options (kept to re-scan on error paths)."""
 
-    __slots__ = ("files", "format", "hive", "label", "options")
+    __slots__ = ("files", "format", "hive", "label", "options", "ragged")
 
     def __init__(self, files: list[str], fmt: str, hive: bool, label: str, options: dict) -> None:
         self.files = files
@@ -37,6 +39,7 @@ class Source:
         self.hive = hive
         self.label = label
         self.options = options
+        self.ragged = "error"
 
     def _target(self, literal: bool):
         # Files are already expanded: stop Polars from reading '[' or '*' in a name as a pattern.
@@ -150,6 +153,8 @@ def scan(
     format: str | None = None,  # noqa: A002 - the natural name, as in polars/pandas writers
     schema_overrides=None,
     columns: Sequence[str] | None = None,
+    ragged: str = "error",
+    encoding: str = "utf8",
     **options,
 ) -> pl.LazyFrame:
     """Lazily scan a CSV, Parquet, Arrow IPC or NDJSON file, folder or glob.
@@ -169,6 +174,21 @@ def scan(
         formats parse straight into the dtype; Parquet/IPC columns are cast (strictly).
     columns : sequence of str, optional
         Keep only these columns, in this order (read only them where the format allows).
+    ragged : {"error", "pad", "truncate"}, default "error"
+        CSV rows with another number of fields than the header. ``"error"``: a
+        :class:`~tabprep.errors.DataError` naming the file and the line of the first one.
+        ``"pad"``: short rows get nulls in their missing fields (a long row is still an error).
+        ``"truncate"``: long rows lose their extra fields and short rows are padded. Either way a
+        ``UserWarning`` says how many rows were padded/truncated and the line of the first.
+        Checking costs one streaming pass over the file's bytes (NumPy, in 4 MiB blocks) before
+        the frame is returned; quoted fields may hold separators and newlines. Other formats:
+        ignored. (zstd-compressed CSV is not checked: it reads as Polars reads it.)
+    encoding : str, default "utf8"
+        CSV only. ``"utf8"``; ``"utf8-lossy"`` (invalid bytes become U+FFFD, decoded by Polars);
+        or any Python codec (``"latin-1"``, ``"cp1252"``, ``"utf-16"``...): the file is decoded in
+        blocks into a temporary UTF-8 file, deleted when the process exits. A file that is not
+        UTF-8 read as ``"utf8"`` is a :class:`~tabprep.errors.DataError` naming the line and byte
+        offset of the first invalid byte.
     **options
         Passed to the Polars reader (``separator=``, ``null_values=``, ``has_header=``...).
 
@@ -182,8 +202,11 @@ def scan(
     Raises
     ------
     ConfigError
-        Missing file, folder without data files, unknown extension or format, unknown option or
-        dtype name.
+        Missing file, folder without data files, unknown extension or format, unknown option,
+        dtype name or encoding.
+    DataError
+        A CSV row of another length than the header (``ragged="error"``), or bytes that are not
+        in the ``encoding``.
     SchemaError
         ``columns`` or ``schema_overrides`` name a column the data does not have.
 
@@ -206,10 +229,62 @@ def scan(
     └─────┘
     """
     source = resolve_source(path, format, options)
-    return _scan_source(source, schema_overrides=schema_overrides, columns=columns)
+    return _scan_source(source, schema_overrides=schema_overrides, columns=columns, ragged=ragged, encoding=encoding)
 
 
-def _scan_source(source: Source, *, schema_overrides=None, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+def _prepare_text(source: Source, ragged: str, encoding: str, owner: str, check: bool = True) -> Source:
+    """A CSV source re-encoded to UTF-8 if asked, its ragged rows checked (see ``_csvtext``).
+
+    ``check=False`` leaves the ragged check to the caller (:func:`check_text`), e.g. to run it
+    beside a sink.
+    """
+    check_param(ragged, [Options(RAGGED)], "ragged", owner)
+    check_param(encoding, [str], "encoding", owner)
+    if source.format != "csv":
+        return source
+    if "truncate_ragged_lines" in source.options:
+        raise ConfigError("give ragged='truncate' (or 'pad', 'error') instead of truncate_ragged_lines",
+                          path=source.label, found=f"truncate_ragged_lines={source.options['truncate_ragged_lines']!r}")
+    options = dict(source.options)
+    if ragged == "truncate":
+        options["truncate_ragged_lines"] = True
+    files = source.files
+    lossy = encoding.lower().replace("-", "").replace("_", "") == "utf8lossy"
+    if lossy:
+        options["encoding"] = "utf8-lossy"
+    else:
+        import codecs
+
+        try:
+            utf8 = codecs.lookup(encoding).name == "utf-8"
+        except LookupError:
+            raise ConfigError(f"unknown encoding {encoding!r}", path=source.label,
+                              hint="give a Python codec name, e.g. latin-1, cp1252, utf-16, or utf8-lossy") from None
+        if not utf8:
+            files = [reencode_to_utf8(f, encoding, f if len(source.files) > 1 else source.label) for f in source.files]
+    prepared = Source(files, source.format, source.hive, source.label, options)
+    prepared.ragged = ragged
+    if check:
+        check_text(prepared)
+    return prepared
+
+
+def check_text(source: Source, stop=None) -> list:
+    """The ragged-row check of a prepared CSV source (no warning: see ``_csvtext.warn_ragged``)."""
+    if source.format != "csv":
+        return []
+    counters = count_ragged_files(source.files, ragged=source.ragged, label=source.label, options=source.options,
+                                  stop=stop)
+    if stop is None:
+        warn_ragged(counters, stacklevel=5)  # check_text < _prepare_text < _scan_source < scan < caller
+    return counters
+
+
+def _scan_source(source: Source, *, schema_overrides=None, columns: Sequence[str] | None = None,
+                 ragged: str = "error", encoding: str = "utf8", owner: str = "scan",
+                 prepared: bool = False) -> pl.LazyFrame:
+    if not prepared:
+        source = _prepare_text(source, ragged, encoding, owner)
     overrides = parse_schema_overrides(schema_overrides)
     if columns is not None:
         columns = [columns] if isinstance(columns, str) else list(columns)

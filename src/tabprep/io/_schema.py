@@ -9,7 +9,7 @@ import polars as pl
 
 from tabprep.io._dtypes import dtype_name
 from tabprep.io._errors import polars_errors
-from tabprep.io._scan import Source, _scan_source, resolve_source
+from tabprep.io._scan import Source, _prepare_text, _scan_source, resolve_source
 
 __all__ = ["ColumnInfo", "FileSchema", "read_schema"]
 
@@ -64,7 +64,8 @@ def _unique_name(taken: set[str], base: str) -> str:
     return name
 
 
-def read_schema(path, *, format: str | None = None, schema_overrides=None, **options) -> FileSchema:  # noqa: A002
+def read_schema(path, *, format: str | None = None, schema_overrides=None,  # noqa: A002
+                ragged: str = "error", encoding: str = "utf8", **options) -> FileSchema:
     """Columns, dtypes, row count and null counts of a file, folder or glob.
 
     The counts come from one streaming query (Polars answers the row count of Parquet/IPC from the
@@ -72,7 +73,7 @@ def read_schema(path, *, format: str | None = None, schema_overrides=None, **opt
 
     Parameters
     ----------
-    path, format, schema_overrides, **options
+    path, format, schema_overrides, ragged, encoding, **options
         As for :func:`tabprep.io.scan`.
 
     Returns
@@ -90,8 +91,8 @@ def read_schema(path, *, format: str | None = None, schema_overrides=None, **opt
     >>> s.row_count, [(c.name, c.dtype, c.null_count) for c in s.columns]
     (3, [('x', 'Int64', 1), ('y', 'String', 1)])
     """
-    source: Source = resolve_source(path, format, options)
-    lf = _scan_source(source, schema_overrides=schema_overrides)
+    source: Source = _prepare_text(resolve_source(path, format, options), ragged, encoding, "read_schema")
+    lf = _scan_source(source, schema_overrides=schema_overrides, prepared=True)
     with polars_errors(source.label, locate=partial(Source.locate_csv_value, source)):
         schema = lf.collect_schema()
         len_name = _unique_name(set(schema.names()), "__tabprep_len__")

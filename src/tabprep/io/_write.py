@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tabprep.errors import ConfigError, TabprepError
+from tabprep.errors import ConfigError, DataError, TabprepError
 from tabprep.io._atomic import atomic_path
 from tabprep.io._dispatch import as_lazyframe
 from tabprep.io._errors import polars_errors
@@ -26,7 +26,9 @@ from tabprep.io._formats import (
     normalize_compression,
     normalize_format,
 )
-from tabprep.io._scan import Source, _scan_source, resolve_source
+from tabprep.io._csvtext import warn_ragged
+from tabprep.io._progress import counted
+from tabprep.io._scan import Source, _prepare_text, _scan_source, check_text, resolve_source
 
 __all__ = ["write", "write_all", "convert"]
 
@@ -153,7 +155,7 @@ def _sink_into(lf, dest: Path, tmp: Path, fmt: str, sink_opts: dict, label, loca
     target = work / tmp.name
     try:
         with polars_errors(label, frame=None if label else lf, locate=locate):
-            _sink(lf, fmt, target, sink_opts)
+            _sink(counted(lf), fmt, target, sink_opts)
         os.replace(target, tmp)
     except BaseException as exc:
         _remove_folder(work)
@@ -323,6 +325,8 @@ def convert(
     read_options: dict | None = None,
     write_options: dict | None = None,
     fsync: bool = True,
+    ragged: str = "error",
+    encoding: str = "utf8",
 ) -> Path:
     """Convert between CSV, Parquet, Arrow IPC and NDJSON in one streaming pass (``tabprep convert``).
 
@@ -348,6 +352,9 @@ def convert(
         Extra options for the Polars reader / sink.
     fsync : bool, default True
         See :func:`tabprep.io.write`.
+    ragged, encoding
+        CSV input: rows of another length than the header, and the text encoding; see
+        :func:`tabprep.io.scan`.
 
     Returns
     -------
@@ -369,18 +376,49 @@ def convert(
         raise ConfigError("limit must be an integer >= 0", found=limit)
     src: Source = resolve_source(source, input_format, read_options or {})
     check_not_an_input([dest], [source])  # the input is read while the output is written
-    lf = _scan_source(src, schema_overrides=schema_overrides, columns=columns)
+    # The ragged-row check of a CSV runs beside the sink (a thread: NumPy and the sink both release
+    # the GIL), not before it, so a valid file costs no extra wall time where there is a spare core.
+    src = _prepare_text(src, ragged, encoding, "convert", check=False)
+    lf = _scan_source(src, schema_overrides=schema_overrides, columns=columns, prepared=True)
     if limit is not None:
         lf = lf.head(int(limit))
-    return _write(
-        lf,
-        dest,
-        fmt=format,
-        compression=compression,
-        compression_level=compression_level,
-        row_group_size=row_group_size,
-        fsync=fsync,
-        label=src.label,
-        locate=partial(Source.locate_csv_value, src),
-        options=write_options or {},
-    )
+    dest, fmt, sink_opts = _plan_output(dest, format, compression, compression_level, row_group_size,
+                                        write_options or {})
+    check = _Beside(check_text, src)
+    with atomic_path(dest, fsync=fsync) as tmp:
+        try:
+            _sink_into(lf, dest, tmp, fmt, sink_opts, src.label, partial(Source.locate_csv_value, src))
+        except BaseException as exc:
+            found = check.result(cancel=not isinstance(exc, DataError))
+            if isinstance(exc, DataError) and isinstance(found, DataError):
+                raise found from None  # the line of a ragged row says more than Polars' error
+            raise
+        found = check.result()
+        if isinstance(found, BaseException):
+            raise found
+    warn_ragged(found)
+    return dest
+
+
+class _Beside:
+    """``fn(*args, stop=event)`` in a thread; :meth:`result` joins it (its return value or exception)."""
+
+    def __init__(self, fn, *args) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self._value = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name="tabprep-csv-check", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._value = fn(*args, stop=self._stop)
+        except BaseException as exc:  # handed to the caller by result()
+            self._value = exc
+
+    def result(self, cancel: bool = False):
+        if cancel:
+            self._stop.set()
+        self._thread.join()
+        return self._value

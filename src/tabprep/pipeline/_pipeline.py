@@ -55,6 +55,7 @@ from sklearn.base import clone
 from tabprep._base.fit import (
     OUT_OF_FOLD,
     SEP,
+    WEIGHT,
     apply_out_of_fold,
     apply_step,
     check_batch_size,
@@ -63,6 +64,9 @@ from tabprep._base.fit import (
     fits_on_table,
     run_phase,
     schema_after,
+    takes_weights,
+    weighs_lazily,
+    weight_series,
 )
 from tabprep._base.lineage import data_fingerprint
 from tabprep._base.params import validate_params
@@ -119,7 +123,8 @@ class Pipeline:
         inner = ",\n ".join(f"({n!r}, {s!r}, {c!r})" for n, s, c in self.steps)
         return f"Pipeline([\n {inner}\n])"
 
-    def fit(self, data, target: str | None = None, *, batch_size: int | None = None, lineage: bool = True):
+    def fit(self, data, target: str | None = None, *, sample_weight=None, batch_size: int | None = None,
+            lineage: bool = True):
         """Fit every step with as few passes over ``data`` as the dependencies allow.
 
         Steps after a cross-fitting step (target/WoE encoders) are fitted on its out-of-fold
@@ -132,6 +137,15 @@ class Pipeline:
         target : str, optional
             Target column: never selected by a dynamic selector, passed to supervised steps,
             carried through ``transform`` when present.
+        sample_weight : str or array-like, optional
+            Sample weights: the name of a column of ``data`` (a training-only column, like a
+            fold column: not a feature, not needed by ``transform``) or one weight per row.
+            They go to every step whose ``fit`` takes ``sample_weight`` (scikit-learn's test),
+            read in the same pass as the step's statistics; a step that declined them with
+            ``set_fit_request(sample_weight=False)`` (scikit-learn's request API, which needs
+            ``sklearn.set_config(enable_metadata_routing=True)`` when it is called) is fitted
+            unweighted. An error if no step takes them, or if a step's ``fit`` takes them but its
+            statistics pass cannot.
         batch_size : int, optional
             Rows per batch of each statistics pass (default ``DEFAULT_BATCH_ROWS``). Memory of a
             pass is bounded by the batch, except for the input columns of non-mergeable steps.
@@ -146,9 +160,9 @@ class Pipeline:
         """
         # Cross-fitting steps give the later phases their out-of-fold values, as in fit_transform:
         # fitting a scaler on in-sample target encodings would leak the target into it.
-        return self._fit(data, target, batch_size=batch_size, lineage=lineage)[0]
+        return self._fit(data, target, batch_size=batch_size, lineage=lineage, sample_weight=sample_weight)[0]
 
-    def _fit(self, data, target, *, batch_size, lineage: bool):
+    def _fit(self, data, target, *, batch_size, lineage: bool, sample_weight=None):
         """``(FittedPipeline, source, lf, crossed)``: ``lf`` is the data after every step, with
         the out-of-fold values of the steps that cross-fit; ``crossed`` tells whether any did."""
         batch_size = check_batch_size(batch_size)
@@ -158,12 +172,17 @@ class Pipeline:
         if target is not None and target not in schema:
             raise SchemaError("target column not found", column=target,
                               found=f"columns {schema.names()[:20]}", hint="check the target name")
-        input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
         pending = [(name, clone(step), cols) for name, step, cols in self.steps]
+        lf, weight, weighted = _attach_weights(lf, schema, sample_weight, target, pending)
+        if weight is not None:
+            schema = pl.Schema({n: d for n, d in schema.items() if n != weight})
+        input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
         fitted, phases, crossed = [], [], False
         while pending:
-            phase = _plan_phase(pending, schema, target)
-            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True)
+            phase = _plan_phase(pending, schema, target, weighted)
+            weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
+            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
+                              weights=weights)
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
@@ -196,7 +215,7 @@ class Pipeline:
         result.fit_phases = phases
         return result, source, lf, crossed
 
-    def fit_transform(self, data, target: str | None = None, *, batch_size: int | None = None,
+    def fit_transform(self, data, target: str | None = None, *, sample_weight=None, batch_size: int | None = None,
                       lineage: bool = True):
         """Fit, and return ``(fitted, transformed training data)``.
 
@@ -207,6 +226,7 @@ class Pipeline:
         fitted on those values -- as scikit-learn's ``Pipeline.fit_transform`` chains each step's
         ``fit_transform``. ``fitted.transform`` (new rows) uses the full fit. The out-of-fold
         values are held in memory (cross fitting reads the whole table anyway).
+        ``sample_weight`` is routed as in :meth:`fit` (a weight column is left out of the output).
 
         Examples
         --------
@@ -218,14 +238,65 @@ class Pipeline:
         >>> out["c"].to_list() == TargetEncoder(cv=3).fit_transform(df.select("c"), df["y"])["c"].to_list()
         True
         """
-        fitted, source, lf, crossed = self._fit(data, target, batch_size=batch_size, lineage=lineage)
+        fitted, source, lf, crossed = self._fit(data, target, batch_size=batch_size, lineage=lineage,
+                                                sample_weight=sample_weight)
         if not crossed:
-            return fitted, fitted.transform(data)
+            return fitted, fitted.transform(data)  # (a weight column is no input: left out)
         has_target = target is not None
         lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: [], engine=collect_engine(lf)).lazy()
         return fitted, convert_output(lf, source)
+
+
+def _attach_weights(lf, schema, sample_weight, target, steps):
+    """``(lf with the weight column, its name or None, names of the steps it goes to)``."""
+    if sample_weight is None:
+        return lf, None, set()
+    takers, refused = set(), []
+    for name, step, _ in steps:
+        if not takes_weights(step):
+            continue
+        if _declined(step):
+            continue
+        if not weighs_lazily(step):
+            refused.append((name, step))
+            continue
+        takers.add(name)
+    if refused:
+        name, step = refused[0]
+        raise ConfigError(f"step {name!r} ({type(step).__name__}) takes sample_weight in fit, but its statistics "
+                          "pass cannot read a weight column, so the Pipeline cannot route the weights to it",
+                          hint=f"decline them with {type(step).__name__}(...).set_fit_request(sample_weight=False), "
+                               "or fit that step on its own")
+    if not takers:
+        names = [f"{name} ({type(step).__name__})" for name, step, _ in steps]
+        raise ConfigError(f"sample_weight was passed, but no step of the Pipeline takes it: {names}",
+                          hint="leave sample_weight out, or add a step whose fit takes sample_weight "
+                               "(e.g. KBinsDiscretizer, TargetEncoder)")
+    if isinstance(sample_weight, str):
+        if sample_weight not in schema:
+            raise SchemaError("the sample_weight column is not in the data", column=sample_weight,
+                              found=f"columns {schema.names()[:20]}")
+        if sample_weight == target:
+            raise ConfigError("sample_weight names the target column", column=sample_weight)
+        dtype = schema[sample_weight]
+        if not dtype.is_numeric():
+            raise SchemaError("the sample_weight column must be numeric", column=sample_weight, found=str(dtype))
+        w = lf.select(pl.col(sample_weight)).collect().get_column(sample_weight)
+        weight_series(w.cast(pl.Float64).to_numpy(), w.len(), owner="Pipeline")  # checks every weight
+        return lf, sample_weight, takers
+    n = lf.select(pl.len()).collect().item()
+    w = weight_series(sample_weight, n, owner="Pipeline", name=WEIGHT)
+    return pl.concat([lf, w.to_frame().lazy()], how="horizontal"), WEIGHT, takers
+
+
+def _declined(step) -> bool:
+    """Whether ``step.set_fit_request(sample_weight=False)`` declined the weights."""
+    request = getattr(step, "_metadata_request", None)
+    fit = getattr(request, "fit", None) if request is not None else None
+    requests = getattr(fit, "requests", {}) if fit is not None else {}
+    return requests.get("sample_weight") is False
 
 
 def _check_steps(steps) -> list:
@@ -249,8 +320,11 @@ def _check_steps(steps) -> list:
 
 
 
-def _plan_phase(pending, schema, target) -> list:
+def _plan_phase(pending, schema, target, weighted=frozenset()) -> list:
     """The longest prefix of ``pending`` that can be fitted from one pass over ``schema``'s frame.
+
+    A step named in ``weighted`` (fitted with sample weights) is never fused with a fill: the
+    filled cells would enter its statistics without their weights.
 
     Returns ``[(name, step, columns, schema_seen, planned_outputs_or_None, fused)]``; ``fused``
     maps each column the step reads *after* an earlier step of the phase fills its missing cells
@@ -271,7 +345,7 @@ def _plan_phase(pending, schema, target) -> list:
                 break
             raise
         overlap = written.intersection(cols)
-        if overlap and not (_reads_fills_only(step, overlap, fills)):
+        if overlap and not (name not in weighted and _reads_fills_only(step, overlap, fills)):
             break
         if not cols:
             raise ConfigError(f"the columns of step {name!r} matched nothing", found=repr(selector),

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import polars as pl
 
+from tabprep.io._progress import rows_done
 from tabprep.kernels._sample import Reservoir
 from tabprep.split._kfold import SEED
 from tabprep._base.params import Interval, validate_call
@@ -156,7 +157,9 @@ def _open(source):
 
 def _batches(source, batch_size: int | None) -> Iterator[pl.DataFrame]:
     if isinstance(source, pl.LazyFrame):
-        yield from source.collect_batches(chunk_size=batch_size, maintain_order=True)
+        for batch in source.collect_batches(chunk_size=batch_size, maintain_order=True):
+            rows_done(batch.height)  # to a progress bar, if one listens
+            yield batch
     elif isinstance(source, pl.DataFrame):
         step = batch_size or 100_000
         for offset in range(0, source.height, step):
