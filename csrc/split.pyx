@@ -225,3 +225,56 @@ def stratified_group_greedy(
             for c in range(n_classes):
                 per_fold[best, c] += group_counts[g, c]
             group_fold[g] = <int8_t>best
+
+
+def fold_counts(const int8_t[::1] folds, int64_t[::1] counts):
+    """Add to ``counts[f]`` the rows of fold id ``f`` for ``f`` in [0, len(counts)); other ids
+    (negative: rows in no test fold) are not counted."""
+    cdef Py_ssize_t i, j, n = folds.shape[0], k = counts.shape[0]
+    cdef int64_t f
+    # 256 slots per table so any int8 indexes it (ids outside [0, k) are dropped afterwards);
+    # four interleaved tables: consecutive rows of one fold would otherwise chain their
+    # increments through memory
+    cdef int64_t[:, ::1] part = np.zeros((4, 256), dtype=np.int64)
+    with nogil:
+        i = 0
+        while i + 4 <= n:
+            part[0, <uint8_t>folds[i]] += 1
+            part[1, <uint8_t>folds[i + 1]] += 1
+            part[2, <uint8_t>folds[i + 2]] += 1
+            part[3, <uint8_t>folds[i + 3]] += 1
+            i += 4
+        while i < n:
+            part[0, <uint8_t>folds[i]] += 1
+            i += 1
+        for j in range(k):
+            counts[j] += part[0, j] + part[1, j] + part[2, j] + part[3, j]
+
+
+def fold_indices(const int8_t[::1] folds, int8_t fold, int64_t[::1] train, int64_t[::1] test):
+    """The row numbers ``i`` with ``folds[i] != fold`` into ``train`` and those with
+    ``folds[i] == fold`` into ``test``, each in increasing order, in one pass.
+
+    ``len(test)`` must be the exact number of rows of ``fold`` and ``len(train)`` the rest.
+    Branch-free: every row is written to both outputs and only the right cursor moves (the fold
+    of a shuffled row is unpredictable, a branch on it would mispredict on a fifth of the rows);
+    once one output is full, the rows left all belong to the other.
+    """
+    cdef Py_ssize_t i = 0, a = 0, b = 0, n_train = train.shape[0], n_test = test.shape[0]
+    cdef Py_ssize_t e
+    with nogil:
+        while a < n_train and b < n_test:
+            e = folds[i] == fold
+            train[a] = i
+            test[b] = i
+            a += 1 - e
+            b += e
+            i += 1
+        while a < n_train:
+            train[a] = i
+            a += 1
+            i += 1
+        while b < n_test:
+            test[b] = i
+            b += 1
+            i += 1

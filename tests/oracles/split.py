@@ -109,3 +109,15 @@ def check_partition(fold_ids, n_splits: int) -> None:
     fold_ids = np.asarray(fold_ids)
     assert fold_ids.min() >= 0 and fold_ids.max() < n_splits
     assert (np.bincount(fold_ids, minlength=n_splits) > 0).all()
+
+
+def fold_counts(folds, n_folds: int) -> np.ndarray:
+    """Rows of each fold id in [0, n_folds), other ids not counted."""
+    folds = np.asarray(folds, dtype=np.int64)
+    return np.array([np.count_nonzero(folds == f) for f in range(n_folds)], dtype=np.int64)
+
+
+def fold_indices(folds, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` of one fold: the rows of other ids, the rows of ``fold``, increasing."""
+    folds = np.asarray(folds)
+    return np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)

@@ -11,6 +11,8 @@ from scipy import stats
 from oracles.split import (
     assign_blocks,
     assign_shuffled,
+    fold_counts,
+    fold_indices,
     greedy_lightest,
     label_counts,
     sklearn_stratified_allocation,
@@ -19,6 +21,8 @@ from oracles.split import (
 from tabprep.kernels._split import (
     split_assign,
     split_assign_flat,
+    split_fold_counts,
+    split_fold_indices,
     split_greedy_lightest,
     split_label_counts,
     split_stratified_group,
@@ -166,3 +170,53 @@ def test_door_rejects_bad_inputs():
         split_assign(np.array([0, 3], dtype=np.int8), 0, [[1], [1]])
     with pytest.raises(ValueError, match="folds"):
         split_assign_flat(np.ones(128, dtype=np.int64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-1, 6), max_size=300), st.integers(1, 7))
+def test_fold_indices_match_oracle(ids, k):
+    # ids outside [0, k) (-1: a row in no test fold; k..6: a fold the caller does not ask for)
+    # are in every training set and no test set, as np.flatnonzero(folds != f) has them
+    folds = np.array(ids, dtype=np.int8)
+    counts = split_fold_counts(folds, k)
+    np.testing.assert_array_equal(counts, fold_counts(folds, k))
+    assert counts.dtype == np.int64
+    for f in range(k):
+        train, test = split_fold_indices(folds, f, int(counts[f]))
+        want_train, want_test = fold_indices(folds, f)
+        assert train.dtype == test.dtype == np.int64
+        np.testing.assert_array_equal(train, want_train)
+        np.testing.assert_array_equal(test, want_test)
+        assert train.flags.owndata and test.flags.owndata
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 5000), st.integers(2, 9), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.5, 1.0]))
+def test_fold_indices_long_runs_and_empty_folds(n, k, seed, run_share):
+    # long runs of one fold (sorted blocks, as unshuffled KFold gives) and folds with no row:
+    # the kernel's tail loops, after one output is full
+    rng = np.random.default_rng(seed)
+    folds = rng.integers(0, k, size=n).astype(np.int8)
+    if run_share:
+        m = int(n * run_share)
+        folds[:m] = np.sort(folds[:m])
+    folds[folds == k - 1] = 0  # fold k-1 is empty
+    counts = split_fold_counts(folds, k)
+    for f in range(k):
+        got = split_fold_indices(folds, f, int(counts[f]))
+        for a, b in zip(got, fold_indices(folds, f)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fold_indices_door_checks():
+    with pytest.raises(TypeError):
+        split_fold_counts(np.zeros(3, dtype=np.int64), 2)
+    with pytest.raises(ValueError):
+        split_fold_counts(np.zeros(3, dtype=np.int8), 0)
+    with pytest.raises(ValueError):
+        split_fold_indices(np.zeros(3, dtype=np.int8), 0, 4)
+    with pytest.raises(ValueError):
+        split_fold_indices(np.zeros(3, dtype=np.int8), -1, 1)
+    # a wrong count gives wrong indices but stays inside the outputs
+    train, test = split_fold_indices(np.array([0, 1, 0, 1], dtype=np.int8), 0, 1)
+    assert train.size == 3 and test.size == 1

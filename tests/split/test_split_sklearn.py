@@ -219,3 +219,32 @@ def test_the_fold_id_functions_still_refuse_a_single_class():
 
     with pytest.raises(DataError, match="at least two classes"):
         stratified_kfold_ids(np.zeros(10), 3)
+
+
+@pytest.mark.parametrize("cv, uses", [
+    (KFold(4, shuffle=True, random_state=1), ""),
+    (StratifiedKFold(5, shuffle=True, random_state=2), "y"),
+    (GroupKFold(3, shuffle=True, random_state=3), "g"),
+    (StratifiedGroupKFold(4, shuffle=True, random_state=4), "yg"),
+], ids=["kfold", "stratified", "group", "stratified_group"])
+def test_shuffled_indices_are_those_of_the_fold_ids(data, cv, uses):
+    # the index arrays come from the fold-id column by the compiled pass: exactly the rows of
+    # each fold id (test) and the others (train), int64, increasing -- as np.flatnonzero gives
+    from tabprep.split._kfold import group_kfold_ids, kfold_ids, stratified_group_kfold, stratified_kfold
+
+    X, y, groups = data
+    seed = cv._seed()
+    if uses == "":
+        folds = kfold_ids(len(X), cv.n_splits, shuffle=True, seed=seed)
+    elif uses == "y":
+        folds = stratified_kfold(y, cv.n_splits, shuffle=True, seed=seed, min_classes=1)
+    elif uses == "g":
+        folds = group_kfold_ids(groups, cv.n_splits, shuffle=True, seed=seed)
+    else:
+        folds = stratified_group_kfold(y, groups, cv.n_splits, shuffle=True, seed=seed, min_classes=1)
+    got = list(cv.split(X, y if "y" in uses else None, groups if "g" in uses else None))
+    assert len(got) == cv.n_splits
+    for f, (train, test) in enumerate(got):
+        assert train.dtype == test.dtype == np.int64
+        np.testing.assert_array_equal(test, np.flatnonzero(folds == f))
+        np.testing.assert_array_equal(train, np.flatnonzero(folds != f))

@@ -50,8 +50,8 @@ more), ``explain_failure`` (turn a Polars runtime error into a :class:`~tabprep.
 with column and row), ``_array_params`` (how array input is validated), ``fills_missing``/``fill_constants`` and
 ``stats_skip_missing`` (let the planner fuse a fill and the statistics read after it into one
 pass), ``inline_exprs`` (lets a transform nest consecutive one-to-one steps into one layer). It
-registers itself with
-``@register_step``. Everything else (sklearn face, serialization, registry) lives here.
+registers itself with ``@register_step``. Everything else (serialization, registry) lives here;
+the scikit-learn face, which imports no scikit-learn, in :mod:`tabprep._base.estimator`.
 """
 
 from __future__ import annotations
@@ -60,13 +60,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
-from sklearn.base import BaseEstimator, TransformerMixin
 
+from tabprep import errors
+from tabprep._base.estimator import Estimator, sklearn_config
 from tabprep._base.fit import collect_engine, collect_explained, fit_single_step
 from tabprep._base.codec import from_json_value, to_json_value
 from tabprep._base.params import check_param_names, validate_params
 from tabprep._base.stats import merge_by_prefix
-from tabprep.errors import ArtifactError, ConfigError, NotFittedError, SchemaError, TabprepError
+from tabprep.errors import ArtifactError, ConfigError, SchemaError, TabprepError
 from tabprep.io._dispatch import OUTPUT_CONFIGS, coerce, convert_output, positional_names
 
 __all__ = ["Step", "register_step", "registered_steps", "is_step"]
@@ -97,7 +98,7 @@ def registered_steps() -> dict[str, type]:
     return dict(_REGISTRY)
 
 
-class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class Step(Estimator):
     """Base class of every tabprep step (see the module docstring for the contract).
 
     Class attributes
@@ -148,10 +149,6 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     negative_weights: ClassVar[bool] = False
     stats_skip_missing: ClassVar[bool] = False
 
-    def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
-        # scikit-learn's set_output mixin wraps `transform` in every subclass unless told not to;
-        # steps convert their output themselves, so the default here is "never wrap"
-        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
     _version: ClassVar[int] = 1
     _parameter_constraints: ClassVar[dict] = {}
 
@@ -262,7 +259,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_features_in_"):
-            raise NotFittedError(
+            # errors.NotFittedError subclasses scikit-learn's: made (imported) when first raised
+            raise errors.NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator.")
 
@@ -335,10 +333,8 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names (scikit-learn semantics for ``input_features``)."""
-        from sklearn.utils.validation import _check_feature_names_in
-
         self._check_fitted()
-        names = _check_feature_names_in(self, input_features)
+        names = _feature_names_in(self, input_features)
         return np.asarray(self._names_out([str(n) for n in names]), dtype=object)
 
     def set_output(self, *, transform=None):
@@ -353,9 +349,10 @@ class Step(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self
 
     def _output_config(self) -> str:
-        from sklearn.utils._set_output import _get_output_config
-
-        return _get_output_config("transform", self)["dense"]
+        # scikit-learn's rule (sklearn.utils._set_output._get_output_config): the step's own
+        # setting, else scikit-learn's global transform_output
+        config = getattr(self, "_sklearn_output_config", {})
+        return config.get("transform") or sklearn_config("transform_output", "default")
 
     # ------------------------------------------------------------------ serialization
     def _get_state(self) -> dict:
@@ -461,6 +458,24 @@ def write_back(X, out, copy: bool):
         X[...] = out
         return X
     return out
+
+
+def _feature_names_in(step, input_features) -> np.ndarray:
+    """``sklearn.utils.validation._check_feature_names_in``: ``input_features`` checked against
+    the fitted names, else the fitted names, else ``x0, x1, ...``."""
+    fitted = getattr(step, "feature_names_in_", None)
+    n = getattr(step, "n_features_in_", None)
+    if input_features is not None:
+        input_features = np.asarray(input_features, dtype=object)
+        if fitted is not None and not np.array_equal(fitted, input_features):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        if n is not None and len(input_features) != n:
+            raise ValueError(f"input_features should have length equal to number of features ({n}), "
+                             f"got {len(input_features)}")
+        return input_features
+    if fitted is not None:
+        return fitted
+    return np.asarray([f"x{i}" for i in range(n)], dtype=object)
 
 
 def is_step(obj) -> bool:

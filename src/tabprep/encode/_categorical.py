@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from tabprep.errors import DataError, SchemaError, TabprepError
 from tabprep.io._dispatch import Coerced, coerce
+from tabprep._base.codec import series_from_arrow
 from tabprep._base.params import is_nan_like
 from tabprep._base.step import Step
 from tabprep.encode._output import SMALL_BATCH, output_float_dtypes, polars_dtype, wrap
@@ -129,8 +130,7 @@ def values_from_uniques(uniques: pa.Array, kind: str, vdtype) -> pl.Series:
             uniques = uniques.fill_null(0)
         bits = uniques.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         return pl.Series("", pa.array(bits.view(np.float64), mask=mask), dtype=pl.Float64)
-    s = pl.Series("", uniques)
-    return s if s.dtype == vdtype else s.cast(vdtype)
+    return series_from_arrow("", uniques, vdtype)
 
 
 _KIND_TEXT = {"string": "strings (String, Categorical or Enum)", "binary": "bytes (Binary)", "int": "integers",

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from tabprep.errors import ConfigError, DataError
+from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow, series_from_arrow
 from tabprep._base.params import Constraint, Interval, is_nan_like, validate_params
 from tabprep.encode._categorical import (
     CategoricalEncoder,
@@ -114,8 +115,6 @@ def sort_strings(arr: pa.Array) -> np.ndarray:
     for category vocabularies, where most prefixes differ. Many shared prefixes (URLs, paths):
     Arrow's sort.
     """
-    import pyarrow.compute as pc
-
     n = len(arr)
     if n < 2:
         return np.arange(n)
@@ -134,6 +133,8 @@ def sort_strings(arr: pa.Array) -> np.ndarray:
     if same.size == 0:
         return perm
     if same.size > n // 8:
+        import pyarrow.compute as pc  # ~0.1 s to import: only when it sorts
+
         return pc.array_sort_indices(arr).to_numpy()
     # runs of equal prefixes: [lo, hi] positions in perm, each sorted on the full bytes
     breaks = np.flatnonzero(np.diff(same) != 1)
@@ -415,7 +416,8 @@ class CountFitEncoder(CategoricalEncoder):
 
     def _get_tables(self) -> dict:
         return {
-            f"categories_{i}": pa.table({"value": c.values.to_arrow(), "count": pa.array(c.counts[:len(c)], pa.int64())})
+            f"categories_{i}": pa.table({"value": c.values.to_arrow(),
+                                         "count": arrow_from_numpy(c.counts[:len(c)], pl.Int64)})
             for i, c in enumerate(self._cats)
         }
 
@@ -427,8 +429,8 @@ class CountFitEncoder(CategoricalEncoder):
         for i, (name, col) in enumerate(zip(names, state["columns"])):
             table = tables[f"categories_{i}"]
             vdtype = parse_dtype(col["dtype"])
-            values = pl.Series(name, table.column("value").combine_chunks() if table.num_rows else [], dtype=vdtype)
-            counts = np.asarray(table.column("count").to_numpy(), dtype=np.int64)
+            values = series_from_arrow(name, table.column("value"), vdtype)
+            counts = np.asarray(numpy_from_arrow(table.column("count")), dtype=np.int64)
             if col["has_null"]:
                 counts = np.append(counts, int(col["null_count"]))
             cats.append(Cats(name, col["kind"], vdtype, values, col["has_null"], counts, int(col["n_rows"])))

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep._base.codec import arrow_from_numpy, numpy_from_arrow, series_from_arrow
 from tabprep._base.params import validate_params
 from tabprep.encode._categorical import (
     CategoricalEncoder,
@@ -573,7 +574,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             c, e = cats.values.gather(perm), e[perm]
             cols = {"category": c.to_arrow()}
             for j in range(e.shape[1]):
-                cols[f"encoding_{j}"] = pa.array(e[:, j], type=pa.float64())
+                cols[f"encoding_{j}"] = arrow_from_numpy(e[:, j], pl.Float64)
             tables[f"encodings_{i}"] = pa.table(cols)
         return tables
 
@@ -586,10 +587,10 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         cats, encs = [], []
         for i, (name, null_seen) in enumerate(zip(self._input_names(), state["null_seen"])):
             table = tables[f"encodings_{i}"]
-            values = pl.Series(name, table.column("category"))
+            values = series_from_arrow(name, table.column("category"))
             kind = column_kind(values.dtype, name)
             cats.append(Cats(name, kind, value_dtype(values.dtype, kind), values, null_seen))
-            encs.append(np.column_stack([table.column(f"encoding_{j}").to_numpy() for j in range(self._n_out)])
+            encs.append(np.column_stack([numpy_from_arrow(table.column(f"encoding_{j}")) for j in range(self._n_out)])
                         if table.num_rows else np.empty((0, self._n_out)))
         self._set_fitted(cats, encs, [np.asarray(v, dtype=np.float64) for v in state["null_encodings"]])
         self._bytes_dtype = state.pop("bytes_dtype", None)

@@ -29,7 +29,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tabprep._config import idle_threads, submit
 from tabprep._native import factorize as _native
@@ -176,6 +175,8 @@ def _value_range(chunks: list) -> tuple[int, int] | None:
                 continue
             a, b = int(chunk.min()), int(chunk.max())
         else:
+            import pyarrow.compute as pc  # ~0.1 s to import: only where it is used
+
             values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
             mm = pc.min_max(values)
             a, b = mm["min"].as_py(), mm["max"].as_py()
@@ -533,6 +534,8 @@ def factorize(
         raise DataError(str(exc), column=col.name, hint="factorize fewer rows at a time") from None
     uniques = _uniques(table, col)
     if order == "sorted" and len(uniques) > 1:
+        import pyarrow.compute as pc  # ~0.1 s to import: only where it is used
+
         perm = pc.array_sort_indices(uniques, null_placement="at_end").to_numpy()
         mapping = np.empty(len(perm), dtype=np.int32)
         mapping[perm] = np.arange(len(perm), dtype=np.int32)

@@ -21,6 +21,8 @@ __all__ = [
     "split_take",
     "split_greedy_lightest",
     "split_stratified_group",
+    "split_fold_counts",
+    "split_fold_indices",
     "MAX_FOLDS",
 ]
 
@@ -209,3 +211,39 @@ def split_stratified_group(order, group_counts, class_counts, fold_scale) -> np.
     group_fold = np.full(group_counts.shape[0], -1, dtype=np.int8)
     _k.stratified_group_greedy(order, group_counts, class_counts, fold_scale, group_fold)
     return group_fold
+
+
+def _folds(folds) -> np.ndarray:
+    folds = np.asarray(folds)
+    if folds.ndim != 1 or folds.dtype != np.int8:
+        raise TypeError(f"fold ids must be a 1-D int8 array, got {folds.dtype} of shape {folds.shape}")
+    return np.ascontiguousarray(folds)
+
+
+def split_fold_counts(folds, n_folds: int) -> np.ndarray:
+    """Rows of each fold id in ``[0, n_folds)`` (int64; other ids, e.g. -1, are not counted)."""
+    folds = _folds(folds)
+    if not 1 <= n_folds <= MAX_FOLDS:
+        raise ValueError(f"n_folds must be in [1, {MAX_FOLDS}], got {n_folds}")
+    counts = np.zeros(int(n_folds), dtype=np.int64)
+    _k.fold_counts(folds, counts)
+    return counts
+
+
+def split_fold_indices(folds, fold: int, n_test: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)``: ``np.flatnonzero(folds != fold)`` and ``np.flatnonzero(folds == fold)``
+    (int64, increasing), built in one pass.
+
+    ``n_test`` must be the number of rows of ``fold`` (:func:`split_fold_counts`); a wrong count
+    gives wrong indices, never a write out of bounds.
+    """
+    folds = _folds(folds)
+    if not 0 <= fold <= MAX_FOLDS:
+        raise ValueError(f"fold must be in [0, {MAX_FOLDS}], got {fold}")
+    n = folds.shape[0]
+    if not 0 <= n_test <= n:
+        raise ValueError(f"n_test must be in [0, {n}], got {n_test}")
+    train = np.empty(n - int(n_test), dtype=np.int64)
+    test = np.empty(int(n_test), dtype=np.int64)
+    _k.fold_indices(folds, int(fold), train, test)
+    return train, test

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tabprep._base.fit import apply_step, collect_engine, collect_explained, fits_on_table, schema_after
+from tabprep._base.fit import apply_out_of_fold, apply_step, collect_engine, collect_explained, fits_on_table, schema_after
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ArtifactError, ConfigError, DataError, SchemaError
@@ -173,7 +173,13 @@ class FittedPipeline:
         ``with_columns``, so their intermediate columns are never materialized.
         """
 
-        source = coerce(data, allow_path=True, array_dtype=None)
+        return self._transform(coerce(data, allow_path=True, array_dtype=None))
+
+    def _transform(self, source, out_of_fold=None):
+        """:meth:`transform` of a coerced input; ``out_of_fold`` (``Pipeline.fit_transform`` on the
+        training rows) maps a cross-fitted step's name to its out-of-fold output frame, which
+        takes the place of its transform."""
+        out_of_fold = out_of_fold or {}
         schema = source.lf.collect_schema()
         self.check_schema(schema)
         has_target = self.target is not None and self.target in schema
@@ -182,8 +188,9 @@ class FittedPipeline:
                                *([self.target] if has_target else [])])
         inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
-        for (_, step, cols), sch in zip(self.steps, self._schemas):
-            exprs = step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
+        for (name, step, cols), sch in zip(self.steps, self._schemas):
+            oof = out_of_fold.get(name)
+            exprs = None if oof is not None else step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
             if exprs is not None and [e.meta.output_name() for e in exprs] == list(cols):
                 # the step's input, for explaining a failure, is the frame with the layer so far
                 inputs.append((step, lf.with_columns(layer.values()) if layer else lf))
@@ -192,7 +199,10 @@ class FittedPipeline:
             if layer:
                 lf, layer = lf.with_columns(layer.values()), {}
             inputs.append((step, lf))
-            lf = apply_step(lf, step, cols, sch)
+            if oof is None:
+                lf = apply_step(lf, step, cols, sch)
+            else:
+                lf = apply_out_of_fold(lf, oof, cols, step.output_schema(sch))
         if layer:
             lf = lf.with_columns(layer.values())
         out = [*(c for c in self.feature_names_out if c not in absent), *([self.target] if has_target else [])]

@@ -11,6 +11,9 @@ Differences, on purpose:
 - a class with fewer rows than ``n_splits`` is an error (:class:`tabprep.errors.DataError`
   naming the class), not a warning; a null/NaN label too (naming the first such row);
 - ``GroupKFold(shuffle=True)`` balances the rows per fold, not the number of groups;
+- they are no subclasses of ``BaseCrossValidator`` (scikit-learn is not imported until it is used;
+  scikit-learn takes any object with ``split`` and ``get_n_splits`` as ``cv``), and have
+  scikit-learn's metadata routing (``GroupKFold`` requests ``groups`` for ``split``);
 - they have ``get_params``/``set_params`` (so ``sklearn.base.clone`` copies them), and check their
   parameters where scikit-learn does in ``__init__`` *and* all of them again in ``split`` and
   ``get_n_splits``, so a value set after construction is caught before it is used;
@@ -30,11 +33,11 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator
 
 from tabprep.errors import ConfigError, DataError
 from tabprep._base.alloc import derive_seed, stratified_part_allocation
 from tabprep._base.codec import register_data_class
+from tabprep._base.estimator import MetadataRequester
 from tabprep._base.params import (
     Interval,
     RandomState,
@@ -100,9 +103,10 @@ def seed_from(random_state) -> int:
     return int(random_state)
 
 
-class _Params:
+class _Params(MetadataRequester):
     """``get_params``/``set_params`` as scikit-learn's ``BaseEstimator`` (``clone`` needs them),
-    and the parameter checks, declared in ``_parameter_constraints``.
+    ``__repr__`` and metadata routing as scikit-learn's ``BaseCrossValidator``, and the parameter
+    checks, declared in ``_parameter_constraints``.
 
     ``__init__`` stores its arguments unchanged (``get_params`` returns what was passed) after
     checking those scikit-learn's own ``__init__`` checks (:meth:`_check_now`); ``split`` and
@@ -129,6 +133,11 @@ class _Params:
             setattr(self, name, value)
         return self
 
+    def __repr__(self) -> str:
+        from sklearn.model_selection._split import _build_repr  # scikit-learn's exact format
+
+        return _build_repr(self)
+
     def _check_now(self, **values) -> None:
         for name, value in values.items():
             check_param(value, self._parameter_constraints[name], name, type(self).__name__)
@@ -146,17 +155,23 @@ def _check_shuffle_seed(owner: str, shuffle, random_state) -> None:
 
 
 def iter_folds(fold_ids: np.ndarray, n_splits: int):
-    """``(train, test)`` index arrays (int64, increasing) of each fold of a fold-id array."""
-    order = np.argsort(fold_ids, kind="stable")
-    counts = np.bincount(fold_ids[fold_ids >= 0], minlength=n_splits)
-    start = int(np.count_nonzero(fold_ids < 0))
+    """``(train, test)`` index arrays (int64, increasing) of each fold of a fold-id array.
+
+    Rows with a negative id are in every training set and no test set. The fold sizes come from
+    one counting pass, then each fold's two arrays from one branch-free pass over the fold ids
+    (:func:`tabprep.kernels._split.split_fold_indices`) when the fold is reached, so a consumer
+    that takes the folds one at a time holds one fold's arrays, as with scikit-learn. (Building
+    the next fold in a second thread meanwhile was measured: no gain on two cores, the pass is
+    bound by memory writes and page faults.)
+    """
+    from tabprep.kernels._split import split_fold_counts, split_fold_indices
+
+    counts = split_fold_counts(fold_ids, n_splits)
     for f in range(n_splits):
-        test = order[start : start + counts[f]]
-        start += counts[f]
-        yield np.flatnonzero(fold_ids != f), test
+        yield split_fold_indices(fold_ids, f, int(counts[f]))
 
 
-class _Base(_Params, BaseCrossValidator):
+class _Base(_Params):
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits (``n_splits``); the arguments are ignored."""
         self._validate()
@@ -419,7 +434,7 @@ class TimeSeriesSplit(_Base):
             yield np.arange(train_start, train_end), np.arange(test_start, test_start + test_size)
 
 
-class _Repeated(_Params, BaseCrossValidator):
+class _Repeated(_Params):
     _single = None
     _parameter_constraints = {"n_splits": N_SPLITS, "n_repeats": N_REPEATS, "random_state": RANDOM_STATE}
 
