@@ -40,9 +40,11 @@ def test_registry_holds_exactly_the_builtin_steps():
     import tabprep.bin
     import tabprep.clean
     import tabprep.encode
+    import tabprep.features
     import tabprep.scale
 
-    public = {name: getattr(pkg, name) for pkg in (tabprep.bin, tabprep.clean, tabprep.encode, tabprep.scale)
+    packages = (tabprep.bin, tabprep.clean, tabprep.encode, tabprep.features, tabprep.scale)
+    public = {name: getattr(pkg, name) for pkg in packages
               for name in pkg.__all__
               if inspect.isclass(getattr(pkg, name)) and issubclass(getattr(pkg, name), Step)}
     assert len(public) >= 16
