@@ -378,7 +378,9 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     acc = None
     with polars_errors(source, frame=lf):
         batches = lf.select(names).collect_batches(chunk_size=BLOCK_ROWS, maintain_order=True)
-        for block in _blocks(batches, BLOCK_ROWS):
+        # every float column in one chunk per block: Polars sums chunk by chunk, so the same
+        # rows must give the same rounding however the source is chunked
+        for block in _blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()]):
             part = block.select(exprs).row(0, named=True)
             acc = part if acc is None else merge_by_prefix([acc, part])
 
