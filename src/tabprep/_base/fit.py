@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from tabprep._base.stats import CHECK_IN_PLAN, skips_nan, unpack_structs
 from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
+from tabprep.io._progress import new_pass, rows_done
 
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
@@ -90,6 +91,13 @@ def _blocks(batches, rows: int, whole=()):
         carry = buf.slice(start) if start < buf.height else None
     if carry is not None:
         yield done(carry)
+
+
+def _reported(batches):
+    """The batches, each one's rows reported to a progress reporter if one listens (``tabprep.io``)."""
+    for batch in batches:
+        rows_done(batch.height)
+        yield batch
 
 
 def fits_on_table(step) -> bool:
@@ -162,11 +170,12 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
     projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
     parts, kept = [], []
+    new_pass()
     batches = lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True)
     # only float sums depend on the chunking (integer sums, counts, minima are exact)
     merge_roots = {r for e in merge_exprs for r in e.meta.root_names()}
     whole = [c for c in projected if c in merge_roots and schema[c].is_float()]
-    for batch in _blocks(batches, STATS_BLOCK_ROWS, whole):
+    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, whole):
         row = batch.select(merge_exprs + nan_flags).row(0, named=True)
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
