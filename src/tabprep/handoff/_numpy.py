@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_table
-from tabprep.io._progress import counted
+from tabprep.io._progress import counted, rows_done
 from tabprep.kernels._handoff import fill_matrix
 from tabprep._base.params import NumpyDType, Options, check_param, validate_call
 
@@ -211,6 +211,7 @@ def _from_batches(lf: pl.LazyFrame, columns, dt: np.dtype, n_threads: int | None
             chunks = [_arrow_chunks(batch.get_column(name)) for name in names]
             fill_matrix(out[rows:rows + height], chunks, n_threads)
             rows += height
+            rows_done(height)
     if rows != n_rows:
         raise DataError(f"the frame gave {rows} rows, fewer than the {n_rows} it counted",
                         hint="materialize it first (collect) and pass the DataFrame")
