@@ -36,7 +36,6 @@ above it; :mod:`tabprep.validate` re-exports everything defined here.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 import os
 import re
@@ -47,6 +46,7 @@ from typing import Any
 from tabprep._constraints import Constraint, Interval, Options, check_param, param_error
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
+from tabprep.pipeline._toml import read_toml_text, toml_error as _error, unknown_keys as _unknown_keys
 
 __all__ = ["Column", "Check", "Contract", "read_contract", "parse_contract", "contract_from_dict",
            "LEVELS", "COLUMN_CHECKS", "DTYPE_GROUPS"]
@@ -467,16 +467,6 @@ def _toml_scalar(value):
     return value
 
 
-def _error(message, path, *, found=None, hint=None) -> ConfigError:
-    return ConfigError(message, path=path, found=found, hint=hint)
-
-
-def _unknown_keys(keys, allowed, where: str, path) -> None:
-    for key in keys:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            raise _error(f"{where}unknown key {key!r}", path,
-                         hint=(f"did you mean {close[0]!r}? " if close else "") + "allowed keys: " + ", ".join(allowed))
 
 
 def contract_from_dict(data: dict, *, path=None) -> Contract:
@@ -562,13 +552,4 @@ def read_contract(path: str | os.PathLike[str]) -> Contract:
         Missing file, invalid TOML, unknown key, invalid value; the message names the file and
         the column or check.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _error("contract file not found", p, hint="check the path") from None
-    except IsADirectoryError:
-        raise _error("expected a TOML contract file, found a folder", p) from None
-    except UnicodeDecodeError as exc:
-        raise _error(f"contract file is not UTF-8 text ({exc.reason} at byte {exc.start})", p) from None
-    return parse_contract(text, path=p)
+    return parse_contract(read_toml_text(path, "contract"), path=Path(path))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import math
 import re
+from pathlib import Path
 
 from tabprep.errors import ConfigError
 
@@ -49,3 +51,34 @@ def toml_value(value) -> str:
 
 def toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading: the spec and contract loaders word their errors alike
+
+
+def toml_error(message: str, path, *, found=None, hint=None) -> ConfigError:
+    """A loader's error, naming the file."""
+    return ConfigError(message, path=path, found=found, hint=hint)
+
+
+def unknown_keys(keys, allowed, where: str, path) -> None:
+    """Refuse a key not in ``allowed`` (the closest allowed one suggested)."""
+    for key in keys:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            raise toml_error(f"{where}unknown key {key!r}", path,
+                             hint=(f"did you mean {close[0]!r}? " if close else "") + "allowed keys: " + ", ".join(allowed))
+
+
+def read_toml_text(path, what: str) -> str:
+    """The text of the TOML file ``path`` (``what``: "spec", "contract"), or a ConfigError naming it."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise toml_error(f"{what} file not found", p, hint="check the path") from None
+    except IsADirectoryError:
+        raise toml_error(f"expected a TOML {what} file, found a folder", p) from None
+    except UnicodeDecodeError as exc:
+        raise toml_error(f"{what} file is not UTF-8 text ({exc.reason} at byte {exc.start})", p) from None

@@ -21,7 +21,6 @@ JSON and Arrow only.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ import numpy as np
 from tabprep._constraints import Interval, validate_call
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ArtifactError, ConfigError
+# the artifact's own canonical pieces: a profile is saved the way a fitted pipeline is
+from tabprep.pipeline._artifact import _ipc_file_bytes, _sha256, _versions
 from tabprep.validate._sketches import HyperLogLog, MisraGries
 
 __all__ = ["ColumnProfile", "Profile", "profile", "load_profile", "FORMAT", "FORMAT_VERSION"]
@@ -173,7 +174,7 @@ class Profile:
         files: dict[str, bytes] = {}
 
         def add(rel: str, table) -> dict:
-            files[rel] = _ipc_bytes(table)
+            files[rel] = _ipc_file_bytes(table)
             return {"file": rel, "bytes": len(files[rel]), "sha256": _sha256(files[rel]), "rows": table.num_rows}
 
         cols = list(self.columns.values())
@@ -257,29 +258,6 @@ def _short(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)[:24]
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _ipc_bytes(table) -> bytes:
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    table = table.combine_chunks()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _versions() -> dict:
-    import polars as pl
-    import pyarrow as pa
-
-    from tabprep._version import __version__
-
-    return {"tabprep": __version__, "polars": pl.__version__, "pyarrow": pa.__version__}
 
 
 def _is_profile(folder: Path) -> bool:
