@@ -134,12 +134,13 @@ def test_loader_epoch_ray_data(benchmark, pair, synthetic_parquet, bench_rows):
     127.0.0.1; a local shuffle buffer of 1M rows like the loader's window)."""
     if bench_rows < 1_000_000:
         pytest.skip("Ray Data peer: measured at 1M rows and up (starting a cluster costs ~10 s)")
-    ray = pytest.importorskip("ray")
     import os
     import warnings
 
+    # read when ray is first imported: without it the cluster listens on every interface
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray = pytest.importorskip("ray")
     pair(benchmark, OP, "Ray Data iter_batches (local shuffle)", "peer")
     started = not ray.is_initialized()
     with warnings.catch_warnings():
