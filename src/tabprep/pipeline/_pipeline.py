@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tabprep._base.backends import backend_for
 from tabprep._base.estimator import clone
 from tabprep._base.fit import (
     OUT_OF_FOLD,
@@ -132,8 +133,10 @@ class Pipeline:
 
         Parameters
         ----------
-        data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D array
-            Paths are opened lazily with :func:`tabprep.io.scan`.
+        data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table, 2-D array or Ray Dataset
+            Paths are opened lazily with :func:`tabprep.io.scan`. A ``ray.data.Dataset`` (extra
+            ``tabprep[ray]``) is fitted on the Ray cluster, one pass per phase
+            (:mod:`tabprep.distributed`).
         target : str, optional
             Target column: never selected by a dynamic selector, passed to supervised steps,
             carried through ``transform`` when present.
@@ -166,8 +169,15 @@ class Pipeline:
         """``(FittedPipeline, source, lf, crossed)``: ``lf`` is the data after every step, with
         the out-of-fold values of the steps that cross-fit; ``crossed`` tells whether any did."""
         batch_size = check_batch_size(batch_size)
-        source = coerce(data, allow_path=True, array_dtype=None)
-        lf = source.lf
+        backend = backend_for(data)
+        if backend is None:
+            source, ops = coerce(data, allow_path=True, array_dtype=None), _LOCAL
+            lf = source.lf
+        else:  # another engine's data (a Ray Dataset): its frame runs the passes there
+            source, lf, ops = None, backend.fit_frame(data), backend
+            if sample_weight is not None:
+                raise ConfigError(f"sample_weight is not supported with a {type(data).__name__} yet",
+                                  hint="fit on a local frame, or leave sample_weight out")
         schema = lf.collect_schema()
         if target is not None and target not in schema:
             raise SchemaError("target column not found", column=target,
@@ -181,8 +191,8 @@ class Pipeline:
         while pending:
             phase = _plan_phase(pending, schema, target, weighted)
             weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
-            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
-                              weights=weights)
+            stats = ops.run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
+                                  weights=weights)
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
@@ -199,7 +209,7 @@ class Pipeline:
                                        f"output_schema for step {name!r}: {planned} vs {dict(out)}")
                 oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
                 crossed = crossed or oof is not None
-                lf = apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
+                lf = ops.apply(lf, step, cols, schema, oof, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
                 done += 1
@@ -211,7 +221,7 @@ class Pipeline:
         fit_only = {c for _, step, cols in fitted if fits_on_table(step)
                     for c in step.fit_columns(cols, target)} - used
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
-        result = FittedPipeline(fitted, input_schema, target, data_fingerprint(data) if lineage else {})
+        result = FittedPipeline(fitted, input_schema, target, ops.lineage(data) if lineage else {})
         result.fit_phases = phases
         return result, source, lf, crossed
 
@@ -242,11 +252,26 @@ class Pipeline:
                                                 sample_weight=sample_weight)
         if not crossed:
             return fitted, fitted.transform(data)  # (a weight column is no input: left out)
+        if source is None:
+            raise ConfigError(f"fit_transform of a {type(data).__name__} with a cross-fitting step (target/WoE "
+                              "encoders): the out-of-fold values cannot be joined back to the distributed rows yet",
+                              hint="use fit(...) then transform(...) (new rows get the full fit), or a local frame")
         has_target = target is not None
         lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: [], engine=collect_engine(lf)).lazy()
         return fitted, convert_output(lf, source)
+
+
+class _LOCAL:
+    """The fit loop's operations on a local LazyFrame (a backend's frame has the same three)."""
+
+    run_phase = staticmethod(run_phase)
+    lineage = staticmethod(data_fingerprint)
+
+    @staticmethod
+    def apply(lf, step, cols, schema, oof, out):
+        return apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
 
 
 def _attach_weights(lf, schema, sample_weight, target, steps):
