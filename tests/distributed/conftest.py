@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 
@@ -17,8 +18,10 @@ def ray_cluster():
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1 << 30, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)
-    import ray.data
+    import ray.data as ray_data
 
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    with warnings.catch_warnings():  # Ray 2.60 warns of its own deprecated defaults when it makes the context
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ray_data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
