@@ -56,8 +56,19 @@ def _pipeline():
     return Pipeline([("scale", StandardScaler(), NUM), ("onehot", OneHotEncoder(sparse_output=False), [CAT])])
 
 
-def _reference(path) -> np.ndarray:
-    return _pipeline().fit(path, lineage=False).transform(path).select(NUM).collect().to_numpy()
+def _dataset(cluster, path):
+    ds = cluster.read_parquet(str(path))
+    ds.context.execution_options.preserve_order = True  # the order ours keeps (else rows come out of order)
+    return ds
+
+
+@pytest.fixture(scope="module")
+def reference(cluster, synthetic_parquet) -> np.ndarray:
+    """The local fit's scaled columns, in the row order Ray reads the file in. (Ray 2.60's
+    ``read_parquet`` of the 10M-row file yields its row groups in another order than the file's,
+    the same on every run, even with ``preserve_order``: the outputs keep the Dataset's order.)"""
+    rows = _pull(_dataset(cluster, synthetic_parquet))
+    return _pipeline().fit(str(synthetic_parquet), lineage=False).transform(rows).select(NUM).to_numpy()
 
 
 def _pull(ds) -> pl.DataFrame:
@@ -65,19 +76,19 @@ def _pull(ds) -> pl.DataFrame:
     return pl.concat([pl.from_arrow(b) for b in ds.iter_batches(batch_size=None, batch_format="pyarrow")])
 
 
-def test_ray_tabprep(benchmark, pair, synthetic_parquet, cluster):
+def test_ray_tabprep(benchmark, pair, synthetic_parquet, cluster, reference):
     pair(benchmark, OP, "tabprep on Ray Data", "ours")
     pipe = _pipeline()
-    ds = cluster.read_parquet(str(synthetic_parquet))
+    ds = _dataset(cluster, synthetic_parquet)
     out = benchmark.pedantic(lambda: _pull(pipe.fit(ds, lineage=False).transform(ds)), rounds=1, iterations=1)
-    np.testing.assert_allclose(out.select(NUM).to_numpy(), _reference(synthetic_parquet), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.select(NUM).to_numpy(), reference, rtol=1e-9, atol=1e-12)
 
 
-def test_ray_preprocessors(benchmark, pair, synthetic_parquet, cluster):
+def test_ray_preprocessors(benchmark, pair, synthetic_parquet, cluster, reference):
     from ray.data.preprocessors import Chain, OneHotEncoder, StandardScaler
 
     pair(benchmark, OP, "ray.data.preprocessors StandardScaler+OneHotEncoder", "peer")
-    ds = cluster.read_parquet(str(synthetic_parquet))
+    ds = _dataset(cluster, synthetic_parquet)
 
     def run():
         with warnings.catch_warnings():
@@ -87,7 +98,7 @@ def test_ray_preprocessors(benchmark, pair, synthetic_parquet, cluster):
 
     out = benchmark.pedantic(run, rounds=1, iterations=1)
     # Ray's scaler uses the population std (ddof=0) as scikit-learn does: the same numbers
-    np.testing.assert_allclose(out.select(NUM).to_numpy(), _reference(synthetic_parquet), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out.select(NUM).to_numpy(), reference, rtol=1e-9, atol=1e-9)
 
 
 def test_local_polars_path(benchmark, pair, synthetic_parquet):
