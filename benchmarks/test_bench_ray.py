@@ -80,7 +80,7 @@ def test_ray_tabprep(benchmark, pair, synthetic_parquet, cluster, reference):
     pair(benchmark, OP, "tabprep on Ray Data", "ours")
     pipe = _pipeline()
     ds = _dataset(cluster, synthetic_parquet)
-    out = benchmark.pedantic(lambda: _pull(pipe.fit(ds, lineage=False).transform(ds)), rounds=1, iterations=1)
+    out = benchmark.pedantic(lambda: _pull(pipe.fit(ds, lineage=False).transform(ds)), rounds=3, iterations=1)
     np.testing.assert_allclose(out.select(NUM).to_numpy(), reference, rtol=1e-9, atol=1e-12)
 
 
@@ -96,7 +96,7 @@ def test_ray_preprocessors(benchmark, pair, synthetic_parquet, cluster, referenc
             chain = Chain(StandardScaler(columns=NUM), OneHotEncoder(columns=[CAT]))
             return _pull(chain.fit_transform(ds))
 
-    out = benchmark.pedantic(run, rounds=1, iterations=1)
+    out = benchmark.pedantic(run, rounds=3, iterations=1)
     # Ray's scaler uses the population std (ddof=0) as scikit-learn does: the same numbers
     np.testing.assert_allclose(out.select(NUM).to_numpy(), reference, rtol=1e-9, atol=1e-9)
 
@@ -105,5 +105,5 @@ def test_local_polars_path(benchmark, pair, synthetic_parquet):
     pair(benchmark, OP, "tabprep local (Polars, one process)", "peer")
     pipe = _pipeline()
     path = str(synthetic_parquet)
-    out = benchmark.pedantic(lambda: pipe.fit(path, lineage=False).transform(path).collect(), rounds=1, iterations=1)
+    out = benchmark.pedantic(lambda: pipe.fit(path, lineage=False).transform(path).collect(), rounds=3, iterations=1)
     assert out.height > 0 and set(NUM) <= set(out.columns)
