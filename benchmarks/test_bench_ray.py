@@ -53,7 +53,9 @@ def _pipeline():
     from tabprep.encode import OneHotEncoder
     from tabprep.scale import StandardScaler
 
-    return Pipeline([("scale", StandardScaler(), NUM), ("onehot", OneHotEncoder(sparse_output=False), [CAT])])
+    # uint8 one-hot columns: the bytes of Ray's OneHotEncoder output (a fixed_size_list<uint8>)
+    return Pipeline([("scale", StandardScaler(), NUM),
+                     ("onehot", OneHotEncoder(sparse_output=False, dtype=np.uint8), [CAT])])
 
 
 def _dataset(cluster, path):

@@ -7,11 +7,10 @@ import warnings
 
 import pytest
 
-ray = pytest.importorskip("ray")
-
 
 @pytest.fixture(scope="session")
 def ray_cluster():
+    ray = pytest.importorskip("ray")  # the extra tabprep[ray]: the tests skip without it
     # Without RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, Ray listens on every interface and advertises a
     # non-loopback address; the dashboard agent is off too.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
