@@ -130,8 +130,10 @@ def test_every_registered_step_has_a_case():
 
 
 def test_one_block_is_bit_identical():
-    pipe = Pipeline([("imp", __import__("tabprep.clean", fromlist=["x"]).SimpleImputer(), ["num"]),
-                     ("sc", step_registry()["StandardScaler"](), ["num", "num2"])])
+    from tabprep.clean import SimpleImputer
+    from tabprep.scale import StandardScaler
+
+    pipe = Pipeline([("imp", SimpleImputer(), ["num"]), ("sc", StandardScaler(), ["num", "num2"])])
     fitted = pipe.fit(_dataset(FRAME, 1), target="y")
     local = pipe.fit(FRAME, target="y")
     assert fitted.to_dict()["steps"] == local.to_dict()["steps"]
@@ -147,8 +149,8 @@ def test_multi_phase_pipeline_and_write_parquet(tmp_path):
         ("rob", RobustScaler(), ["num"]),            # reads the imputed column: a second phase
         ("sc", StandardScaler(), ["num", "num2"]),   # a third
         ("oh", OneHotEncoder(sparse_output=False), ["cat"]),
-        ("te", TargetEncoder(cv="fold"), ["cat"]),   # cat is one-hot encoded... then gone: keep a copy
-    ][:4] + [("te", TargetEncoder(cv="fold"), ["cat2"])])
+        ("te", TargetEncoder(cv="fold"), ["cat2"]),  # a copy of cat (one-hot replaces cat), fold column
+    ])
     frame = FRAME.with_columns(cat2=pl.col("cat"))
     ds = _dataset(frame, 4)
     fitted = pipe.fit(ds, target="y")
