@@ -127,3 +127,41 @@ def test_mlp_epoch_preloaded_tensor(benchmark, pair, synthetic_df, bench_rows):
         return _train_epoch(batches, torch, model, optimizer)
 
     assert benchmark(epoch) == bench_rows
+
+
+def test_loader_epoch_ray_data(benchmark, pair, synthetic_parquet, bench_rows):
+    """Ray Data's own batches from the same file (a local cluster on this machine, bound to
+    127.0.0.1; a local shuffle buffer of 1M rows like the loader's window)."""
+    if bench_rows < 1_000_000:
+        pytest.skip("Ray Data peer: measured at 1M rows and up (starting a cluster costs ~10 s)")
+    ray = pytest.importorskip("ray")
+    import os
+    import warnings
+
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    pair(benchmark, OP, "Ray Data iter_batches (local shuffle)", "peer")
+    started = not ray.is_initialized()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Ray Data's own deprecated settings
+        if started:
+            ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1 << 30,
+                     _node_ip_address="127.0.0.1", log_to_driver=False)
+        try:
+            import ray.data
+
+            ray.data.DataContext.get_current().enable_progress_bars = False
+            ds = ray.data.read_parquet(str(synthetic_parquet)).select_columns([*FEATURES, "y_bin"])
+
+            def epoch():
+                n = 0
+                for batch in ds.iter_batches(batch_size=BATCH, batch_format="numpy",
+                                             local_shuffle_buffer_size=1 << 20, local_shuffle_seed=0):
+                    X = np.column_stack([batch[c] for c in FEATURES]).astype(np.float32)
+                    n += X.shape[0]
+                return n
+
+            assert benchmark.pedantic(epoch, rounds=3, iterations=1) == bench_rows
+        finally:
+            if started:
+                ray.shutdown()

@@ -22,6 +22,8 @@ Groups:
   Polars DataFrame for ours, a pandas DataFrame for scikit-learn).
 - ``pipeline_process file->float32 matrix``: each case in a fresh interpreter (start-up and
   imports included); ``peak_rss_mb`` is that process's own high-water mark (``VmHWM``; Linux).
+  ``benchmarks/pipeline_table.py`` runs the same cases (and the in-memory one) outside pytest,
+  interleaved, under ``/usr/bin/time -v``, and prints the issue's table.
 - ``demo pipeline (flights train rows)``: the pipeline of ``tabprep demo`` (bundled spec: impute,
   clip, scale, 8 quantile bins one-hot, one-hot, target encoding of two columns) fitted with
   ``fit_transform`` on the demo's train rows (in memory) + the float32 matrix, vs the equivalent
@@ -229,7 +231,8 @@ def run_polars_file(path):
     return run_polars(pl.read_parquet(path, columns=COLUMNS))
 
 
-FILE_CASES = {"tabprep": run_tabprep_file, "sklearn": run_sklearn_file, "polars": run_polars_file}
+FILE_CASES = {"tabprep": run_tabprep_file, "sklearn": run_sklearn_file, "polars": run_polars_file,
+              "polars-ds": run_polars_ds_file}
 
 
 # ------------------------------------------------------------------------------ checks
@@ -372,8 +375,11 @@ def _run_process(impl: str, path) -> dict:
     ("tabprep", "python: tabprep scan + Pipeline.fit_transform + to_numpy", "ours"),
     ("sklearn", "python: pandas read_parquet + scikit-learn ColumnTransformer", "peer"),
     ("polars", "python: polars read_parquet + expressions", "peer"),
+    ("polars-ds", "python: polars read_parquet + polars-ds Blueprint", "peer"),
 ])
 def test_pipeline_process(benchmark, pair, synthetic_parquet, bench_rows, impl, label, role):
+    if impl == "polars-ds":
+        pytest.importorskip("polars_ds.pipeline")
     pair(benchmark, OP_PROCESS, label, role)
     results = []
 

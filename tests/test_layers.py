@@ -33,7 +33,7 @@ FLOORS = {
     "tabprep.clean": 6, "tabprep.scale": 6, "tabprep.bin": 6, "tabprep.encode": 6,
     "tabprep.pipeline": 7,
     "tabprep.handoff": 8, "tabprep.datasets": 8, "tabprep.validate": 8, "tabprep.evaluate": 8,
-    "tabprep.tune": 8, "tabprep.distributed": 8, "tabprep.features": 8,
+    "tabprep.tune": 8, "tabprep.distributed": 8, "tabprep.features": 6,
     "tabprep.cli": 9,
     "tabprep": 10, "tabprep.__main__": 10,
 }

@@ -254,3 +254,39 @@ def test_clashing_output_names_are_a_schema_error(frame):
         Pipeline([("oh", OneHotEncoder(sparse_output=False), frame.columns)]).fit(frame)
     # sparse output has no column names to clash: it still works
     assert OneHotEncoder(sparse_output=True).fit_transform(frame).shape[0] == frame.height
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.uint8, bool])
+def test_streamed_batches_match_scikit_learn_and_free_their_blocks(tmp_path, dtype):
+    # each batch's output columns are views of one indicator block computed at the first of
+    # them; streamed in many batches (row groups) the frame is scikit-learn's, and the encoder
+    # keeps no block alive once the output is gone
+    import gc
+    from sklearn.preprocessing import OneHotEncoder as SkOneHot
+
+    train = make_frame(3_000, 6)
+    train.write_parquet(tmp_path / "t.parquet", row_group_size=128)
+    enc = OneHotEncoder(sparse_output=False, dtype=dtype, handle_unknown="ignore").fit(train)
+    ref = SkOneHot(sparse_output=False, dtype=dtype, handle_unknown="ignore").fit(train.to_pandas())
+    calls = {"block": 0, "udf": 0}
+    block_of, udf = enc._block_of, enc._udf
+
+    def counted(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+        return wrapper
+
+    enc._block_of, enc._udf = counted("block", block_of), counted("udf", udf)
+    for engine in ("streaming", "in-memory"):
+        got = enc.transform(pl.scan_parquet(tmp_path / "t.parquet")).collect(engine=engine)
+        np.testing.assert_array_equal(got.to_numpy(), ref.transform(train.to_pandas()))
+        del got
+    if np.dtype(dtype).kind != "b":
+        # one block per batch and column, shared by its (>= 4) output columns while they live
+        assert 0 < 2 * calls["block"] <= calls["udf"]
+    del enc._block_of, enc._udf
+    gc.collect()
+    live = [v for _, v in enc._cache._entries.values()]
+    if np.dtype(dtype).kind != "b":
+        assert all(ref_() is None for ref_ in live)

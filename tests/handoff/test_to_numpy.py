@@ -191,6 +191,59 @@ def test_lazy_arrow_and_pandas_inputs():
     assert_same(to_numpy(pdf), ref)
 
 
+@pytest.mark.parametrize("batch_rows", [1, 7, 64, 1 << 18])
+def test_lazy_frame_written_batch_by_batch_matches_the_collected_frame(monkeypatch, tmp_path, batch_rows):
+    # a C-ordered matrix of a LazyFrame is written one streamed batch at a time: any batch size
+    # gives the collected frame's matrix (every cell from its own value), from a file scan too
+    from tabprep.handoff import _numpy
+
+    rng = np.random.default_rng(3)
+    n = 1_000
+    df = pl.DataFrame({"a": rng.normal(size=n), "b": rng.integers(-5, 5, n).astype(np.int16),
+                       "c": rng.random(n) > 0.5, "s": rng.choice(["u", "v"], n)}).with_columns(
+        pl.when(pl.col("a") > 1).then(None).otherwise(pl.col("b")).alias("b"))
+    df.write_parquet(tmp_path / "x.parquet", row_group_size=100)
+    monkeypatch.setattr(_numpy, "_BATCH_ROWS", batch_rows)
+    lf = pl.scan_parquet(tmp_path / "x.parquet").with_columns((pl.col("a") * 2).alias("a2"))
+    names = ["a2", "b", "c", "a"]
+    ref = to_numpy_reference(lf.collect(), names)
+    for dtype in (np.float32, np.float64):
+        got = to_numpy(lf, names, dtype=dtype)
+        assert got.flags.c_contiguous and got.shape == (n, 4)
+        assert_same(got, to_numpy_reference(lf.collect(), names, dtype=dtype))
+    assert_same(to_numpy(lf.filter(pl.col("c")), names), to_numpy_reference(lf.filter(pl.col("c")).collect(), names))
+    assert to_numpy(lf.head(0), names).shape == (0, 4)
+    assert_same(to_numpy(lf, names), ref)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_mapped_matrix_is_an_ordinary_writable_array(monkeypatch, order):
+    # from _MAPPED_BYTES up the matrix is an anonymous memory mapping (no huge-page advice)
+    from tabprep.handoff import _numpy
+
+    monkeypatch.setattr(_numpy, "_MAPPED_BYTES", 0)
+    df = pl.DataFrame({"a": [1.5, None, 3.0], "b": [1, 2, None], "c": [True, False, True]})
+    for frame in (df, df.lazy()):
+        got = to_numpy(frame, dtype=np.float64, order=order)
+        assert got.flags.writeable and (got.flags.f_contiguous if order == "F" else got.flags.c_contiguous)
+        assert_same(got, to_numpy_reference(df, dtype=np.float64, order=order))
+        got[:] = 0  # writable, and the memory is its own
+        assert df["a"][0] == 1.5
+
+
+def test_lazy_frame_errors_while_streaming_are_raised():
+    from tabprep.errors import DataError
+
+    def refuse(s):
+        if (s > 5).any():
+            raise DataError("too big", column="a")
+        return s
+
+    lf = pl.DataFrame({"a": [1.0, 9.0]}).lazy().with_columns(pl.col("a").map_batches(refuse, return_dtype=pl.Float64))
+    with pytest.raises(DataError, match="too big"):
+        to_numpy(lf)
+
+
 def test_shares_no_memory_with_the_input():
     df = pl.DataFrame({"a": np.arange(5.0)})
     out = to_numpy(df, dtype=np.float64)

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import oracles.user_functions as user_functions
 from tabprep import Pipeline, load
 from tabprep.pipeline import step_registry
 from tabprep.split import GroupKFold, KFold, StratifiedKFold
@@ -22,17 +23,31 @@ FRAME = pl.DataFrame({
     "cat": rng.choice(["a", "b", "c", "d", "e"], N, p=[0.4, 0.3, 0.2, 0.08, 0.02]),
     "grp": rng.integers(0, 40, N),
     "y": (rng.random(N) < 0.3).astype(np.int64),
+    "day": np.datetime64("2024-01-01") + rng.integers(0, 90, N).astype("timedelta64[D]"),
 }).with_columns(pl.col("num").fill_nan(None))
 
 # step name -> (non-default parameters, columns, needs the target)
 CASES = {
     "Cast": ({"dtype": "Float32", "strict": False}, ["num"], False),
+    "CyclicalFeatures": ({"max_values": {"grp": 40}, "drop_original": True}, ["grp"], False),
+    "DatetimeFeatures": ({"features_to_extract": ["week", "weekend"], "drop_original": False}, ["day"], False),
+    "DatetimeSubtraction": ({"anchor": "2023-12-01", "output_unit": "h", "new_variables_names": ["since"]},
+                            ["day"], False),
+    "LagFeatures": ({"variables": "num", "periods": [1, 2], "by": "grp", "time": "day", "fill_value": -1.0},
+                    ["num", "grp", "day"], False),
+    "WindowFeatures": ({"variables": ["num"], "window": [2, "7d"], "functions": ["sum", "std"], "min_periods": 1,
+                        "by": "grp", "time": "day", "drop_original": True}, ["num", "grp", "day"], False),
+    "Cleaner": ({"null_strings": ["e"], "drop_if_constant": True, "min_parsed_fraction": 0.5, "parse_dates": False},
+                ["cat", "num"], False),
+    "StringNormalizer": ({"case": "upper", "unicode_form": "NFC", "collapse_whitespace": False}, ["cat"], False),
     "Clipper": ({"method": "iqr", "k": 2.0}, ["num"], False),
     "CountEncoder": ({"normalize": True, "handle_unknown": "error"}, ["cat"], False),
     "HashingEncoder": ({"n_features": 4, "signed": True, "dtype": np.float32}, ["cat"], False),
     "KBinsDiscretizer": ({"n_bins": 4, "encode": "ordinal", "strategy": "uniform", "dtype": np.float32}, ["num"], False),
     "MaxAbsScaler": ({"copy": False}, ["num"], False),
     "MinMaxScaler": ({"feature_range": (-2.0, 3.0), "clip": True}, ["num"], False),
+    "NumbaTransformer": ({"func": user_functions.ewm_mean, "inputs": "num", "outputs": {"ewm": "Float64"},
+                          "kind": "group", "by": "grp", "drop_original": True}, ["num", "grp"], False),
     "OneHotEncoder": ({"drop": "first", "dtype": np.float32, "handle_unknown": "ignore", "sparse_output": False},
                       ["cat"], False),
     "OrdinalEncoder": ({"dtype": np.int32, "handle_unknown": "use_encoded_value", "unknown_value": -1,
@@ -73,7 +88,8 @@ def test_save_and_load_with_non_default_parameters(name, tmp_path):
     fitted.to_dict()
     assert fitted_step.__dict__.keys() == kept.keys()
     assert all(fitted_step.__dict__[k] is v for k, v in kept.items())  # saving changes nothing
-    again = load(fitted.save(tmp_path / "model"))
+    # user functions (NumbaTransformer) come from the caller's code, by name
+    again = load(fitted.save(tmp_path / "model"), functions={"ewm_mean": user_functions.ewm_mean})
     assert again.fingerprint == fitted.fingerprint
     _same_params(again.steps[0][1].get_params(deep=False), before)
     assert again.transform(data).equals(fitted.transform(data))

@@ -40,9 +40,11 @@ def test_registry_holds_exactly_the_builtin_steps():
     import tabprep.bin
     import tabprep.clean
     import tabprep.encode
+    import tabprep.features
     import tabprep.scale
 
-    public = {name: getattr(pkg, name) for pkg in (tabprep.bin, tabprep.clean, tabprep.encode, tabprep.scale)
+    packages = (tabprep.bin, tabprep.clean, tabprep.encode, tabprep.features, tabprep.scale)
+    public = {name: getattr(pkg, name) for pkg in packages
               for name in pkg.__all__
               if inspect.isclass(getattr(pkg, name)) and issubclass(getattr(pkg, name), Step)}
     assert len(public) >= 16
@@ -209,7 +211,7 @@ def test_eager_transforms_with_kernels_collect_in_memory():
     from tabprep import Pipeline
     from tabprep.bin import KBinsDiscretizer
     from tabprep.clean import SimpleImputer
-    from tabprep.encode import OrdinalEncoder
+    from tabprep.encode import OneHotEncoder, OrdinalEncoder
     from tabprep._base.fit import collect_engine
     from tabprep.scale import StandardScaler
 
@@ -223,3 +225,7 @@ def test_eager_transforms_with_kernels_collect_in_memory():
     assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="ordinal"), ["a"])) == "in-memory"
     assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="onehot"), ["a"])) == "auto"
     assert engine((OrdinalEncoder(), ["c"])) == "in-memory"
+    # several outputs of one input column (one-hot): the morsels, even beside a single-output kernel
+    assert engine((OneHotEncoder(sparse_output=False), ["c"])) == "auto"
+    assert engine((KBinsDiscretizer(n_bins=2, encode="ordinal"), ["a"]), (OneHotEncoder(sparse_output=False), ["c"])) == "auto"
+    assert engine((OrdinalEncoder(), ["c"]), (KBinsDiscretizer(n_bins=2, encode="ordinal"), ["a"])) == "in-memory"

@@ -20,8 +20,12 @@ import polars as pl
 from tabprep._constraints import _is_bool, _is_int, _is_real
 from tabprep._dtypes import dtype_str, parse_dtype
 
-__all__ = ["to_json_value", "from_json_value", "canonical_json", "register_data_class", "arrow_from_numpy",
-           "numpy_from_arrow", "series_from_arrow"]
+__all__ = ["to_json_value", "from_json_value", "canonical_json", "register_data_class", "function_ref",
+           "FUNCTION_TAG", "arrow_from_numpy", "numpy_from_arrow", "series_from_arrow"]
+
+#: Tag of a user function in saved parameters: ``{"$function": {"name", "sha256"}}``. Decoding
+#: leaves it as it is; ``tabprep.load(path, functions=...)`` puts the user's function in its place.
+FUNCTION_TAG = "$function"
 
 # class name -> class whose instances are data: rebuilt as cls(**params) from get_params()
 _DATA_CLASSES: dict[str, type] = {}
@@ -132,6 +136,36 @@ def from_json_value(value):
                 return pd.NA
         return {k: from_json_value(v) for k, v in value.items()}
     return value
+
+
+def function_ref(func) -> dict:
+    """``{"name": qualified name, "sha256": hash}`` of a user function: what an artifact records
+    instead of its code.
+
+    The hash is over the function's source text (dedented), or, when Python has no source for it
+    (defined in an interactive session), over its bytecode, constants and names. Reading source
+    runs nothing.
+
+    Examples
+    --------
+    >>> def double(x):
+    ...     return 2 * x
+    >>> ref = function_ref(double)
+    >>> ref["name"], len(ref["sha256"])
+    ('double', 64)
+    """
+    import hashlib
+    import inspect
+    import textwrap
+
+    py = getattr(func, "py_func", func)  # a Numba dispatcher: the Python function inside
+    try:
+        text = textwrap.dedent(inspect.getsource(py)).encode()
+    except (OSError, TypeError):
+        code = py.__code__
+        text = code.co_code + repr((code.co_consts, code.co_names, code.co_varnames)).encode()
+    return {"name": getattr(py, "__qualname__", getattr(py, "__name__", "?")),
+            "sha256": hashlib.sha256(text).hexdigest()}
 
 
 def canonical_json(obj: Any) -> bytes:

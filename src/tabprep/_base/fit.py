@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from tabprep._base.stats import CHECK_IN_PLAN, skips_nan, unpack_structs
 from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
+from tabprep.io._progress import new_pass, rows_done
 
 __all__ = [
     "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "STATS_BLOCK_ROWS", "check_batch_size", "fits_on_table",
@@ -58,17 +59,26 @@ def check_batch_size(batch_size) -> int:
     return batch_size
 
 
-def _blocks(batches, rows: int):
+def _blocks(batches, rows: int, whole=()):
     """The rows of ``batches`` re-cut into blocks of exactly ``rows`` rows (the last one shorter),
-    each one chunk.
+    the columns named in ``whole`` in one chunk each.
 
     Partial statistics are taken per block and merged in row order, so the blocks, and hence
     every rounding of a float sum or mean, are fixed by the global row number alone: the same
     state for any ``batch_size``, any chunking of the source and an in-memory fit (a batch of
     10M rows and ten of 1M gave means differing in the last bit before). A batch carries the
-    source's chunking and Polars sums chunk by chunk, hence one chunk per block.
+    source's chunking and Polars sums floats chunk by chunk, hence one chunk per block for the
+    float columns the mergeable statistics read (``whole``); the others (kept for exact statistics and table
+    fits, concatenated later) keep their chunks: rechunking every column cost ~1.5 s of a
+    10M-row fit whose strings were only kept.
     """
     import polars as pl
+
+    whole = list(whole)
+
+    def done(block):
+        split = [c for c in whole if block.get_column(c).n_chunks() > 1]
+        return block.with_columns(block.get_column(c).rechunk() for c in split) if split else block
 
     carry = None
     for batch in batches:
@@ -77,12 +87,18 @@ def _blocks(batches, rows: int):
         buf = batch if carry is None else pl.concat([carry, batch], rechunk=False)
         start = 0
         while buf.height - start >= rows:
-            block = buf.slice(start, rows)
-            yield block.rechunk() if block.n_chunks() > 1 else block
+            yield done(buf.slice(start, rows))
             start += rows
         carry = buf.slice(start) if start < buf.height else None
     if carry is not None:
-        yield carry.rechunk() if carry.n_chunks() > 1 else carry
+        yield done(carry)
+
+
+def _reported(batches):
+    """The batches, each one's rows reported to a progress reporter if one listens (``tabprep.io``)."""
+    for batch in batches:
+        rows_done(batch.height)
+        yield batch
 
 
 def fits_on_table(step) -> bool:
@@ -109,8 +125,9 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     """
     plan = PhasePlan(lf.collect_schema(), entries, target, weights)
     parts, kept = [], []
+    new_pass()
     batches = lf.select(plan.projected).collect_batches(chunk_size=batch_size, maintain_order=True)
-    for batch in _blocks(batches, STATS_BLOCK_ROWS):
+    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, plan.whole):
         row, frame = plan.partial(batch)
         parts.append(row)
         if frame is not None:
@@ -176,6 +193,10 @@ class PhasePlan:
         roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
         #: the columns a pass reads, in schema order
         self.projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
+        # only float sums depend on the chunking (integer sums, counts, minima are exact)
+        merge_roots = {r for e in merge_exprs for r in e.meta.root_names()}
+        #: the float columns the mergeable statistics read: one chunk per block (``_blocks``)
+        self.whole = [c for c in self.projected if c in merge_roots and schema[c].is_float()]
         self.entries, self.schema, self.target, self.weights = entries, schema, target, weights
         self._merge_exprs, self._exact, self._copies, self._nan_nulled = merge_exprs, exact, copies, nan_nulled
         self._table_cols, self._keep, self._floats, self._nan_flags = table_cols, keep, floats, nan_flags
@@ -417,9 +438,22 @@ def collect_engine(lf) -> str:
     morsel by morsel in cache; so do the checks of their input batches (``refuse_infinity``:
     Python calls too, but cheap ones, told apart by ``CHECK_IN_PLAN``). Read off the plan, so
     no step has to declare it.
+
+    Except when one input column feeds several kernel calls (the outputs of one-hot encoding,
+    which share one computation per batch through the step's ``BatchCache``): on the in-memory
+    engine every output is then a whole column computed at once, far slower than the morsels
+    (20-level one-hot of 10M rows: 15-29 s against 1.1-1.9 s streamed on the benchmark VM,
+    where a single-output kernel loses ~0.03 s streamed); such a plan keeps the default.
     """
+    import re
+    from collections import Counter
+
     plan = lf.explain(optimized=False)
-    return "in-memory" if plan.count("python_udf") > plan.count(CHECK_IN_PLAN) else "auto"
+    kernels = plan.count("python_udf") - plan.count(CHECK_IN_PLAN)
+    if kernels <= 0:
+        return "auto"
+    fed = Counter(m.group(1) for m in re.finditer(r'col\("((?:[^"\\]|\\.)*)"\)\.python_udf\(\)(?!\.cast\()', plan))
+    return "auto" if fed and max(fed.values()) > 1 else "in-memory"
 
 
 def collect_explained(lf, explainers, *, engine: str = "auto"):

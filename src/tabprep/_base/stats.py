@@ -90,7 +90,8 @@ def infinity_exprs(expr, suffix: str, dtype) -> dict:
     Pairs with :func:`check_finite`: statistics such as a mean or a min/max would silently turn
     one infinity into a column of NaN or zeros, where scikit-learn refuses the input.
     """
-    return {f"any:inf:{suffix}": expr.is_infinite().any()} if dtype.is_float() else {}
+    # NaN is not infinite: the statistic skips it by itself (the planner need not null it)
+    return {f"any:inf:{suffix}": skipping_nan(expr.is_infinite().any())} if dtype.is_float() else {}
 
 
 def infinity_error(owner: str, column: str, row: int | None = None):
@@ -442,10 +443,11 @@ def float_out_dtype(dtype):
     return dtype if dtype in (pl.Float16, pl.Float32) else pl.Float64
 
 
-def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:
+def order_stat_exprs(expr, qs: dict, suffix: str, *, count: bool = False) -> dict:
     """For each ``tag: q`` of ``qs``, ``lo<tag>:<suffix>`` and ``hi<tag>:<suffix>``: the order
     statistics at floor and ceil of ``(n-1)*q`` (NumPy's index) of the valid values, all from
-    one ``struct:`` expression.
+    one ``struct:`` expression; with ``count``, also ``count:<suffix>``, the number of valid
+    (non-null, non-NaN) values (which the selection counts anyway).
 
     Feed them to :func:`exact_quantile` / :func:`exact_median`. They come from the compiled
     selection kernel (``tabprep.kernels.order_statistics``: two passes, no sort, every asked
@@ -463,9 +465,12 @@ def order_stat_exprs(expr, qs: dict, suffix: str) -> dict:
     import polars as pl
 
     names = tuple(f"{side}{tag}:{suffix}" for tag in qs for side in ("lo", "hi"))
-    dtype = pl.Struct({n: pl.Float64 for n in names})
+    fields = {n: pl.Float64 for n in names}
+    if count:
+        fields[f"count:{suffix}"] = pl.Int64
+    dtype = pl.Struct(fields)
     fn = partial(_order_stats, qs=tuple(float(q) for q in qs.values()), names=names, dtype=dtype)
-    tags = "".join(f"{tag}," for tag in qs)
+    tags = "".join(f"{tag}," for tag in qs) + ("count," if count else "")
     return {f"{STRUCT}order{tags}:{suffix}": skipping_nan(expr.map_batches(fn, return_dtype=dtype, returns_scalar=True))}
 
 
@@ -474,14 +479,17 @@ def _order_stats(s, *, qs: tuple, names: tuple, dtype):
     import numpy as np
     import polars as pl
 
-    from tabprep.kernels import column_buffers, order_statistics
+    from tabprep.kernels import order_statistics
+    from tabprep.kernels._columns import column_chunks
 
     def ranks(n: int):
         # NumPy's index (float64 arithmetic, as np.quantile computes it): floor and ceil per q
         return np.array([f(v) for v in ((n - 1) * q for q in qs) for f in (math.floor, math.ceil)], dtype=np.int64)
 
-    n, values = order_statistics(column_buffers(s), ranks)
+    n, values = order_statistics(column_chunks(s), ranks)  # kept batches: no concatenation
     row = dict(zip(names, [None] * len(names) if n == 0 else values.tolist()))
+    if len(dtype.fields) > len(names):
+        row[dtype.fields[-1].name] = n
     return pl.Series([row], dtype=dtype)
 
 

@@ -330,11 +330,14 @@ class SimpleImputer(Step):
             else:
                 obs = self._observed(c, dtype, as_float=as_float)
                 exprs.update(infinity_exprs(obs, c, dtype))
-                exprs[f"count:{c}"] = obs.count()
+                if self.strategy != "median":
+                    exprs[f"count:{c}"] = obs.count()
             if self.add_indicator:
                 exprs[f"count_missing:{c}"] = self._missing(c, dtype).sum()
             if self.strategy == "median":
-                exprs.update(order_stat_exprs(obs, {"50": 0.5}, c))
+                # the count from the selection too: every statistic of the column skips NaN
+                # itself, so the planner does not copy the column to null its NaN
+                exprs.update(order_stat_exprs(obs, {"50": 0.5}, c, count=True))
             elif self.strategy == "most_frequent":
                 if dtype == pl.Categorical or isinstance(dtype, pl.Enum):
                     obs = obs.cast(pl.String)

@@ -27,7 +27,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Command names, in the order ``tabprep --help`` lists them.
 COMMANDS: tuple[str, ...] = ("convert", "schema", "show-versions", "split", "sample", "fit", "transform", "inspect", "demo",
-                             "bench")
+                             "bench", "evaluate", "tune", "validate", "profile", "drift")
 
 EXIT_OK = 0
 EXIT_ERROR = 1

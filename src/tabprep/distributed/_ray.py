@@ -31,8 +31,11 @@ maxima, category counts and everything gathered are identical. When every Ray bl
 has a multiple of ``STATS_BLOCK_ROWS`` rows (a one-block dataset, or ``repartition`` to such
 blocks), the state equals the local one bit for bit.
 
-Not yet: ``sample_weight`` (refused by the pipeline), and a phase after a cross-fitting step
-(its out-of-fold values live on the driver and are not joined back to the blocks: a ConfigError).
+Not yet: ``sample_weight`` (refused by the pipeline), a phase after a cross-fitting step (its
+out-of-fold values live on the driver and are not joined back to the blocks: a ConfigError), and
+steps whose output for a row reads other rows (``LagFeatures``, ``WindowFeatures``,
+``NumbaTransformer`` of kind "array"/"group": a ConfigError, as block by block they would be wrong
+at every block edge).
 
 Transform: the fitted pipeline is put in the object store once (``ray.put``) and each block is
 transformed by ``FittedPipeline.transform`` of its Polars frame (``map_batches``, order kept):
@@ -84,6 +87,18 @@ def fit_frame(ds) -> RayFrame:
     return RayFrame(_ordered(ds), [], _polars_schema(ds))
 
 
+def _check_row_local(step) -> None:
+    """Refuse a step whose output for a row depends on other rows (lags, windows, a NumbaTransformer
+    over whole columns or groups): applied block by block, it would be wrong at every block edge."""
+    from tabprep.features._forecast import _Forecast
+    from tabprep.features._numba import NumbaTransformer
+
+    if isinstance(step, _Forecast) or (isinstance(step, NumbaTransformer) and step.kind != "row"):
+        raise ConfigError(f"{type(step).__name__} reads other rows than its own (lags, windows, groups): it cannot "
+                          "run block by block on a Ray Dataset yet",
+                          hint="run that step on a local frame (or one whose rows of an entity are in one block)")
+
+
 def apply(frame: RayFrame, step, columns, schema, out_of_fold, outputs) -> RayFrame:
     """``frame`` with ``step`` applied to its blocks in the next passes (after a cross-fitting
     step, ``out_of_fold`` is its training rows' values: no further pass can use them yet)."""
@@ -114,7 +129,7 @@ class _Partials:
             lf = apply_step(lf, step, cols, sch)
         df = lf.select(plan.projected).collect()
         parts, kept = [], []
-        for block in _blocks([df], STATS_BLOCK_ROWS):
+        for block in _blocks([df], STATS_BLOCK_ROWS, plan.whole):
             row, frame = plan.partial(block)
             parts.append(row)
             if frame is not None:
@@ -140,6 +155,8 @@ def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=Fa
                           "out-of-fold values are not joined back to the distributed rows yet",
                           hint="fit that pipeline on a local frame, or put the steps after the encoder in the same "
                                "phase (steps that do not read its outputs)")
+    for step, _, _ in entries:
+        _check_row_local(step)
     plan = PhasePlan(frame.schema, entries, target, weights)  # checks the steps before any task
     out = _ordered(frame.ds.map_batches(_Partials(frame.schema, frame.applied, entries, target, weights),
                                         batch_format="pyarrow", batch_size=None))
@@ -184,6 +201,8 @@ def transform(fitted, ds):
     """``fitted.transform`` of every block of ``ds``: a lazy Dataset, in ``ds``'s row order."""
     import ray
 
+    for _, step, _ in fitted.steps:
+        _check_row_local(step)
     fitted.check_schema(_polars_schema(ds))  # a missing column or dtype fails here, not in a task
     ref = ray.put(fitted)
     return _ordered(_ordered(ds).map_batches(_Transform(ref), batch_format="pyarrow", batch_size=None))

@@ -9,6 +9,7 @@ several lazy output expressions of one input column share one pass over each bat
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -142,19 +143,22 @@ class BatchCache:
 
     A batch is keyed by the addresses, offsets and lengths of its Arrow buffers; the entry keeps a
     reference to the batch, so those buffers cannot be freed and their addresses reused while the
-    entry lives.
+    entry lives. With ``weak=True`` an entry holds its value (a NumPy array) only weakly: a value
+    whose outputs are views of it (one-hot's indicator block) lives as long as those outputs, not
+    as long as the encoder.
     """
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 4, weak: bool = False) -> None:
         self._size = size
+        self._weak = weak
         self._lock = threading.Lock()
         self._entries: OrderedDict = OrderedDict()
 
     def __getstate__(self):
-        return {"_size": self._size}
+        return {"_size": self._size, "_weak": self._weak}
 
     def __setstate__(self, state) -> None:
-        self.__init__(state["_size"])
+        self.__init__(state["_size"], state.get("_weak", False))
 
     def get(self, column: int, s: pl.Series, compute):
         import pyarrow as pa
@@ -165,11 +169,14 @@ class BatchCache:
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None:
-                self._entries.move_to_end(key)
-                return hit[1]
+                value = hit[1]() if self._weak else hit[1]
+                if value is not None:
+                    self._entries.move_to_end(key)
+                    return value
         value = compute(s)
         with self._lock:
-            self._entries[key] = (arrow, value)
+            self._entries[key] = (arrow, weakref.ref(value) if self._weak else value)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from tabprep._base.backends import backend_for
-from tabprep._base.fit import apply_step, collect_engine, collect_explained, fits_on_table, schema_after
+from tabprep._base.fit import apply_out_of_fold, apply_step, collect_engine, collect_explained, fits_on_table, schema_after
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ArtifactError, ConfigError, DataError, SchemaError
@@ -177,7 +177,13 @@ class FittedPipeline:
         backend = backend_for(data)
         if backend is not None:  # another engine's data (a Ray Dataset): transformed there, same kind out
             return backend.transform(self, data)
-        source = coerce(data, allow_path=True, array_dtype=None)
+        return self._transform(coerce(data, allow_path=True, array_dtype=None))
+
+    def _transform(self, source, out_of_fold=None):
+        """:meth:`transform` of a coerced input; ``out_of_fold`` (``Pipeline.fit_transform`` on the
+        training rows) maps a cross-fitted step's name to its out-of-fold output frame, which
+        takes the place of its transform."""
+        out_of_fold = out_of_fold or {}
         schema = source.lf.collect_schema()
         self.check_schema(schema)
         has_target = self.target is not None and self.target in schema
@@ -186,8 +192,9 @@ class FittedPipeline:
                                *([self.target] if has_target else [])])
         inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
-        for (_, step, cols), sch in zip(self.steps, self._schemas):
-            exprs = step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
+        for (name, step, cols), sch in zip(self.steps, self._schemas):
+            oof = out_of_fold.get(name)
+            exprs = None if oof is not None else step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
             if exprs is not None and [e.meta.output_name() for e in exprs] == list(cols):
                 # the step's input, for explaining a failure, is the frame with the layer so far
                 inputs.append((step, lf.with_columns(layer.values()) if layer else lf))
@@ -196,7 +203,10 @@ class FittedPipeline:
             if layer:
                 lf, layer = lf.with_columns(layer.values()), {}
             inputs.append((step, lf))
-            lf = apply_step(lf, step, cols, sch)
+            if oof is None:
+                lf = apply_step(lf, step, cols, sch)
+            else:
+                lf = apply_out_of_fold(lf, oof, cols, step.output_schema(sch))
         if layer:
             lf = lf.with_columns(layer.values())
         out = [*(c for c in self.feature_names_out if c not in absent), *([self.target] if has_target else [])]
@@ -205,6 +215,64 @@ class FittedPipeline:
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
         return convert_output(lf, source)
+
+    def raw_inputs(self) -> list:
+        """``[(name, step, [(i, column)])]``: per step, the columns it reads straight from the
+        input data (its ``i``-th input column, not written by an earlier step), whose fitted
+        statistics describe the training data itself (what contracts and drift use)."""
+        out, written = [], set()
+        for (name, step, cols), sch in zip(self.steps, self._schemas):
+            out.append((name, step, [(i, c) for i, c in enumerate(cols) if c not in written]))
+            written.update(step.output_schema(sch).names())
+        return out
+
+    def input_contract(self):
+        """The :class:`~tabprep.validate.Contract` new input data must meet to be transformed.
+
+        From what the pipeline already knows, without reading data:
+
+        - every column a step reads is required with its fitted dtype (error level); pass-through
+          columns are optional but keep their dtype;
+        - a categorical encoder that reads a raw input column gives it ``allowed`` = the categories
+          seen in fit: an ``error`` check when the encoder refuses unseen values
+          (``handle_unknown="error"``), a ``warn`` check when it encodes them; and
+          ``nullable=False`` when it refuses missing values it did not see in fit.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from tabprep import Pipeline
+        >>> from tabprep.encode import OneHotEncoder
+        >>> df = pl.DataFrame({"city": ["Paris", "Lyon"], "x": [1.0, 2.0]})
+        >>> contract = Pipeline([("oh", OneHotEncoder(), ["city"])]).fit(df).input_contract()
+        >>> contract.columns["city"]
+        Column(dtype='String', nullable=False, allowed=['Lyon', 'Paris'])
+        >>> contract.validate(pl.DataFrame({"city": ["Rome"], "x": [0.5]})).errors[0].message
+        "1 row: values outside the allowed set {'Lyon', 'Paris'}"
+        """
+        import math
+
+        from tabprep.pipeline._contract import Column, Contract
+
+        rules: dict[str, dict] = {name: {"dtype": dtype_str(dtype), "required": name not in self.passthrough}
+                                  for name, dtype in self.input_schema.items()}
+        for _, step, raw in self.raw_inputs():
+            cats = getattr(step, "categories_", None)
+            if cats is not None and hasattr(step, "_refusal"):
+                for i, col in raw:
+                    if col not in rules or i >= len(cats):
+                        continue
+                    values = [v.item() if hasattr(v, "item") else v for v in cats[i]]
+                    seen = [v for v in values if not (v is None or (isinstance(v, float) and math.isnan(v)))]
+                    if step._refusal(i, -2):
+                        rules[col]["allowed"] = seen
+                    elif "allowed" not in rules[col]:
+                        rules[col]["allowed"] = seen
+                        rules[col].setdefault("levels", {})["allowed"] = "warn"
+                    if len(seen) == len(values) and step._refusal(i, -1):
+                        rules[col]["nullable"] = False
+        return Contract({name: Column(**rule) for name, rule in rules.items()},
+                        description="the input of a fitted tabprep pipeline")
 
     # ------------------------------------------------------------------ artifact
     def to_dict(self) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tabprep._base.codec import FUNCTION_TAG, function_ref
 from tabprep._base.step import Step
 from tabprep._dtypes import parse_dtype
 from tabprep.errors import ArtifactError, TabprepError
@@ -20,7 +21,7 @@ from tabprep.pipeline._registry import step_registry
 __all__ = ["load"]
 
 
-def load(path: str | os.PathLike[str]):
+def load(path: str | os.PathLike[str], *, functions: dict | None = None):
     """Load a fitted pipeline saved by :func:`save` / ``FittedPipeline.save``.
 
     Reads JSON and Arrow IPC only, checks every checksum, and builds steps only from the step
@@ -30,6 +31,11 @@ def load(path: str | os.PathLike[str]):
     ----------
     path : str or os.PathLike
         The artifact folder.
+    functions : dict {name: function}, optional
+        The user functions the pipeline's steps call (``NumbaTransformer(func=...)``), keyed by
+        the qualified name the artifact recorded. The artifact holds each function's name and
+        the hash of its source, never its code: the function comes from the caller, and one
+        whose source differs from the saved one is refused. Nothing is compiled or called here.
 
     Returns
     -------
@@ -39,7 +45,9 @@ def load(path: str | os.PathLike[str]):
     ------
     ArtifactError
         Missing/truncated/edited files, malformed JSON, unknown format or newer version, unknown
-        step type, state that does not fit its step; the message names the file and the step.
+        step type, state that does not fit its step, a user function not given in ``functions``
+        or whose source differs from the saved one; the message names the file, the step and
+        the function.
 
     Examples
     --------
@@ -72,7 +80,8 @@ def load(path: str | os.PathLike[str]):
         tables = entry["tables"]
         if not isinstance(tables, dict):
             raise ArtifactError(f"{where}: 'tables' must be an object", path=mpath)
-        step_dict = {"type": entry["type"], "version": entry["version"], "params": entry["params"],
+        params = _with_functions(entry["params"], functions or {}, where, mpath)
+        step_dict = {"type": entry["type"], "version": entry["version"], "params": params,
                      "state": entry["state"],
                      "tables": {t: read_table(root, where, t, e) for t, e in sorted(tables.items())}}
         try:
@@ -103,3 +112,31 @@ def load(path: str | os.PathLike[str]):
                  f"({manifest['versions'].get('tabprep') if isinstance(manifest['versions'], dict) else '?'})",
         )
     return fitted
+
+
+def _with_functions(value, functions: dict, where: str, mpath):
+    """``value`` (saved parameters) with each ``{"$function": {"name", "sha256"}}`` replaced by the
+    caller's function of that name, after checking its hash."""
+    if isinstance(value, list):
+        return [_with_functions(v, functions, where, mpath) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) != {FUNCTION_TAG}:
+        return {k: _with_functions(v, functions, where, mpath) for k, v in value.items()}
+    ref = value[FUNCTION_TAG]
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not isinstance(ref.get("sha256"), str):
+        raise ArtifactError(f"{where}: a saved function needs a name and a sha256", path=mpath, found=repr(ref))
+    name = ref["name"]
+    func = functions.get(name)
+    if func is None:
+        raise ArtifactError(f"{where}: the pipeline calls the function {name!r}, which was not given",
+                            path=mpath, hint=f"pass it from your code: tabprep.load(path, functions={{{name!r}: ...}}) "
+                                             "(an artifact holds no code)")
+    if not callable(func):
+        raise ArtifactError(f"{where}: functions[{name!r}] is not callable", path=mpath, found=type(func).__name__)
+    got = function_ref(func)["sha256"]
+    if got != ref["sha256"]:
+        raise ArtifactError(f"{where}: the function {name!r} given differs from the one the pipeline was saved "
+                            "with (its source hash)", path=mpath, found=f"sha256 {got[:12]}…, saved {ref['sha256'][:12]}…",
+                            hint="pass the function as it was when the pipeline was fitted, or refit the pipeline")
+    return func

@@ -60,8 +60,6 @@ from tabprep._base.fit import (
     apply_out_of_fold,
     apply_step,
     check_batch_size,
-    collect_engine,
-    collect_explained,
     fits_on_table,
     run_phase,
     schema_after,
@@ -74,7 +72,7 @@ from tabprep._base.params import validate_params
 from tabprep._base.stats import unpack_structs
 from tabprep._base.step import is_step
 from tabprep.errors import ConfigError, SchemaError
-from tabprep.io._dispatch import coerce, convert_output
+from tabprep.io._dispatch import coerce
 from tabprep.pipeline._fitted import FittedPipeline
 from tabprep.pipeline._select import MissingColumnError, is_static, resolve_columns
 
@@ -166,8 +164,8 @@ class Pipeline:
         return self._fit(data, target, batch_size=batch_size, lineage=lineage, sample_weight=sample_weight)[0]
 
     def _fit(self, data, target, *, batch_size, lineage: bool, sample_weight=None):
-        """``(FittedPipeline, source, lf, crossed)``: ``lf`` is the data after every step, with
-        the out-of-fold values of the steps that cross-fit; ``crossed`` tells whether any did."""
+        """``(FittedPipeline, source, out_of_fold)``: ``out_of_fold`` maps the name of each step
+        that cross-fitted to its training rows' out-of-fold output (an in-memory frame)."""
         batch_size = check_batch_size(batch_size)
         backend = backend_for(data)
         if backend is None:
@@ -187,7 +185,7 @@ class Pipeline:
         if weight is not None:
             schema = pl.Schema({n: d for n, d in schema.items() if n != weight})
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
-        fitted, phases, crossed = [], [], False
+        fitted, phases, out_of_fold = [], [], {}
         while pending:
             phase = _plan_phase(pending, schema, target, weighted)
             weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
@@ -208,7 +206,8 @@ class Pipeline:
                     raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
                                        f"output_schema for step {name!r}: {planned} vs {dict(out)}")
                 oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
-                crossed = crossed or oof is not None
+                if oof is not None:
+                    out_of_fold[name] = oof
                 lf = ops.apply(lf, step, cols, schema, oof, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
@@ -223,7 +222,7 @@ class Pipeline:
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
         result = FittedPipeline(fitted, input_schema, target, ops.lineage(data) if lineage else {})
         result.fit_phases = phases
-        return result, source, lf, crossed
+        return result, source, out_of_fold
 
     def fit_transform(self, data, target: str | None = None, *, sample_weight=None, batch_size: int | None = None,
                       lineage: bool = True):
@@ -248,19 +247,18 @@ class Pipeline:
         >>> out["c"].to_list() == TargetEncoder(cv=3).fit_transform(df.select("c"), df["y"])["c"].to_list()
         True
         """
-        fitted, source, lf, crossed = self._fit(data, target, batch_size=batch_size, lineage=lineage,
+        fitted, source, out_of_fold = self._fit(data, target, batch_size=batch_size, lineage=lineage,
                                                 sample_weight=sample_weight)
-        if not crossed:
-            return fitted, fitted.transform(data)  # (a weight column is no input: left out)
-        if source is None:
-            raise ConfigError(f"fit_transform of a {type(data).__name__} with a cross-fitting step (target/WoE "
-                              "encoders): the out-of-fold values cannot be joined back to the distributed rows yet",
-                              hint="use fit(...) then transform(...) (new rows get the full fit), or a local frame")
-        has_target = target is not None
-        lf = lf.select([*fitted.feature_names_out, *([target] if has_target else [])])
-        if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: [], engine=collect_engine(lf)).lazy()
-        return fitted, convert_output(lf, source)
+        if source is None:  # another engine's data (a Ray Dataset)
+            if out_of_fold:
+                raise ConfigError(f"fit_transform of a {type(data).__name__} with a cross-fitting step (target/WoE "
+                                  "encoders): the out-of-fold values cannot be joined back to the distributed rows yet",
+                                  hint="use fit(...) then transform(...) (new rows get the full fit), or a local frame")
+            return fitted, fitted.transform(data)
+        # one transform plan either way (consecutive one-to-one steps nested into one layer);
+        # the steps that cross-fitted give their out-of-fold output instead of their transform
+        # (a weight column is no input: left out)
+        return fitted, fitted._transform(source, out_of_fold)
 
 
 class _LOCAL:

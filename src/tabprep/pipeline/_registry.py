@@ -29,6 +29,7 @@ def step_registry() -> dict[str, type]:
     import tabprep.bin  # noqa: F401
     import tabprep.clean  # noqa: F401
     import tabprep.encode  # noqa: F401
+    import tabprep.features  # noqa: F401
     import tabprep.scale  # noqa: F401
     from tabprep.split import KFold  # noqa: F401 - registers the splitters, which params may hold
 

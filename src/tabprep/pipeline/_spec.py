@@ -35,7 +35,6 @@ equivalent Python code give the same fitted pipeline and the same fingerprint).
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 import os
@@ -48,6 +47,8 @@ from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
 from tabprep.pipeline._pipeline import Pipeline
 from tabprep.pipeline._registry import make_step, step_registry
+from tabprep.pipeline._toml import read_toml_text, toml_error as _error, toml_value as _toml_value
+from tabprep.pipeline._toml import unknown_keys as _unknown_keys
 
 __all__ = ["PipelineSpec", "read_spec", "parse_spec", "spec_from_dict", "spec_to_toml"]
 
@@ -86,16 +87,6 @@ class PipelineSpec:
                                            batch_size=batch_size)
 
 
-def _error(message: str, path, *, found=None, hint=None) -> ConfigError:
-    return ConfigError(message, path=path, found=found, hint=hint)
-
-
-def _unknown_keys(keys, allowed, where: str, path) -> None:
-    for key in keys:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            raise _error(f"{where}unknown key {key!r}", path,
-                         hint=(f"did you mean {close[0]!r}? " if close else "") + "allowed keys: " + ", ".join(allowed))
 
 
 def read_spec(path: str | os.PathLike[str]) -> PipelineSpec:
@@ -124,16 +115,7 @@ def read_spec(path: str | os.PathLike[str]) -> PipelineSpec:
     >>> read_spec(path).pipeline.steps
     [('scale', StandardScaler(), ['a'])]
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _error("spec file not found", p, hint="check the path") from None
-    except IsADirectoryError:
-        raise _error("expected a TOML spec file, found a folder", p) from None
-    except UnicodeDecodeError as exc:
-        raise _error(f"spec file is not UTF-8 text ({exc.reason} at byte {exc.start})", p) from None
-    return parse_spec(text, path=p)
+    return parse_spec(read_toml_text(path, "spec"), path=Path(path))
 
 
 def parse_spec(text: str, *, path: str | os.PathLike[str] | None = None) -> PipelineSpec:
@@ -292,44 +274,6 @@ def _check_regex(pattern: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Pipeline -> TOML
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        text = repr(value)
-        return text if any(c in text for c in ".eE") else text + ".0"
-    if isinstance(value, str):
-        out = ['"']
-        for ch in value:
-            if ch in '"\\':
-                out.append("\\" + ch)
-            elif ch == "\n":
-                out.append("\\n")
-            elif ch == "\t":
-                out.append("\\t")
-            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-                out.append(f"\\u{ord(ch):04x}")
-            else:
-                out.append(ch)
-        out.append('"')
-        return "".join(out)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) in a TOML spec")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
 def _columns_to_toml(columns):
     import polars as pl
     import polars.selectors as cs

@@ -1,0 +1,174 @@
+"""The table of issue 10: the whole job, file to float32 matrix, one fresh process per run.
+
+Usage::
+
+    python benchmarks/pipeline_table.py [--rows 1000000,10000000] [--rounds 3]
+        [--impls tabprep,tabprep-frame,polars-ds,polars,sklearn] [--json OUT.json]
+
+Each run is a new interpreter under ``/usr/bin/time -v`` (imports and the read included; peak
+RSS is the process's maximum resident set). The job and every implementation are those of
+``benchmarks/test_bench_pipeline.py`` (the same functions run). Besides the process's wall time,
+the child reports the time of the job itself (after its imports; the read included for the
+file cases) as ``in-process``. ``tabprep-frame`` reads the Parquet file into a Polars DataFrame
+first (not timed in ``in-process``) and runs the job on it. Implementations run interleaved,
+round by round, so a disturbance of the shared machine spreads over all of them; the table
+shows medians and, for the peers, ``peer / tabprep`` of the medians (> 1: tabprep faster).
+
+The data is the benchmarks' cached Parquet file (``synthetic(n, seed=0)``, generated on first
+use into ``$TABPREP_BENCH_CACHE``, default ``.cache/bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+IMPLS = ("tabprep", "tabprep-frame", "polars-ds", "polars", "sklearn")
+LABELS = {
+    "tabprep": "tabprep `Pipeline.fit_transform(tabprep.scan(path))` + `to_numpy`",
+    "tabprep-frame": "tabprep, from a Polars DataFrame already in memory",
+    "polars-ds": "polars-ds `Blueprint` (target encoding in-sample) + `bin_quantiles`",
+    "polars": "hand-written Polars (target mean in-sample)",
+    "sklearn": "scikit-learn `ColumnTransformer` (TargetEncoder cv=5)",
+}
+
+_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    sys.path.insert(0, sys.argv[3])
+    impl, path = sys.argv[1], sys.argv[2]
+    import test_bench_pipeline as job
+    # the imports each job needs, before its timer (the process's wall time has them)
+    if impl.startswith("tabprep"):
+        import tabprep, tabprep.pipeline, tabprep.handoff, tabprep.bin, tabprep.clean, tabprep.encode, tabprep.scale
+    elif impl == "polars-ds":
+        import polars_ds.pipeline
+    elif impl == "sklearn":
+        import pandas, sklearn.compose, sklearn.impute, sklearn.pipeline, sklearn.preprocessing
+        import sklearn.model_selection
+        job._sklearn_classes()
+    import polars as pl
+    if impl == "tabprep-frame":
+        frame = pl.read_parquet(path, columns=job.COLUMNS).rechunk()
+        start = time.perf_counter()
+        names, X = job.run_tabprep(frame)
+    else:
+        run = {"tabprep": job.run_tabprep_file, "polars-ds": job.run_polars_ds_file,
+               "polars": job.run_polars_file, "sklearn": job.run_sklearn_file}[impl]
+        start = time.perf_counter()
+        names, X = run(path)
+    seconds = time.perf_counter() - start
+    assert X.shape[1] == job.N_FEATURES and X.dtype.name == "float32" and X.flags.c_contiguous
+    print(json.dumps({"in_process": seconds, "rows": X.shape[0], "matrix_bytes": X.nbytes}))
+    """
+)
+
+
+def data_path(rows: int) -> Path:
+    sys.path.insert(0, str(HERE))
+    from conftest import cache_dir
+
+    from tabprep.datasets import synthetic
+    from tabprep.io import atomic_path
+
+    path = cache_dir() / f"synthetic-{rows}-seed0.parquet"
+    if not path.exists():
+        with atomic_path(path) as tmp:
+            synthetic(rows, seed=0).write_parquet(tmp)
+    return path
+
+
+def run_once(impl: str, path: Path) -> dict:
+    """One fresh process: wall and peak RSS from ``/usr/bin/time -v``, the job's own time."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-c", _CHILD, impl, str(path), str(HERE)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{impl} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for line in done.stderr.splitlines():
+        line = line.strip()
+        if line.startswith("Elapsed (wall clock) time"):
+            clock = line.rsplit(" ", 1)[1].split(":")
+            result["wall"] = sum(float(part) * 60 ** i for i, part in enumerate(reversed(clock)))
+        elif line.startswith("Maximum resident set size"):
+            result["peak_rss_bytes"] = int(line.rsplit(" ", 1)[1]) * 1024
+        elif line.startswith("User time"):
+            result["user"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("System time"):
+            result["sys"] = float(line.rsplit(" ", 1)[1])
+    return result
+
+
+def _load() -> str:
+    try:
+        return os.getloadavg().__repr__()
+    except OSError:
+        return "?"
+
+
+def measure(rows: int, impls: list[str], rounds: int) -> dict:
+    path = data_path(rows)
+    runs: dict = {impl: [] for impl in impls}
+    for r in range(rounds):
+        for impl in impls:
+            res = run_once(impl, path)
+            res["load"] = _load()
+            runs[impl].append(res)
+            print(f"[{rows} rows, round {r + 1}] {impl}: wall {res['wall']:.2f} s, in-process "
+                  f"{res['in_process']:.2f} s, peak RSS {res['peak_rss_bytes'] / 1e9:.2f} GB, load {res['load']}",
+                  file=sys.stderr)
+    return {"rows": rows, "runs": runs}
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
+
+
+def render(results: list[dict]) -> str:
+    lines = []
+    for res in results:
+        rows, runs = res["rows"], res["runs"]
+        med = {impl: {k: statistics.median(r[k] for r in rs) for k in ("wall", "in_process", "peak_rss_bytes", "user", "sys")}
+               for impl, rs in runs.items()}
+        matrix = next(iter(runs.values()))[0]["matrix_bytes"]
+        ours = med.get("tabprep")
+        lines.append(f"\n{rows:,} rows (output matrix {matrix / 1e9:.2f} GB; medians of {len(next(iter(runs.values())))} "
+                     "rounds, one fresh process each):\n")
+        lines.append("| | wall (process) | peer / tabprep | in-process | CPU user + sys | peak RSS | RSS / matrix |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for impl in runs:
+            m = med[impl]
+            ratio = "" if ours is None or impl.startswith("tabprep") else f"{m['wall'] / ours['wall']:.1f}×"
+            lines.append(f"| {LABELS[impl]} | {_fmt(m['wall'])} | {ratio} | {_fmt(m['in_process'])} | "
+                         f"{m['user']:.1f} + {m['sys']:.1f} s | {m['peak_rss_bytes'] / 1e9:.2f} GB | "
+                         f"{m['peak_rss_bytes'] / matrix:.2f}× |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="1000000,10000000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--impls", default=",".join(IMPLS))
+    parser.add_argument("--json", help="also write the raw runs here")
+    args = parser.parse_args(argv)
+    impls = [i for i in args.impls.split(",") if i]
+    unknown = set(impls) - set(IMPLS)
+    if unknown:
+        parser.error(f"unknown implementations {sorted(unknown)}; choose from {IMPLS}")
+    results = [measure(int(n), impls, args.rounds) for n in args.rows.split(",") if n]
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

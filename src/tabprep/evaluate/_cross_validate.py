@@ -1,0 +1,226 @@
+"""``cross_validate``: a tabprep pipeline + any scikit-learn model, folds as a column, shared statistics."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from tabprep.errors import ConfigError, SchemaError
+
+__all__ = ["cross_validate", "resolve_folds", "load_frame"]
+
+
+def load_frame(data, target: str | None, owner: str):
+    """The data as an in-memory Polars DataFrame (paths are scanned), the target checked."""
+    from tabprep.io._dispatch import coerce
+
+    df = coerce(data, allow_path=True, array_dtype=None).lf.collect()
+    if target is None:
+        raise ConfigError(f"{owner} needs a target column", hint="pass target=... (the label column)")
+    if target not in df.columns:
+        raise SchemaError("target column not found", column=target, found=f"columns {df.columns[:20]}",
+                          hint="check the target name")
+    return df
+
+
+def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cross_validate"):
+    """``(fold id per row (int8), number of folds, data without a fold column given as cv)``.
+
+    ``cv``: an int (tabprep's shuffled folds, stratified for a class target, seeded by
+    ``random_state``), the name of a fold column of the data (dropped from the features), a
+    splitter (tabprep's or scikit-learn's: ``split(X, y, groups)``) or an iterable of
+    ``(train, test)`` index arrays. Each row must be tested exactly once and trained on
+    everywhere else (a partition into folds).
+    """
+    from tabprep.encode._folds import fold_ids, target_from
+
+    n = df.height
+    y = df.get_column(target)
+    tgt = target_from(y, n, "auto", owner=owner)
+    if isinstance(groups, str):
+        if groups not in df.columns:
+            raise SchemaError(f"{owner}: the groups column is not in the data", column=groups)
+        groups = df.get_column(groups).to_numpy()
+    folds, k = fold_ids(cv, n=n, target=tgt, df=df, groups=groups, shuffle=True,
+                        seed=0 if random_state is None else random_state, owner=owner)
+    if isinstance(cv, str):
+        df = df.drop(cv)
+    return folds, k, df
+
+
+def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, return_train_score: bool = False,
+                   return_estimator: bool = False, groups=None, n_jobs: int = 1, dtype="float64",
+                   random_state: int | None = 0, n_bootstrap: int = 0, confidence_level: float = 0.95):
+    """Cross-validate a tabprep pipeline followed by a scikit-learn-compatible model.
+
+    The folds are one id per row (a split column). The preparation of every fold ("all folds but
+    k") comes from statistics computed once (:mod:`tabprep.evaluate._prepare`): target encoders
+    from one per-(category, fold) table, mergeable steps from per-fold partial statistics, exact
+    quantiles per fold. Inside fold ``k``'s fit a target encoder cross-fits its training rows over
+    the other outer folds (nested folds; its own ``cv`` is not used). Each fold's features
+    (``FittedPipeline.feature_columns``) reach the model through :func:`tabprep.handoff.to_numpy`.
+
+    Parameters
+    ----------
+    pipeline : tabprep.Pipeline
+    model : scikit-learn-compatible estimator
+        Cloned for each fold (HistGradientBoosting, LogisticRegression, LightGBM, XGBoost...).
+    data : path or table
+        Held in memory (the model needs it anyway).
+    target : str
+        The label column.
+    cv : int, str, splitter or iterable of (train, test), default 5
+        See :func:`resolve_folds`. An int makes tabprep's shuffled (stratified for classes)
+        folds seeded by ``random_state`` (scikit-learn's int cv is unshuffled).
+    scoring : None, str, callable, list or dict
+        As scikit-learn's ``cross_validate``: None uses ``model.score``; a single metric gives the
+        key ``test_score``, several ``test_<name>``.
+    return_train_score, return_estimator : bool
+        Also score the training rows (``train_<name>``); also return ``estimator`` (the fitted
+        models) and ``pipeline`` (the fitted ``FittedPipeline`` of each fold).
+    groups : str or array-like, optional
+        Groups for a splitter that uses them (a column name or one value per row).
+    n_jobs : int, default 1
+        Folds whose model is fitted at the same time (threads: most models release the GIL).
+    dtype : "float64" or "float32"
+        dtype of the feature matrices.
+    random_state : int or None, default 0
+        Seed of an int ``cv``'s folds and of the bootstrap.
+    n_bootstrap : int, default 0
+        With ``n > 0``: a percentile bootstrap (``n`` resamples of the folds) of each mean test
+        score, returned as ``ci_<name>`` = ``(low, high)``.
+    confidence_level : float, default 0.95
+
+    Returns
+    -------
+    dict
+        scikit-learn's keys (``fit_time``, ``score_time``, ``test_<name>``, ...; NumPy arrays, one
+        value per fold) plus ``folds``: a Polars DataFrame with one row per fold (rows, times,
+        scores). ``fit_time`` is the model's fit plus the fold's share of the preparation
+        (``prep_time`` in ``folds``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabprep import Pipeline
+    >>> from tabprep.encode import TargetEncoder
+    >>> from tabprep.evaluate import cross_validate
+    >>> df = pl.DataFrame({"c": ["a", "b", "c", "a"] * 25, "y": [1, 0, 0, 1] * 25})
+    >>> res = cross_validate(Pipeline([("te", TargetEncoder(), "c")]), LogisticRegression(), df, "y",
+    ...                      cv=4, scoring=["accuracy", "roc_auc"])
+    >>> sorted(k for k in res if k != "folds"), res["test_accuracy"].tolist()
+    (['fit_time', 'score_time', 'test_accuracy', 'test_roc_auc'], [1.0, 1.0, 1.0, 1.0])
+    >>> res["folds"].columns[:4]
+    ['fold', 'n_train', 'n_test', 'prep_time']
+    """
+    from tabprep._constraints import Interval, check_param
+
+    check_param(n_jobs, [Interval(int, 1, None)], "n_jobs", "cross_validate")
+    check_param(n_bootstrap, [Interval(int, 0, None)], "n_bootstrap", "cross_validate")
+    check_param(confidence_level, [Interval(float, 0, 1, closed="neither")], "confidence_level", "cross_validate")
+    df = load_frame(data, target, "cross_validate")
+    scorers = _check(pipeline, model, scoring, df, target)
+    folds, k, df = resolve_folds(cv, df, target, groups=groups, random_state=random_state)
+    t0 = time.perf_counter()
+    from tabprep.evaluate._prepare import prepare_folds
+
+    preps = prepare_folds(pipeline, df, target, folds, k)
+    prep_time = (time.perf_counter() - t0) / k
+    y = df.get_column(target).to_numpy()
+    matrices = [features(p, dtype) for p in preps]
+    # training scores as scikit-learn's: the training rows through the fitted pipeline (in-sample
+    # encodings), not the out-of-fold matrix the model was fitted on
+    scored = [_transformed(p, df, dtype) for p in preps] if return_train_score else [None] * k
+    runs = _run_folds(model, preps, matrices, scored, y, scorers, n_jobs)
+    return _results(runs, preps, scorers, prep_time, return_train_score, return_estimator,
+                    n_bootstrap, confidence_level, random_state)
+
+
+def features(prep, dtype):
+    """``(X_train, X_test)`` of a prepared fold: the pipeline's feature columns."""
+    from tabprep.handoff import to_numpy
+
+    cols = prep.fitted.feature_columns
+    return to_numpy(prep.train, columns=cols, dtype=dtype), to_numpy(prep.test, columns=cols, dtype=dtype)
+
+
+def _check(pipeline, model, scoring, df, target):
+    from sklearn.base import clone
+
+    from tabprep.evaluate._scoring import check_scoring_target, resolve_scoring
+    from tabprep.pipeline import Pipeline
+
+    if not isinstance(pipeline, Pipeline):
+        raise ConfigError("pipeline must be a tabprep.Pipeline", found=type(pipeline).__name__)
+    if not hasattr(model, "fit"):
+        raise ConfigError("model must be a scikit-learn-compatible estimator (with fit)", found=type(model).__name__)
+    try:
+        clone(model)
+    except Exception as exc:  # noqa: BLE001 - any failure to clone is the user's model
+        raise ConfigError(f"the model cannot be cloned as a scikit-learn estimator: {exc}",
+                          found=type(model).__name__) from exc
+    scorers = resolve_scoring(scoring, model)
+    check_scoring_target(scoring, df.get_column(target).to_numpy(), model, target)
+    return scorers
+
+
+def _transformed(prep, df, dtype):
+    from tabprep.handoff import to_numpy
+
+    return to_numpy(prep.fitted.transform(df[prep.train_rows]), columns=prep.fitted.feature_columns, dtype=dtype)
+
+
+def _fit_and_score(model, X_train, X_test, X_scored, y_train, y_test, scorers):
+    from sklearn.base import clone
+
+    est = clone(model)
+    t0 = time.perf_counter()
+    est.fit(X_train, y_train)
+    fit_time = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    test = {n: float(s(est, X_test, y_test)) for n, s in scorers.items()}
+    score_time = time.perf_counter() - t0
+    train = {} if X_scored is None else {n: float(s(est, X_scored, y_train)) for n, s in scorers.items()}
+    return est, fit_time, score_time, test, train
+
+
+def _run_folds(model, preps, matrices, scored, y, scorers, n_jobs):
+    jobs = [(model, Xtr, Xte, Xsc, y[p.train_rows], y[p.test_rows], scorers)
+            for p, (Xtr, Xte), Xsc in zip(preps, matrices, scored)]
+    if n_jobs == 1:
+        return [_fit_and_score(*j) for j in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(lambda j: _fit_and_score(*j), jobs))
+
+
+def _results(runs, preps, scorers, prep_time, train_score, return_estimator, n_bootstrap, level, seed):
+    import polars as pl
+
+    out = {"fit_time": np.array([r[1] + prep_time for r in runs]),
+           "score_time": np.array([r[2] for r in runs])}
+    for name in scorers:
+        out[f"test_{name}"] = np.array([r[3][name] for r in runs])
+        if train_score:
+            out[f"train_{name}"] = np.array([r[4][name] for r in runs])
+    if return_estimator:
+        out["estimator"] = [r[0] for r in runs]
+        out["pipeline"] = [p.fitted for p in preps]
+    table = {"fold": list(range(len(runs))), "n_train": [len(p.train_rows) for p in preps],
+             "n_test": [len(p.test_rows) for p in preps], "prep_time": [prep_time] * len(runs),
+             "model_fit_time": [r[1] for r in runs], "score_time": out["score_time"].tolist()}
+    for key in list(out):
+        if key.startswith(("test_", "train_")):
+            table[key] = out[key].tolist()
+    out["folds"] = pl.DataFrame(table)
+    if n_bootstrap:
+        rng = np.random.default_rng(0 if seed is None else seed)
+        for name in scorers:
+            scores = out[f"test_{name}"]
+            means = scores[rng.integers(0, len(scores), size=(n_bootstrap, len(scores)))].mean(axis=1)
+            lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+            out[f"ci_{name}"] = (float(lo), float(hi))
+    return out

@@ -1,0 +1,321 @@
+"""NumbaTransformer: a user's own feature function, compiled with Numba, as a lazy step.
+
+The function is compiled the first time the step is fitted or run (never at import, never when an
+artifact is loaded); how it is run, in parallel and on the Arrow buffers, and what it sees of
+nulls is in :mod:`tabprep.kernels._numba`.
+
+Saving: the artifact records the function's qualified name and a hash of its source
+(:func:`tabprep._base.codec.function_ref`), not its code. ``tabprep.load(path, functions={name:
+func})`` takes the function from the caller's own code and refuses one whose hash differs; a load
+without it raises an ArtifactError naming the function. Loading still runs no code from the
+artifact.
+"""
+
+from __future__ import annotations
+
+from tabprep._base.codec import FUNCTION_TAG, function_ref
+from tabprep._base.params import Options, param_error
+from tabprep._base.step import Step, register_step
+from tabprep._dtypes import parse_dtype
+from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.features._order import as_list
+
+__all__ = ["NumbaTransformer"]
+
+_ROW = "\x1frow"
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype a Polars numeric/Boolean dtype is handed over as, or None."""
+    import numpy as np
+    import polars as pl
+
+    if dtype == pl.Boolean:
+        return np.dtype(np.bool_)
+    if dtype.is_float() or dtype.is_integer():
+        try:
+            return np.dtype(str(dtype).lower())
+        except TypeError:  # Float16, Int128...
+            return None
+    return None
+
+
+def _view(s, *, nan_nulls: bool, owner: str):
+    """``(values, valid)``: a read-only NumPy view of the column's Arrow data buffer (a copy for
+    Booleans, several chunks, or nulls turned into NaN), and its validity (None: no null)."""
+    import numpy as np
+    import polars as pl
+
+    valid = s.is_not_null().to_numpy() if s.null_count() else None
+    if s.dtype == pl.Boolean:
+        values = s.fill_null(False).to_numpy()
+    else:
+        if s.n_chunks() > 1:
+            s = s.rechunk()
+        arr = s.to_arrow()
+        dtype = _numpy_dtype(s.dtype)
+        data = arr.buffers()[1]
+        values = (np.empty(0, dtype=dtype) if data is None
+                  else np.frombuffer(data, dtype=dtype, count=arr.offset + len(arr))[arr.offset:])
+    if nan_nulls and valid is not None:
+        if values.dtype.kind != "f":
+            raise DataError(f"{owner} cannot hand a null of an integer or Boolean column to an array "
+                            "function", column=s.name, hint="fill the nulls, or cast the column to Float64")
+        values = np.where(valid, values, np.nan)
+    if values.flags.writeable:
+        values.flags.writeable = False
+    return values, valid
+
+
+def _series(name, values, valid):
+    """A Polars Series of ``values`` with nulls where ``valid`` is False (no copy of the values)."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    if valid is None:
+        return pl.Series(name, values)
+    bits = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = pa.py_buffer(np.packbits(values, bitorder="little") if values.dtype == np.bool_ else values)
+    arr = pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [bits, data])
+    return pl.Series(name, arr)
+
+
+class _Runner:
+    """The batch function of one step's transform: compiles on first call, then runs.
+
+    Each output column is its own expression (``struct.field`` of this call), and Polars does not
+    merge identical Python calls, so a function with several outputs would run once per output.
+    The runner therefore keeps the last results by the identity of their input buffers (the
+    inputs are held meanwhile, so an address cannot be reused by other data) and hands the same
+    result to the other outputs' calls on the same batch.
+    """
+
+    _KEEP = 8  # results kept at most (a pruned output never asks for its copy)
+
+    def __init__(self, step, in_dtypes, out_dtypes):
+        import threading
+        from collections import OrderedDict
+
+        self.step = step
+        self.in_dtypes = in_dtypes
+        self.out_dtypes = out_dtypes
+        self._memo: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _key(self, s):
+        """Identity of the batch's input buffers (None: not single-chunk, not memoized)."""
+        fields, key = [], []
+        for c in dict.fromkeys([*self.step._inputs(), *as_list(self.step.by)]):
+            f = s.struct.field(c)
+            if f.n_chunks() != 1:
+                return None, None
+            arr = f.to_arrow()
+            fields.append(arr)
+            key.append((arr.offset, len(arr), tuple(b.address if b is not None else 0 for b in arr.buffers())))
+        return tuple(key), fields
+
+    def __call__(self, s):
+        import threading
+
+        n_out = len(self.out_dtypes)
+        key, held = self._key(s) if n_out > 1 else (None, None)
+        if key is None:
+            return self._run(s)
+        with self._lock:
+            entry = self._memo.get(key)
+            first = entry is None
+            if first:  # [done, result or error, calls left, inputs held]
+                entry = self._memo[key] = [threading.Event(), None, n_out, held]
+                while len(self._memo) > self._KEEP:
+                    self._memo.popitem(last=False)
+            entry[2] -= 1
+            if entry[2] <= 0:
+                self._memo.pop(key, None)
+        if first:
+            try:
+                entry[1] = self._run(s)
+            except BaseException as exc:
+                entry[1] = exc
+                raise
+            finally:
+                entry[0].set()
+        else:  # the other outputs' calls may run at the same time, on Polars' threads
+            entry[0].wait()
+        if isinstance(entry[1], BaseException):
+            raise entry[1]
+        return entry[1].alias(s.name)
+
+    def compiled(self):
+        from tabprep.kernels._numba import compile_function
+
+        return compile_function(self.step.func, self.step.kind, self.in_dtypes, self.out_dtypes,
+                                owner="NumbaTransformer")
+
+    def _run(self, s):
+        import numpy as np
+        import polars as pl
+
+        step, kind, owner = self.step, self.step.kind, "NumbaTransformer"
+        fn = self.compiled()
+        views = [_view(s.struct.field(c), nan_nulls=kind != "row", owner=owner) for c in step._inputs()]
+        arrays = [v for v, _ in views]
+        valid = None
+        for _, m in views:
+            if m is not None:
+                valid = m if valid is None else valid & m
+        if kind == "row":
+            outs = fn.run_rows(arrays, valid)
+        elif kind == "array":
+            outs = fn.run_array(arrays)
+        else:
+            keys = pl.DataFrame([s.struct.field(b) for b in as_list(step.by)]).with_row_index(_ROW)
+            groups = keys.group_by(as_list(step.by), maintain_order=True).agg(pl.col(_ROW))
+            lengths = groups[_ROW].list.len().to_numpy()
+            perm = groups[_ROW].explode().to_numpy().astype(np.int64)
+            offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            gathered = []
+            for a in arrays:
+                g = a[perm]
+                g.flags.writeable = False
+                gathered.append(g)
+            outs = fn.run_groups(gathered, perm, offsets)
+        names = list(step.outputs)
+        return pl.DataFrame([_series(n, o, valid) for n, o in zip(names, outs)]).to_struct(s.name)
+
+
+@register_step
+class NumbaTransformer(Step):
+    """New columns from a user's own Python function, compiled with Numba.
+
+    Parameters
+    ----------
+    func : callable
+        A plain Python function Numba can compile in nopython mode (or a ``numba.njit``
+        function). ``kind="row"``: one scalar per input in, one scalar per output out (a tuple
+        for several). ``kind="array"``/``"group"``: one 1-D array per input in, one array of the
+        same length per output out.
+    inputs : str or list of str
+        The columns passed to ``func``, in order (numeric or Boolean).
+    outputs : dict {name: dtype}
+        The new columns and their dtypes (``"Float64"``, ``"Int32"``, ``"Boolean"``...).
+    kind : {"row", "array", "group"}, default="row"
+        Row by row (in parallel over row ranges), on the whole columns (one call), or once per
+        group of equal ``by`` values (rows in data order; groups in parallel).
+    by : str, list of str or None, default=None
+        Group columns (``kind="group"`` only).
+    drop_original : bool, default=False
+        Drop the ``inputs`` from the output.
+
+    Nulls: a row with a null input gets null outputs; a row function is not called on it; an
+    array/group function sees NaN there (integer/Boolean inputs with nulls are refused). A
+    function that does not compile is a ConfigError naming it with Numba's reason; so is a
+    return type that does not fit the declared output (a float into an integer output...).
+    The step saves the function's qualified name and source hash; load it back with
+    ``tabprep.load(path, functions={"name": func})``.
+
+    Examples
+    --------
+    >>> import math, polars as pl
+    >>> from tabprep.features import NumbaTransformer
+    >>> def hypot(x, y):
+    ...     return math.sqrt(x * x + y * y)
+    >>> step = NumbaTransformer(hypot, inputs=["x", "y"], outputs={"r": "Float64"})
+    >>> step.fit_transform(pl.DataFrame({"x": [3.0, None], "y": [4.0, 1.0]}))["r"].to_list()
+    [5.0, None]
+    """
+
+    _parameter_constraints = {
+        "func": [callable],
+        "inputs": [str, list],
+        "outputs": [dict],
+        "kind": [Options(("row", "array", "group"))],
+        "by": [str, list, None],
+        "drop_original": ["boolean"],
+    }
+
+    def __init__(self, func, inputs, outputs, kind="row", *, by=None, drop_original=False):
+        self.func = func
+        self.inputs = inputs
+        self.outputs = outputs
+        self.kind = kind
+        self.by = by
+        self.drop_original = drop_original
+
+    def _validate_extra(self):
+        inputs = as_list(self.inputs)
+        if not inputs or not all(isinstance(c, str) for c in inputs) or len(set(inputs)) != len(inputs):
+            raise param_error("inputs", "NumbaTransformer", "be a column name or a list of distinct names", self.inputs)
+        if not self.outputs or not all(isinstance(k, str) and k for k in self.outputs):
+            raise param_error("outputs", "NumbaTransformer", "be a non-empty dict {name: dtype}", self.outputs)
+        for name, dtype in self.outputs.items():
+            try:
+                parsed = parse_dtype(dtype)
+            except ConfigError:
+                parsed = None
+            if parsed is None or _numpy_dtype(parsed) is None:
+                raise param_error("outputs", "NumbaTransformer", "give each output a numeric or Boolean dtype",
+                                  shown=f"{name!r}: {dtype!r}")
+        if (self.kind == "group") != (self.by is not None):
+            raise param_error("by", "NumbaTransformer", "be given with kind='group', and only then",
+                              shown=f"kind={self.kind!r}, by={self.by!r}")
+
+    def _inputs(self):
+        return as_list(self.inputs)
+
+    def _out_dtypes(self):
+        return {n: parse_dtype(d) for n, d in self.outputs.items()}
+
+    def _check(self, schema, columns):
+        for c in [*self._inputs(), *as_list(self.by)]:
+            if c not in columns:
+                raise SchemaError("NumbaTransformer reads a column that is not among its input columns", column=c,
+                                  found=f"inputs {list(columns)[:20]}", hint=f"select {c!r} too")
+        for c in self._inputs():
+            if _numpy_dtype(schema[c]) is None:
+                raise SchemaError("NumbaTransformer passes numeric or Boolean columns to the function", column=c,
+                                  found=str(schema[c]), hint="cast the column first")
+
+    def _runner(self, schema):
+        return _Runner(self, [_numpy_dtype(schema[c]) for c in self._inputs()],
+                       [_numpy_dtype(d) for d in self._out_dtypes().values()])
+
+    def fit_exprs(self, schema, columns, target):
+        self._check(schema, columns)
+        self._runner(schema).compiled()  # compile now: a bad function fails at fit, not later
+        return {}
+
+    def _finalize(self, stats, schema, columns):
+        pass
+
+    def transform_exprs(self, schema):
+        import polars as pl
+
+        names = self._input_names()
+        source = pl.struct(list(dict.fromkeys([*self._inputs(), *as_list(self.by)])))
+        result = source.map_batches(self._runner(schema), return_dtype=pl.Struct(self._out_dtypes()),
+                                    is_elementwise=self.kind == "row")
+        kept = [pl.col(c) for c in names if not (self.drop_original and c in self._inputs())]
+        return kept + [result.struct.field(n).alias(n) for n in self.outputs]
+
+    def _names_out(self, names):
+        return [n for n in names if not (self.drop_original and n in self._inputs())] + list(self.outputs)
+
+    def planned_output_schema(self, schema, columns):
+        out = {c: schema[c] for c in columns if not (self.drop_original and c in self._inputs())}
+        out.update(self._out_dtypes())
+        return out
+
+    def output_schema(self, schema):
+        import polars as pl
+
+        return pl.Schema(self.planned_output_schema(schema, self._input_names()))
+
+    def _array_params(self):
+        return {"array_dtype": None, "ensure_all_finite": "allow-nan"}
+
+    def _param_to_json(self, name, value):
+        if name == "func":
+            return {FUNCTION_TAG: function_ref(value)}
+        return super()._param_to_json(name, value)

@@ -1,0 +1,327 @@
+"""``tune``: search over pipeline + model parameters with Optuna, preparation cached across trials."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tabprep.errors import ConfigError
+
+__all__ = ["TuneResult", "tune"]
+
+#: Fractions of each fold's training rows at the rungs of ``fidelity="rows"`` (reduction factor 3).
+ROW_RUNGS = (1 / 9, 1 / 3, 1.0)
+#: Fractions of the boosting rounds at the rungs of ``fidelity="rounds"``.
+ROUND_RUNGS = (1 / 9, 1 / 3, 1.0)
+#: Model parameters that count boosting rounds, in the order they are looked for.
+ROUND_PARAMS = ("max_iter", "n_estimators", "num_boost_round")
+
+
+@dataclass
+class TuneResult:
+    """What :func:`tune` returns.
+
+    Attributes
+    ----------
+    study : optuna.Study
+    metric : str
+        The objective's metric (the first of ``scoring``; ``score`` for the model's own).
+    best_params : dict
+        Space names (``<step>__<param>``, ``model__<param>``) -> values of the best trial.
+    best_score : float
+        Its mean test score over the folds.
+    trials : polars.DataFrame
+        One row per trial: number, state, value, duration, cached preparation, each parameter.
+    best_pipeline : FittedPipeline or None
+        The pipeline with the best parameters refitted on all rows (``refit=True``).
+    best_model : estimator or None
+        The model with the best parameters fitted on the refitted pipeline's training output.
+    recovered : list of int
+        Trials a killed earlier run had left running (marked failed and queued again).
+    """
+
+    study: Any
+    metric: str
+    best_params: dict
+    best_score: float
+    trials: Any
+    best_pipeline: Any = None
+    best_model: Any = None
+    recovered: list = field(default_factory=list)
+
+
+class _PrepCache:
+    """Prepared fold matrices per preparation parameters (LRU of ``size`` entries)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.entries, self.hits, self.misses = size, OrderedDict(), 0, 0
+
+    def get(self, key, build):
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return self.entries[key], True
+        self.misses += 1
+        value = build()
+        if self.size:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value, False
+
+
+def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | None = None, strategy: str = "tpe",
+         storage=None, study_name: str = "tabprep", cv=5, scoring=None, seed: int | None = 0,
+         timeout: float | None = None, fidelity: str | None = None, pruner=None, refit: bool = True,
+         cache_size: int = 4, dtype: str = "float64", callback=None) -> TuneResult:
+    """Tune pipeline and model parameters together, by cross-validation, with Optuna.
+
+    Each trial cross-validates as :func:`tabprep.evaluate.cross_validate` does (the same folds
+    for every trial). The prepared fold matrices are cached per preparation parameters, so trials
+    that change only model parameters fit only the model.
+
+    Parameters
+    ----------
+    pipeline : tabprep.Pipeline
+    model : scikit-learn-compatible estimator
+    data : path or table
+    target : str
+    space : dict
+        ``<step>__<param>`` / ``model__<param>`` -> an Optuna distribution or a list of values
+        (see :func:`tabprep.tune.check_space`); checked before any trial.
+    n_trials : int, optional
+        Trials to finish (complete or pruned), counting those already in a resumed study.
+        Default: the grid's size for ``strategy="grid"``, else 20.
+    strategy : {"tpe", "random", "grid"}
+        Optuna's TPE sampler, its random sampler or its grid sampler (every axis a list).
+    storage : None, str, path or optuna storage
+        None keeps the study in memory; an SQLAlchemy URL or a file path (a SQLite file) persists
+        it, and calling again with the same ``study_name`` resumes it: trials a killed process left
+        running are marked failed and their parameters queued again.
+    study_name : str
+    cv, scoring
+        As :func:`tabprep.evaluate.cross_validate`; the first metric is maximized.
+    seed : int or None
+        Seeds the folds and the sampler (plus the number of trials already in the study).
+    timeout : float, optional
+        Stop starting trials after this many seconds.
+    fidelity : {None, "rows", "rounds"}
+        Multi-fidelity: each trial is scored at rungs of growing training rows (1/9, 1/3, all of
+        each fold's training rows) or boosting rounds (1/9, 1/3, all of ``max_iter`` /
+        ``n_estimators``, continued with ``warm_start`` where the model has it); the pruner
+        stops weak trials at a low rung.
+    pruner : {None, "median", "halving", "hyperband"} or optuna pruner
+        Default: "hyperband" with a fidelity, none without.
+    refit : bool, default True
+        Refit the best pipeline and model on all rows.
+    cache_size : int, default 4
+        Preparations (each one matrix pair per fold) kept in memory.
+    dtype : "float64" or "float32"
+    callback : callable, optional
+        Called after each trial as ``callback(done, n_trials, best_value, elapsed_seconds)``.
+
+    Returns
+    -------
+    TuneResult
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabprep import Pipeline
+    >>> from tabprep.encode import TargetEncoder
+    >>> from tabprep.tune import tune
+    >>> df = pl.DataFrame({"c": ["a", "b", "c", "a", "b"] * 40, "y": [1, 0, 0, 1, 1] * 40})
+    >>> res = tune(Pipeline([("te", TargetEncoder(), "c")]), LogisticRegression(), df, "y",
+    ...            space={"te__smooth": [1.0, 100.0], "model__C": [0.1, 1.0]}, strategy="grid", scoring="roc_auc")
+    >>> len(res.trials), sorted(res.best_params)
+    (4, ['model__C', 'te__smooth'])
+    """
+    import optuna
+
+    from tabprep._constraints import Interval, check_param
+    from tabprep.evaluate import load_frame, resolve_folds
+    from tabprep.evaluate._cross_validate import _check
+    from tabprep.tune._space import check_space
+    from tabprep.tune._study import STRATEGIES, finished, make_pruner, make_sampler, open_storage, recover
+
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {strategy!r}", hint=f"one of {', '.join(STRATEGIES)}")
+    if fidelity not in (None, "rows", "rounds"):
+        raise ConfigError(f"unknown fidelity {fidelity!r}", hint="None, 'rows' or 'rounds'")
+    if n_trials is not None:
+        check_param(n_trials, [Interval(int, 1, None)], "n_trials", "tune")
+    if timeout is not None:
+        check_param(timeout, [Interval(float, 0, None, closed="neither")], "timeout", "tune")
+    check_param(cache_size, [Interval(int, 0, None)], "cache_size", "tune")
+    if not isinstance(study_name, str) or not study_name:
+        raise ConfigError("study_name must be a non-empty string", found=repr(study_name))
+    checked = check_space(space, pipeline, model, strategy)
+    rounds_param = _rounds_param(model) if fidelity == "rounds" else None
+    df = load_frame(data, target, "tune")
+    scorers = _check(pipeline, model, scoring, df, target)
+    key = next(iter(scorers))
+    metric = scoring if isinstance(scoring, str) else key  # the metric's name, not sklearn's "score" key
+    folds, k, df = resolve_folds(cv, df, target, random_state=seed, owner="tune")
+    if n_trials is None:
+        n_trials = checked.grid_size if strategy == "grid" else 20
+    if strategy == "grid":
+        n_trials = min(n_trials, checked.grid_size)
+    n_rungs = 1 if fidelity is None else len(ROW_RUNGS)
+    pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, n_rungs)
+    store = open_storage(storage)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(storage=store, study_name=study_name, direction="maximize", load_if_exists=True)
+    if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+        raise ConfigError(f"the stored study {study_name!r} minimizes; tabprep's scores are maximized",
+                          hint="use another study_name")
+    recovered = recover(study, strategy)
+    study.sampler = make_sampler(strategy, checked, seed, len(study.trials))
+    study.pruner = pruner
+
+    y = df.get_column(target).to_numpy()
+    cache = _PrepCache(cache_size)
+
+    def prepared(prep_params):
+        from tabprep.evaluate import features, prepare_folds
+        from tabprep.tune._space import with_params
+
+        def build():
+            preps = prepare_folds(with_params(pipeline, prep_params), df, target, folds, k)
+            return [(*features(p, dtype), y[p.train_rows], y[p.test_rows]) for p in preps]
+
+        return cache.get(repr(sorted(prep_params.items())), build)
+
+    subsets = _row_subsets(folds, k, seed) if fidelity == "rows" else None
+
+    def objective(trial):
+        params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
+        prep_params, model_params = checked.split(params)
+        t0 = time.perf_counter()
+        mats, hit = prepared(prep_params)
+        trial.set_user_attr("prep_cached", hit)
+        trial.set_user_attr("prep_seconds", round(time.perf_counter() - t0, 6))
+        est = _clone_with(model, model_params)
+        scorer = scorers[key]
+        if fidelity == "rows":
+            value = None
+            for step, frac in enumerate(ROW_RUNGS):
+                scores = []
+                for i, (Xtr, Xte, ytr, yte) in enumerate(mats):
+                    rows = subsets[i][:max(2, int(round(frac * len(ytr))))] if frac < 1 else slice(None)
+                    e = _clone_with(est, {})
+                    e.fit(Xtr[rows], ytr[rows])
+                    scores.append(float(scorer(e, Xte, yte)))
+                value = float(np.mean(scores))
+                trial.report(value, step)
+                if frac < 1 and trial.should_prune():
+                    raise optuna.TrialPruned()
+        elif fidelity == "rounds":
+            total = est.get_params()[rounds_param]
+            fitted = [_clone_with(est, {"warm_start": True} if "warm_start" in est.get_params() else {})
+                      for _ in mats]
+            for step, frac in enumerate(ROUND_RUNGS):
+                scores = []
+                for e, (Xtr, Xte, ytr, yte) in zip(fitted, mats):
+                    e.set_params(**{rounds_param: max(1, int(round(frac * total)))})
+                    e.fit(Xtr, ytr)
+                    scores.append(float(scorer(e, Xte, yte)))
+                value = float(np.mean(scores))
+                trial.report(value, step)
+                if frac < 1 and trial.should_prune():
+                    raise optuna.TrialPruned()
+        else:
+            scores = []
+            for i, (Xtr, Xte, ytr, yte) in enumerate(mats):
+                e = _clone_with(est, {})
+                e.fit(Xtr, ytr)
+                scores.append(float(scorer(e, Xte, yte)))
+            value = float(np.mean(scores))
+        trial.set_user_attr("fold_scores", scores)
+        return value
+
+    start = time.perf_counter()
+
+    def on_trial(study_, trial_):
+        if callback is not None:
+            try:
+                best = study_.best_value
+            except ValueError:
+                best = None
+            callback(finished(study_), n_trials, best, time.perf_counter() - start)
+
+    remaining = n_trials - finished(study)
+    if remaining > 0:
+        study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[on_trial], catch=())
+    trials = _trials_frame(study, checked.distributions)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        return TuneResult(study, metric, {}, float("nan"), trials, recovered=recovered)
+    best = study.best_trial
+    result = TuneResult(study, metric, dict(best.params), float(best.value), trials, recovered=recovered)
+    if refit:
+        from tabprep.handoff import to_numpy
+        from tabprep.tune._space import with_params
+
+        prep_params, model_params = checked.split(best.params)
+        fitted, out = with_params(pipeline, prep_params).fit_transform(df, target)
+        est = _clone_with(model, model_params)
+        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), y)
+        result.best_pipeline, result.best_model = fitted, est
+    return result
+
+
+def _clone_with(model, params):
+    from sklearn.base import clone
+
+    return clone(model).set_params(**params)
+
+
+def _suggest(trial, name, dist):
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    raise TypeError(f"unsupported distribution {dist!r}")
+
+
+def _rounds_param(model) -> str:
+    params = model.get_params()
+    # ensembles only: a linear model's max_iter counts solver steps, not members
+    ensemble = any(w in type(model).__name__ for w in ("Boost", "LGBM", "XGB", "Forest", "Trees", "Bagging"))
+    for name in ROUND_PARAMS:
+        if ensemble and name in params and isinstance(params[name], int):
+            return name
+    raise ConfigError("fidelity='rounds' needs a boosting model with max_iter or n_estimators",
+                      found=type(model).__name__, hint="use fidelity='rows' for this model")
+
+
+def _row_subsets(folds, k, seed):
+    """Per fold, a seeded order of its training rows: rung ``r`` fits on a prefix of it."""
+    rng = np.random.default_rng(0 if seed is None else seed)
+    return [rng.permutation(int((folds != i).sum())) for i in range(k)]
+
+
+def _trials_frame(study, distributions):
+    import polars as pl
+
+    rows = []
+    for t in study.trials:
+        row = {"number": t.number, "state": t.state.name, "value": t.value,
+               "seconds": None if t.duration is None else t.duration.total_seconds(),
+               "prep_cached": t.user_attrs.get("prep_cached")}
+        for name in distributions:
+            row[name] = t.params.get(name)
+        rows.append(row)
+    schema = {"number": pl.Int64, "state": pl.String, "value": pl.Float64, "seconds": pl.Float64,
+              "prep_cached": pl.Boolean}
+    return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None) if rows else pl.DataFrame(schema=schema)

@@ -1,0 +1,458 @@
+"""``drift(reference, data)``: has the data moved away from a reference, feature by feature?
+
+The reference is a saved :class:`Profile` or a fitted pipeline; what it holds IS the baseline
+(the training data is not read again):
+
+=====================  =========================================================================
+reference              baseline per raw input column
+=====================  =========================================================================
+Profile                numbers: the KLL sketch (deciles as PSI bins, the CDF for KS), missing
+                       share, mean/std; other columns: the frequent-value counts, missing share
+FittedPipeline         categorical encoders: the category counts and missing count seen in fit;
+                       ``KBinsDiscretizer(strategy="quantile")``: its edges (each bin holds
+                       1/n_bins of the training rows by construction) and missing count;
+                       ``StandardScaler``: mean and standard deviation
+=====================  =========================================================================
+
+The current data is read once (the same pass as :func:`profile`), counting its values exactly in
+the reference's bins. Per feature:
+
+- **PSI** (population stability index) on the reference's bins: ``sum((c - r) * ln(c / r))``
+  over bin shares, each share floored at ``1e-4`` (as evidently does) so an empty bin stays finite;
+- **KS**: ``sup |F_ref - F_cur|`` between the reference sketch's CDF and the current sketch's CDF.
+  Both are KLL sketches, so the statistic is within ``ks_error`` = the sum of their normalized
+  rank error bounds (99% confidence) of the exact two-sample statistic; it is exact
+  (``ks_error == 0``) when both sketches still hold every value (fewer than ``k`` values);
+- **Jensen-Shannon distance** (base 2, in [0, 1]; scipy's ``jensenshannon``) and **chi-square**
+  (statistic and p-value, current counts against the reference shares) for categorical features;
+  values the reference never saw form one extra "unseen" category whose reference share is the
+  floor ``0.5 / reference rows`` (a zero expected count would make chi-square infinite);
+  ``unseen_share`` is the share of current rows with such values;
+- the change of the **missing share** (null, or NaN in floats), for every feature;
+- ``mean_shift``: ``|mean_cur - mean_ref| / std_ref`` where the reference has moments.
+
+A feature has drifted when any metric crosses its threshold (:class:`DriftThresholds`; a threshold
+set to None is not used). The report's verdict: drift when at least ``share`` of the features
+drifted (default: any).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tabprep._constraints import Interval, check_param
+from tabprep.errors import ConfigError
+
+__all__ = ["DriftThresholds", "FeatureDrift", "DriftReport", "drift", "psi", "js_distance", "chi_square",
+           "ks_from_sketches"]
+
+SHARE_FLOOR = 1e-4
+N_BINS = 10
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """When a feature counts as drifted (a metric at or above its threshold; None: not used).
+
+    Parameters
+    ----------
+    psi : float, default 0.2
+        The usual "significant shift" level of the PSI (0.1-0.2 moderate).
+    ks : float, default 0.1
+        KS statistic (a distance between CDFs, not a p-value: with millions of rows any shift is
+        "significant").
+    js : float, default 0.1
+        Jensen-Shannon distance (base 2), evidently's default for categorical data.
+    chi2_p : float or None, default None
+        Drift when the chi-square p-value is below this (off by default, for the same reason as KS).
+    unseen_share : float, default 0.01
+        Share of current rows with values the reference never saw.
+    missing_change : float, default 0.05
+        Absolute change of the missing share (0.02 -> 0.07 is 0.05).
+    mean_shift : float, default 0.25
+        Mean change in reference standard deviations.
+    share : float, default 0.0
+        The report says drift when more than this share of the features drifted (0: any).
+    """
+
+    psi: float | None = 0.2
+    ks: float | None = 0.1
+    js: float | None = 0.1
+    chi2_p: float | None = None
+    unseen_share: float | None = 0.01
+    missing_change: float | None = 0.05
+    mean_shift: float | None = 0.25
+    share: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("psi", "ks", "js", "chi2_p", "unseen_share", "missing_change", "mean_shift"):
+            check_param(getattr(self, name), [Interval(float, 0, None, finite=True), None], name, "DriftThresholds")
+        check_param(self.share, [Interval(float, 0, 1, closed="left")], "share", "DriftThresholds")
+
+
+@dataclass
+class FeatureDrift:
+    """The drift metrics of one feature (None: not computable from this reference)."""
+
+    column: str
+    kind: str  # "numeric" or "categorical"
+    drifted: bool = False
+    reasons: list = field(default_factory=list)
+    psi: float | None = None
+    ks: float | None = None
+    ks_error: float | None = None
+    js: float | None = None
+    chi2: float | None = None
+    chi2_p: float | None = None
+    unseen_share: float | None = None
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    mean_shift: float | None = None
+    bins: list = field(default_factory=list)  # bin labels (numbers: upper edges; categories: values)
+    reference_shares: list = field(default_factory=list)
+    current_shares: list = field(default_factory=list)
+
+    @property
+    def missing_change(self) -> float:
+        return abs(self.missing_current - self.missing_reference)
+
+    @property
+    def verdict_text(self) -> str:
+        return ("drift: " + "; ".join(self.reasons)) if self.drifted else "no drift"
+
+
+@dataclass
+class DriftReport:
+    """Per-feature :class:`FeatureDrift` and the overall verdict."""
+
+    features: dict
+    thresholds: DriftThresholds
+    reference: str
+    n_reference: int
+    n_current: int
+    source: str | None = None
+
+    @property
+    def drifted_features(self) -> list:
+        return [f.column for f in self.features.values() if f.drifted]
+
+    @property
+    def drifted(self) -> bool:
+        """Drift overall: more than ``thresholds.share`` of the features drifted."""
+        n = len(self.features)
+        return bool(n) and len(self.drifted_features) / n > self.thresholds.share
+
+    def summary(self) -> str:
+        return (f"{len(self.drifted_features)} of {len(self.features)} features drifted "
+                f"(reference {self.reference}, {self.n_reference:,} rows; current "
+                f"{self.source or 'data'}, {self.n_current:,} rows): "
+                f"{'drift detected' if self.drifted else 'no drift'}")
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return str(v)
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [clean(x) for x in v]
+            return v
+
+        return clean({"drifted": self.drifted, "drifted_features": self.drifted_features,
+                      "reference": self.reference, "n_reference": self.n_reference, "n_current": self.n_current,
+                      "source": self.source, "thresholds": asdict(self.thresholds),
+                      "features": [asdict(f) | {"bins": [str(b) for b in f.bins]} for f in self.features.values()]})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+    def __str__(self) -> str:
+        head = ("column", "kind", "drift", "PSI", "KS", "JS", "unseen", "missing ref->cur", "reasons")
+        num = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
+        rows = [(f.column, f.kind, "yes" if f.drifted else "no", num(f.psi), num(f.ks), num(f.js),
+                 num(f.unseen_share), f"{f.missing_reference:.1%}->{f.missing_current:.1%}", "; ".join(f.reasons))
+                for f in self.features.values()]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+        fmt = lambda r: "  ".join(f"{v:<{w}}" for v, w in zip(r, widths)) + "  " + r[-1]  # noqa: E731
+        return "\n".join([self.summary(), fmt(head), *[fmt(r) for r in rows]]).rstrip()
+
+    def _html_title(self) -> str:
+        return "tabprep drift report"
+
+    def _html_body(self) -> str:
+        from tabprep.validate._plots import drift_body
+
+        return drift_body(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# the metrics (tested against NumPy/SciPy)
+def _shares(counts) -> np.ndarray:
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    return counts / total if total > 0 else counts
+
+
+def psi(reference_shares, current_shares, floor: float = SHARE_FLOOR) -> float:
+    """Population stability index of two share vectors (each share floored at ``floor``).
+
+    Examples
+    --------
+    >>> round(psi([0.5, 0.5], [0.6, 0.4]), 6)
+    0.040547
+    """
+    r = np.maximum(np.asarray(reference_shares, dtype=np.float64), floor)
+    c = np.maximum(np.asarray(current_shares, dtype=np.float64), floor)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def js_distance(p, q) -> float:
+    """Jensen-Shannon distance, base 2 (the square root of the divergence), of two distributions.
+
+    Examples
+    --------
+    >>> js_distance([1, 0], [0, 1]), js_distance([0.5, 0.5], [0.5, 0.5])
+    (1.0, 0.0)
+    """
+    p, q = _shares(p), _shares(q)
+    m = (p + q) / 2
+
+    def kl(a, b):
+        mask = a > 0
+        return float(np.sum(a[mask] * np.log2(a[mask] / b[mask])))
+
+    return math.sqrt(max((kl(p, m) + kl(q, m)) / 2, 0.0))
+
+
+def chi_square(reference_shares, current_counts) -> tuple[float, float]:
+    """Chi-square goodness of fit of the current counts to the reference shares: (statistic, p).
+
+    Examples
+    --------
+    >>> stat, p = chi_square([0.5, 0.5], [60, 40])
+    >>> round(stat, 6), round(p, 6)
+    (4.0, 0.0455)
+    """
+    from scipy.special import chdtrc
+
+    r = _shares(reference_shares)
+    c = np.asarray(current_counts, dtype=np.float64)
+    expected = r * c.sum()
+    keep = expected > 0
+    stat = float(np.sum((c[keep] - expected[keep]) ** 2 / expected[keep]))
+    dof = int(keep.sum()) - 1
+    return stat, float(chdtrc(dof, stat)) if dof > 0 else 1.0
+
+
+def ks_from_sketches(reference, current) -> tuple[float, float]:
+    """``(sup |F_ref - F_cur|, error bound)`` from two KLL sketches.
+
+    Both estimated CDFs are step functions that change only at retained values, so the supremum
+    is taken exactly over those; the estimate is within the sum of the two rank error bounds of
+    the exact statistic, which it equals when both sketches hold all their values.
+    """
+    rv, rc = reference._weighted()
+    cv, cc = current._weighted()
+    grid = np.union1d(rv, cv)
+    fr = np.concatenate([[0.0], rc / rc[-1]])[np.searchsorted(rv, grid, side="right")]
+    fc = np.concatenate([[0.0], cc / cc[-1]])[np.searchsorted(cv, grid, side="right")]
+    stat = float(np.max(np.abs(fr - fc))) if grid.size else 0.0
+
+    def bound(s):
+        return 0.0 if all(level.size == 0 for level in s.levels[1:]) else s.rank_error
+
+    return stat, bound(reference) + bound(current)
+
+
+# ---------------------------------------------------------------------------------------------
+# baselines
+@dataclass
+class _Baseline:
+    column: str
+    kind: str
+    rows: int | None = None
+    missing: int | None = None
+    edges: list | None = None  # numeric bins: len(edges) + 1 bins
+    shares: list | None = None  # reference share per bin
+    sketch: object = None
+    categories: dict | None = None  # value -> count
+    mean: float | None = None
+    std: float | None = None
+
+
+def _from_profile(prof) -> dict:
+    out = {}
+    for name, col in prof.columns.items():
+        if col.sketch is not None and col.sketch.n:
+            qs = col.sketch.quantiles(np.linspace(0, 1, N_BINS + 1)[1:-1])
+            edges = np.unique(qs)
+            cdf = np.array([0.0] + [col.sketch.rank(e) for e in edges] + [1.0])
+            out[name] = _Baseline(name, "numeric", col.rows, col.missing, edges.tolist(), np.diff(cdf).tolist(),
+                                  col.sketch, mean=col.mean, std=col.std)
+        elif col.frequent is not None and col.frequent.frame.height:
+            cats = dict(zip(col.frequent.frame["value"].to_list(), col.frequent.frame["count"].to_list()))
+            out[name] = _Baseline(name, "categorical", col.rows, col.missing, categories=cats)
+    return out
+
+
+def _from_pipeline(fitted) -> dict:
+    out: dict = {}
+    rows = fitted.lineage.get("rows")
+    for _, step, raw in fitted.raw_inputs():
+        d = step.to_dict()
+        state, tables = d.get("state") or {}, d.get("tables") or {}
+        for i, col in raw:
+            if col in out:
+                continue
+            if f"categories_{i}" in tables and isinstance(state.get("columns"), list):
+                meta = state["columns"][i]
+                t = tables[f"categories_{i}"]
+                values = [str(v) if meta.get("kind") == "string" else v for v in t.column("value").to_pylist()]
+                cats = {v: c for v, c in zip(values, t.column("count").to_pylist()) if v is not None}
+                out[col] = _Baseline(col, "categorical", meta.get("n_rows"), meta.get("null_count"), categories=cats)
+            elif "bin_edges" in state and d["params"].get("strategy") == "quantile":
+                edges = [float(e) for e in state["bin_edges"][i][1:-1]]
+                n_bins = len(edges) + 1
+                shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the first edge, ..., above the last
+                full = [float(state["bin_edges"][i][0]), *edges, float(state["bin_edges"][i][-1])]
+                missing = state.get("n_missing", [None] * (i + 1))[i]
+                out[col] = _Baseline(col, "numeric", rows, missing if rows else None, full, shares)
+            elif "mean" in state and "var" in state and state["mean"] is not None:
+                var = state["var"][i]
+                out[col] = _Baseline(col, "numeric", mean=float(state["mean"][i]),
+                                     std=math.sqrt(var) if var is not None else None)
+    return out
+
+
+def _reference(reference):
+    """``(baselines, label, rows)`` of a Profile, a FittedPipeline or a path to either."""
+    from tabprep.pipeline import FittedPipeline
+    from tabprep.validate._profile import FORMAT as PROFILE_FORMAT
+    from tabprep.validate._profile import Profile, load_profile
+
+    label = None
+    if not isinstance(reference, (Profile, FittedPipeline)) and isinstance(reference, (str, Path)):
+        path = Path(reference)
+        label = str(path)
+        try:
+            fmt = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            fmt = None
+        if fmt == PROFILE_FORMAT:
+            reference = load_profile(path)
+        elif fmt == "tabprep.pipeline":
+            from tabprep.pipeline import load
+
+            reference = load(path)
+        else:
+            raise ConfigError("the drift reference must be a saved profile or a fitted pipeline artifact",
+                              path=path, found=f"format {fmt!r}" if fmt else "no tabprep manifest.json",
+                              hint="write one with 'tabprep profile DATA --save PROFILE' or 'tabprep fit'")
+    if isinstance(reference, Profile):
+        return _from_profile(reference), label or f"profile of {reference.source or 'data'}", reference.n_rows
+    if isinstance(reference, FittedPipeline):
+        return _from_pipeline(reference), label or "fitted pipeline", int(reference.lineage.get("rows") or 0)
+    raise ConfigError("the drift reference must be a Profile, a FittedPipeline, or the path of a saved one",
+                      found=type(reference).__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+def drift(reference, data, *, thresholds: DriftThresholds | None = None) -> DriftReport:
+    """Compare ``data`` with ``reference`` feature by feature (see the module docstring).
+
+    Parameters
+    ----------
+    reference : Profile, FittedPipeline, or the path of a saved one
+    data : table or path
+    thresholds : DriftThresholds, optional
+
+    Returns
+    -------
+    DriftReport
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> from tabprep.validate import profile
+    >>> rng = np.random.default_rng(0)
+    >>> ref = profile(pl.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], 5000)}))
+    >>> new = pl.DataFrame({"x": rng.normal(1.0, 1.0, 5000), "c": rng.choice(["a", "b"], 5000)})
+    >>> report = drift(ref, new)
+    >>> report.drifted_features, round(report.features["x"].ks, 2) > 0.3
+    (['x'], True)
+    """
+    from tabprep.io._dispatch import as_table
+    from tabprep.validate._profile import scan_profile
+
+    thresholds = DriftThresholds() if thresholds is None else thresholds
+    check_param(thresholds, [DriftThresholds], "thresholds", "drift")
+    baselines, label, n_ref = _reference(reference)
+    coerced = as_table(data, allow_path=True)
+    source = str(data) if coerced.kind == "path" else None
+    lf = coerced.lf
+    schema = lf.collect_schema()
+    used = {n: b for n, b in baselines.items() if n in schema}
+    if not used:
+        raise ConfigError("the data has none of the reference's columns", path=source,
+                          found=f"reference columns {sorted(baselines)[:10]}, data columns {schema.names()[:10]}")
+    edges = {n: b.edges for n, b in used.items() if b.edges is not None and (schema[n].is_numeric())}
+    needs = {n: {"kll"} if b.kind == "numeric" and b.sketch is not None else {"frequent"} if b.kind == "categorical"
+             else set() for n, b in used.items()}
+    current, counts = scan_profile(lf, params={"max_exact": 100_000, "top_k": 0, "bins": 20, "k": 200},
+                                   source=source, edges=edges, columns=list(used), sketches_of=needs)
+    features = {n: _compare(b, current.columns[n], counts.get(n), thresholds) for n, b in used.items()}
+    return DriftReport(features, thresholds, label, n_ref, current.n_rows, source)
+
+
+def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds) -> FeatureDrift:
+    f = FeatureDrift(base.column, base.kind)
+    f.missing_current = cur.missing_share
+    if base.missing is not None and base.rows:
+        f.missing_reference = base.missing / base.rows
+    else:
+        f.missing_reference = float("nan")
+    if base.kind == "numeric":
+        if bin_counts is not None:
+            cur_shares = _shares(bin_counts)
+            f.psi = psi(base.shares, cur_shares)
+            f.bins = [f"<= {e:.4g}" for e in base.edges] + [f"> {base.edges[-1]:.4g}"]
+            f.reference_shares, f.current_shares = list(map(float, base.shares)), cur_shares.tolist()
+        if base.sketch is not None and cur.sketch is not None and cur.sketch.n:
+            f.ks, f.ks_error = ks_from_sketches(base.sketch, cur.sketch)
+        if base.mean is not None and base.std and cur.mean is not None:
+            f.mean_shift = abs(cur.mean - base.mean) / base.std
+    else:
+        keyed = {}
+        if cur.frequent is not None:
+            keyed = dict(zip(cur.frequent.frame["value"].to_list(), cur.frequent.frame["count"].to_list()))
+        ref_cats = base.categories
+        cats = list(ref_cats)
+        ref = np.array([ref_cats[c] for c in cats] + [0], dtype=np.float64)
+        unseen = sum(v for k, v in keyed.items() if k not in ref_cats)
+        now = np.array([keyed.get(c, 0) for c in cats] + [unseen], dtype=np.float64)
+        n_ref = ref.sum()
+        ref_shares = ref / n_ref if n_ref else ref
+        ref_shares[-1] = 0.5 / n_ref if n_ref else 0.0
+        ref_shares = ref_shares / ref_shares.sum()
+        f.js = js_distance(ref, now)
+        f.psi = psi(ref / n_ref if n_ref else ref, _shares(now))
+        f.chi2, f.chi2_p = chi_square(ref_shares, now)
+        f.unseen_share = float(unseen / now.sum()) if now.sum() else 0.0
+        f.bins = [*cats, "(unseen)"]
+        f.reference_shares, f.current_shares = _shares(ref).tolist(), _shares(now).tolist()
+    checks = [("psi", f.psi, "PSI"), ("ks", None if f.ks is None else f.ks, "KS"), ("js", f.js, "JS"),
+              ("unseen_share", f.unseen_share, "unseen values"), ("mean_shift", f.mean_shift, "mean shift"),
+              ("missing_change", None if math.isnan(f.missing_reference) else f.missing_change, "missing share")]
+    for key, value, text in checks:
+        limit = getattr(th, key)
+        if limit is not None and value is not None and value >= limit:
+            f.reasons.append(f"{text} {value:.3g} >= {limit:g}")
+    if th.chi2_p is not None and f.chi2_p is not None and f.chi2_p < th.chi2_p:
+        f.reasons.append(f"chi-square p {f.chi2_p:.3g} < {th.chi2_p:g}")
+    f.drifted = bool(f.reasons)
+    return f

@@ -1,0 +1,133 @@
+"""Mergeable sketches for profiles: HyperLogLog (distinct values) and Misra-Gries (frequent values).
+
+Both are updated block by block from Polars (the per-block work is a Polars ``group_by``), and
+merge exactly as their papers define, so a profile of a stream of blocks is the profile of the
+whole; with blocks fixed by the global row number (as the fit planner's) the result does not
+depend on the source's chunking.
+
+HyperLogLog (Flajolet, Fusy, Gandouet & Meunier 2007) with ``2**p`` registers over Polars'
+64-bit ``hash`` of the values (seeded; Polars' hash is stable within a Polars version, so a saved
+profile's registers are merged only with sketches of the same Polars version -- the estimate
+itself needs no merge). Relative standard error ``1.04 / sqrt(2**p)`` (0.81% at p = 14). Why not
+``Expr.approx_n_unique``: it is HyperLogLog too, but its registers cannot be kept or merged, and a
+profile is built from blocks and saved.
+
+Misra-Gries (1982), merged as in Agarwal et al. ("Mergeable summaries", PODS 2012): at most
+``capacity`` counters; when a merge leaves more, the (capacity+1)-th largest count is subtracted
+from all and the non-positive ones dropped. Each kept count underestimates the true count by at
+most ``(n - sum of counters) / (capacity + 1)``; while nothing was ever subtracted the counts and
+the number of distinct values are exact (so "exact below a threshold" needs no second pass).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["HyperLogLog", "MisraGries", "HLL_P", "HLL_SEED"]
+
+HLL_P = 14
+HLL_SEED = 0x7AB9E9
+
+
+class HyperLogLog:
+    """Registers of a HyperLogLog sketch (``2**p`` uint8)."""
+
+    def __init__(self, p: int = HLL_P, registers: np.ndarray | None = None) -> None:
+        self.p = p
+        self.registers = np.zeros(1 << p, dtype=np.uint8) if registers is None else registers.astype(np.uint8)
+
+    @staticmethod
+    def exprs(expr, p: int = HLL_P):
+        """``(register index, rank)`` expressions of the non-null values of ``expr``."""
+        import polars as pl
+
+        h = expr.hash(seed=HLL_SEED)
+        idx = (h // (1 << (64 - p))).cast(pl.UInt32)
+        rank = ((h % (1 << (64 - p))).bitwise_leading_zeros().cast(pl.Int32) - p + 1).cast(pl.UInt8)
+        return idx, rank
+
+    def update(self, series) -> "HyperLogLog":
+        """Add the non-null values of a Polars Series."""
+        import polars as pl
+
+        s = series.drop_nulls()
+        if s.len() == 0:
+            return self
+        idx, rank = self.exprs(pl.col(s.name), self.p)
+        per = s.to_frame().select(idx.alias("i"), rank.alias("r"))
+        # an unbuffered maximum into 2**p registers: ~2 ms per million values (a group_by: 120 ms)
+        np.maximum.at(self.registers, per["i"].to_numpy(), per["r"].to_numpy())
+        return self
+
+    def merge(self, other: "HyperLogLog") -> "HyperLogLog":
+        """The sketch of the union (register-wise maximum)."""
+        return HyperLogLog(self.p, np.maximum(self.registers, other.registers))
+
+    def estimate(self) -> float:
+        """Estimated number of distinct values (with the small-range correction)."""
+        m = float(1 << self.p)
+        alpha = 0.7213 / (1 + 1.079 / m)
+        raw = alpha * m * m / float(np.sum(np.ldexp(1.0, -self.registers.astype(np.int64))))
+        zeros = int(np.count_nonzero(self.registers == 0))
+        if raw <= 2.5 * m and zeros:
+            return m * math.log(m / zeros)
+        return raw
+
+    @property
+    def relative_error(self) -> float:
+        """The relative standard error ``1.04 / sqrt(2**p)``."""
+        return 1.04 / math.sqrt(1 << self.p)
+
+
+class MisraGries:
+    """Frequent values: a Polars frame ``(value, count)`` of at most ``capacity`` counters."""
+
+    def __init__(self, capacity: int, dtype, frame=None, n: int = 0, exact: bool = True) -> None:
+        import polars as pl
+
+        self.capacity = capacity
+        self.n = n  # non-null values seen
+        self.exact = exact
+        self.frame = (pl.DataFrame({"value": pl.Series([], dtype=dtype), "count": pl.Series([], dtype=pl.Int64)})
+                      if frame is None else frame)
+
+    def update(self, series) -> "MisraGries":
+        """Add the non-null values of a Polars Series (its value counts, merged)."""
+        import polars as pl
+
+        s = series.drop_nulls()
+        if s.len() == 0:
+            return self
+        counts = (s.rename("value").to_frame().group_by("value").agg(pl.len().cast(pl.Int64).alias("count")))
+        return self._merge_frame(counts, s.len())
+
+    def merge(self, other: "MisraGries") -> "MisraGries":
+        out = MisraGries(self.capacity, self.frame["value"].dtype, self.frame, self.n, self.exact and other.exact)
+        return out._merge_frame(other.frame, other.n)
+
+    def _merge_frame(self, counts, n: int) -> "MisraGries":
+        import polars as pl
+
+        both = (pl.concat([self.frame, counts]).group_by("value").agg(pl.col("count").sum())
+                if self.frame.height else counts)
+        if both.height > self.capacity:
+            # the (capacity+1)-th largest count, found without sorting the whole frame
+            cut = int(both["count"].top_k(self.capacity + 1).min())
+            both = both.filter(pl.col("count") > cut).with_columns(pl.col("count") - cut)
+            self.exact = False
+        self.frame = both.sort(["count", "value"], descending=[True, False], nulls_last=True)
+        self.n += n
+        return self
+
+    @property
+    def error_bound(self) -> int:
+        """Most that any count (kept or not) underestimates the true count."""
+        if self.exact:
+            return 0
+        return (self.n - int(self.frame["count"].sum())) // (self.capacity + 1)
+
+    def top(self, k: int):
+        """The ``k`` most frequent values (count descending, then value)."""
+        return self.frame.head(k)

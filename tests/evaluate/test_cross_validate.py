@@ -1,0 +1,189 @@
+"""cross_validate: the per-fold fits derived from shared statistics equal refits, and the scores
+equal scikit-learn's cross_validate of the equivalent scikit-learn pipeline on the same folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer as SkImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import PredefinedSplit
+from sklearn.model_selection import cross_validate as sk_cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder as SkOneHot
+from sklearn.preprocessing import StandardScaler as SkScaler
+from sklearn.preprocessing import TargetEncoder as SkTarget
+
+from tabprep import Pipeline
+from tabprep.clean import SimpleImputer
+from tabprep.encode import OneHotEncoder, TargetEncoder
+from tabprep.errors import ConfigError
+from tabprep.evaluate import cross_validate, prepare_folds
+from tabprep.scale import StandardScaler
+
+NUMS = ["n0", "n1", "n2"]
+
+
+def _data(n=3000, seed=0, continuous=False):
+    rng = np.random.default_rng(seed)
+    cat_hi = rng.integers(0, 60, n)
+    cat_lo = rng.integers(0, 4, n)
+    x = rng.normal(size=(n, 3))
+    logit = x[:, 0] - 0.5 * x[:, 1] + (cat_hi % 7 - 3) * 0.4 + (cat_lo == 2) * 0.8
+    y = logit + rng.normal(size=n) if continuous else (logit + rng.logistic(size=n) > 0).astype(np.int64)
+    df = pl.DataFrame({"n0": x[:, 0], "n1": x[:, 1], "n2": x[:, 2],
+                       "hi": [f"h{v}" for v in cat_hi], "lo": [f"l{v}" for v in cat_lo], "y": y})
+    # missing cells in a numeric column and in the high-cardinality one
+    return df.with_columns(pl.when(pl.col("n1") > 1.2).then(None).otherwise(pl.col("n1")).alias("n1"),
+                           pl.when(pl.col("n2") > 1.5).then(None).otherwise(pl.col("hi")).alias("hi"))
+
+
+def _pipeline(target_type="auto", strategy="mean"):
+    return Pipeline([
+        ("impute", SimpleImputer(strategy=strategy), NUMS),
+        ("scale", StandardScaler(), NUMS),
+        ("te", TargetEncoder(target_type=target_type), ["hi"]),
+        ("onehot", OneHotEncoder(), ["lo"]),
+    ])
+
+
+class _ByOuterFold:
+    """scikit-learn TargetEncoder's inner cv: the training rows split by their outer fold (read
+    through the pandas index, which cross_validate and ColumnTransformer keep)."""
+
+    def __init__(self, folds):
+        self.folds = folds
+
+    def split(self, X, y=None, groups=None):
+        f = self.folds[X.index.to_numpy()]
+        for u in np.unique(f):
+            yield np.flatnonzero(f != u), np.flatnonzero(f == u)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return len(np.unique(self.folds)) - 1
+
+
+def _sklearn_pipeline(folds, model, target_type="auto", strategy="mean"):
+    ct = ColumnTransformer([
+        ("num", make_pipeline(SkImputer(strategy=strategy), SkScaler()), NUMS),
+        ("te", SkTarget(target_type=target_type, cv=_ByOuterFold(folds)), ["hi"]),
+        ("onehot", SkOneHot(sparse_output=False), ["lo"]),
+    ])
+    return make_pipeline(ct, model)
+
+
+def _pandas(df):
+    pdf = df.drop("y").to_pandas()
+    pdf["hi"] = pdf["hi"].astype(object).where(pdf["hi"].notna(), np.nan)
+    return pdf
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median"])
+def test_scores_equal_sklearn_cross_validate_classification(strategy):
+    df = _data()
+    folds = np.random.default_rng(1).integers(0, 5, df.height).astype(np.int8)
+    scoring = ["accuracy", "roc_auc", "neg_log_loss"]
+    ours = cross_validate(_pipeline(strategy=strategy), LogisticRegression(), df.with_columns(fold=folds), "y",
+                          cv="fold", scoring=scoring, return_train_score=True)
+    sk = sk_cross_validate(_sklearn_pipeline(folds, LogisticRegression(), strategy=strategy), _pandas(df),
+                           df["y"].to_numpy(), cv=PredefinedSplit(folds), scoring=scoring, return_train_score=True)
+    for name in scoring:
+        np.testing.assert_allclose(ours[f"test_{name}"], sk[f"test_{name}"], rtol=1e-10, atol=0)
+        np.testing.assert_allclose(ours[f"train_{name}"], sk[f"train_{name}"], rtol=1e-10, atol=0)
+    assert set(sk) <= set(ours)
+    assert ours["folds"].height == 5 and ours["folds"]["n_test"].to_list() == np.bincount(folds).tolist()
+
+
+def test_scores_equal_sklearn_cross_validate_regression_with_a_splitter():
+    from sklearn.model_selection import KFold
+
+    df = _data(continuous=True)
+    cv = KFold(4, shuffle=True, random_state=3)
+    folds = np.empty(df.height, np.int8)
+    for i, (_, test) in enumerate(cv.split(np.zeros(df.height))):
+        folds[test] = i
+    ours = cross_validate(_pipeline("continuous"), Ridge(alpha=0.5), df, "y", cv=cv, scoring="r2")
+    sk = sk_cross_validate(_sklearn_pipeline(folds, Ridge(alpha=0.5), "continuous"), _pandas(df),
+                           df["y"].to_numpy(), cv=cv, scoring="r2")
+    np.testing.assert_allclose(ours["test_score"], sk["test_score"], rtol=1e-10, atol=0)
+
+
+def test_fold_fits_equal_refits_on_the_training_rows():
+    """Each derived fold fit transforms new rows like the pipeline refitted on the training rows
+    (the target encoder cross-fitted over the other folds, given as a fold column)."""
+    df = _data(n=2000)
+    folds = np.random.default_rng(2).integers(0, 4, df.height).astype(np.int8)
+    preps = prepare_folds(_pipeline(strategy="median"), df, "y", folds, 4)
+    for k, prep in enumerate(preps):
+        train = df.with_columns(fold=folds).filter(pl.col("fold") != k)
+        refit = Pipeline([
+            ("impute", SimpleImputer(strategy="median"), NUMS),
+            ("scale", StandardScaler(), NUMS),
+            ("te", TargetEncoder(cv="fold"), ["hi"]),
+            ("onehot", OneHotEncoder(), ["lo"]),
+        ])
+        fitted, train_out = refit.fit_transform(train, "y")
+        test = df.filter(pl.Series(folds == k))
+        assert prep.fitted.feature_columns == fitted.feature_columns
+        got, want = prep.test.select(fitted.feature_columns), fitted.transform(test).select(fitted.feature_columns)
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-13, atol=1e-15)
+        # the target encoding (the shared table) is bit for bit a refit's, train and test rows
+        assert prep.test["hi"].equals(want["hi"])
+        assert prep.train["hi"].equals(train_out["hi"])
+        np.testing.assert_allclose(prep.train.select(fitted.feature_columns).to_numpy(),
+                                   train_out.select(fitted.feature_columns).to_numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_later_phases_refit_per_fold():
+    """A scaler reading the target encoder's output is fitted per fold on that fold's rows."""
+    df = _data(n=1500)
+    folds = np.random.default_rng(3).integers(0, 3, df.height).astype(np.int8)
+    pipe = Pipeline([("te", TargetEncoder(), ["hi"]), ("scale", StandardScaler(), ["hi"])])
+    preps = prepare_folds(pipe, df, "y", folds, 3)
+    for prep in preps:
+        assert prep.fitted.fit_phases == [["te"], ["scale"]]
+        col = prep.train["hi"]
+        assert abs(col.mean()) < 1e-12 and abs(col.std(ddof=0) - 1) < 1e-12
+
+
+def test_bootstrap_interval_and_keys():
+    df = _data(n=1000)
+    res = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=5, scoring="accuracy",
+                         n_bootstrap=200, return_estimator=True)
+    lo, hi = res["ci_score"]
+    assert lo <= res["test_score"].mean() <= hi
+    assert len(res["estimator"]) == 5 and len(res["pipeline"]) == 5
+    again = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=5, scoring="accuracy", n_bootstrap=200)
+    assert again["ci_score"] == res["ci_score"] and np.array_equal(again["test_score"], res["test_score"])
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"scoring": "acuracy"}, "unknown metric 'acuracy'.*did you mean 'accuracy'"),
+    ({"scoring": "r2", "model": LogisticRegression()}, "needs a class target|is continuous"),
+    ({"scoring": "roc_auc", "model": Ridge(), "continuous": True}, "needs a class target"),
+    ({"cv": "nope"}, "fold column"),
+    ({"n_jobs": 0}, "n_jobs"),
+])
+def test_bad_input_is_a_config_error(kwargs, match):
+    continuous = kwargs.pop("continuous", kwargs.get("scoring") == "r2")
+    model = kwargs.pop("model", LogisticRegression())
+    df = _data(n=300, continuous=continuous)
+    with pytest.raises((ConfigError, ValueError), match=match):
+        cross_validate(_pipeline(), model, df, "y", **kwargs)
+
+
+def test_threads_give_the_same_scores():
+    df = _data(n=1500)
+    one = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=4, scoring="roc_auc")
+    two = cross_validate(_pipeline(), LogisticRegression(), df, "y", cv=4, scoring="roc_auc", n_jobs=2)
+    assert np.array_equal(one["test_score"], two["test_score"])
+
+
+def test_a_non_partition_splitter_is_refused():
+    from sklearn.model_selection import TimeSeriesSplit
+
+    with pytest.raises(ConfigError, match="train on exactly the rows outside"):
+        cross_validate(_pipeline(), LogisticRegression(), _data(n=300), "y", cv=TimeSeriesSplit(3))

@@ -1,0 +1,156 @@
+"""tune: equal configurations give cross_validate's scores, the cache, seeds, storage, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+optuna = pytest.importorskip("optuna")
+from optuna.distributions import FloatDistribution, IntDistribution  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from tabprep import Pipeline  # noqa: E402
+from tabprep.clean import SimpleImputer  # noqa: E402
+from tabprep.encode import TargetEncoder  # noqa: E402
+from tabprep.errors import ConfigError  # noqa: E402
+from tabprep.evaluate import cross_validate  # noqa: E402
+from tabprep.scale import StandardScaler  # noqa: E402
+from tabprep.tune import tune, with_params, write_report  # noqa: E402
+
+
+def _data(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    c = rng.integers(0, 30, n)
+    y = (a + (c % 5 - 2) * 0.5 + rng.logistic(size=n) > 0).astype(np.int8)
+    df = pl.DataFrame({"a": a, "c": [f"k{v}" for v in c], "y": y})
+    return df.with_columns(pl.when(pl.col("a") > 1.5).then(None).otherwise(pl.col("a")).alias("a"))
+
+
+def _pipe():
+    return Pipeline([("imp", SimpleImputer(), ["a"]), ("sc", StandardScaler(), ["a"]), ("te", TargetEncoder(), ["c"])])
+
+
+GRID = {"te__smooth": [1.0, 20.0], "imp__strategy": ["mean", "median"], "model__C": [0.05, 1.0]}
+
+
+def test_grid_trials_equal_cross_validate_and_reuse_the_cache():
+    df = _data()
+    res = tune(_pipe(), LogisticRegression(), df, "y", space=GRID, strategy="grid", scoring="roc_auc", cv=4)
+    assert res.trials.height == 8 and set(res.trials["state"]) == {"COMPLETE"}
+    seen = {(r["te__smooth"], r["imp__strategy"], r["model__C"]) for r in res.trials.iter_rows(named=True)}
+    assert len(seen) == 8  # every grid point once
+    # 4 preparations for 8 trials: the second C of each preparation reuses its matrices
+    assert res.trials["prep_cached"].sum() == 4
+    for row in res.trials.iter_rows(named=True):
+        params = {k: row[k] for k in GRID}
+        prep = {k: v for k, v in params.items() if not k.startswith("model__")}
+        cv = cross_validate(with_params(_pipe(), prep), LogisticRegression(C=params["model__C"]), df, "y",
+                            cv=4, scoring="roc_auc")
+        assert row["value"] == cv["test_score"].mean()
+    assert res.best_score == res.trials["value"].max()
+    assert res.best_pipeline is not None and res.best_model is not None
+    assert res.best_pipeline.steps[0][1].strategy == res.best_params["imp__strategy"]
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "random"])
+def test_seeded_studies_repeat(strategy):
+    df = _data()
+    space = {"te__smooth": FloatDistribution(0.1, 100.0, log=True), "model__C": FloatDistribution(1e-3, 10.0, log=True)}
+    runs = [tune(_pipe(), LogisticRegression(), df, "y", space=space, n_trials=5, strategy=strategy, seed=3,
+                 scoring="roc_auc", refit=False).trials.select("te__smooth", "model__C", "value") for _ in range(2)]
+    assert runs[0].equals(runs[1])
+    other = tune(_pipe(), LogisticRegression(), df, "y", space=space, n_trials=5, strategy=strategy, seed=4,
+                 scoring="roc_auc", refit=False).trials.select("te__smooth", "model__C", "value")
+    assert not other.equals(runs[0])
+
+
+def test_multi_fidelity_rows_prunes_and_finishes_the_asked_count():
+    df = _data(n=2000)
+    res = tune(_pipe(), LogisticRegression(), df, "y", space={"model__C": FloatDistribution(1e-4, 10.0, log=True)},
+               n_trials=12, strategy="random", fidelity="rows", pruner="median", scoring="roc_auc", refit=False)
+    states = res.trials["state"].to_list()
+    assert len(states) == 12 and set(states) <= {"COMPLETE", "PRUNED"}
+    assert "PRUNED" in states  # C=1e-4..1e-3 trials are far below the median at the first rung
+    # a complete trial's value is its full-data cross-validation score
+    row = res.trials.filter(pl.col("state") == "COMPLETE").row(0, named=True)
+    cv = cross_validate(_pipe(), LogisticRegression(C=row["model__C"]), df, "y", cv=5, scoring="roc_auc")
+    assert row["value"] == cv["test_score"].mean()
+
+
+def test_multi_fidelity_rounds_with_warm_start():
+    df = _data(n=600)
+    model = HistGradientBoostingClassifier(max_iter=18, early_stopping=False, random_state=0)
+    res = tune(_pipe(), model, df, "y", space={"model__learning_rate": [0.05, 0.2]}, strategy="grid",
+               fidelity="rounds", pruner="none", scoring="roc_auc", cv=3, refit=False)
+    assert res.trials.height == 2 and set(res.trials["state"]) == {"COMPLETE"}
+    for row in res.trials.iter_rows(named=True):  # warm-started rounds: the same model as one fit
+        cv = cross_validate(_pipe(), HistGradientBoostingClassifier(
+            max_iter=18, early_stopping=False, random_state=0, learning_rate=row["model__learning_rate"]),
+            df, "y", cv=3, scoring="roc_auc")
+        np.testing.assert_allclose(row["value"], cv["test_score"].mean(), rtol=1e-12)
+
+
+def test_storage_resumes_and_counts_trials(tmp_path):
+    df = _data()
+    db = tmp_path / "study.db"
+    space = {"model__C": FloatDistribution(1e-3, 10.0, log=True)}
+    first = tune(_pipe(), LogisticRegression(), df, "y", space=space, n_trials=3, storage=str(db), refit=False)
+    assert first.trials.height == 3
+    again = tune(_pipe(), LogisticRegression(), df, "y", space=space, n_trials=5, storage=f"sqlite:///{db}",
+                 refit=False)
+    assert again.trials.height == 5 and again.trials["number"].to_list() == [0, 1, 2, 3, 4]
+    # a RUNNING trial (a killed process) is marked failed and its parameters are run again
+    study = optuna.load_study(study_name="tabprep", storage=f"sqlite:///{db}")
+    t = study.ask({"model__C": FloatDistribution(1e-3, 10.0, log=True)})
+    resumed = tune(_pipe(), LogisticRegression(), df, "y", space=space, n_trials=6, storage=str(db), refit=False)
+    assert resumed.recovered == [t.number]
+    states = resumed.trials["state"].to_list()
+    assert states.count("COMPLETE") == 6 and states.count("FAIL") == 1
+    assert resumed.trials.filter(pl.col("state") == "COMPLETE")["model__C"].to_list()[-1] == t.params["model__C"]
+
+
+def test_report_is_self_contained(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = tune(_pipe(), LogisticRegression(), _data(), "y", space=GRID, strategy="grid", scoring="roc_auc", refit=False)
+    path = write_report(res, tmp_path / "report.html")
+    from pathlib import Path
+
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.count("<svg") == 3 and "not available" not in text
+    assert "<script" not in text and 'src="http' not in text and 'href="http' not in text
+    assert "Optimization history" in text and "te__smooth" in text
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"space": {"te__smoth": [1.0]}}, "unknown parameter 'te__smoth'.*did you mean 'te__smooth'"),
+    ({"space": {"model__C": []}}, "empty list"),
+    ({"space": {}}, "non-empty dict"),
+    ({"space": {"imp__strategy": ["mean", "meen"]}}, "'meen' of 'imp__strategy' is invalid"),
+    ({"space": {"model__C": [1.0, -1.0]}}, "-1.0 of 'model__C' is invalid"),
+    ({"space": {"model__C": FloatDistribution(0.1, 1.0)}, "strategy": "grid"}, "grid.*is a range"),
+    ({"storage": "nosuchdriver://x/y"}, "storage cannot be opened"),
+    ({"storage": "/nonexistent/folder/study.db"}, "folder of the study file does not exist"),
+    ({"scoring": "r2"}, "needs a class target|is continuous|scores"),
+    ({"scoring": "neg_mean_squared_eror"}, "unknown metric"),
+    ({"strategy": "bayes"}, "unknown strategy"),
+    ({"fidelity": "rounds"}, "boosting model"),
+])
+def test_bad_input_fails_before_any_trial(kwargs, match, monkeypatch):
+    calls = []
+    monkeypatch.setattr(optuna.study.Study, "optimize", lambda *a, **k: calls.append(1))
+    kwargs = {"space": {"model__C": [1.0]}, **kwargs}
+    with pytest.raises(ConfigError, match=match):
+        tune(_pipe(), LogisticRegression(), _data(n=200), "y", **kwargs)
+    assert not calls
+
+
+def test_int_distribution_and_model_only_space():
+    df = _data(n=500)
+    res = tune(_pipe(), HistGradientBoostingClassifier(max_iter=5, early_stopping=False), df, "y",
+               space={"model__max_leaf_nodes": IntDistribution(4, 16)}, n_trials=3, strategy="random",
+               scoring="accuracy", cv=3, refit=False)
+    assert res.trials["prep_cached"].to_list() == [False, True, True]
+    assert all(4 <= v <= 16 for v in res.trials["model__max_leaf_nodes"])

@@ -1,0 +1,120 @@
+"""drift(): the injected-drift pair, metrics against NumPy/SciPy, pipeline references, bad references."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chisquare, ks_2samp
+
+from tabprep import Pipeline
+from tabprep.bin import KBinsDiscretizer, KLLSketch
+from tabprep.encode import OneHotEncoder
+from tabprep.errors import ConfigError, InvalidParameterError
+from tabprep.scale import StandardScaler
+from tabprep.validate import DriftThresholds, drift, profile
+from oracles.drift import DRIFTED, injected_pair
+from tabprep.validate._drift import chi_square, js_distance, ks_from_sketches, psi
+
+
+def test_injected_drift_is_flagged_and_nothing_else(tmp_path):
+    ref, cur = injected_pair()
+    report = drift(profile(ref), cur)
+    assert report.drifted_features == DRIFTED and report.drifted
+    assert "missing share" in report.features["null_jump"].reasons[0]
+    assert report.features["unseen"].unseen_share == pytest.approx((cur["unseen"] == "z").mean())
+    # the same from a saved profile (a path), and no drift of the reference against itself
+    path = profile(ref).save(tmp_path / "ref")
+    assert drift(path, cur).drifted_features == DRIFTED
+    again = drift(path, ref)
+    assert again.drifted_features == [] and not again.drifted
+    assert "0 of 9 features drifted" in again.summary()
+
+
+def test_thresholds_are_configurable():
+    ref, cur = injected_pair(5000)
+    loose = DriftThresholds(psi=None, ks=None, js=None, unseen_share=None, missing_change=0.5, mean_shift=None)
+    assert drift(profile(ref), cur, thresholds=loose).drifted_features == []
+    strict = drift(profile(ref), cur, thresholds=DriftThresholds(share=0.9))
+    assert strict.drifted_features and not strict.drifted
+    with pytest.raises(InvalidParameterError, match="The `ks` parameter of `DriftThresholds`"):
+        DriftThresholds(ks=-0.1)
+
+
+def test_psi_js_chi_square_match_numpy_scipy():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        k = int(rng.integers(2, 12))
+        r, c = rng.random(k), rng.random(k)
+        r, c = r / r.sum(), c / c.sum()
+        assert psi(r, c) == pytest.approx(float(np.sum((c - r) * np.log(c / r))), rel=1e-12)
+        assert js_distance(r, c) == pytest.approx(jensenshannon(r, c, base=2), rel=1e-9, abs=1e-12)
+        counts = rng.integers(1, 1000, k)
+        stat, p = chi_square(r, counts)
+        ref = chisquare(counts, r * counts.sum())
+        assert stat == pytest.approx(ref.statistic, rel=1e-10) and p == pytest.approx(ref.pvalue, rel=1e-8, abs=1e-300)
+    # an empty bin is floored, not infinite
+    assert np.isfinite(psi([0.5, 0.5, 0.0], [0.4, 0.4, 0.2]))
+
+
+def test_ks_from_sketches_is_exact_for_small_samples_and_bounded_for_large():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=150), rng.normal(0.3, 1, 120)
+    stat, bound = ks_from_sketches(KLLSketch().update(a), KLLSketch().update(b))
+    assert bound == 0.0 and stat == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
+    a, b = rng.normal(size=200_000), rng.normal(0.05, 1.1, 150_000)
+    stat, bound = ks_from_sketches(KLLSketch().update(a), KLLSketch().update(b))
+    assert bound > 0 and abs(stat - ks_2samp(a, b).statistic) <= bound
+
+
+def test_reference_is_a_fitted_pipeline(tmp_path):
+    ref, cur = injected_pair()
+    fitted = Pipeline([("oh", OneHotEncoder(handle_unknown="ignore"), ["cat_freq", "unseen", "same_cat"]),
+                       ("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), ["var_change", "new_mode", "same_num"]),
+                       ("sc", StandardScaler(), ["mean_shift"])]).fit(ref)
+    report = drift(fitted, cur)
+    assert set(report.features) == {"cat_freq", "unseen", "same_cat", "var_change", "new_mode", "same_num",
+                                    "mean_shift"}
+    assert report.drifted_features == ["cat_freq", "unseen", "var_change", "new_mode", "mean_shift"]
+    assert report.features["mean_shift"].reasons[0].startswith("mean shift")
+    fitted.save(tmp_path / "model")
+    assert drift(tmp_path / "model", cur).drifted_features == report.drifted_features
+    assert drift(fitted, ref).drifted_features == []
+
+
+def test_bad_references_are_clear_errors(tmp_path):
+    ref, cur = injected_pair(100)
+    ref.write_parquet(tmp_path / "ref.parquet")
+    with pytest.raises(ConfigError, match="the drift reference must be a saved profile or a fitted pipeline artifact"):
+        drift(tmp_path / "ref.parquet", cur)
+    with pytest.raises(ConfigError, match="must be a Profile, a FittedPipeline"):
+        drift(ref, cur)
+    with pytest.raises(ConfigError, match="the data has none of the reference's columns"):
+        drift(profile(ref), pl.DataFrame({"other": [1]}))
+
+
+def test_same_columns_as_evidently_default_rule_plus_the_null_jump():
+    """evidently's DataDriftPreset on more than 1,000 rows flags a number column when the
+    Wasserstein distance divided by the reference's standard deviation is >= 0.1, a categorical
+    one when the Jensen-Shannon distance is >= 0.1, after dropping missing values (so it misses a
+    null-rate jump). evidently itself (0.7.23, the newest) fails to import with pandas 3
+    (``infer_dtype_from_object`` is gone), so its documented default rule is computed here with
+    SciPy; tabprep flags the same columns, plus the null-rate jump."""
+    from scipy.stats import wasserstein_distance
+
+    ref, cur = injected_pair()
+    flagged = []
+    for name in ref.columns:
+        r, c = ref[name].drop_nulls(), cur[name].drop_nulls()
+        if r.dtype == pl.String:
+            cats = sorted(set(r) | set(c))
+            rc, cc = ([(s == v).sum() for v in cats] for s in (r, c))
+            score = jensenshannon(np.array(rc, float) / len(r), np.array(cc, float) / len(c))
+        else:
+            score = wasserstein_distance(r.to_numpy(), c.to_numpy()) / np.std(r.to_numpy())
+        if score >= 0.1:
+            flagged.append(name)
+    ours = drift(profile(ref), cur).drifted_features
+    assert flagged == [f for f in DRIFTED if f != "null_jump"]
+    assert ours == flagged[:5] + ["null_jump"] == DRIFTED
