@@ -23,6 +23,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+# Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when first imported (without it=0 it listens on every
+# interface): set before the import
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 ray = pytest.importorskip("ray")
 
 NUM = [f"num_{i}" for i in range(5)]
@@ -36,8 +40,6 @@ def cluster():
 
     owner = not ray.is_initialized()
     if owner:
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-        os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
         ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1 << 30, _node_ip_address="127.0.0.1",
                  log_to_driver=False, configure_logging=False)
     with warnings.catch_warnings():

@@ -10,11 +10,11 @@ import pytest
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    ray = pytest.importorskip("ray")  # the extra tabprep[ray]: the tests skip without it
     # Without RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, Ray listens on every interface and advertises a
-    # non-loopback address; the dashboard agent is off too.
+    # non-loopback address. Ray reads it when `ray` is first imported: set before the import.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    ray = pytest.importorskip("ray")  # the extra tabprep[ray]: the tests skip without it
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1 << 30, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)
     import ray.data as ray_data
