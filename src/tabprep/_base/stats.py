@@ -296,11 +296,10 @@ def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
 
     w = pl.when(expr.is_not_null()).then(pl.col(weight).cast(pl.Float64))
     n = w.sum()
-    # a constant column: its value and 0 exactly (a weighted mean of equal values may be off in
-    # the last bit, and its squared deviations then are not 0), as scikit-learn gives them
-    constant = expr.min() == expr.max()
-    mean = pl.when(constant).then(expr.min()).otherwise((w * expr).sum() / n)
-    m2 = pl.when(constant).then(pl.lit(0.0)).otherwise((w * (expr - mean) ** 2).sum())
+    mean = (w * expr).sum() / n
+    # a constant column has no spread: 0 exactly (a weighted mean of equal values may be off in
+    # the last bit, and the squared deviations from it then are not 0), as scikit-learn gives it
+    m2 = pl.when(expr.min() == expr.max()).then(pl.lit(0.0)).otherwise((w * (expr - mean) ** 2).sum())
     return {f"n:{suffix}": n, f"mean:{suffix}": mean, f"m2:{suffix}": m2,
             f"any:inf:{suffix}": expr.is_infinite().any()}
 
