@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+import tabprep.distributed  # noqa: F401 - registers the Ray Dataset backend (imports neither Ray nor Polars)
 from tabprep._version import __version__
 
 # public name -> module that defines it (loaded lazily by __getattr__)

@@ -10,7 +10,8 @@ below it (``errors``, ``io``, ``kernels``) and one another without a circle:
 - :mod:`~tabprep._base.step` -- the Step protocol and the step registry;
 - :mod:`~tabprep._base.labels` / :mod:`~tabprep._base.alloc` -- class labels as codes, and how
   rows of each class are allocated to folds and parts (shared by ``split`` and ``sample``);
-- :mod:`~tabprep._base.lineage` -- data fingerprints.
+- :mod:`~tabprep._base.lineage` -- data fingerprints;
+- :mod:`~tabprep._base.backends` -- where data of another engine (a Ray Dataset) is fitted.
 
 Input coercion (any frame or array in, the same kind out) is one dispatch module one floor down,
 :mod:`tabprep.io._dispatch`, because ``tabprep.io.write`` needs it too.

@@ -30,7 +30,8 @@ from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 from tabprep.io._progress import new_pass, rows_done
 
 __all__ = [
-    "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "check_batch_size", "fits_on_table", "run_phase", "fit_single_step",
+    "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "STATS_BLOCK_ROWS", "check_batch_size", "fits_on_table",
+    "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
 ]
@@ -122,90 +123,127 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     that step's ``fit_exprs``/``fit_table`` get ``sample_weight=<column name>`` and read it in
     the same pass (see :func:`weighs_lazily`).
     """
-    import polars as pl
-
-    weights = weights or {}
-    merge_exprs, exact = [], []
-    shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
-    copies: list = []  # (name computed, name of the same statistic for a later step)
-    nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
-    nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
-    table_cols: list[list[str]] = []
-    for k, (step, schema, cols) in enumerate(entries):
-        if fits_on_table(step):
-            extra = [c for c in step.fit_columns(cols, target) if c not in cols and c != target]
-            for c in extra:
-                if c not in schema:
-                    raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
-                                      hint="add it to the data (or fix the step's parameters)")
-            if k in weights:
-                extra.append(weights[k])
-            table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
-            continue
-        table_cols.append([])
-        exprs, needs_nan_check = [], []
-        given = {"sample_weight": weights[k]} if k in weights else {}
-        for key, e in step.fit_exprs(schema, cols, target, **given).items():
-            if not skips_nan(e):
-                needs_nan_check.append(e)
-            name = f"{k}{SEP}{key}"
-            same = (id(e), step.mergeable)
-            if same in shared:  # the same expression object as an earlier step's: computed once
-                copies.append((shared[same][0], name))
-                continue
-            shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
-            exprs.append(e.alias(name))
-        (merge_exprs if step.mergeable else exact).extend(exprs)
-        (nan_checked if step.mergeable else nan_nulled).update(r for e in needs_nan_check for r in e.meta.root_names())
-    merge_exprs.append(pl.len().alias("__rows__"))
-    schema = lf.collect_schema()
-    # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
-    needed = {r for e in exact for r in e.meta.root_names()} | {c for t in table_cols for c in t}
-    keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
-    # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
-    # of the column, so each batch is checked in the same select and redone only if it has NaN.
-    floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
-    nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
-    # read only what the statistics need (projection pushdown into the scan)
-    roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
-    projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
+    plan = PhasePlan(lf.collect_schema(), entries, target, weights)
     parts, kept = [], []
     new_pass()
-    batches = lf.select(projected).collect_batches(chunk_size=batch_size, maintain_order=True)
-    # only float sums depend on the chunking (integer sums, counts, minima are exact)
-    merge_roots = {r for e in merge_exprs for r in e.meta.root_names()}
-    whole = [c for c in projected if c in merge_roots and schema[c].is_float()]
-    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, whole):
-        row = batch.select(merge_exprs + nan_flags).row(0, named=True)
+    batches = lf.select(plan.projected).collect_batches(chunk_size=batch_size, maintain_order=True)
+    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, plan.whole):
+        row, frame = plan.partial(batch)
+        parts.append(row)
+        if frame is not None:
+            kept.append(frame)
+    return plan.finish(parts, kept, cross_fit=cross_fit)
+
+
+class PhasePlan:
+    """One statistics pass, planned: what :func:`run_phase` computes per block and at the end.
+
+    ``partial(block)`` gives a block's partial statistics (a dict, the mergeable steps' values
+    and ``"__rows__"``) and the columns kept for the exact statistics and the table fits (a frame,
+    or None); ``finish(parts, kept)`` merges the partials in the order given and fits the rest.
+    The local pass and the distributed one (``tabprep.distributed``: the partials computed on
+    the workers, merged on the driver in block order) run this same code.
+    """
+
+    def __init__(self, schema, entries, target, weights: dict | None = None) -> None:
+        import polars as pl
+
+        weights = weights or {}
+        merge_exprs, exact = [], []
+        shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
+        copies: list = []  # (name computed, name of the same statistic for a later step)
+        nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
+        nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
+        table_cols: list[list[str]] = []
+        for k, (step, step_schema, cols) in enumerate(entries):
+            if fits_on_table(step):
+                extra = [c for c in step.fit_columns(cols, target) if c not in cols and c != target]
+                for c in extra:
+                    if c not in step_schema:
+                        raise SchemaError(f"{type(step).__name__} reads a column the data lacks", column=c,
+                                          hint="add it to the data (or fix the step's parameters)")
+                if k in weights:
+                    extra.append(weights[k])
+                table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
+                continue
+            table_cols.append([])
+            exprs, needs_nan_check = [], []
+            given = {"sample_weight": weights[k]} if k in weights else {}
+            for key, e in step.fit_exprs(step_schema, cols, target, **given).items():
+                if not skips_nan(e):
+                    needs_nan_check.append(e)
+                name = f"{k}{SEP}{key}"
+                same = (id(e), step.mergeable)
+                if same in shared:  # the same expression object as an earlier step's: computed once
+                    copies.append((shared[same][0], name))
+                    continue
+                shared[same] = (name, e)  # keeps e alive, so its id is not reused in this phase
+                exprs.append(e.alias(name))
+            (merge_exprs if step.mergeable else exact).extend(exprs)
+            (nan_checked if step.mergeable else nan_nulled).update(r for e in needs_nan_check for r in e.meta.root_names())
+        merge_exprs.append(pl.len().alias("__rows__"))
+        # columns the exact (non-mergeable) statistics and the table fits read, kept across batches
+        needed = {r for e in exact for r in e.meta.root_names()} | {c for t in table_cols for c in t}
+        keep = [c for c in schema.names() if c in needed] or (schema.names()[:1] if exact else [])
+        # NaN means missing, like null: statistics must skip it. Nulling NaN up front costs a copy
+        # of the column, so each batch is checked in the same select and redone only if it has NaN.
+        floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
+        nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
+        # read only what the statistics need (projection pushdown into the scan)
+        roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
+        #: the columns a pass reads, in schema order
+        self.projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
+        # only float sums depend on the chunking (integer sums, counts, minima are exact)
+        merge_roots = {r for e in merge_exprs for r in e.meta.root_names()}
+        #: the float columns the mergeable statistics read: one chunk per block (``_blocks``)
+        self.whole = [c for c in self.projected if c in merge_roots and schema[c].is_float()]
+        self.entries, self.schema, self.target, self.weights = entries, schema, target, weights
+        self._merge_exprs, self._exact, self._copies, self._nan_nulled = merge_exprs, exact, copies, nan_nulled
+        self._table_cols, self._keep, self._floats, self._nan_flags = table_cols, keep, floats, nan_flags
+
+    def partial(self, batch):
+        """``(partial statistics, kept columns or None)`` of one block (a DataFrame with at least
+        the :attr:`projected` columns)."""
+        import polars as pl
+
+        floats, merge_exprs = self._floats, self._merge_exprs
+        row = batch.select(merge_exprs + self._nan_flags).row(0, named=True)
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
             row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
-        parts.append(unpack_structs(_copied(row, copies)))
-        if keep:
-            kept.append(batch.select(keep))
-    n_rows = sum(p.pop("__rows__") for p in parts)
-    if n_rows == 0:
-        raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
-    exact_row = {}
-    frame = pl.concat(kept, rechunk=False) if keep else None
-    if exact:
-        nulled = [c for c in keep if c in nan_nulled and schema[c].is_float()]
-        exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in nulled)
-                                           .select(exact).row(0, named=True), copies))
-    results = []
-    for k, (step, _, cols) in enumerate(entries):
-        prefix = f"{k}{SEP}"
-        if fits_on_table(step):
-            # the raw columns (NaN as they are: the step decides what a NaN means)
-            given = {"sample_weight": weights[k]} if k in weights else {}
-            oof = step.fit_table(frame.select(table_cols[k]), list(cols), target, cross_fit=cross_fit, **given)
-            results.append({OUT_OF_FOLD: oof})
-        elif step.mergeable:
-            mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
-            results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
-        else:
-            results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
-    return results
+        return unpack_structs(_copied(row, self._copies)), (batch.select(self._keep) if self._keep else None)
+
+    def finish(self, parts: list, kept: list, *, cross_fit: bool = False) -> list[dict]:
+        """Every step's statistics from the blocks' ``parts`` and ``kept`` frames, in row order
+        (what :func:`run_phase` returns). Raises DataError on no rows."""
+        import polars as pl
+
+        entries, weights, schema, copies = self.entries, self.weights, self.schema, self._copies
+        parts = [dict(p) for p in parts]
+        n_rows = sum(p.pop("__rows__") for p in parts)
+        if n_rows == 0:
+            raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
+        exact_row = {}
+        frame = pl.concat(kept, rechunk=False) if self._keep else None
+        if self._exact:
+            nulled = [c for c in self._keep if c in self._nan_nulled and schema[c].is_float()]
+            exact_row = unpack_structs(_copied(frame.with_columns(pl.col(c).fill_nan(None) for c in nulled)
+                                               .select(self._exact).row(0, named=True), copies))
+        results = []
+        for k, (step, _, cols) in enumerate(entries):
+            prefix = f"{k}{SEP}"
+            if fits_on_table(step):
+                # the raw columns (NaN as they are: the step decides what a NaN means)
+                given = {"sample_weight": weights[k]} if k in weights else {}
+                oof = step.fit_table(frame.select(self._table_cols[k]), list(cols), self.target,
+                                     cross_fit=cross_fit, **given)
+                results.append({OUT_OF_FOLD: oof})
+            elif step.mergeable:
+                mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
+                results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
+            else:
+                results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
+        return results
 
 
 def _copied(row: dict, copies: list) -> dict:

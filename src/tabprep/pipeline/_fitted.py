@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tabprep._base.backends import backend_for
 from tabprep._base.fit import apply_out_of_fold, apply_step, collect_engine, collect_explained, fits_on_table, schema_after
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
@@ -173,6 +174,9 @@ class FittedPipeline:
         ``with_columns``, so their intermediate columns are never materialized.
         """
 
+        backend = backend_for(data)
+        if backend is not None:  # another engine's data (a Ray Dataset): transformed there, same kind out
+            return backend.transform(self, data)
         return self._transform(coerce(data, allow_path=True, array_dtype=None))
 
     def _transform(self, source, out_of_fold=None):

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tabprep._base.backends import backend_for
 from tabprep._base.estimator import clone
 from tabprep._base.fit import (
     OUT_OF_FOLD,
@@ -130,8 +131,10 @@ class Pipeline:
 
         Parameters
         ----------
-        data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table or 2-D array
-            Paths are opened lazily with :func:`tabprep.io.scan`.
+        data : path, polars LazyFrame/DataFrame, pandas DataFrame, pyarrow Table, 2-D array or Ray Dataset
+            Paths are opened lazily with :func:`tabprep.io.scan`. A ``ray.data.Dataset`` (extra
+            ``tabprep[ray]``) is fitted on the Ray cluster, one pass per phase
+            (:mod:`tabprep.distributed`).
         target : str, optional
             Target column: never selected by a dynamic selector, passed to supervised steps,
             carried through ``transform`` when present.
@@ -164,8 +167,15 @@ class Pipeline:
         """``(FittedPipeline, source, out_of_fold)``: ``out_of_fold`` maps the name of each step
         that cross-fitted to its training rows' out-of-fold output (an in-memory frame)."""
         batch_size = check_batch_size(batch_size)
-        source = coerce(data, allow_path=True, array_dtype=None)
-        lf = source.lf
+        backend = backend_for(data)
+        if backend is None:
+            source, ops = coerce(data, allow_path=True, array_dtype=None), _LOCAL
+            lf = source.lf
+        else:  # another engine's data (a Ray Dataset): its frame runs the passes there
+            source, lf, ops = None, backend.fit_frame(data), backend
+            if sample_weight is not None:
+                raise ConfigError(f"sample_weight is not supported with a {type(data).__name__} yet",
+                                  hint="fit on a local frame, or leave sample_weight out")
         schema = lf.collect_schema()
         if target is not None and target not in schema:
             raise SchemaError("target column not found", column=target,
@@ -179,8 +189,8 @@ class Pipeline:
         while pending:
             phase = _plan_phase(pending, schema, target, weighted)
             weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
-            stats = run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
-                              weights=weights)
+            stats = ops.run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
+                                  weights=weights)
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
@@ -198,7 +208,7 @@ class Pipeline:
                 oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
                 if oof is not None:
                     out_of_fold[name] = oof
-                lf = apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
+                lf = ops.apply(lf, step, cols, schema, oof, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
                 done += 1
@@ -210,7 +220,7 @@ class Pipeline:
         fit_only = {c for _, step, cols in fitted if fits_on_table(step)
                     for c in step.fit_columns(cols, target)} - used
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
-        result = FittedPipeline(fitted, input_schema, target, data_fingerprint(data) if lineage else {})
+        result = FittedPipeline(fitted, input_schema, target, ops.lineage(data) if lineage else {})
         result.fit_phases = phases
         return result, source, out_of_fold
 
@@ -239,10 +249,27 @@ class Pipeline:
         """
         fitted, source, out_of_fold = self._fit(data, target, batch_size=batch_size, lineage=lineage,
                                                 sample_weight=sample_weight)
+        if source is None:  # another engine's data (a Ray Dataset)
+            if out_of_fold:
+                raise ConfigError(f"fit_transform of a {type(data).__name__} with a cross-fitting step (target/WoE "
+                                  "encoders): the out-of-fold values cannot be joined back to the distributed rows yet",
+                                  hint="use fit(...) then transform(...) (new rows get the full fit), or a local frame")
+            return fitted, fitted.transform(data)
         # one transform plan either way (consecutive one-to-one steps nested into one layer);
         # the steps that cross-fitted give their out-of-fold output instead of their transform
         # (a weight column is no input: left out)
         return fitted, fitted._transform(source, out_of_fold)
+
+
+class _LOCAL:
+    """The fit loop's operations on a local LazyFrame (a backend's frame has the same three)."""
+
+    run_phase = staticmethod(run_phase)
+    lineage = staticmethod(data_fingerprint)
+
+    @staticmethod
+    def apply(lf, step, cols, schema, oof, out):
+        return apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
 
 
 def _attach_weights(lf, schema, sample_weight, target, steps):
