@@ -255,3 +255,30 @@ def test_sigint_from_a_script_stops_fit_and_transform_leaving_nothing(tmp_path, 
         pytest.fail("the command finished before it could be interrupted, five times")
     assert proc.returncode == 130 and err.endswith("tabprep: interrupted\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no temp file
+
+
+def test_csv_of_parquet_training_data_reads_back_into_the_fitted_types(tmp_path, capsys):
+    """A pipeline fitted on Parquet (a Datetime and an Int8 pass-through column) scores the same
+    rows written as CSV, which reads them as text and Int64: parsed / narrowed after a check."""
+    from datetime import datetime
+
+    df = pl.DataFrame({"a": [1.0, 2.5, 4.0], "ts": [datetime(2024, 3, 1, 12), datetime(2024, 3, 2), None],
+                       "k": pl.Series([1, -3, 7], dtype=pl.Int8)})
+    df.write_parquet(tmp_path / "train.parquet")
+    df.write_csv(tmp_path / "new.csv")
+    (tmp_path / "spec.toml").write_text('[[steps]]\nname = "s"\ntype = "StandardScaler"\ncolumns = ["a"]\n')
+    assert main(["fit", str(tmp_path / "spec.toml"), str(tmp_path / "train.parquet"), "-o", str(tmp_path / "m"),
+                 "-q"]) == 0
+    assert main(["transform", str(tmp_path / "m"), str(tmp_path / "new.csv"), "-o", str(tmp_path / "o.parquet"),
+                 "-q"]) == 0
+    out = pl.read_parquet(tmp_path / "o.parquet")
+    assert out.equals(load(tmp_path / "m").transform(df))
+    # a value that does not fit the fitted Int8, or a date that does not parse: the row is named
+    (tmp_path / "bad.csv").write_text("a,ts,k\n1.0,2024-03-01T12:00:00.000000,1\n2.0,,300\n")
+    capsys.readouterr()
+    assert main(["transform", str(tmp_path / "m"), str(tmp_path / "bad.csv"), "-o", str(tmp_path / "b.parquet")]) == 3
+    assert "column 'k', row 1: expected Int8 values" in capsys.readouterr().err
+    (tmp_path / "bad2.csv").write_text("a,ts,k\n1.0,yesterday,1\n")
+    assert main(["transform", str(tmp_path / "m"), str(tmp_path / "bad2.csv"), "-o", str(tmp_path / "b.parquet")]) == 3
+    assert "column 'ts', row 0: expected Datetime" in capsys.readouterr().err
+    assert not (tmp_path / "b.parquet").exists()

@@ -120,9 +120,11 @@ class FittedPipeline:
 
         - integers into a float or a wider integer column, and a column with no value (all
           null, e.g. an empty CSV column read as String) into any dtype: cast;
-        - text into a number, boolean or temporal column: cast when every value parses, else a
-          DataError naming the column, the first row that does not parse and its value (one
-          read of those columns, only when such a cast is needed);
+        - text into a number, boolean, date, datetime or time column, and integers into a
+          narrower integer column (a CSV reads Int64 where the training data had Int8): converted
+          when every value parses or fits, else a DataError naming the column, the first row that
+          does not and its value (one read of those columns, only when such a conversion is
+          needed);
         - anything else (a float into an integer column...) is left for :meth:`transform` to
           refuse with a SchemaError.
 
@@ -148,20 +150,24 @@ class FittedPipeline:
                 continue
             if have == pl.Null or (have.is_integer() and (want.is_float() or (want.is_integer() and _widens(have, want)))):
                 casts[name] = want
-            elif have == pl.String and (want.is_numeric() or want == pl.Boolean or want.is_temporal()):
+            elif (have == pl.String and (want.is_numeric() or want == pl.Boolean
+                                         or isinstance(want, (pl.Datetime, pl.Date, pl.Time)))) \
+                    or (have.is_integer() and want.is_integer()):
+                # text parsed, or integers into a narrower integer dtype: every value checked first
                 casts[name] = want
                 parsed.append(name)
         if not casts:
             return lf
         for name in parsed:
             bad = (lf.select(pl.col(name)).with_row_index("row")
-                   .filter(pl.col(name).is_not_null() & pl.col(name).cast(casts[name], strict=False).is_null())
+                   .filter(pl.col(name).is_not_null() & _converted(name, casts[name], strict=False).is_null())
                    .head(1).collect())
             if bad.height:
                 raise DataError(f"expected {casts[name]} values (the dtype the pipeline was fitted on)",
                                 column=name, row=int(bad["row"][0]), found=repr(bad[name][0]),
                                 hint="fix the value, or make it empty (a missing value)")
-        return lf.with_columns(pl.col(n).cast(t, strict=True) for n, t in casts.items())
+        return lf.with_columns(_converted(n, t, strict=True) if n in parsed else pl.col(n).cast(t, strict=True)
+                               for n, t in casts.items())
 
     def transform(self, data):
         """Apply the fitted steps to ``data`` (same kind out as in; a LazyFrame stays lazy).
@@ -328,3 +334,16 @@ def _widens(have, want) -> bool:
 
     a, b = np.iinfo(str(have).lower()), np.iinfo(str(want).lower())
     return b.min <= a.min and a.max <= b.max
+
+
+def _converted(name: str, want, *, strict: bool):
+    """Text column ``name`` as ``want``: dates and times are parsed (Polars casts no text into
+    them), numbers and Booleans cast."""
+    col = pl.col(name)
+    if isinstance(want, pl.Datetime):
+        return col.str.to_datetime(time_unit=want.time_unit, time_zone=want.time_zone, strict=strict)
+    if isinstance(want, pl.Date):
+        return col.str.to_date(strict=strict)
+    if isinstance(want, pl.Time):
+        return col.str.to_time(strict=strict)
+    return col.cast(want, strict=strict)
