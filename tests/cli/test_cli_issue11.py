@@ -282,3 +282,11 @@ def test_csv_of_parquet_training_data_reads_back_into_the_fitted_types(tmp_path,
     assert main(["transform", str(tmp_path / "m"), str(tmp_path / "bad2.csv"), "-o", str(tmp_path / "b.parquet")]) == 3
     assert "column 'ts', row 0: expected Datetime" in capsys.readouterr().err
     assert not (tmp_path / "b.parquet").exists()
+
+
+def test_fit_counts_the_features_apart_from_the_columns_passed_through(files, capsys):
+    tmp, spec, data, _ = files
+    capsys.readouterr()
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model")]) == 0
+    # c and a are features (the matrix holds them); id is only carried
+    assert "features     2; 1 more column passed through (target 'y' carried through)" in capsys.readouterr().out

@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     for name, step, cols in fitted.steps:
         print(f"  {name:<{width}}  {type(step).__name__} on {short_list(cols, 6)}")
     target = f" (target {fitted.target!r} carried through)" if fitted.target else ""
-    print(f"features     {len(fitted.feature_names_out)}{target}")
+    passed = len(fitted.feature_names_out) - len(fitted.feature_columns)
+    through = f"; {passed} more column{'s' if passed != 1 else ''} passed through" if passed else ""
+    print(f"features     {len(fitted.feature_columns)}{through}{target}")
     print(f"fingerprint  {info['fingerprint']}")
     print(f"artifact     {out}")
     if written:
