@@ -151,16 +151,13 @@ def _sink_into(lf, dest: Path, tmp: Path, fmt: str, sink_opts: dict, label, loca
     folder leaves such a writer nowhere to create it.
     """
     work = tmp.with_name(tmp.name + ".d")
-    work.mkdir()
     target = work / tmp.name
-    try:
+    try:  # (an interrupt between any two of these lines still removes the folder)
+        work.mkdir()
         with polars_errors(label, frame=None if label else lf, locate=locate):
             _sink(counted(lf), fmt, target, sink_opts)
         os.replace(target, tmp)
-    except BaseException as exc:
-        _remove_folder(work)
-        if not isinstance(exc, TabprepError):
-            raise
+    except TabprepError as exc:
         cause = exc.__cause__
         if isinstance(cause, OSError) and _is_output_error(cause, target):
             raise TabprepError(
@@ -169,15 +166,18 @@ def _sink_into(lf, dest: Path, tmp: Path, fmt: str, sink_opts: dict, label, loca
                 hint="check the free space and the folder's permissions",
             ) from cause
         raise
-    _remove_folder(work)
+    finally:
+        _remove_folder(work)
 
 
-def _remove_folder(work: Path) -> None:
-    """Remove ``work`` even while a late writer thread creates a file in it (a few tries: once
-    the folder is gone nothing can be created in it)."""
-    for _ in range(100):
+def _remove_folder(work: Path, patience: float = 5.0) -> None:
+    """Remove ``work`` even while a late writer thread creates a file in it (tries for up to
+    ``patience`` seconds: once the folder is gone nothing can be created in it; a loaded machine
+    can delay an interrupted writer thread by more than a second)."""
+    deadline = time.monotonic() + patience
+    while True:
         shutil.rmtree(work, ignore_errors=True)
-        if not work.exists():
+        if not work.exists() or time.monotonic() > deadline:
             return
         time.sleep(0.01)
 
