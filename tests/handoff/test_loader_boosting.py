@@ -2,7 +2,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tabprep.errors import ConfigError
+from tabprep.errors import ConfigError, DataError
 from tabprep.handoff import BatchLoader
 
 
@@ -54,4 +54,13 @@ def test_boosting_needs_a_label(data):
     path, _, _ = data
     loader = BatchLoader(path, ["a", "b"], batch_size=100)
     with pytest.raises(ConfigError, match="needs a label column"):
+        loader.to_lightgbm()
+
+
+def test_lightgbm_refuses_a_null_label_as_the_batches_do(tmp_path):
+    pytest.importorskip("lightgbm")
+    df = pl.DataFrame({"a": np.arange(50.0), "y": pl.Series([1.0] * 49 + [None])})
+    df.write_parquet(tmp_path / "d.parquet")
+    loader = BatchLoader(tmp_path / "d.parquet", ["a"], "y", batch_size=10, shuffle=False)
+    with pytest.raises(DataError, match=r"column 'y'.*label must not be null"):
         loader.to_lightgbm()

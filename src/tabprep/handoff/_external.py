@@ -62,22 +62,13 @@ def loader_to_lightgbm(loader, **kwargs: Any):
     """A LightGBM Dataset reading the loader's rows by range (see :meth:`BatchLoader.to_lightgbm`)."""
     lgb = _require("lightgbm", "BatchLoader.to_lightgbm")
     _labels_required(loader, "BatchLoader.to_lightgbm")
-    order = np.arange(len(loader._units.counts))
-    starts = np.zeros(len(order) + 1, dtype=np.int64)
-    np.cumsum(loader._units.counts, out=starts[1:])
+    order, starts = loader._stream(0, shuffle=False)
     first = loader._rank_start()
     n = loader.rows_per_rank
 
-    def rows(lo: int, hi: int, label: bool = False) -> np.ndarray:
-        from tabprep.handoff._numpy import _arrow_chunks
-        from tabprep.kernels._handoff import fill_matrix
-
-        names = [loader.label] if label else loader.features
-        out = np.empty((hi - lo, len(names)), dtype=np.float64)  # what LightGBM samples from
-        at = 0
-        for piece in loader._pieces(order, starts, first + lo, first + hi):
-            fill_matrix(out[at:at + piece.height], [_arrow_chunks(piece.get_column(c)) for c in names])
-            at += piece.height
+    def rows(lo: int, hi: int) -> np.ndarray:
+        out = np.empty((hi - lo, len(loader.features)), dtype=np.float64)  # what LightGBM samples from
+        loader._fill(order, starts, first + lo, first + hi, out, None)
         return out
 
     class _Rows(lgb.Sequence):
@@ -98,6 +89,7 @@ def loader_to_lightgbm(loader, **kwargs: Any):
                 return np.stack([self[i] for i in idx]) if idx else np.empty((0, len(loader.features)))
             raise TypeError(f"Sequence index must be integer, slice or list, got {type(idx).__name__}")
 
-    label = np.concatenate([rows(lo, min(lo + (1 << 20), n), label=True)[:, 0] for lo in range(0, n, 1 << 20)])
+    label = np.empty(n, dtype=np.float64)
+    loader._fill(order, starts, first, first + n, None, label)  # nulls refused, as in the batches
     kwargs.setdefault("feature_name", list(loader.features))
     return lgb.Dataset([_Rows()], label=label, **kwargs)

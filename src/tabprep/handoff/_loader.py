@@ -219,9 +219,11 @@ class BatchLoader:
         if epoch != self._epoch:
             self._epoch, self._next_batch = epoch, 0
 
-    def _stream(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    def _stream(self, epoch: int, *, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's unit order and the stream position where each unit starts (file order
+        when the loader does not shuffle, or ``shuffle=False``)."""
         counts = self._units.counts
-        order = (np.random.default_rng([self.seed, epoch]).permutation(len(counts)) if self.shuffle
+        order = (np.random.default_rng([self.seed, epoch]).permutation(len(counts)) if self.shuffle and shuffle
                  else np.arange(len(counts)))
         starts = np.zeros(len(order) + 1, dtype=np.int64)
         np.cumsum(counts[order], out=starts[1:])
@@ -248,16 +250,14 @@ class BatchLoader:
                 p = starts[k] + hi
                 k += 1
 
-    def _window(self, epoch: int, order, starts, w: int, used: int):
-        first = w * self.window_rows
-        rows = min(self.window_rows, used - first)
-        base = self._rank_start()
-        X = self._alloc((rows, len(self.features)), self.dtype)
-        y = None if self.label is None else self._alloc((rows,), self._y_dtype)
+    def _fill(self, order, starts, first: int, stop: int, X: np.ndarray | None, y: np.ndarray | None) -> None:
+        """Write the stream's rows ``[first, stop)`` into ``X`` (the features; None: not asked)
+        and ``y`` (the label, which must not be null; None: not asked), in stream order."""
         at = 0
-        for piece in self._pieces(order, starts, base + first, base + first + rows):
+        for piece in self._pieces(order, starts, first, stop):
             h = piece.height
-            fill_matrix(X[at:at + h], [_arrow_chunks(piece.get_column(c)) for c in self.features])
+            if X is not None:
+                fill_matrix(X[at:at + h], [_arrow_chunks(piece.get_column(c)) for c in self.features])
             if y is not None:
                 col = piece.get_column(self.label)
                 if col.null_count():
@@ -266,6 +266,14 @@ class BatchLoader:
                                     hint=f"the {bad + 1}-th row of a batch window is null; drop or fill those rows")
                 y[at:at + h] = col.to_numpy()
             at += h
+
+    def _window(self, epoch: int, order, starts, w: int, used: int):
+        first = w * self.window_rows
+        rows = min(self.window_rows, used - first)
+        base = self._rank_start()
+        X = self._alloc((rows, len(self.features)), self.dtype)
+        y = None if self.label is None else self._alloc((rows,), self._y_dtype)
+        self._fill(order, starts, base + first, base + first + rows, X, y)
         if self.shuffle and rows > 1:
             perm = np.random.default_rng([self.seed, epoch, self.rank, w]).permutation(rows)
             X = np.take(X, perm, axis=0, out=self._alloc(X.shape, X.dtype))
