@@ -85,25 +85,31 @@ def data_path(rows: int) -> Path:
     return path
 
 
-def run_once(impl: str, path: Path) -> dict:
-    """One fresh process: wall and peak RSS from ``/usr/bin/time -v``, the job's own time."""
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-c", _CHILD, impl, str(path), str(HERE)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+def timed_child(cmd: list[str], what: str) -> dict:
+    """Run ``cmd`` under ``/usr/bin/time -v``: the JSON its last stdout line prints, plus
+    ``wall``, ``peak_rss_bytes``, ``user`` and ``sys`` read from time's report where the child
+    did not report them itself."""
+    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"{impl} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for line in done.stderr.splitlines():
         line = line.strip()
         if line.startswith("Elapsed (wall clock) time"):
             clock = line.rsplit(" ", 1)[1].split(":")
-            result["wall"] = sum(float(part) * 60 ** i for i, part in enumerate(reversed(clock)))
+            result.setdefault("wall", sum(float(part) * 60 ** i for i, part in enumerate(reversed(clock))))
         elif line.startswith("Maximum resident set size"):
-            result["peak_rss_bytes"] = int(line.rsplit(" ", 1)[1]) * 1024
+            result.setdefault("peak_rss_bytes", int(line.rsplit(" ", 1)[1]) * 1024)
         elif line.startswith("User time"):
-            result["user"] = float(line.rsplit(" ", 1)[1])
+            result.setdefault("user", float(line.rsplit(" ", 1)[1]))
         elif line.startswith("System time"):
-            result["sys"] = float(line.rsplit(" ", 1)[1])
+            result.setdefault("sys", float(line.rsplit(" ", 1)[1]))
     return result
+
+
+def run_once(impl: str, path: Path) -> dict:
+    """One fresh process: wall and peak RSS from ``/usr/bin/time -v``, the job's own time."""
+    return timed_child([sys.executable, "-c", _CHILD, impl, str(path), str(HERE)], impl)
 
 
 def _load() -> str:

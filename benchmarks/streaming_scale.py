@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -93,16 +92,10 @@ def parts_for(rows: int) -> list[Path]:
 def run(rows: int, out_dir: Path) -> dict:
     parts = [str(p) for p in parts_for(rows)]
     out = out_dir / f"stream-out-{rows}.parquet"
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-c", _CHILD, json.dumps(parts), str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{rows} rows failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    res = json.loads(done.stdout.strip().splitlines()[-1])
-    for line in done.stderr.splitlines():
-        line = line.strip()
-        if line.startswith("Elapsed (wall clock) time"):
-            clock = line.rsplit(" ", 1)[1].split(":")
-            res["wall"] = sum(float(p) * 60 ** i for i, p in enumerate(reversed(clock)))
+    sys.path.insert(0, str(HERE))
+    from pipeline_table import timed_child  # the script beside this one
+
+    res = timed_child([sys.executable, "-c", _CHILD, json.dumps(parts), str(out)], f"{rows} rows")
     res["rows"] = rows
     res["output_bytes"] = out.stat().st_size
     out.unlink()
