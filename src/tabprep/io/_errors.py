@@ -176,7 +176,8 @@ def translate_polars_error(
             return DataError(
                 "a row has more fields than the header",
                 path=where,
-                hint="fix the row (a stray separator or an unclosed quote?) or pass truncate_ragged_lines=True",
+                hint="fix the row (a stray separator or an unclosed quote?) or pass ragged='truncate'",
+                cli_hint="fix the row (a stray separator or an unclosed quote?) or pass --ragged truncate",
             )
         if "invalid utf-8" in first.lower() or "invalid utf8" in first.lower():
             located = _locate_in_files(where, utf8_error)
