@@ -93,3 +93,20 @@ def test_help_lists_ragged_and_encoding():
     for command in ("convert", "fit", "transform", "split", "sample", "schema", "bench"):
         text = run_tabprep(command, "--help").stdout
         assert "--ragged {error,pad,truncate}" in text and "--encoding ENC" in text, command
+
+
+def test_transform_of_a_ragged_csv_with_ragged_truncate(tmp_path):
+    """transform's training-data check (a pipeline with a cross-fitted step, fitted on a file)
+    fingerprints DATA's bytes; a row count the default reading refuses must not turn
+    --ragged truncate back into the ragged-row error."""
+    pl.DataFrame({"c": ["x", "y"] * 10, "y": [0, 1, 1, 0] * 5}).write_parquet(tmp_path / "train.parquet")
+    (tmp_path / "spec.toml").write_text('target = "y"\n[[steps]]\nname = "te"\ntype = "TargetEncoder"\n'
+                                        'columns = ["c"]\nparams = { cv = 2 }\n')
+    assert run_tabprep("fit", str(tmp_path / "spec.toml"), str(tmp_path / "train.parquet"), "-o",
+                       str(tmp_path / "m"), "-q").returncode == 0
+    (tmp_path / "new.csv").write_text("c\nx\ny,extra\n")
+    done = run_tabprep("transform", str(tmp_path / "m"), str(tmp_path / "new.csv"), "-o", str(tmp_path / "o.parquet"),
+                       "--ragged", "truncate", "-q")
+    assert done.returncode == 0, done.stderr
+    assert "1 row with more fields than the header truncated" in done.stderr
+    assert pl.read_parquet(tmp_path / "o.parquet").height == 2

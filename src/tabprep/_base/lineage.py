@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tabprep._base.codec import canonical_json
 from tabprep._config import run_tasks
-from tabprep.errors import ArtifactError, ConfigError, TabprepError
+from tabprep.errors import ArtifactError, ConfigError, DataError, TabprepError
 from tabprep.io import scan
 from tabprep.io._formats import expand_source
 
@@ -242,6 +242,8 @@ def _files_fingerprint(source) -> dict:
                 raise ArtifactError("the file changed while it was being fingerprinted", path=f)
     try:
         rows = int(scan(source).select(pl.len()).collect().item())
+    except DataError:  # rows the default reading refuses (a ragged CSV read with --ragged): no count
+        rows = None
     except TabprepError:
         raise
     except Exception:  # noqa: BLE001 - a row count is informative; the hash is what matters
