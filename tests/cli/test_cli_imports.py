@@ -99,13 +99,13 @@ import contextlib, io, json, sys
 from tabprep.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     codes = [main(args) for args in json.loads(sys.argv[1])]
-print(json.dumps({"codes": codes, "loaded": sorted(m for m in %r if m in sys.modules)}))
-""" % (HEAVY,)
+print(json.dumps({"codes": codes, "loaded": sorted(m for m in json.loads(sys.argv[2]) if m in sys.modules)}))
+"""
 
 
-def run_commands(commands: list[list[str]]) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(commands)], capture_output=True, text=True,
-                          timeout=300)
+def run_commands(commands: list[list[str]], heavy=HEAVY) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(commands), json.dumps(heavy)],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -158,3 +158,35 @@ def test_a_step_that_needs_sklearn_imports_it_when_used():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True"
+
+
+# Modules a three-step pipeline does not need: the CLI imports the module of each step it names,
+# not every step package, and of the hand-off only the matrix writer.
+UNUSED = ("tabprep.features", "tabprep.bin._kbins", "tabprep.encode._target", "tabprep.encode._woe",
+          "tabprep.clean._cleaner", "tabprep.handoff._loader", "tabprep.handoff._frameworks")
+SMALL_SPEC = """
+[[steps]]
+name = "impute"
+type = "SimpleImputer"
+columns = ["num_0", "num_1"]
+params = { strategy = "median" }
+[[steps]]
+name = "scale"
+type = "StandardScaler"
+columns = ["num_0", "num_1"]
+[[steps]]
+name = "onehot"
+type = "OneHotEncoder"
+columns = ["cat_lo"]
+"""
+
+
+def test_a_small_pipeline_imports_only_its_steps(files):
+    (files / "small.toml").write_text(SMALL_SPEC)
+    model = files / "small_model"
+    got = run_commands([["fit", str(files / "small.toml"), str(files / "train.parquet"), "-o", str(model),
+                         "--numpy", str(files / "small_train.npy")],
+                        ["transform", str(model), str(files / "new.csv"), "-o", str(files / "small_out.parquet"),
+                         "--numpy", str(files / "small_new.npy")],
+                        ["inspect", str(model)]], heavy=HEAVY + UNUSED)
+    assert got == {"codes": [0, 0, 0], "loaded": []}

@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from tabprep.clean import Cast, Clipper, SimpleImputer
 from tabprep.errors import ArtifactError, NotFittedError, SchemaError
 from tabprep.pipeline import Step, register_step, step_registry
+from tabprep.pipeline._registry import BUILTIN_STEPS
 from tabprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 ALL = [SimpleImputer(), SimpleImputer(strategy="most_frequent", add_indicator=True), SimpleImputer(strategy="constant"),
@@ -50,6 +51,8 @@ def test_registry_holds_exactly_the_builtin_steps():
     assert len(public) >= 16
     builtin = {n: c for n, c in step_registry().items() if c.__module__.startswith("tabprep.")}
     assert builtin == public
+    # the table step_class imports from names each built-in step's own module
+    assert BUILTIN_STEPS == {n: c.__module__ for n, c in builtin.items()}
 
 
 def test_register_step_refuses_a_second_class_of_the_same_name():

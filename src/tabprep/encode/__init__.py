@@ -1,24 +1,31 @@
-"""Categorical encoders: target, weight of evidence, ordinal, one-hot, count, rare grouping, hashing."""
+"""Categorical encoders: target, weight of evidence, ordinal, one-hot, count, rare grouping, hashing.
 
-from tabprep.encode._target import TargetEncoder
-from tabprep.encode._woe import WOEEncoder
+Each class is imported from its module on first use (:mod:`tabprep._lazy`).
+"""
 
-__all__ = [
-    "TargetEncoder",
-    "WOEEncoder",
-]
-from tabprep.encode._ordinal import OrdinalEncoder  # noqa: E402
+from __future__ import annotations
 
-__all__ += ["OrdinalEncoder"]
-from tabprep.encode._onehot import OneHotEncoder  # noqa: E402
+from typing import TYPE_CHECKING
 
-__all__ += ["OneHotEncoder"]
-from tabprep.encode._count import CountEncoder  # noqa: E402
+from tabprep._lazy import lazy_exports
 
-__all__ += ["CountEncoder"]
-from tabprep.encode._rare import RareCategoryGrouper  # noqa: E402
+_MODULES = {
+    "TargetEncoder": "tabprep.encode._target",
+    "WOEEncoder": "tabprep.encode._woe",
+    "OrdinalEncoder": "tabprep.encode._ordinal",
+    "OneHotEncoder": "tabprep.encode._onehot",
+    "CountEncoder": "tabprep.encode._count",
+    "RareCategoryGrouper": "tabprep.encode._rare",
+    "HashingEncoder": "tabprep.encode._hashing",
+}
+__all__ = list(_MODULES)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _MODULES)
 
-__all__ += ["RareCategoryGrouper"]
-from tabprep.encode._hashing import HashingEncoder  # noqa: E402
-
-__all__ += ["HashingEncoder"]
+if TYPE_CHECKING:
+    from tabprep.encode._count import CountEncoder
+    from tabprep.encode._hashing import HashingEncoder
+    from tabprep.encode._onehot import OneHotEncoder
+    from tabprep.encode._ordinal import OrdinalEncoder
+    from tabprep.encode._rare import RareCategoryGrouper
+    from tabprep.encode._target import TargetEncoder
+    from tabprep.encode._woe import WOEEncoder

@@ -16,7 +16,7 @@ from tabprep._dtypes import parse_dtype
 from tabprep.errors import ArtifactError, TabprepError
 from tabprep.pipeline._artifact import MANIFEST, STEP_KEYS, read_manifest, read_table
 from tabprep.pipeline._fitted import FittedPipeline
-from tabprep.pipeline._registry import step_registry
+from tabprep.pipeline._registry import known_steps, step_class
 
 __all__ = ["load"]
 
@@ -65,7 +65,6 @@ def load(path: str | os.PathLike[str], *, functions: dict | None = None):
     steps_in = manifest["steps"]
     if not isinstance(steps_in, list):
         raise ArtifactError("'steps' must be a list", path=mpath)
-    registry = step_registry()
     steps = []
     for i, entry in enumerate(steps_in):
         name = entry.get("name") if isinstance(entry, dict) else None
@@ -73,10 +72,10 @@ def load(path: str | os.PathLike[str], *, functions: dict | None = None):
         if not isinstance(entry, dict) or not set(STEP_KEYS) <= set(entry):
             found = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
             raise ArtifactError(f"{where}: a step needs the keys {', '.join(STEP_KEYS)}", path=mpath, found=found)
-        if entry["type"] not in registry:
+        if not isinstance(entry["type"], str) or step_class(entry["type"]) is None:
             raise ArtifactError(f"{where}: unknown step type {entry['type']!r}", path=mpath,
                                 hint="written by a newer tabprep or edited; known steps: "
-                                     + ", ".join(sorted(registry)))
+                                     + ", ".join(known_steps()))
         tables = entry["tables"]
         if not isinstance(tables, dict):
             raise ArtifactError(f"{where}: 'tables' must be an object", path=mpath)

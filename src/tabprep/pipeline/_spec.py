@@ -46,7 +46,7 @@ from typing import Any
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
 from tabprep.pipeline._pipeline import Pipeline
-from tabprep.pipeline._registry import make_step, step_registry
+from tabprep.pipeline._registry import make_step, step_class
 from tabprep.pipeline._toml import read_toml_text, toml_error as _error, toml_value as _toml_value
 from tabprep.pipeline._toml import unknown_keys as _unknown_keys
 
@@ -199,7 +199,7 @@ def spec_from_dict(data: dict, *, path: str | os.PathLike[str] | None = None) ->
 
 
 def _make_step(type_name: str, params: dict):
-    cls = step_registry().get(type_name)
+    cls = step_class(type_name)
     if cls is not None:
         # TOML has arrays only: give a tuple where the Python default is one, as Python code would
         defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
