@@ -35,6 +35,19 @@ def test_a_short_row_is_an_error_naming_file_and_line(ragged, command):
     assert not out.exists() and not (tmp / "parts").exists()
 
 
+def test_a_blank_line_is_named_as_blank(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b\n1,2\n\n3,4\n")
+    proc = run_tabprep("convert", str(path), str(tmp_path / "out.parquet"))
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(f"tabprep: error: {path}: line 3 is blank but the header has 2 fields")
+    assert "delete the blank line, or pass --ragged pad" in proc.stderr
+    assert not (tmp_path / "out.parquet").exists()
+    proc = run_tabprep("convert", str(path), str(tmp_path / "out.parquet"), "--ragged", "pad")
+    assert proc.returncode == 0, proc.stderr
+    assert pl.read_parquet(tmp_path / "out.parquet").rows() == [(1, 2), (None, None), (3, 4)]
+
+
 def test_a_long_row_names_its_line(ragged):
     tmp, _, long = ragged
     proc = run_tabprep("convert", str(long), str(tmp / "out.parquet"))

@@ -178,6 +178,13 @@ class _Counter:
         text = bytes(a[start:min(stop, start + 80)]).decode("utf-8", "replace").rstrip("\r")
         fix = "pad" if fields < self.width else "truncate"
         what = "short rows get nulls" if fix == "pad" else "long rows lose their extra fields"
+        if not text.strip() and stop - start <= 80:
+            raise DataError(
+                f"line {line} is blank but {self.reference} has {self.width} fields",
+                path=self.label,
+                hint="delete the blank line, or read with ragged='pad' (it becomes a row of nulls)",
+                cli_hint="delete the blank line, or pass --ragged pad (it becomes a row of nulls)",
+            )
         raise DataError(
             f"line {line} has {fields} field{'s' * (fields != 1)} but {self.reference} has {self.width}",
             path=self.label,
