@@ -151,6 +151,17 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
         :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
         """
+        extra = self._check_table_inputs(columns, target)
+        weight = None if sample_weight is None else frame.get_column(sample_weight)
+        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), weight, None,
+                        cross_fit=cross_fit)
+        if out is None or isinstance(out, pl.DataFrame):
+            return out
+        return pl.from_pandas(out) if not isinstance(out, pl.LazyFrame) else out.collect()
+
+    def _check_table_inputs(self, columns, target) -> list[str]:
+        """Check the parameters and a pipeline's columns for :meth:`fit_table` / :meth:`cell_fit`;
+        returns :meth:`fit_columns`."""
         validate_params(self)
         owner = self._owner()
         if target is None:
@@ -158,14 +169,21 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
                               hint="pass target=... to Pipeline.fit / fit_transform (or `target = ...` in the spec)")
         extra = self.fit_columns(columns, target)
         if extra and extra[0] in columns:
-            raise ConfigError(f"{owner}: the fold column given as cv (or its key column) is also selected as an input",
-                              column=extra[0], hint="leave the fold column out of the step's columns")
-        weight = None if sample_weight is None else frame.get_column(sample_weight)
-        out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), weight, None,
-                        cross_fit=cross_fit)
-        if out is None or isinstance(out, pl.DataFrame):
-            return out
-        return pl.from_pandas(out) if not isinstance(out, pl.LazyFrame) else out.collect()
+            what = "fold column given as cv" if isinstance(self.cv, str) else "key column of cv"
+            raise ConfigError(f"{owner}: the {what} is also selected as an input",
+                              column=extra[0], hint="leave that column out of the step's columns")
+        return extra
+
+    def cell_fit(self, columns, target, sample_weight, schema):
+        """The per-block fit of a distributed pass (:class:`tabprep.encode._cellfit.CellFit`), or
+        None when this encoder's fit needs all rows at once (folds from ``cv`` as an int or a
+        splitter, listed ``categories``): see :class:`tabprep._base.fit.PhasePlan`."""
+        from tabprep.encode._cellfit import CellFit, fits_on_cells
+
+        self._check_table_inputs(columns, target)
+        if not fits_on_cells(self):
+            return None
+        return CellFit(self, columns, target, sample_weight, schema)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the encodings on all rows (no cross fitting).
