@@ -17,12 +17,24 @@ Fit, one distributed pass per phase of the pipeline's planner (``tabprep.pipelin
 
 What crosses the network to the driver: one small dict of partial statistics per block (counts,
 sums, moments, category counts, KLL sketches), plus the *input columns of the exact statistics
-and of the table fits* (median imputer, RobustScaler, exact quantile bins, mode imputer, target
-encoders: their columns, their target and fold column). Those are gathered on the driver, which
-must hold them in memory, exactly as the local fit buffers them; KBinsDiscretizer with
-``sketch=`` is mergeable and gathers nothing. A target encoder is then fitted on the gathered rows
-in row order, so its ``cv`` folds (or a split column named in ``fit_columns``) are those of the
-local fit.
+and of the table fits that need every row* (median imputer, RobustScaler, exact quantile bins,
+mode imputer, supervised binning, and target/WoE encoders whose folds need every row: ``cv`` an
+int or a splitter, or listed ``categories``). Those are gathered on the driver, which must hold
+them in memory, exactly as the local fit buffers them; KBinsDiscretizer with ``sketch=`` is
+mergeable and gathers nothing.
+
+Target and WoE encoders whose folds come from each row alone -- ``cv="<fold column>"`` or
+``cv=HashKFold(k, key=...)`` (a MurmurHash3 of a key column, :mod:`tabprep.split`) -- gather
+nothing: each block gives its per-(category, fold) cells and the driver merges them
+(:mod:`tabprep.encode._cellfit`, through ``PhasePlan(cells=True)``); their training rows'
+out-of-fold values are then computed block by block (``OutOfFold.frame``), so later phases are
+fitted on them (``apply`` carries the model, ``_applied`` runs it per block) and
+``Pipeline.fit_transform`` of a Dataset gives them (:class:`_FitTransform`). Counts are exact, so
+their state equals the local one bit for bit for class targets without weights.
+
+``sample_weight``: the name of a weight column, read per block by the weighted steps' statistics
+(as the local pass reads it) and checked per block (missing, not finite, negative: the local
+error, naming the row of the whole Dataset; a zero total).
 
 Floats: a Ray block boundary that is not a multiple of ``STATS_BLOCK_ROWS`` from the start splits
 one of the local pass's blocks in two, so a mean or a variance can differ from the local fit in
@@ -31,11 +43,11 @@ maxima, category counts and everything gathered are identical. When every Ray bl
 has a multiple of ``STATS_BLOCK_ROWS`` rows (a one-block dataset, or ``repartition`` to such
 blocks), the state equals the local one bit for bit.
 
-Not yet: ``sample_weight`` (refused by the pipeline), a phase after a cross-fitting step (its
-out-of-fold values live on the driver and are not joined back to the blocks: a ConfigError), and
-steps whose output for a row reads other rows (``LagFeatures``, ``WindowFeatures``,
-``NumbaTransformer`` of kind "array"/"group": a ConfigError, as block by block they would be wrong
-at every block edge).
+Not yet: sample weights given as an array (a column name is needed), a phase after (and
+``fit_transform`` with) a cross-fitting encoder whose folds need every row (a ConfigError naming
+it and the fold sources that work), and steps whose output for a row reads other rows
+(``LagFeatures``, ``WindowFeatures``, ``NumbaTransformer`` of kind "array"/"group": a
+ConfigError, as block by block they would be wrong at every block edge).
 
 Transform: the fitted pipeline is put in the object store once (``ray.put``) and each block is
 transformed by ``FittedPipeline.transform`` of its Polars frame (``map_batches``, order kept):
@@ -227,7 +239,8 @@ def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=Fa
 
 def lineage(ds) -> dict:
     """Provenance of a Dataset fit: its kind and the files it reads (no hash of the rows: that
-    would be a further distributed pass)."""
+    would be a further distributed pass). Ray 2.60's ``input_files()`` is empty for
+    ``read_parquet`` (its file-based datasource lists files when it runs), so ``paths`` is too."""
     try:
         paths = sorted(ds.input_files())
     except Exception:  # noqa: BLE001 - a Dataset without file sources

@@ -44,10 +44,9 @@ def _trial(config, payload=None):
     from ray import tune as ray_tune
 
     from tabprep.evaluate import features, prepare_folds
-    from tabprep.tune._space import with_params
-    from tabprep.tune._tune import ROUND_RUNGS, ROW_RUNGS, _clone_with
 
     p = payload
+    _clone_with, with_params = p["clone_with"], p["with_params"]
     params = {name: config[name] for name in p["names"]}
     prep_params, model_params = p["split"](params)
     t0 = time.perf_counter()
@@ -68,7 +67,7 @@ def _trial(config, payload=None):
     scorer = p["scorer"]
     est = _clone_with(p["model"], model_params)
     fidelity = p["fidelity"]
-    rungs = ROW_RUNGS if fidelity == "rows" else ROUND_RUNGS if fidelity == "rounds" else (1.0,)
+    rungs = p["rungs"]
     fitted = None
     if fidelity == "rounds":
         total = est.get_params()[p["rounds_param"]]
@@ -92,9 +91,12 @@ def _trial(config, payload=None):
 
 def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checked, folds, k, scorer, key, metric,
                 n_trials, strategy, seed, timeout, fidelity, rounds_param, refit, cache_size, dtype, callback,
-                recovered):
+                recovered, local):
     """Run the remaining trials of ``study`` on Ray Tune (module docstring); the local
-    :class:`~tabprep.tune.TuneResult`. Called by :func:`tabprep.tune.tune` after its checks."""
+    :class:`~tabprep.tune.TuneResult`. Called by :func:`tabprep.tune.tune` after its checks;
+    ``local`` holds that function's module (its rungs, result type and helpers) and tune's
+    ``finished``, ``make_sampler`` and ``with_params``, passed in: ``tabprep.tune`` imports this
+    module, so this one must not import ``tabprep.tune`` (no circle between packages)."""
     import os
     import tempfile
     import uuid
@@ -105,13 +107,15 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
     from ray.tune.schedulers import ASHAScheduler
 
     from tabprep.errors import ConfigError
-    from tabprep.tune._study import finished, make_sampler
-    from tabprep.tune._tune import ROW_RUNGS, TuneResult, _row_subsets, _trials_frame
 
+    finished, make_sampler, with_params = local["finished"], local["make_sampler"], local["with_params"]
+    local = local["module"]
+    TuneResult, _trials_frame = local.TuneResult, local._trials_frame
+    rungs = {"rows": local.ROW_RUNGS, "rounds": local.ROUND_RUNGS}.get(fidelity, (1.0,))
     if not ray.is_initialized():
         raise ConfigError("backend='ray' needs a running Ray cluster: call ray.init(...) first",
                           hint="ray.init() starts a local one; ray.init(address='auto') joins a cluster")
-    n_rungs = 1 if fidelity is None else len(ROW_RUNGS)
+    n_rungs = len(rungs)
     start = time.perf_counter()
     remaining = n_trials - finished(study)
     if remaining > 0:
@@ -119,7 +123,8 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
             "names": list(checked.distributions), "split": checked.split, "pipeline": pipeline, "model": model,
             "df": df, "target": target, "folds": folds, "k": k, "scorer": scorer,
             "fidelity": fidelity, "rounds_param": rounds_param, "dtype": dtype, "cache_size": cache_size,
-            "subsets": _row_subsets(folds, k, seed) if fidelity == "rows" else None, "token": uuid.uuid4().hex,
+            "subsets": local._row_subsets(folds, k, seed) if fidelity == "rows" else None, "token": uuid.uuid4().hex,
+            "rungs": rungs, "clone_with": local._clone_with, "with_params": with_params,
         }
         searcher = _Search(space=dict(checked.distributions), metric="score", mode="max",
                            sampler=make_sampler(strategy, checked, seed, len(study.trials)),
@@ -128,7 +133,8 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
         from ray.tune.logger import JsonLoggerCallback
 
         # the results' own file only (the result grid reads it): no CSV, no TensorBoard
-        callbacks = [JsonLoggerCallback(), *([] if callback is None else [_Progress(callback, study, n_trials, start)])]
+        progress = [] if callback is None else [_Progress(callback, study, n_trials, start, finished)]
+        callbacks = [JsonLoggerCallback(), *progress]
         with tempfile.TemporaryDirectory(prefix="tabprep-ray-tune-") as tmp:
             tuner = ray_tune.Tuner(
                 ray_tune.with_parameters(_trial, payload=payload),
@@ -151,12 +157,10 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
     result = TuneResult(study, metric, dict(best.params), float(best.value), trials, recovered=recovered)
     if refit:
         from tabprep.handoff import to_numpy
-        from tabprep.tune._space import with_params
-        from tabprep.tune._tune import _clone_with
 
         prep_params, model_params = checked.split(best.params)
         fitted, out = with_params(pipeline, prep_params).fit_transform(df, target)
-        est = _clone_with(model, model_params)
+        est = local._clone_with(model, model_params)
         est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), df.get_column(target).to_numpy())
         result.best_pipeline, result.best_model = fitted, est
     return result
@@ -229,10 +233,8 @@ class _Progress:
     """Ray Tune callback calling ``callback(done, n_trials, best_value, elapsed_seconds)`` after
     each trial, as the local tune does."""
 
-    def __new__(cls, callback, study, n_trials, start):
+    def __new__(cls, callback, study, n_trials, start, finished):
         from ray.tune import Callback
-
-        from tabprep.tune._study import finished
 
         class Progress(Callback):
             def on_trial_complete(self, iteration, trials, trial, **info):

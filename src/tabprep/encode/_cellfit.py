@@ -59,11 +59,11 @@ def _first(mask: pl.Series) -> int:
 def _merge_m2(acc_w, acc_m2, w, m2):
     """Chan's merge of weighted ``[mean, M2]`` cells (``acc`` updated in place)."""
     tot = acc_w + w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        delta = m2[..., 0] - acc_m2[..., 0]
-        share = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), 0.0)
-        acc_m2[..., 1] += m2[..., 1] + delta * delta * acc_w * share
-        acc_m2[..., 0] += delta * share
+    seen = w > 0  # an empty cell adds nothing (whatever its mean holds)
+    share = np.where(seen, w / np.where(seen, tot, 1.0), 0.0)
+    delta = np.where(seen, m2[..., 0] - acc_m2[..., 0], 0.0)
+    acc_m2[..., 1] += np.where(seen, m2[..., 1] + delta * delta * acc_w * share, 0.0)
+    acc_m2[..., 0] += delta * share
 
 
 class CellFit:

@@ -146,7 +146,7 @@ class Pipeline:
             ``set_fit_request(sample_weight=False)`` (scikit-learn's request API, which needs
             ``sklearn.set_config(enable_metadata_routing=True)`` when it is called) is fitted
             unweighted. An error if no step takes them, or if a step's ``fit`` takes them but its
-            statistics pass cannot.
+            statistics pass cannot. With a Ray Dataset, the name of one of its columns.
         batch_size : int, optional
             Rows per batch of each statistics pass (default ``DEFAULT_BATCH_ROWS``). Memory of a
             pass is bounded by the batch, except for the input columns of non-mergeable steps.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -196,12 +197,16 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
 
     if backend == "ray":  # the trials on Ray Tune (tabprep.distributed._tune), after the same checks
         from tabprep.distributed._tune import tune_on_ray
+        from tabprep.tune._space import with_params
 
+        # (this module and tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
+        local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler,
+                 "with_params": with_params}
         return tune_on_ray(pipeline, model, df, target, study=study, store=store, study_name=study_name,
                            checked=checked, folds=folds, k=k, scorer=scorers[key], key=key, metric=metric,
                            n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, fidelity=fidelity,
                            rounds_param=rounds_param, refit=refit, cache_size=cache_size, dtype=dtype,
-                           callback=callback, recovered=recovered)
+                           callback=callback, recovered=recovered, local=local)
     y = df.get_column(target).to_numpy()
     cache = _PrepCache(cache_size)
 
