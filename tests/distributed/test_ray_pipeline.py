@@ -237,4 +237,3 @@ def test_import_tabprep_does_not_import_ray():
     code = "import sys, tabprep; import tabprep.distributed; print('ray' in sys.modules, 'polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
-

@@ -9,7 +9,8 @@ those tables leaves a block. Three parts:
 - :meth:`CellFit.partial` (per block): per input column its distinct keys (first-seen order,
   :func:`tabprep.kernels.factorize`) and its cells ``[rows, W, target sums]`` (plus ``[mean,
   M2]`` for a continuous target with ``smooth="auto"``) from
-  :func:`tabprep.kernels._target.target_stats`, per (key, fold); the per-fold totals; and what
+  :func:`tabprep.kernels._target.target_stats`, per (key, fold; 4-byte counts for unweighted
+  class targets); the per-fold totals; and what
   the checks of the target, folds and weights need (first bad row of the block, the block's
   labels and fold values). The class and fold axes are the block's own (its sorted labels, its
   sorted fold values): the global ones are not known yet.
@@ -157,7 +158,7 @@ class CellFit:
                 miss = _first(s.is_null() | s.is_nan()) if kind == "float" else _first(s.is_null())
             codes, uniques = factorize(keys(s, kind), null="code")
             cells = {m: target_stats(codes, len(uniques), v, weight=weight, folds=folds, n_folds=k, n_classes=c,
-                                     moments=mo, check=False) for m, (v, c, mo) in ys.items()}
+                                     moments=mo, compact=True, check=False) for m, (v, c, mo) in ys.items()}
             cols.append({"missing": miss, "uniques": uniques, "cells": cells})
         part["columns"] = cols
         return part
@@ -282,7 +283,11 @@ class CellFit:
 
     @staticmethod
     def _onto_classes(s, class_map, width):
-        """A block's cells with its own label sums moved onto the global outputs."""
+        """A block's cells with its own label sums moved onto the global outputs (uint32
+        ``[rows, sums...]`` count cells, sent for unweighted class targets, made float64
+        ``[rows, W, sums...]`` first)."""
+        if s.dtype == np.uint32:
+            s = np.concatenate([s[..., :1], s], axis=-1).astype(np.float64)
         if class_map is None:
             return s
         out = np.zeros((*s.shape[:2], width))

@@ -236,7 +236,9 @@ class Pipeline:
         by the fit on the folds without it, so no row sees its own label), and every later step is
         fitted on those values -- as scikit-learn's ``Pipeline.fit_transform`` chains each step's
         ``fit_transform``. ``fitted.transform`` (new rows) uses the full fit. The out-of-fold
-        values are held in memory (cross fitting reads the whole table anyway).
+        values are held in memory (cross fitting reads the whole table anyway). A Ray Dataset
+        gives a Ray Dataset, its out-of-fold values computed block by block when the encoders'
+        folds come from the rows (a fold column, ``HashKFold``; :mod:`tabprep.distributed`).
         ``sample_weight`` is routed as in :meth:`fit` (a weight column is left out of the output).
 
         Examples
