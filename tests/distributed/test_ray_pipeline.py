@@ -213,8 +213,8 @@ def test_refusals_are_clear():
     ds = _dataset(FRAME, 2)
     with pytest.raises(ConfigError, match="cross-fitting TargetEncoder"):
         Pipeline([("te", TargetEncoder(), ["cat"]), ("sc", StandardScaler(), ["cat"])]).fit(ds, target="y")
-    with pytest.raises(ConfigError, match="sample_weight"):
-        Pipeline([("sc", StandardScaler(), ["num"])]).fit(ds, sample_weight="num2")
+    with pytest.raises(ConfigError, match="sample_weight"):  # weights as an array: a column is needed
+        Pipeline([("sc", StandardScaler(), ["num"])]).fit(ds, sample_weight=np.ones(N))
     fitted = Pipeline([("sc", StandardScaler(), ["num"])]).fit(ds)
     with pytest.raises(SchemaError, match="num"):
         fitted.transform(_dataset(FRAME.drop("num"), 1))

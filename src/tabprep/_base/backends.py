@@ -22,7 +22,8 @@ def register_backend(module_prefix: str, backend) -> None:
     ``collect_schema()``), ``run_phase(frame, entries, target, batch_size, *, cross_fit, weights)``
     and ``apply(frame, step, columns, schema, out_of_fold, outputs)`` (what the local
     ``run_phase`` and ``apply_step`` do for a LazyFrame), ``lineage(data)`` and
-    ``transform(fitted, data)``. Registering the same prefix again replaces the backend.
+    ``transform(fitted, data, out_of_fold=None)`` (with ``out_of_fold``, the ``out_of_fold``
+    results of its ``run_phase`` by step name: ``Pipeline.fit_transform``'s training rows). Registering the same prefix again replaces the backend.
     """
     _BACKENDS[:] = [(p, b) for p, b in _BACKENDS if p != module_prefix]
     _BACKENDS.append((module_prefix, backend))

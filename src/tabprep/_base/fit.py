@@ -143,12 +143,23 @@ class PhasePlan:
     or None); ``finish(parts, kept)`` merges the partials in the order given and fits the rest.
     The local pass and the distributed one (``tabprep.distributed``: the partials computed on
     the workers, merged on the driver in block order) run this same code.
+
+    With ``cells=True`` (the distributed pass), a table step that can be fitted from per-block
+    statistics (its ``cell_fit(columns, target, weight, schema)`` gives an object, e.g. a target
+    encoder whose folds come from a fold column or a hash of a key:
+    :mod:`tabprep.encode._cellfit`) keeps no columns: each block gives that object's
+    ``partial(block)`` and ``finish`` merges them (``finish(parts, offsets, cross_fit)``), so
+    only small tables reach the driver. Its ``OUT_OF_FOLD`` result is then an object whose
+    ``frame(block)`` gives a block's out-of-fold output, not a frame.
     """
 
-    def __init__(self, schema, entries, target, weights: dict | None = None) -> None:
+    def __init__(self, schema, entries, target, weights: dict | None = None, *, cells: bool = False) -> None:
         import polars as pl
 
         weights = weights or {}
+        #: per entry, the per-block fit of a table step fitted from cells (``cells=True``), or None
+        self.cell_fits: list = [None] * len(entries)
+        cell_roots: set = set()
         merge_exprs, exact = [], []
         shared: dict = {}  # (id(expression), mergeable) -> (its name in the fused query, expression)
         copies: list = []  # (name computed, name of the same statistic for a later step)
@@ -164,7 +175,14 @@ class PhasePlan:
                                           hint="add it to the data (or fix the step's parameters)")
                 if k in weights:
                     extra.append(weights[k])
-                table_cols.append([*cols, *([target] if target is not None and step.uses_target else []), *extra])
+                read = [*cols, *([target] if target is not None and step.uses_target else []), *extra]
+                maker = getattr(step, "cell_fit", None) if cells else None
+                cell_fit = None if maker is None else maker(list(cols), target, weights.get(k), step_schema)
+                if cell_fit is not None:
+                    self.cell_fits[k] = (cell_fit, read)
+                    cell_roots.update(read)
+                    read = []
+                table_cols.append(read)
                 continue
             table_cols.append([])
             exprs, needs_nan_check = [], []
@@ -190,7 +208,7 @@ class PhasePlan:
         floats = sorted(r for r in nan_checked if r in schema and schema[r].is_float())
         nan_flags = [pl.col(c).is_nan().any().alias(f"__nan__{i}") for i, c in enumerate(floats)]
         # read only what the statistics need (projection pushdown into the scan)
-        roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep)
+        roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep) | cell_roots
         #: the columns a pass reads, in schema order
         self.projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
         # only float sums depend on the chunking (integer sums, counts, minima are exact)
@@ -211,7 +229,11 @@ class PhasePlan:
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
             row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
-        return unpack_structs(_copied(row, self._copies)), (batch.select(self._keep) if self._keep else None)
+        row = unpack_structs(_copied(row, self._copies))
+        for k, cell in enumerate(self.cell_fits):
+            if cell is not None:
+                row[f"{k}{SEP}cells"] = cell[0].partial(batch.select(cell[1]))
+        return row, (batch.select(self._keep) if self._keep else None)
 
     def finish(self, parts: list, kept: list, *, cross_fit: bool = False) -> list[dict]:
         """Every step's statistics from the blocks' ``parts`` and ``kept`` frames, in row order
@@ -220,6 +242,9 @@ class PhasePlan:
 
         entries, weights, schema, copies = self.entries, self.weights, self.schema, self._copies
         parts = [dict(p) for p in parts]
+        offsets = [0]
+        for p in parts:  # each block's first row, for errors naming a row
+            offsets.append(offsets[-1] + p["__rows__"])
         n_rows = sum(p.pop("__rows__") for p in parts)
         if n_rows == 0:
             raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
@@ -232,7 +257,10 @@ class PhasePlan:
         results = []
         for k, (step, _, cols) in enumerate(entries):
             prefix = f"{k}{SEP}"
-            if fits_on_table(step):
+            if self.cell_fits[k] is not None:
+                oof = self.cell_fits[k][0].finish([p[f"{prefix}cells"] for p in parts], offsets[:-1], cross_fit)
+                results.append({OUT_OF_FOLD: oof})
+            elif fits_on_table(step):
                 # the raw columns (NaN as they are: the step decides what a NaN means)
                 given = {"sample_weight": weights[k]} if k in weights else {}
                 oof = step.fit_table(frame.select(self._table_cols[k]), list(cols), self.target,

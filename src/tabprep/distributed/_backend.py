@@ -32,10 +32,10 @@ class RayBackend:
 
         return _ray.lineage(data)
 
-    def transform(self, fitted, data):
+    def transform(self, fitted, data, out_of_fold=None):
         from tabprep.distributed import _ray
 
-        return _ray.transform(fitted, data)
+        return _ray.transform(fitted, data, out_of_fold)
 
     def __repr__(self) -> str:
         return "RayBackend()"

@@ -17,12 +17,24 @@ Fit, one distributed pass per phase of the pipeline's planner (``tabprep.pipelin
 
 What crosses the network to the driver: one small dict of partial statistics per block (counts,
 sums, moments, category counts, KLL sketches), plus the *input columns of the exact statistics
-and of the table fits* (median imputer, RobustScaler, exact quantile bins, mode imputer, target
-encoders: their columns, their target and fold column). Those are gathered on the driver, which
-must hold them in memory, exactly as the local fit buffers them; KBinsDiscretizer with
-``sketch=`` is mergeable and gathers nothing. A target encoder is then fitted on the gathered rows
-in row order, so its ``cv`` folds (or a split column named in ``fit_columns``) are those of the
-local fit.
+and of the table fits that need every row* (median imputer, RobustScaler, exact quantile bins,
+mode imputer, supervised binning, and target/WoE encoders whose folds need every row: ``cv`` an
+int or a splitter, or listed ``categories``). Those are gathered on the driver, which must hold
+them in memory, exactly as the local fit buffers them; KBinsDiscretizer with ``sketch=`` is
+mergeable and gathers nothing.
+
+Target and WoE encoders whose folds come from each row alone -- ``cv="<fold column>"`` or
+``cv=HashKFold(k, key=...)`` (a MurmurHash3 of a key column, :mod:`tabprep.split`) -- gather
+nothing: each block gives its per-(category, fold) cells and the driver merges them
+(:mod:`tabprep.encode._cellfit`, through ``PhasePlan(cells=True)``); their training rows'
+out-of-fold values are then computed block by block (``OutOfFold.frame``), so later phases are
+fitted on them (``apply`` carries the model, ``_applied`` runs it per block) and
+``Pipeline.fit_transform`` of a Dataset gives them (:class:`_FitTransform`). Counts are exact, so
+their state equals the local one bit for bit for class targets without weights.
+
+``sample_weight``: the name of a weight column, read per block by the weighted steps' statistics
+(as the local pass reads it) and checked per block (missing, not finite, negative: the local
+error, naming the row of the whole Dataset; a zero total).
 
 Floats: a Ray block boundary that is not a multiple of ``STATS_BLOCK_ROWS`` from the start splits
 one of the local pass's blocks in two, so a mean or a variance can differ from the local fit in
@@ -31,11 +43,11 @@ maxima, category counts and everything gathered are identical. When every Ray bl
 has a multiple of ``STATS_BLOCK_ROWS`` rows (a one-block dataset, or ``repartition`` to such
 blocks), the state equals the local one bit for bit.
 
-Not yet: ``sample_weight`` (refused by the pipeline), a phase after a cross-fitting step (its
-out-of-fold values live on the driver and are not joined back to the blocks: a ConfigError), and
-steps whose output for a row reads other rows (``LagFeatures``, ``WindowFeatures``,
-``NumbaTransformer`` of kind "array"/"group": a ConfigError, as block by block they would be wrong
-at every block edge).
+Not yet: sample weights given as an array (a column name is needed), a phase after (and
+``fit_transform`` with) a cross-fitting encoder whose folds need every row (a ConfigError naming
+it and the fold sources that work), and steps whose output for a row reads other rows
+(``LagFeatures``, ``WindowFeatures``, ``NumbaTransformer`` of kind "array"/"group": a
+ConfigError, as block by block they would be wrong at every block edge).
 
 Transform: the fitted pipeline is put in the object store once (``ray.put``) and each block is
 transformed by ``FittedPipeline.transform`` of its Polars frame (``map_batches``, order kept):
@@ -49,7 +61,7 @@ from __future__ import annotations
 import io
 
 from tabprep._base.fit import STATS_BLOCK_ROWS, PhasePlan, _blocks, apply_step
-from tabprep.errors import ConfigError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError
 
 __all__ = ["RayFrame", "fit_frame", "run_phase", "apply", "lineage", "transform"]
 
@@ -100,13 +112,33 @@ def _check_row_local(step) -> None:
 
 
 def apply(frame: RayFrame, step, columns, schema, out_of_fold, outputs) -> RayFrame:
-    """``frame`` with ``step`` applied to its blocks in the next passes (after a cross-fitting
-    step, ``out_of_fold`` is its training rows' values: no further pass can use them yet)."""
+    """``frame`` with ``step`` applied to its blocks in the next passes. After a cross-fitting
+    step, ``out_of_fold`` gives its training rows' values: an object whose ``frame(block)``
+    computes a block's (a fit from cells: the next passes apply it per block), or a frame of
+    every row on the driver (a gathered fit: no further pass can use it)."""
     from tabprep._base.fit import schema_after
 
-    crossed = frame.crossed if out_of_fold is None else type(step).__name__
-    return RayFrame(frame.ds, [*frame.applied, (step, list(columns), schema)],
+    gathered = out_of_fold is not None and not hasattr(out_of_fold, "frame")
+    crossed = type(step).__name__ if gathered else frame.crossed
+    model = out_of_fold if out_of_fold is not None and not gathered else None
+    return RayFrame(frame.ds, [*frame.applied, (step, list(columns), schema, model, outputs)],
                     schema_after(schema, columns, outputs, type(step).__name__), crossed)
+
+
+def _applied(df, applied):
+    """The block ``df`` (a DataFrame) with the earlier phases' fitted steps applied, as the
+    local pass reads ``lf.with_columns(...)``: a cross-fitted step's training rows get its
+    out-of-fold values (``apply_out_of_fold``), computed for the block from its folds."""
+    from tabprep._base.fit import apply_out_of_fold
+
+    lf = df.lazy()
+    for step, cols, sch, model, outputs in applied:
+        if model is None:
+            lf = apply_step(lf, step, cols, sch)
+        else:
+            cur = lf.collect()
+            lf = apply_out_of_fold(cur.lazy(), model.frame(cur), cols, outputs)
+    return lf
 
 
 class _Partials:
@@ -122,12 +154,9 @@ class _Partials:
 
         df = pl.from_arrow(batch)
         if self._plan is None:  # planned once per worker: expressions are built, not shipped
-            self._plan = PhasePlan(self.schema, self.entries, self.target, self.weights)
+            self._plan = PhasePlan(self.schema, self.entries, self.target, self.weights, cells=True)
         plan = self._plan
-        lf = df.lazy()
-        for step, cols, sch in self.applied:
-            lf = apply_step(lf, step, cols, sch)
-        df = lf.select(plan.projected).collect()
+        df = _applied(df, self.applied).select(plan.projected).collect()
         parts, kept = [], []
         for block in _blocks([df], STATS_BLOCK_ROWS, plan.whole):
             row, frame = plan.partial(block)
@@ -139,9 +168,43 @@ class _Partials:
             buf = io.BytesIO()
             pl.concat(kept, rechunk=False).write_ipc(buf)
             data = buf.getvalue()
-        out_parts, out_kept = np.empty(1, dtype=object), np.empty(1, dtype=object)
-        out_parts[0], out_kept[0] = parts, data
-        return {"parts": out_parts, "kept": out_kept, "rows": np.array([df.height], dtype=np.int64)}
+        out_parts, out_kept, out_checks = (np.empty(1, dtype=object) for _ in range(3))
+        out_parts[0], out_kept[0], out_checks[0] = parts, data, _weight_checks(df, self.weights)
+        return {"parts": out_parts, "kept": out_kept, "checks": out_checks,
+                "rows": np.array([df.height], dtype=np.int64)}
+
+
+def _weight_checks(df, weights) -> dict:
+    """Per weight column of the block: ``(first row whose weight is missing, not finite or
+    negative, or -1; its value; the block's weight sum)``: the local pipeline's checks of a
+    weight column, made block by block (:func:`_check_weights` raises on the driver)."""
+    import polars as pl
+
+    out = {}
+    for name in sorted(set((weights or {}).values())):
+        w = df.get_column(name).cast(pl.Float64)
+        bad = w.is_null() | ~w.is_finite() | (w < 0)
+        row = int(bad.arg_true()[0]) if bad.any() else -1
+        out[name] = (row, None if row < 0 else w[row], float(w.fill_null(0.0).sum()))
+    return out
+
+
+def _check_weights(checks: list, rows: list) -> None:
+    """Raise the local pipeline's error for the first bad weight of the blocks' ``checks``
+    (``rows``: rows per block, in order), or for weights that sum to zero."""
+    sums: dict = {}
+    offset = 0
+    for check, n in zip(checks, rows):
+        for name, (row, value, total) in check.items():
+            if row >= 0:
+                raise DataError("Pipeline: sample_weight must be finite and >= 0", column=name, row=offset + row,
+                                found=repr(float("nan") if value is None else value))
+            sums[name] = sums.get(name, 0.0) + total
+        offset += n
+    for name, total in sums.items():
+        if total <= 0:
+            raise DataError("Pipeline: sample_weight sums to zero: there is nothing to fit", column=name,
+                            hint="give some rows a positive weight")
 
 
 def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=False, weights=None) -> list[dict]:
@@ -151,20 +214,24 @@ def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=Fa
     import polars as pl
 
     if frame.crossed is not None:
-        raise ConfigError(f"a step after the cross-fitting {frame.crossed} needs another pass over a Ray Dataset: its "
-                          "out-of-fold values are not joined back to the distributed rows yet",
-                          hint="fit that pipeline on a local frame, or put the steps after the encoder in the same "
-                               "phase (steps that do not read its outputs)")
+        raise ConfigError(f"a step after the cross-fitting {frame.crossed} needs another pass over a Ray Dataset, but "
+                          "its folds need every row at once (cv an int or a splitter, or listed categories): its "
+                          "out-of-fold values are on the driver and cannot be joined back to the distributed rows",
+                          hint="give it cv='<fold column>' or cv=HashKFold(k, key='<id column>') (tabprep.split), "
+                               "or fit that pipeline on a local frame")
     for step, _, _ in entries:
         _check_row_local(step)
-    plan = PhasePlan(frame.schema, entries, target, weights)  # checks the steps before any task
+    plan = PhasePlan(frame.schema, entries, target, weights, cells=True)  # checks the steps before any task
     out = _ordered(frame.ds.map_batches(_Partials(frame.schema, frame.applied, entries, target, weights),
                                         batch_format="pyarrow", batch_size=None))
-    parts, kept = [], []
+    parts, kept, checks, rows = [], [], [], []
     for row in out.iter_rows():
         parts.extend(row["parts"])
+        checks.append(row["checks"])
+        rows.append(row["rows"])
         if row["kept"] is not None:
             kept.append(pl.read_ipc(io.BytesIO(row["kept"])))
+    _check_weights(checks, rows)
     if not parts:  # no block at all: the plan's own error for no rows
         parts = [{"__rows__": 0}]
     return plan.finish(parts, kept, cross_fit=cross_fit)
@@ -172,7 +239,8 @@ def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=Fa
 
 def lineage(ds) -> dict:
     """Provenance of a Dataset fit: its kind and the files it reads (no hash of the rows: that
-    would be a further distributed pass)."""
+    would be a further distributed pass). Ray 2.60's ``input_files()`` is empty for
+    ``read_parquet`` (its file-based datasource lists files when it runs), so ``paths`` is too."""
     try:
         paths = sorted(ds.input_files())
     except Exception:  # noqa: BLE001 - a Dataset without file sources
@@ -197,12 +265,62 @@ class _Transform:
         return self._fitted.transform(pl.from_arrow(batch)).to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
-def transform(fitted, ds):
-    """``fitted.transform`` of every block of ``ds``: a lazy Dataset, in ``ds``'s row order."""
+class _FitTransform:
+    """The function each Ray block runs for ``Pipeline.fit_transform``: the training rows'
+    output, with each cross-fitted step's out-of-fold values (computed for the block from its
+    folds) in place of its transform, through the local ``FittedPipeline._transform``."""
+
+    def __init__(self, ref) -> None:
+        self.ref = ref
+        self._state = None
+
+    def __call__(self, batch):
+        import polars as pl
+        import ray
+
+        from tabprep._base.fit import apply_out_of_fold
+        from tabprep.io._dispatch import coerce
+
+        if self._state is None:
+            self._state = ray.get(self.ref)
+        fitted, models = self._state
+        df = pl.from_arrow(batch)
+        # the cross-fitted steps' inputs: the block through the steps before them (as in the fit)
+        last = max(i for i, (name, _, _) in enumerate(fitted.steps) if name in models)
+        lf, oof = df.lazy(), {}
+        for (name, step, cols), sch in zip(fitted.steps[:last + 1], fitted._schemas):
+            if name in models:
+                cur = lf.collect()
+                oof[name] = models[name].frame(cur)
+                lf = apply_out_of_fold(cur.lazy(), oof[name], cols, step.output_schema(sch))
+            else:
+                lf = apply_step(lf, step, cols, sch)
+        out = fitted._transform(coerce(df), oof)
+        return out.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+def transform(fitted, ds, out_of_fold=None):
+    """``fitted.transform`` of every block of ``ds``: a lazy Dataset, in ``ds``'s row order.
+
+    With ``out_of_fold`` (``Pipeline.fit_transform``: the cross-fitted steps' per-block
+    out-of-fold models, by step name), the training rows' output instead (:class:`_FitTransform`).
+    """
     import ray
 
     for _, step, _ in fitted.steps:
         _check_row_local(step)
-    fitted.check_schema(_polars_schema(ds))  # a missing column or dtype fails here, not in a task
+    schema = _polars_schema(ds)
+    fitted.check_schema(schema)  # a missing column or dtype fails here, not in a task
+    if out_of_fold:
+        gathered = [name for name, model in out_of_fold.items() if not hasattr(model, "frame")]
+        if gathered:
+            step = type(fitted.named_steps[gathered[0]]).__name__
+            raise ConfigError(f"fit_transform of a Ray Dataset with the cross-fitting {step} {gathered[0]!r}, whose folds "
+                              "need every row at once (cv an int or a splitter, or listed categories): its out-of-fold "
+                              "values are on the driver and cannot be joined back to the distributed rows",
+                              hint="give it cv='<fold column>' or cv=HashKFold(k, key='<id column>') "
+                                   "(tabprep.split), or use fit(...) then transform(...)")
+        ref = ray.put((fitted, dict(out_of_fold)))
+        return _ordered(_ordered(ds).map_batches(_FitTransform(ref), batch_format="pyarrow", batch_size=None))
     ref = ray.put(fitted)
     return _ordered(_ordered(ds).map_batches(_Transform(ref), batch_format="pyarrow", batch_size=None))

@@ -37,7 +37,7 @@ from tabprep.encode._categorical import (
     value_dtype,
     values_from_uniques,
 )
-from tabprep.encode._folds import Target, as_weights, check_weights, first_true, fold_ids, target_from
+from tabprep.encode._folds import Target, as_weights, check_weights, first_true, fold_column, fold_ids, target_from
 from tabprep.encode._output import BatchCache
 
 __all__ = ["CrossFitEncoder"]
@@ -138,8 +138,10 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             hint=f"put it in a tabprep Pipeline, or call {type(self).__name__}(...).fit_transform(X, y)")
 
     def fit_columns(self, columns, target) -> list[str]:
-        """The fold column when ``cv`` names one (read by :meth:`fit_table`)."""
-        return [self.cv] if isinstance(self.cv, str) else []
+        """The fold column when ``cv`` names one, or the key column of a
+        :class:`~tabprep.split.HashKFold` (read by :meth:`fit_table`)."""
+        name = fold_column(self.cv)
+        return [] if name is None else [name]
 
     def fit_table(self, frame, columns, target, *, cross_fit: bool = False, sample_weight: str | None = None):
         """Fit from the planner's buffered table: ``columns`` are the categorical inputs,
@@ -149,21 +151,39 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         Returns the out-of-fold encodings of the rows (a Polars DataFrame, as
         :meth:`fit_transform` gives) when ``cross_fit``, else None (a full fit, as :meth:`fit`).
         """
-        validate_params(self)
-        owner = self._owner()
-        if target is None:
-            raise ConfigError(f"{owner} needs a target column",
-                              hint="pass target=... to Pipeline.fit / fit_transform (or `target = ...` in the spec)")
-        if isinstance(self.cv, str) and self.cv in columns:
-            raise ConfigError(f"{owner}: the fold column given as cv is also selected as an input",
-                              column=self.cv, hint="leave the fold column out of the step's columns")
-        extra = [self.cv] if isinstance(self.cv, str) else []
+        extra = self._check_table_inputs(columns, target)
         weight = None if sample_weight is None else frame.get_column(sample_weight)
         out = self._fit(frame.select([*columns, *extra]), frame.get_column(target), weight, None,
                         cross_fit=cross_fit)
         if out is None or isinstance(out, pl.DataFrame):
             return out
         return pl.from_pandas(out) if not isinstance(out, pl.LazyFrame) else out.collect()
+
+    def _check_table_inputs(self, columns, target) -> list[str]:
+        """Check the parameters and a pipeline's columns for :meth:`fit_table` / :meth:`cell_fit`;
+        returns :meth:`fit_columns`."""
+        validate_params(self)
+        owner = self._owner()
+        if target is None:
+            raise ConfigError(f"{owner} needs a target column",
+                              hint="pass target=... to Pipeline.fit / fit_transform (or `target = ...` in the spec)")
+        extra = self.fit_columns(columns, target)
+        if extra and extra[0] in columns:
+            what = "fold column given as cv" if isinstance(self.cv, str) else "key column of cv"
+            raise ConfigError(f"{owner}: the {what} is also selected as an input",
+                              column=extra[0], hint="leave that column out of the step's columns")
+        return extra
+
+    def cell_fit(self, columns, target, sample_weight, schema):
+        """The per-block fit of a distributed pass (:class:`tabprep.encode._cellfit.CellFit`), or
+        None when this encoder's fit needs all rows at once (folds from ``cv`` as an int or a
+        splitter, listed ``categories``): see :class:`tabprep._base.fit.PhasePlan`."""
+        from tabprep.encode._cellfit import CellFit, fits_on_cells
+
+        self._check_table_inputs(columns, target)
+        if not fits_on_cells(self):
+            return None
+        return CellFit(self, columns, target, sample_weight, schema)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the encodings on all rows (no cross fitting).
@@ -235,8 +255,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
                 raise SchemaError("the target column is not in X", column=y)
             skip.add(y)
             y = df.get_column(y)
-        if isinstance(self.cv, str):  # a fold column is never a feature
-            skip.add(self.cv)
+        if fold_column(self.cv) is not None:  # a fold (or key) column is never a feature
+            skip.add(fold_column(self.cv))
         columns = [c for c in df.columns if c not in skip]
 
         # Factorizing the columns (the costliest step) and preparing target and folds are
@@ -256,14 +276,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             tot, tot_m2 = target_stats(None, 1, target.values, weight=weight, folds=folds, n_folds=k,
                                        n_classes=target.n_classes, moments=rule[2])
             totals, totals_m2 = train_stats(tot, tot_m2)
-            # index f < k: the rows outside fold f (only with folds); index k: all rows
-            empty = np.flatnonzero(totals[:, 0, 1] <= 0)
-            empty = empty[empty >= (0 if cross_fit else k)]
-            if len(empty):  # a fold holding every row (or all the weight): nothing to learn from
-                f = int(empty[0])
-                raise DataError(f"{self._owner()}: the training rows of fold {f} are empty or have zero weight"
-                                if f < k else f"{self._owner()}: the rows have zero total weight",
-                                hint="every fold needs training rows outside it: check cv / the fold column")
+            self._check_totals(totals, k, cross_fit)
             n_out = max(target.n_classes, 1)
             # allocated just before the first gather, after that column's statistics are freed:
             # the output is the biggest array of the fit, so it should not overlap with them
@@ -277,16 +290,35 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
+        return self._set_fit(columns if data.named else None, len(columns), target, totals, k, results, cross_fit,
+                             out=None if out is None else (out.get(), data))
+
+    def _check_totals(self, totals, k: int, cross_fit: bool) -> None:
+        """Refuse a training set with no rows or no weight (``totals``: ``train_stats`` of the
+        per-fold totals; index f < k: the rows outside fold f, index k: all rows)."""
+        empty = np.flatnonzero(totals[:, 0, 1] <= 0)
+        empty = empty[empty >= (0 if cross_fit else k)]
+        if len(empty):  # a fold holding every row (or all the weight): nothing to learn from
+            f = int(empty[0])
+            raise DataError(f"{self._owner()}: the training rows of fold {f} are empty or have zero weight"
+                            if f < k else f"{self._owner()}: the rows have zero total weight",
+                            hint="every fold needs training rows outside it: check cv / the fold column")
+
+    def _set_fit(self, names, n_columns: int, target: Target, totals, k: int, results: list, cross_fit: bool,
+                 *, out=None):
+        """Set the fitted attributes from the per-column results of :meth:`_column_result` and the
+        merged totals (``train_stats`` of the per-fold totals: index ``k`` is all rows); with
+        ``out = (matrix, data)``, return the out-of-fold matrix wrapped like ``data``."""
         for attr in ("feature_names_in_", "n_folds_", "fold_target_mean_", "_fold_raw", "_fold_cache"):
             self.__dict__.pop(attr, None)  # nothing from an earlier fit survives
-        if data.named:
-            self.feature_names_in_ = np.asarray(columns, dtype=object)
-        self.n_features_in_ = len(columns)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = n_columns
         self.target_type_ = target.kind
         self.classes_ = target.classes
         prior_full = totals[k, 0, 2:] / totals[k, 0, 1]
         self.target_mean_ = prior_full if target.kind == "multiclass" else float(prior_full[0])
-        self._n_out = n_out
+        self._n_out = max(target.n_classes, 1)
         self._set_fitted([r["categories"] for r in results], [r["encodings"] for r in results],
                          [r["null_encoding"] for r in results])
         self._after_fit([r["full_stats"] for r in results], totals[k, 0])
@@ -295,7 +327,9 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             means = totals[:k, 0, 2:] / totals[:k, 0, 1:2]
             self.fold_target_mean_ = means if target.kind == "multiclass" else means[:, 0]
             self._fold_raw = [r["fold_raw"] for r in results]
-            return self._wrap(out.get(), self._names_out(self._input_names()), data, null_nan=self._layout()[0])
+            if out is not None:
+                matrix, data = out
+                return self._wrap(matrix, self._names_out(self._input_names()), data, null_nan=self._layout()[0])
         return None
 
     def _fold_attributes(self) -> tuple[list, list]:
@@ -381,26 +415,44 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         return stats_coded, gather_codes, values, listed_null
 
     def _fit_column(self, coded, target: Target, weight, folds, k, totals, totals_m2, rule, spec, out):
-        from tabprep.kernels._target import encoding_table, gather_encodings, target_stats, train_stats
+        from tabprep.kernels._target import gather_encodings, target_stats
 
         listed = None
         if spec is not None:
             coded, gather_codes, listed_values, listed_null = self._listed(coded, spec)
-        codes, uniques, kind, vdtype, null_seen, null_slot, name = coded
-        mode, param, moments, singletons = rule
+        codes, uniques, _, _, null_seen, _, _ = coded
+        moments = rule[2]
         n_slots = len(uniques) + (0 if null_seen else 1)
         # unweighted class targets: uint32 [rows, sums...] cells (W == rows), a third the size
         stats, m2 = target_stats(codes, n_slots, target.values, weight=weight, folds=folds, n_folds=k,
                                  n_classes=target.n_classes, moments=moments,
                                  binary=target.kind == "binary", compact=True, check=False)
+        if spec is not None:
+            listed = (listed_values, listed_null)
+        res, table = self._column_result(coded, stats, m2, k, totals, totals_m2, rule, listed,
+                                         cross_fit=out is not None)
+        if out is not None:
+            if spec is not None:
+                codes = gather_codes
+            matrix, lo, hi = out
+            gather_encodings(codes, table, folds=folds, out=matrix.get()[:, lo:hi], check=False)
+        return res
+
+    def _column_result(self, coded, stats, m2, k, totals, totals_m2, rule, listed=None, *, cross_fit: bool):
+        """One column's fitted state from its per-(slot, fold) cells ``stats`` (and ``m2``):
+        ``(result for _set_fit, encoding table of every training set)``. ``coded`` is
+        :meth:`_factorize`'s tuple (its codes are not read); ``listed``, from :meth:`_listed`."""
+        from tabprep.kernels._target import encoding_table, train_stats
+
+        _, uniques, kind, vdtype, null_seen, null_slot, name = coded
+        mode, param, moments, singletons = rule
+        n_slots = len(uniques) + (0 if null_seen else 1)
         train, train_m2 = train_stats(stats, m2)
         table = encoding_table(train, totals, mode=mode, param=param, train_m2=train_m2,
                                totals_m2=totals_m2, ignore_singletons=singletons, slot_major=True)
         unknown_slot = n_slots
-        if spec is not None:
-            listed = (listed_values, listed_null)
-            codes = gather_codes
-            if not listed_null:  # a null is an unlisted value (scikit-learn)
+        if listed is not None:
+            if not listed[1]:  # a null is an unlisted value (scikit-learn)
                 table[:, null_slot] = table[:, unknown_slot]
         if self.handle_missing == "prior":
             table[:, null_slot] = table[:, unknown_slot]
@@ -428,12 +480,10 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             "full_stats": np.concatenate([train[k, order], train[k, [null_slot]]]),
         }
         del train, train_m2
-        if out is not None:
+        if cross_fit:
             # turned into fold_stats_/fold_encodings_ only if they are read
             res["fold_raw"] = (stats, table[:k], np.append(order, null_slot))
-            matrix, lo, hi = out
-            gather_encodings(codes, table, folds=folds, out=matrix.get()[:, lo:hi], check=False)
-        return res
+        return res, table
 
     def _set_fitted(self, cats: list, encs, null_encs) -> None:
         """Fitted attributes and the transform tables from the categories + their encodings."""

@@ -17,7 +17,7 @@ from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_series
 from tabprep._base.params import Constraint
 
-__all__ = ["CVConstraint", "Target", "target_from", "as_weights", "check_weights", "fold_ids"]
+__all__ = ["CVConstraint", "Target", "target_from", "as_weights", "check_weights", "fold_column", "fold_ids"]
 
 
 class CVConstraint(Constraint):
@@ -178,6 +178,14 @@ def check_weights(weight: np.ndarray) -> None:
 # The folds
 # ------------------------------------------------------------------------------------------
 
+def fold_column(cv) -> str | None:
+    """The column ``cv`` reads the folds from: a fold column's name, the key column of a
+    :class:`~tabprep.split.HashKFold`, or None."""
+    if isinstance(cv, str):
+        return cv
+    return getattr(cv, "key", None) if hasattr(cv, "fold_ids") else None
+
+
 def fold_ids(cv, *, n: int, target: Target, df, groups, shuffle: bool, seed, owner: str):
     """One int8 fold id per row from ``cv``, and the number of folds."""
     import polars as pl
@@ -224,6 +232,11 @@ def fold_ids(cv, *, n: int, target: Target, df, groups, shuffle: bool, seed, own
             raise DataError(f"the fold column has more than {MAX_FOLDS} folds", column=cv, found=k)
         folds = col.replace_strict(uniques, pl.int_range(k, eager=True), return_dtype=pl.Int8)
         return np.ascontiguousarray(folds.to_numpy()), k
+    if hasattr(cv, "fold_ids") and isinstance(getattr(cv, "key", None), str):  # HashKFold: a hash of a key column
+        if cv.key not in df.columns:
+            raise SchemaError(f"{owner}: the key column of cv is not in X", column=cv.key,
+                              hint=f"columns are {df.columns[:10]}")
+        return cv.fold_ids(df.get_column(cv.key)), cv.get_n_splits()
     # a splitter (sklearn-style) or an iterable of (train, test)
     if hasattr(cv, "split"):
         # split() only needs X's length; y (class indices stratify like the labels) and groups

@@ -74,6 +74,10 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
         (e.g. from :mod:`tabprep.split`, to respect groups or time; it is not encoded). A
         splitter (``StratifiedKFold(...)``, ``GroupKFold()``, any tabprep splitter) or an
         iterable of ``(train, test)`` index arrays whose validation folds cover each row once.
+        ``HashKFold(k, key="id")`` (:mod:`tabprep.split`): folds from a hash of a key column
+        of ``X`` (read, not encoded), the same for a key wherever its row is. With a fold
+        column or ``HashKFold``, a pipeline fitted on a Ray Dataset fits the encoder from
+        per-block counts and gives out-of-fold values block by block (:mod:`tabprep.distributed`).
     shuffle : bool, default True
         Shuffle rows before an int ``cv`` makes folds.
     random_state : int or None, default 0

@@ -146,7 +146,7 @@ class Pipeline:
             ``set_fit_request(sample_weight=False)`` (scikit-learn's request API, which needs
             ``sklearn.set_config(enable_metadata_routing=True)`` when it is called) is fitted
             unweighted. An error if no step takes them, or if a step's ``fit`` takes them but its
-            statistics pass cannot.
+            statistics pass cannot. With a Ray Dataset, the name of one of its columns.
         batch_size : int, optional
             Rows per batch of each statistics pass (default ``DEFAULT_BATCH_ROWS``). Memory of a
             pass is bounded by the batch, except for the input columns of non-mergeable steps.
@@ -173,15 +173,17 @@ class Pipeline:
             lf = source.lf
         else:  # another engine's data (a Ray Dataset): its frame runs the passes there
             source, lf, ops = None, backend.fit_frame(data), backend
-            if sample_weight is not None:
-                raise ConfigError(f"sample_weight is not supported with a {type(data).__name__} yet",
-                                  hint="fit on a local frame, or leave sample_weight out")
+            if sample_weight is not None and not isinstance(sample_weight, str):
+                raise ConfigError(f"sample_weight of a {type(data).__name__} must name one of its columns",
+                                  found=type(sample_weight).__name__,
+                                  hint="add the weights as a column and pass its name")
         schema = lf.collect_schema()
         if target is not None and target not in schema:
             raise SchemaError("target column not found", column=target,
                               found=f"columns {schema.names()[:20]}", hint="check the target name")
         pending = [(name, clone(step), cols) for name, step, cols in self.steps]
-        lf, weight, weighted = _attach_weights(lf, schema, sample_weight, target, pending)
+        # (another engine checks the weights in its passes, block by block)
+        lf, weight, weighted = _attach_weights(lf, schema, sample_weight, target, pending, check=backend is None)
         if weight is not None:
             schema = pl.Schema({n: d for n, d in schema.items() if n != weight})
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
@@ -234,7 +236,9 @@ class Pipeline:
         by the fit on the folds without it, so no row sees its own label), and every later step is
         fitted on those values -- as scikit-learn's ``Pipeline.fit_transform`` chains each step's
         ``fit_transform``. ``fitted.transform`` (new rows) uses the full fit. The out-of-fold
-        values are held in memory (cross fitting reads the whole table anyway).
+        values are held in memory (cross fitting reads the whole table anyway). A Ray Dataset
+        gives a Ray Dataset, its out-of-fold values computed block by block when the encoders'
+        folds come from the rows (a fold column, ``HashKFold``; :mod:`tabprep.distributed`).
         ``sample_weight`` is routed as in :meth:`fit` (a weight column is left out of the output).
 
         Examples
@@ -249,12 +253,8 @@ class Pipeline:
         """
         fitted, source, out_of_fold = self._fit(data, target, batch_size=batch_size, lineage=lineage,
                                                 sample_weight=sample_weight)
-        if source is None:  # another engine's data (a Ray Dataset)
-            if out_of_fold:
-                raise ConfigError(f"fit_transform of a {type(data).__name__} with a cross-fitting step (target/WoE "
-                                  "encoders): the out-of-fold values cannot be joined back to the distributed rows yet",
-                                  hint="use fit(...) then transform(...) (new rows get the full fit), or a local frame")
-            return fitted, fitted.transform(data)
+        if source is None:  # another engine's data (a Ray Dataset): its backend gives the out-of-fold output
+            return fitted, backend_for(data).transform(fitted, data, out_of_fold)
         # one transform plan either way (consecutive one-to-one steps nested into one layer);
         # the steps that cross-fitted give their out-of-fold output instead of their transform
         # (a weight column is no input: left out)
@@ -272,8 +272,9 @@ class _LOCAL:
         return apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
 
 
-def _attach_weights(lf, schema, sample_weight, target, steps):
-    """``(lf with the weight column, its name or None, names of the steps it goes to)``."""
+def _attach_weights(lf, schema, sample_weight, target, steps, *, check: bool = True):
+    """``(lf with the weight column, its name or None, names of the steps it goes to)``;
+    ``check=False`` leaves the check of a weight column's values to the passes."""
     if sample_weight is None:
         return lf, None, set()
     takers, refused = set(), []
@@ -306,8 +307,9 @@ def _attach_weights(lf, schema, sample_weight, target, steps):
         dtype = schema[sample_weight]
         if not dtype.is_numeric():
             raise SchemaError("the sample_weight column must be numeric", column=sample_weight, found=str(dtype))
-        w = lf.select(pl.col(sample_weight)).collect().get_column(sample_weight)
-        weight_series(w.cast(pl.Float64).to_numpy(), w.len(), owner="Pipeline")  # checks every weight
+        if check:
+            w = lf.select(pl.col(sample_weight)).collect().get_column(sample_weight)
+            weight_series(w.cast(pl.Float64).to_numpy(), w.len(), owner="Pipeline")  # checks every weight
         return lf, sample_weight, takers
     n = lf.select(pl.len()).collect().item()
     w = weight_series(sample_weight, n, owner="Pipeline", name=WEIGHT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ class _PrepCache:
 def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | None = None, strategy: str = "tpe",
          storage=None, study_name: str = "tabprep", cv=5, scoring=None, seed: int | None = 0,
          timeout: float | None = None, fidelity: str | None = None, pruner=None, refit: bool = True,
-         cache_size: int = 4, dtype: str = "float64", callback=None) -> TuneResult:
+         cache_size: int = 4, dtype: str = "float64", callback=None, backend: str = "local") -> TuneResult:
     """Tune pipeline and model parameters together, by cross-validation, with Optuna.
 
     Each trial cross-validates as :func:`tabprep.evaluate.cross_validate` does (the same folds
@@ -123,6 +124,11 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     dtype : "float64" or "float32"
     callback : callable, optional
         Called after each trial as ``callback(done, n_trials, best_value, elapsed_seconds)``.
+    backend : {"local", "ray"}, default "local"
+        "ray": the trials run on Ray Tune on the cluster ``ray.init`` joined (extra
+        ``tabprep[ray]``), with Optuna's sampler through Ray's ``OptunaSearch`` and the ASHA
+        scheduler over the fidelity's rungs (``pruner`` must then be None); same result. See
+        :mod:`tabprep.distributed._tune`.
 
     Returns
     -------
@@ -149,6 +155,11 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     from tabprep.tune._space import check_space
     from tabprep.tune._study import STRATEGIES, finished, make_pruner, make_sampler, open_storage, recover
 
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="'local' or 'ray'")
+    if backend == "ray" and pruner is not None:
+        raise ConfigError("backend='ray' stops trials with Ray Tune's ASHA scheduler: pruner must be None",
+                          found=repr(pruner))
     if strategy not in STRATEGIES:
         raise ConfigError(f"unknown strategy {strategy!r}", hint=f"one of {', '.join(STRATEGIES)}")
     if fidelity not in (None, "rows", "rounds"):
@@ -184,6 +195,18 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     study.sampler = make_sampler(strategy, checked, seed, len(study.trials))
     study.pruner = pruner
 
+    if backend == "ray":  # the trials on Ray Tune (tabprep.distributed._tune), after the same checks
+        from tabprep.distributed._tune import tune_on_ray
+        from tabprep.tune._space import with_params
+
+        # (this module and tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
+        local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler,
+                 "with_params": with_params}
+        return tune_on_ray(pipeline, model, df, target, study=study, store=store, study_name=study_name,
+                           checked=checked, folds=folds, k=k, scorer=scorers[key], key=key, metric=metric,
+                           n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, fidelity=fidelity,
+                           rounds_param=rounds_param, refit=refit, cache_size=cache_size, dtype=dtype,
+                           callback=callback, recovered=recovered, local=local)
     y = df.get_column(target).to_numpy()
     cache = _PrepCache(cache_size)
 
