@@ -29,10 +29,6 @@ import textwrap
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from pipeline_table import _load, render, timed_child  # noqa: E402  (the script beside this one)
-
 IMPLS = ("tabprep", "sklearn", "polars")
 LABELS = {
     "tabprep": "tabprep: the demo spec, `fit_transform(tabprep.scan(path))` + `to_numpy`",
@@ -68,6 +64,8 @@ def data_path(rows: int) -> Path:
     """The demo's train rows as Parquet (``rows=0``), or repeated to ``rows`` rows."""
     import polars as pl
 
+    sys.path.insert(0, str(HERE))
+
     from conftest import cache_dir
     from test_bench_pipeline import DEMO_COLUMNS
 
@@ -90,6 +88,8 @@ def data_path(rows: int) -> Path:
 
 
 def measure(rows: int, impls: list[str], rounds: int) -> dict:
+    from pipeline_table import _load, timed_child  # the script beside this one
+
     path = data_path(rows)
     runs: dict = {impl: [] for impl in impls}
     for r in range(rounds):
@@ -117,6 +117,8 @@ def main(argv=None) -> int:
     results = [measure(int(n), impls, args.rounds) for n in args.rows.split(",") if n]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    from pipeline_table import render
+
     print(render(results, LABELS))
     return 0
 
