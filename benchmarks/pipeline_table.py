@@ -137,7 +137,7 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 
 
-def render(results: list[dict]) -> str:
+def render(results: list[dict], labels: dict = LABELS) -> str:
     lines = []
     for res in results:
         rows, runs = res["rows"], res["runs"]
@@ -152,7 +152,7 @@ def render(results: list[dict]) -> str:
         for impl in runs:
             m = med[impl]
             ratio = "" if ours is None or impl.startswith("tabprep") else f"{m['wall'] / ours['wall']:.1f}×"
-            lines.append(f"| {LABELS[impl]} | {_fmt(m['wall'])} | {ratio} | {_fmt(m['in_process'])} | "
+            lines.append(f"| {labels[impl]} | {_fmt(m['wall'])} | {ratio} | {_fmt(m['in_process'])} | "
                          f"{m['user']:.1f} + {m['sys']:.1f} s | {m['peak_rss_bytes'] / 1e9:.2f} GB | "
                          f"{m['peak_rss_bytes'] / matrix:.2f}× |")
     return "\n".join(lines)

@@ -108,3 +108,17 @@ def test_errors_name_the_row_of_the_whole_dataset():
     one_fold = FRAME.select("cat", "y").with_columns(fold=pl.lit(1))
     with pytest.raises(DataError, match="at least 2 distinct folds"):
         Pipeline([("te", TargetEncoder(cv="fold"), ["cat"])]).fit(_dataset(one_fold, 2), target="y")
+
+
+def test_more_blocks_than_a_merge_holds():
+    """Past MERGE_BLOCKS blocks the driver merges the mergeable partials as they come, while a
+    cell-fitted encoder in the same pass keeps every block's cells (and first row)."""
+    from tabprep._base.fit import MERGE_BLOCKS
+
+    pipe = Pipeline([("te", TargetEncoder(cv="fold"), ["cat", "code"]), ("scale", StandardScaler(), ["num"])])
+    data = _frame("y", None, extra=["num"])
+    blocks = 2 * MERGE_BLOCKS + 3
+    fitted, out = pipe.fit_transform(_dataset(data, blocks), target="y")
+    local, want = pipe.fit_transform(data, target="y")
+    _close(fitted.to_dict()["steps"], local.to_dict()["steps"])
+    _same_output(_ray_frame(out), want)

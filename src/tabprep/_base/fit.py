@@ -30,7 +30,7 @@ from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 from tabprep.io._progress import new_pass, rows_done
 
 __all__ = [
-    "DEFAULT_BATCH_ROWS", "OUT_OF_FOLD", "SEP", "STATS_BLOCK_ROWS", "check_batch_size", "fits_on_table",
+    "DEFAULT_BATCH_ROWS", "MERGE_BLOCKS", "OUT_OF_FOLD", "SEP", "STATS_BLOCK_ROWS", "check_batch_size", "fits_on_table",
     "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
@@ -42,6 +42,11 @@ DEFAULT_BATCH_ROWS = 1 << 20
 #: holds at most one block beyond its batch. Smaller blocks cost a query each: 2**18 made the
 #: 10M-row impute+scale fit ~1.5x slower; 2**20 (the default batch) costs nothing measurable.
 STATS_BLOCK_ROWS = 1 << 20
+#: Partials a pass holds before merging them into one (``PhasePlan.add``): memory stays bounded
+#: (a block's category table is ~1 MB at 66k categories; 100M rows kept 100 of them, as Python
+#: lists), and merging a category table costs a hash pass over it: merging at every block (1)
+#: took 0.6 s of a 10M-row fit encoding 3 columns (one of 100k categories), every 8 blocks 0.3 s.
+MERGE_BLOCKS = 8
 #: Between a step's index and its local statistic key in a fused query (and in temp names).
 SEP = "\x1f"
 #: Name of the sample-weight column a single step's ``fit(..., sample_weight=)`` adds to its input.
@@ -129,7 +134,7 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     batches = lf.select(plan.projected).collect_batches(chunk_size=batch_size, maintain_order=True)
     for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, plan.whole):
         row, frame = plan.partial(batch)
-        parts.append(row)
+        plan.add(parts, row)
         if frame is not None:
             kept.append(frame)
     return plan.finish(parts, kept, cross_fit=cross_fit)
@@ -140,9 +145,19 @@ class PhasePlan:
 
     ``partial(block)`` gives a block's partial statistics (a dict, the mergeable steps' values
     and ``"__rows__"``) and the columns kept for the exact statistics and the table fits (a frame,
-    or None); ``finish(parts, kept)`` merges the partials in the order given and fits the rest.
-    The local pass and the distributed one (``tabprep.distributed``: the partials computed on
-    the workers, merged on the driver in block order) run this same code.
+    or None); ``merge(parts)`` merges partials of consecutive blocks into one; ``finish(parts,
+    kept)`` merges the partials in the order given and fits the rest. The local pass and the
+    distributed one (``tabprep.distributed``: the partials computed on the workers, merged on
+    the driver in block order) run this same code, and both merge as the blocks come
+    (``add(parts, part)``: every :data:`MERGE_BLOCKS` blocks, the partials so far become one),
+    so a pass holds a bounded number of partials whatever its length.
+
+    Merging as the pass goes gives the state merging the whole list gives, bit for bit,
+    because every ``merge_stats`` is a left fold: ``merge_stats([merge_stats(a), *b]) ==
+    merge_stats(a + b)`` for lists ``a`` (of two or more) and ``b`` (the Step contract;
+    sums and Chan's moments are merged left to right, category tables keep first-seen order
+    and exact counts, KLL sketches merge left to right). A statistic whose value holds lists
+    (a category table) is handed over as a one-row Polars Series, never as Python lists.
 
     With ``cells=True`` (the distributed pass), a table step that can be fitted from per-block
     statistics (its ``cell_fit(columns, target, weight, schema)`` gives an object, e.g. a target
@@ -150,7 +165,9 @@ class PhasePlan:
     :mod:`tabprep.encode._cellfit`) keeps no columns: each block gives that object's
     ``partial(block)`` and ``finish`` merges them (``finish(parts, offsets, cross_fit)``), so
     only small tables reach the driver. Its ``OUT_OF_FOLD`` result is then an object whose
-    ``frame(block)`` gives a block's out-of-fold output, not a frame.
+    ``frame(block)`` gives a block's out-of-fold output, not a frame. Such a pass keeps every
+    block's partial until ``finish`` (the cells are merged there, with each block's first row
+    for its errors and out-of-fold frames): its driver memory grows with categories x blocks.
     """
 
     def __init__(self, schema, entries, target, weights: dict | None = None, *, cells: bool = False) -> None:
@@ -218,6 +235,9 @@ class PhasePlan:
         self.entries, self.schema, self.target, self.weights = entries, schema, target, weights
         self._merge_exprs, self._exact, self._copies, self._nan_nulled = merge_exprs, exact, copies, nan_nulled
         self._table_cols, self._keep, self._floats, self._nan_flags = table_cols, keep, floats, nan_flags
+        #: (key prefix, step) of the steps whose partial statistics are merged
+        self._merged = [(f"{k}{SEP}", step) for k, (step, _, _) in enumerate(entries)
+                        if not fits_on_table(step) and step.mergeable]
 
     def partial(self, batch):
         """``(partial statistics, kept columns or None)`` of one block (a DataFrame with at least
@@ -225,27 +245,47 @@ class PhasePlan:
         import polars as pl
 
         floats, merge_exprs = self._floats, self._merge_exprs
-        row = batch.select(merge_exprs + self._nan_flags).row(0, named=True)
+        row = _one_row(batch.select(merge_exprs + self._nan_flags))
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
-            row = batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs).row(0, named=True)
+            row = _one_row(batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs))
         row = unpack_structs(_copied(row, self._copies))
         for k, cell in enumerate(self.cell_fits):
             if cell is not None:
                 row[f"{k}{SEP}cells"] = cell[0].partial(batch.select(cell[1]))
         return row, (batch.select(self._keep) if self._keep else None)
 
+    def add(self, parts: list, part: dict) -> None:
+        """Append the partial ``part`` of the next block to ``parts`` (partials of the blocks
+        before, in order), merging them into one once they are more than :data:`MERGE_BLOCKS`:
+        a pass holds a bounded number of partials whatever its length."""
+        parts.append(part)
+        if len(parts) > MERGE_BLOCKS and not any(self.cell_fits):
+            parts[:] = [self.merge(parts)]
+
+    def merge(self, parts: list) -> dict:
+        """The partials ``parts`` of consecutive blocks (in row order) merged into one partial
+        (``merge([merged, part])`` as a pass goes gives what merging all parts at once gives)."""
+        if len(parts) == 1:
+            return parts[0]
+        out = {"__rows__": sum(p["__rows__"] for p in parts)}
+        for prefix, step in self._merged:
+            mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
+            out.update((prefix + key, v) for key, v in step.merge_stats(mine).items())
+        return out
+
     def finish(self, parts: list, kept: list, *, cross_fit: bool = False) -> list[dict]:
-        """Every step's statistics from the blocks' ``parts`` and ``kept`` frames, in row order
-        (what :func:`run_phase` returns). Raises DataError on no rows."""
+        """Every step's statistics from the blocks' ``parts`` (or their running merge, see
+        :meth:`merge`) and ``kept`` frames, in row order (what :func:`run_phase` returns).
+        Raises DataError on no rows."""
         import polars as pl
 
         entries, weights, schema, copies = self.entries, self.weights, self.schema, self._copies
-        parts = [dict(p) for p in parts]
+        merged = self.merge(parts) if parts else {"__rows__": 0}
+        n_rows = merged["__rows__"]
         offsets = [0]
-        for p in parts:  # each block's first row, for errors naming a row
+        for p in parts:  # each block's first row (cell fits: their errors and out-of-fold frames)
             offsets.append(offsets[-1] + p["__rows__"])
-        n_rows = sum(p.pop("__rows__") for p in parts)
         if n_rows == 0:
             raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)")
         exact_row = {}
@@ -267,11 +307,30 @@ class PhasePlan:
                                      cross_fit=cross_fit, **given)
                 results.append({OUT_OF_FOLD: oof})
             elif step.mergeable:
-                mine = [{key[len(prefix):]: v for key, v in p.items() if key.startswith(prefix)} for p in parts]
-                results.append(mine[0] if len(mine) == 1 else step.merge_stats(mine))
+                results.append({key[len(prefix):]: v for key, v in merged.items() if key.startswith(prefix)})
             else:
                 results.append({key[len(prefix):]: v for key, v in exact_row.items() if key.startswith(prefix)})
         return results
+
+
+def _holds_lists(dtype) -> bool:
+    import polars as pl
+
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return True
+    return isinstance(dtype, pl.Struct) and any(_holds_lists(f.dtype) for f in dtype.fields)
+
+
+def _one_row(frame) -> dict:
+    """A one-row frame of statistics as ``{name: value}``: Python scalars (dicts for structs),
+    except values holding lists (a category table), which stay one-row Series (Arrow memory,
+    ~10x smaller than Python objects and merged without a conversion)."""
+    nested = [c for c, dt in frame.schema.items() if _holds_lists(dt)]
+    if not nested:
+        return frame.row(0, named=True)
+    row = frame.drop(nested).row(0, named=True) if len(nested) < frame.width else {}
+    row.update((c, frame.get_column(c)) for c in nested)
+    return {c: row[c] for c in frame.columns}
 
 
 def _copied(row: dict, copies: list) -> dict:

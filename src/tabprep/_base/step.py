@@ -11,6 +11,9 @@ scikit-learn ``Pipeline``/``ColumnTransformer``. Under that face it is lazy:
     merges partial statistics of several batches (default: by key prefix, see
     :mod:`tabprep._base.stats`). Steps whose statistics cannot be merged exactly (median,
     quantiles, mode) have ``mergeable = False``: the planner computes them in one exact query.
+    It must be a left fold, ``merge_stats([merge_stats(a), *b]) == merge_stats(a + b)``
+    bit for bit: a pass merges its partials as it goes (``tabprep._base.fit.PhasePlan.add``).
+    A statistic whose value holds lists arrives as a one-row Polars Series.
 ``fit_finalize(stats, schema, columns) -> self``
     records ``feature_names_in_``/``n_features_in_`` and calls the subclass hook ``_finalize``.
 ``transform_exprs(schema) -> [expr]``
@@ -172,7 +175,10 @@ class Step(Estimator):
     fit_table.default_hook = True  # not overridden: the step fits from fit_exprs (fits_on_table)
 
     def merge_stats(self, parts: list[dict]) -> dict:
-        """Merge partial statistics of several batches (default: by key prefix)."""
+        """Merge partial statistics of several batches, in order (default: by key prefix).
+
+        A left fold: merging the merge of the first parts with the rest gives the merge of all
+        of them, bit for bit (a pass merges as it goes)."""
         if not self.mergeable:
             raise ConfigError(f"{type(self).__name__} statistics cannot be merged across batches")
         return merge_by_prefix(parts)

@@ -12,8 +12,8 @@ Fit, one distributed pass per phase of the pipeline's planner (``tabprep.pipelin
    statistics, and the columns kept for the exact statistics / table fits (Arrow IPC bytes). One
    output row per block; the dataset keeps the block order (``preserve_order``), so the driver
    reads the blocks' results in row order. No shuffle, no Ray groupby.
-3. The driver merges the partials in that order and fits the rest (``PhasePlan.finish``): the
-   same code as the local fit.
+3. The driver merges the partials in that order as they arrive (``PhasePlan.add``: a bounded
+   number held) and fits the rest (``PhasePlan.finish``): the same code as the local fit.
 
 What crosses the network to the driver: one small dict of partial statistics per block (counts,
 sums, moments, category counts, KLL sketches), plus the *input columns of the exact statistics
@@ -226,14 +226,17 @@ def run_phase(frame: RayFrame, entries, target, batch_size=None, *, cross_fit=Fa
                                         batch_format="pyarrow", batch_size=None))
     parts, kept, checks, rows = [], [], [], []
     for row in out.iter_rows():
-        parts.extend(row["parts"])
+        # merged as they come, in block order (a bounded number of partials, as the local pass
+        # holds); piece by piece, as locally: merging a block's pieces on its worker first would
+        # round floats differently from the local pass
+        for part in row["parts"]:
+            plan.add(parts, part)
         checks.append(row["checks"])
         rows.append(row["rows"])
         if row["kept"] is not None:
             kept.append(pl.read_ipc(io.BytesIO(row["kept"])))
     _check_weights(checks, rows)
-    if not parts:  # no block at all: the plan's own error for no rows
-        parts = [{"__rows__": 0}]
+    # no block at all: the plan's own error for no rows
     return plan.finish(parts, kept, cross_fit=cross_fit)
 
 

@@ -33,7 +33,7 @@ from tabprep.encode._categorical import (
     value_dtype,
 )
 
-__all__ = ["CountFitEncoder", "Rule", "Seen", "build_cats", "identify_infrequent", "sort_strings"]
+__all__ = ["CountFitEncoder", "Rule", "Seen", "build_cats", "identify_infrequent", "merge_seen", "sort_strings"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -77,13 +77,27 @@ def batch_seen(kind: str, vdtype, s: pl.Series) -> pl.Series:
 
 
 def as_seen(raw, kind: str, vdtype) -> Seen:
-    """A Seen from what a statistics pass returned: a Seen, a struct row, or a list of parts."""
+    """A Seen from what a statistics pass returned: a Seen, a one-row struct Series (a block's
+    :func:`batch_seen`), a struct row as a dict, or a list of parts (merged in order)."""
     if isinstance(raw, Seen):
         return raw
+    if isinstance(raw, pl.Series):
+        row = raw.struct.unnest()
+        return Seen(row.get_column("values")[0].alias(""), row.get_column("counts")[0].to_numpy().astype(np.int64),
+                    int(row.get_column("nulls")[0] or 0))
     if isinstance(raw, dict):
         return Seen(pl.Series("", raw["values"] or [], dtype=vdtype),
                     np.asarray(raw["counts"] or [], dtype=np.int64), int(raw["nulls"] or 0))
-    parts = [as_seen(p, kind, vdtype) for p in raw]
+    return merge_seen([as_seen(p, kind, vdtype) for p in raw], kind, vdtype)
+
+
+def merge_seen(parts: list[Seen], kind: str, vdtype) -> Seen:
+    """The statistics of consecutive parts of a column, merged in order.
+
+    A left fold: ``merge_seen([merge_seen(a), *b])`` equals ``merge_seen(a + b)`` (first-seen
+    order of a concatenation is that of its parts, counts are exact), so a pass can merge its
+    blocks as they come and hold one table, whatever its length.
+    """
     if len(parts) == 1:
         return parts[0]
     # first-seen order of the concatenation = first-seen order of the batches, merged in order
@@ -91,6 +105,19 @@ def as_seen(raw, kind: str, vdtype) -> Seen:
     counts = np.zeros(len(values), dtype=np.int64)
     np.add.at(counts, codes, np.concatenate([p.counts for p in parts]))
     return Seen(values, counts, sum(p.nulls for p in parts))
+
+
+def _seen_dtype(raw):
+    """``(kind, value dtype)`` of statistics from a pass (their values carry the dtype)."""
+    if isinstance(raw, Seen):
+        vdtype = raw.values.dtype
+    elif isinstance(raw, pl.Series):
+        vdtype = raw.dtype.to_schema()["values"].inner
+    elif isinstance(raw, dict):
+        return None
+    else:
+        return next((got for got in map(_seen_dtype, raw) if got is not None), None)
+    return column_kind(vdtype, ""), vdtype
 
 
 def order_perm(values: pl.Series, counts: np.ndarray, order: str) -> np.ndarray:
@@ -324,11 +351,15 @@ class CountFitEncoder(CategoricalEncoder):
         return exprs
 
     def merge_stats(self, parts: list[dict]) -> dict:
-        # the per-column parts merge in _finalize, where the column dtypes are known
+        # merged here (a pass merges as it goes: it holds one table per column, not one per
+        # block); the values carry their dtype. Python-dict parts (none from a pass) wait for
+        # _finalize, where the schema is known.
         out = {"rows": sum(int(p["rows"]) for p in parts)}
         for key in parts[0]:
             if key.startswith("cats:"):
-                out[key] = [p[key] for p in parts]
+                raw = [p[key] for p in parts]
+                got = _seen_dtype(raw)
+                out[key] = raw if got is None else merge_seen([as_seen(r, *got) for r in raw], *got)
         return out
 
     def _finalize(self, stats: dict, schema, columns: list[str]) -> None:
