@@ -13,9 +13,9 @@ from tabprep.bin import KBinsDiscretizer, KLLSketch
 from tabprep.encode import OneHotEncoder
 from tabprep.errors import ConfigError, InvalidParameterError
 from tabprep.scale import StandardScaler
-from tabprep.validate import DriftThresholds, drift, profile
+from tabprep.validate import DriftThresholds, drift, load_profile, profile
 from oracles.drift import DRIFTED, injected_pair
-from tabprep.validate._drift import chi_square, js_distance, ks_from_sketches, psi
+from tabprep.validate._drift import chi_square, js_distance, ks_from_counts, ks_from_sketches, psi
 
 
 def test_injected_drift_is_flagged_and_nothing_else(tmp_path):
@@ -92,6 +92,37 @@ def test_bad_references_are_clear_errors(tmp_path):
         drift(ref, cur)
     with pytest.raises(ConfigError, match="the data has none of the reference's columns"):
         drift(profile(ref), pl.DataFrame({"other": [1]}))
+
+
+def test_reference_sample_gives_scipys_exact_ks(tmp_path, monkeypatch):
+    from tabprep.validate import _profile
+
+    ref, cur = injected_pair()
+    cur = cur.with_columns(pl.col("same_int").cast(pl.Float64).round(0))  # ties with the sample's values
+    prof = profile(ref, sample=700, seed=5)
+    monkeypatch.setattr(_profile, "BLOCK_ROWS", 3_001)  # counts summed over several blocks
+    for reference in (prof, load_profile(prof.save(tmp_path / "ref"))):
+        report = drift(reference, cur)
+        for name in ("mean_shift", "var_change", "new_mode", "null_jump", "same_num", "same_int"):
+            f = report.features[name]
+            sample = reference.sample[name].drop_nulls().to_numpy()
+            current = cur[name].drop_nulls().to_numpy()
+            assert f.ks == ks_2samp(sample, current).statistic, name
+            assert (f.ks_error, f.ks_sample) == (0.0, sample.size)
+        assert report.drifted_features == DRIFTED
+    # without a sample: the sketch estimate with its bound
+    assert drift(profile(ref), cur).features["same_num"].ks_sample is None
+
+
+def test_ks_from_counts_is_scipys_statistic():
+    rng = np.random.default_rng(8)
+    for _ in range(30):
+        a = rng.integers(0, 20, int(rng.integers(1, 60))).astype(float)
+        b = rng.integers(-3, 25, int(rng.integers(1, 200))).astype(float)
+        u = np.unique(a)
+        le = np.array([(b <= v).sum() for v in u])
+        lt = np.array([(b < v).sum() for v in u])
+        assert ks_from_counts(a, le, lt, b.size) == pytest.approx(ks_2samp(a, b).statistic, abs=1e-15)
 
 
 def test_same_columns_as_evidently_default_rule_plus_the_null_jump():

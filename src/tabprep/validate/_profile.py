@@ -342,7 +342,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
 
     ``points`` (drift's exact KS): ``{column: sorted distinct float64 values}``; the second
     result then also holds ``{(column, "le"): counts of values <= each point, (column, "lt"):
-    counts of values < each point}`` (finite values only).
+    counts of values < each point, (column, "n"): [number of finite values]}``.
 
     ``sketches_of`` (drift): ``{column: {"kll", "frequent"}}``, the only sketches to build (no
     HyperLogLog then); by default every sketch of every column.
@@ -389,6 +389,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     for n, u in points.items():
         bin_counts[(n, "le")] = np.zeros(len(u), dtype=np.int64)
         bin_counts[(n, "lt")] = np.zeros(len(u), dtype=np.int64)
+        bin_counts[(n, "n")] = np.zeros(1, dtype=np.int64)
     # the sampler's level per block size: the largest whose added error is at most half the sketch's
     eps = rank_error_bound(params["k"])
     sampler_log2 = lambda size: max([0] + [h for h in range(1, 24) if sampling_error_bound(size, h) <= eps / 2])  # noqa: E731
@@ -446,6 +447,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                         equal[inside] = u[idx[inside]] == values[inside]
                         le = np.cumsum(np.bincount(idx, minlength=u.size + 1)[: u.size])
                         bin_counts[(n, "le")] += le
+                        bin_counts[(n, "n")] += values.size
                         bin_counts[(n, "lt")] += le - np.bincount(idx[equal], minlength=u.size)[: u.size]
 
             run_tasks(update, len(names))
