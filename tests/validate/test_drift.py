@@ -149,3 +149,27 @@ def test_same_columns_as_evidently_default_rule_plus_the_null_jump():
     ours = drift(profile(ref), cur).drifted_features
     assert flagged == [f for f in DRIFTED if f != "null_jump"]
     assert ours == flagged[:5] + ["null_jump"] == DRIFTED
+
+
+def test_same_columns_as_evidently_itself_plus_the_null_jump(tmp_path):
+    """evidently's DataDriftPreset, for real, in its own venv (it does not import with pandas 3;
+    see benchmarks/test_bench_validate.py for the venv): it flags the injected drifts but the
+    null-rate jump (it drops missing values), tabprep flags those and the null jump."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    python = os.environ.get("TABPREP_PEER_EVIDENTLY", "/tmp/peer-evidently/bin/python")
+    if not Path(python).exists():
+        pytest.skip(f"evidently's own venv is missing ({python}); see benchmarks/test_bench_validate.py")
+    ref, cur = injected_pair()
+    ref.write_parquet(tmp_path / "ref.parquet")
+    cur.write_parquet(tmp_path / "cur.parquet")
+    child = Path(__file__).resolve().parents[2] / "benchmarks" / "_validate_peer_child.py"
+    out = subprocess.run([python, str(child), "evidently", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")],
+                         check=True, capture_output=True, text=True)
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])["drifted"]
+    ours = drift(profile(ref), cur).drifted_features
+    assert sorted(theirs) == sorted(f for f in DRIFTED if f != "null_jump")
+    assert ours == DRIFTED
