@@ -255,3 +255,24 @@ def test_sample_rows_are_uniform_across_blocks(monkeypatch):
     assert hits.sum() == 3000
     # binomial(300, 1/4): mean 75, sd 7.5; 5 sd either way
     assert hits.min() > 75 - 5 * 7.5 and hits.max() < 75 + 5 * 7.5
+
+
+@pytest.mark.parametrize("special", [[], [np.nan], [np.inf], [-np.inf, np.nan], [np.inf, -np.inf]])
+def test_moments_are_over_the_finite_values_with_or_without_nan_and_inf(special, monkeypatch):
+    # the plain aggregations serve blocks without NaN/inf, the filtered ones the others
+    from tabprep.validate import _profile
+
+    monkeypatch.setattr(_profile, "BLOCK_ROWS", 250)
+    rng = np.random.default_rng(12)
+    x = rng.normal(2, 3, 1000)
+    x[rng.choice(1000, len(special), replace=False)] = special
+    df = pl.DataFrame({"x": pl.Series(x).scatter([3], None), "i": rng.integers(-9, 9, 1000)})
+    p = profile(df)
+    finite = x[np.isfinite(x) & (np.arange(1000) != 3)]  # row 3 is null
+    col = p.columns["x"]
+    assert col.missing == 1 + int(np.isnan(x).sum())
+    assert col.mean == pytest.approx(finite.mean(), rel=1e-12) and col.std == pytest.approx(finite.std(ddof=1), rel=1e-10)
+    not_nan = x[~np.isnan(x) & (np.arange(1000) != 3)]
+    assert (col.min, col.max) == (not_nan.min(), not_nan.max())
+    i = df["i"].to_numpy()
+    assert p.columns["i"].std == pytest.approx(i.std(ddof=1), rel=1e-12) and p.columns["i"].mean == pytest.approx(i.mean())

@@ -367,18 +367,24 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     names = list(schema.names()) if columns is None else list(columns)
     kinds = {n: _kind(schema[n]) for n in names}
     exprs = [pl.len().alias("count_rows:")]
+    general = {}  # float column -> its statistics over the finite values (a block with NaN or inf)
     for n in names:
         dtype, c = schema[n], pl.col(n)
         missing = (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
         exprs.append(missing.sum().cast(pl.Int64).alias(f"count_missing:{n}"))
         if kinds[n] in ("numeric", "temporal") or dtype_str(dtype) == "String":
-            v = c.filter(c.is_not_nan()) if dtype.is_float() else c
-            exprs += [v.min().alias(f"min:{n}"), v.max().alias(f"max:{n}")]
+            exprs += [c.min().alias(f"min:{n}"), c.max().alias(f"max:{n}")]
         if kinds[n] == "numeric" and dtype_str(dtype) != "Boolean":
-            f = c.cast(pl.Float64)
-            f = f.filter(f.is_finite())
-            exprs += [f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
-                      ((f - f.mean()) ** 2).sum().alias(f"m2:{n}")]
+            # every value finite (integers; floats of a block without NaN or inf, told by the NaN
+            # count and min/max): plain aggregations, ~6x faster than filtering the finite values
+            exprs += [c.count().cast(pl.Int64).alias(f"n:{n}"), c.cast(pl.Float64).mean().alias(f"mean:{n}"),
+                      (c.cast(pl.Float64).var(ddof=0) * c.count()).fill_null(0.0).alias(f"m2:{n}")]
+            if dtype.is_float():
+                exprs.append(c.is_nan().sum().alias(f"nan:{n}"))
+                v, f = c.filter(c.is_not_nan()), c.filter(c.is_finite())
+                general[n] = [v.min().alias(f"min:{n}"), v.max().alias(f"max:{n}"),
+                              f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
+                              ((f - f.mean()) ** 2).sum().alias(f"m2:{n}")]
     wanted = (lambda n, what: True) if sketches_of is None else (lambda n, what: what in sketches_of.get(n, ()))
     sketches = {n: KLLSketch(k=params["k"], seed=0) for n in names
                 if kinds[n] == "numeric" and dtype_str(schema[n]) != "Boolean" and wanted(n, "kll")}
@@ -403,6 +409,11 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
         # rows must give the same rounding however the source is chunked
         for number, block in enumerate(_blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()])):
             part = block.select(exprs).row(0, named=True)
+            redo = [n for n in general if part.pop(f"nan:{n}")
+                    or (part[f"min:{n}"] is not None and not math.isfinite(part[f"min:{n}"]))
+                    or (part[f"max:{n}"] is not None and not math.isfinite(part[f"max:{n}"]))]
+            if redo:
+                part.update(block.select([e for n in redo for e in general[n]]).row(0, named=True))
             acc = part if acc is None else merge_by_prefix([acc, part])
             if keep:
                 kept = _bottom_k(kept, block, keep, params["seed"], number)
@@ -453,6 +464,8 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
             run_tasks(update, len(names))
     if acc is None:  # no rows at all
         acc = lf.clear().select(exprs).collect().row(0, named=True)
+        for n in general:
+            acc.pop(f"nan:{n}")
     n_rows = int(acc["count_rows:"])
     for n, mg in freq.items():
         if mg.exact and n in hlls:
