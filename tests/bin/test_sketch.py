@@ -158,6 +158,9 @@ def test_sampled_update_is_deterministic_and_weight_one_is_update():
     assert KLLSketch(200, seed=4).update_sampled(x, 0).to_bytes() == KLLSketch(200, seed=4).update(x).to_bytes()
     # the values after the last whole group of 8 enter at weight 1: n counts every value
     assert KLLSketch(200).update_sampled(x[:19], 3).n == 19
+    # NaN are skipped, as by update
+    with_nan = np.insert(x, [0, 100, 5_000], np.nan)
+    assert KLLSketch(200, seed=4).update_sampled(with_nan, 3).to_bytes() == a
 
 
 def test_sampling_error_bound_is_hoeffding():

@@ -194,11 +194,12 @@ class KLLSketch:
         ``log2_weight=0`` is :meth:`update`.
         """
         x = np.asarray(values, dtype=np.float64).ravel()
-        x = x[~np.isnan(x)]
         g = 1 << int(log2_weight)
         if g == 1 or x.size < g:
             return self.update(x)
         lo, hi = float(x.min()), float(x.max())
+        if math.isnan(lo) or math.isnan(hi):  # min/max propagate NaN: filter only then
+            return self.update_sampled(x[~np.isnan(x)], log2_weight)
         self.min = lo if math.isnan(self.min) else min(self.min, lo)
         self.max = hi if math.isnan(self.max) else max(self.max, hi)
         whole = x.size // g * g

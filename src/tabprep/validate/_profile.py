@@ -414,11 +414,12 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                     or (part[f"max:{n}"] is not None and not math.isfinite(part[f"max:{n}"]))]
             if redo:
                 part.update(block.select([e for n in redo for e in general[n]]).row(0, named=True))
+            general_now = set(redo)
             acc = part if acc is None else merge_by_prefix([acc, part])
             if keep:
                 kept = _bottom_k(kept, block, keep, params["seed"], number)
 
-            def update(j: int, block=block) -> None:
+            def update(j: int, block=block, general_now=general_now) -> None:
                 # one column's sketches only: columns run on the pool's threads, each task writes
                 # its own objects, so the result does not depend on the threads
                 n = names[j]
@@ -440,7 +441,8 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                     hlls[n].update(s)
                 if n in sketches or n in edges or n in points:
                     values = s.cast(pl.Float64).drop_nulls().to_numpy()
-                    values = values[np.isfinite(values)]
+                    if n in general_now:  # NaN are nulls by now; inf only where the block had some
+                        values = values[np.isfinite(values)]
                     if n in sketches:
                         h = sampler_log2(values.size)
                         sketches[n].update_sampled(values, h)
