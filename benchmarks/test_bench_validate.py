@@ -1,39 +1,104 @@
-"""Validation, profiling and drift (issue 13) against hand-written Polars/NumPy passes.
+"""Validation, profiling and drift (issue 13) against the peers the issue names, same run.
 
-- validate: 50 checks over the synthetic table; ours (`Contract.validate`, with the first failing
-  rows of every check) against one hand-written Polars `select` of the failure counts only;
-- profile: ours (`profile`: exact statistics, KLL, HyperLogLog, Misra-Gries, one pass) against a
-  naive Polars select of the same statistics with exact quantiles plus an exact `value_counts` per
-  non-float column;
-- drift: ours (`drift` of a saved profile) against a hand-written NumPy/SciPy PSI + KS + JS pass
-  that also reads the reference data again.
+The data: ``synthetic`` plus nine more float columns (20 columns, cached as Parquet).
 
-The peers named in the issue (pandera, Great Expectations, ydata-profiling, evidently) are not
-measured here: they are not installed in this environment (evidently 0.7.23 installs but does not
-import with pandas 3). Each case checks its numbers against the hand-written one.
+- validate: 50 checks (``Contract.validate``, with the first 5 failing rows and values of every
+  check) against pandera's Polars backend (``lazy=True``: every failure case, row by row), Great
+  Expectations 1.x on pandas (``result_format="SUMMARY"``: counts and the first failing row
+  indices; at most 1M rows: at 10M it runs for many minutes, the printed reason says so) and one
+  hand-written Polars ``select`` of the failure counts only;
+- profile: ours against ydata-profiling's minimal mode (``get_description()``: the statistics,
+  no HTML) on a 100k-row sample, and against a naive Polars select with exact quantiles and an
+  exact ``value_counts`` per non-float column on the whole data;
+- drift: ours (a saved profile; the current data read once) against evidently's
+  ``DataDriftPreset`` on the same pair (first half against the second half with ``num_0``
+  scaled by 1.5) and a hand-written NumPy/SciPy PSI + KS + JS pass.
+
+ydata-profiling and evidently cannot share tabprep's environment (ydata-profiling pins
+numpy < 2.4 and pandas < 3; evidently 0.7.23 fails to import with pandas 3), so each runs in
+its own venv, as a child process that times its own work after imports and reading
+(``_validate_peer_child.py``; the case's ``extra_info["peer_seconds"]`` holds that time, the
+pytest-benchmark time includes the child's start). Their venvs::
+
+    python3.11 -m venv /tmp/peer-ydata && /tmp/peer-ydata/bin/pip install ydata-profiling polars pyarrow "setuptools<81"
+    python3.11 -m venv /tmp/peer-evidently && /tmp/peer-evidently/bin/pip install evidently "pandas<3" polars pyarrow
+
+(``TABPREP_PEER_YDATA`` / ``TABPREP_PEER_EVIDENTLY`` name other interpreters). A missing peer is
+skipped with the reason printed. Each case checks its numbers against the hand-written one.
 """
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-NUM = [f"num_{i}" for i in range(5)]
+HERE = Path(__file__).resolve().parent
+EXTRA = [f"num_{i}" for i in range(5, 14)]
+NUM = [f"num_{i}" for i in range(5)] + EXTRA
 CAT = ["cat_lo", "cat_hi"]
+YDATA_ROWS = 100_000
+GX_MAX_ROWS = 1_000_000
+
+
+def peer_python(name: str) -> str | None:
+    """The interpreter of a peer's own venv, or None (the case is then skipped)."""
+    path = os.environ.get(f"TABPREP_PEER_{name.upper()}", f"/tmp/peer-{name}/bin/python")
+    return path if Path(path).exists() else None
+
+
+def run_peer(name: str, *args) -> dict:
+    python = peer_python(name)
+    if python is None:
+        pytest.skip(f"{name} is not installed in its own venv (see the module docstring)")
+    out = subprocess.run([python, str(HERE / "_validate_peer_child.py"), name, *map(str, args)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def wide_parquet(bench_rows, synthetic_parquet) -> Path:
+    """``synthetic(rows)`` plus ``num_5`` .. ``num_13`` (floats, 5% nulls): 20 columns, cached
+    beside the synthetic data."""
+    from tabprep.io import atomic_path
+
+    path = synthetic_parquet.parent / f"wide20-{bench_rows}-seed0.parquet"
+    if not path.exists():
+        rng = np.random.default_rng(1)
+        df = pl.read_parquet(synthetic_parquet)
+        extra = {}
+        for i, name in enumerate(EXTRA):
+            x = rng.normal(i, 1 + i, bench_rows) if i % 2 else rng.exponential(1 + i, bench_rows)
+            x[rng.random(bench_rows) < 0.05] = np.nan
+            extra[name] = pl.Series(name, x).fill_nan(None)
+        with atomic_path(path) as tmp:
+            df.with_columns(**extra).write_parquet(tmp)
+    return path
+
+
+@pytest.fixture(scope="session")
+def wide_df(wide_parquet):
+    return pl.read_parquet(wide_parquet).rechunk()
 
 
 def _contract():
+    """50 checks: per float column max_null_share, min, max (42); cat_lo allowed; cat_hi regex;
+    y_bin nullable, min, max; group_id nullable, min; one custom SQL check."""
     from tabprep.validate import Column, Contract
 
     columns = {}
-    for c in NUM:
-        columns[c] = Column(dtype="Float64", max_null_share=0.5, min=-50.0, max=50.0, levels={"max": "warn"})
-    columns["cat_lo"] = Column(dtype="String", nullable=False, allowed=[f"level_{i:02d}" for i in range(15)])
+    for i, c in enumerate(NUM):
+        columns[c] = Column(dtype="Float64", max_null_share=0.5, min=-50.0 - i, max=50.0 + i, levels={"max": "warn"})
+    columns["cat_lo"] = Column(dtype="String", allowed=[f"level_{i:02d}" for i in range(15)])
     columns["cat_hi"] = Column(dtype="String", regex="[a-z_]+[0-9]+")
     columns["y_bin"] = Column(nullable=False, min=0, max=1)
     columns["group_id"] = Column(nullable=False, min=0)
-    checks = {f"c{i}": f"num_{i % 5} < {i}.5 OR num_{i % 5} IS NULL" for i in range(50 - 4 * 5 - 3 - 1 - 2 - 2)}
+    checks = {"c0": "num_0 < num_1 * 100 OR num_0 IS NULL OR num_1 IS NULL"}
     return Contract(columns, checks=checks, min_rows=1)
 
 
@@ -62,28 +127,102 @@ def _ours_counts(report) -> list[int]:
     return [r.failed for r in report.results if r.check not in ("present", "dtype", "min_rows")]
 
 
-def test_validate_tabprep(benchmark, pair, synthetic_df):
-    pair(benchmark, "validate 50 checks", "tabprep (with failing rows)", "ours")
+def test_validate_tabprep(benchmark, pair, wide_df):
+    pair(benchmark, "validate 50 checks", "tabprep (first 5 failing rows per check)", "ours")
     contract = _contract()
-    report = benchmark(lambda: contract.validate(synthetic_df))
-    assert len(report.results) >= 50
-    assert _ours_counts(report) == _hand_counts(synthetic_df, contract)
+    report = benchmark(lambda: contract.validate(wide_df))
+    counts = _ours_counts(report)
+    assert len(counts) == 50 and counts == _hand_counts(wide_df, contract)
+    assert all(len(r.rows) == min(5, r.failed) for r in report.failures if r.check != "max_null_share")
 
 
-def test_validate_polars_one_select(benchmark, pair, synthetic_df):
+def test_validate_polars_one_select(benchmark, pair, wide_df):
     pair(benchmark, "validate 50 checks", "polars one select (counts only)", "peer")
     contract = _contract()
-    counts = benchmark(lambda: _hand_counts(synthetic_df, contract))
-    assert len(counts) >= 40
+    counts = benchmark(lambda: _hand_counts(wide_df, contract))
+    assert len(counts) == 50
 
 
-def test_profile_tabprep(benchmark, pair, synthetic_df):
+def _pandera_schema(contract):
+    import pandera.polars as pa
+
+    columns = {}
+    for name, rule in contract.columns.items():
+        checks = []
+        if rule.max_null_share is not None:
+            share = rule.max_null_share
+            checks.append(pa.Check(lambda d, share=share: d.lazyframe.select(pl.col(d.key).is_null().mean() <= share),
+                                   name="max_null_share"))
+        if rule.min is not None:
+            checks.append(pa.Check.ge(rule.min))
+        if rule.max is not None:
+            checks.append(pa.Check.le(rule.max))
+        if rule.allowed is not None:
+            checks.append(pa.Check.isin(rule.allowed))
+        if rule.regex is not None:
+            checks.append(pa.Check.str_matches(f"^(?:{rule.regex})$"))
+        columns[name] = pa.Column(None, nullable=rule.nullable, checks=checks)
+    frame_checks = [pa.Check(lambda d, e=chk.expr: d.lazyframe.select(e.fill_null(True)), name=name)
+                    for name, chk in contract.checks.items()]
+    return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+def test_validate_pandera_polars(benchmark, pair, wide_df):
+    pa = pytest.importorskip("pandera.polars", reason="pandera[polars] is not installed (the `bench` extra)")
+    pair(benchmark, "validate 50 checks", "pandera polars backend (lazy=True, every failure case)", "peer")
+    schema = _pandera_schema(_contract())
+
+    def run():
+        try:
+            schema.validate(wide_df, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            return exc.failure_cases
+        return None
+
+    cases = benchmark(run)
+    assert cases is not None and cases.height > 0
+
+
+def test_validate_great_expectations(benchmark, pair, wide_df):
+    gx = pytest.importorskip("great_expectations", reason="great_expectations is not installed (the `bench` extra)")
+    if wide_df.height > GX_MAX_ROWS:
+        pytest.skip(f"Great Expectations is measured up to {GX_MAX_ROWS:,} rows (pandas; many minutes at 10M)")
+    pair(benchmark, "validate 50 checks", "great_expectations 1.x pandas (SUMMARY)", "peer")
+    contract = _contract()
+    context = gx.get_context(mode="ephemeral")
+    E = gx.expectations
+    suite = gx.ExpectationSuite("bench")
+    for name, rule in contract.columns.items():
+        if not rule.nullable:
+            suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=name))
+        if rule.max_null_share is not None:
+            suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=name, mostly=1 - rule.max_null_share))
+        if rule.min is not None:
+            suite.add_expectation(E.ExpectColumnValuesToBeBetween(column=name, min_value=rule.min))
+        if rule.max is not None:
+            suite.add_expectation(E.ExpectColumnValuesToBeBetween(column=name, max_value=rule.max))
+        if rule.allowed is not None:
+            suite.add_expectation(E.ExpectColumnValuesToBeInSet(column=name, value_set=rule.allowed))
+        if rule.regex is not None:
+            suite.add_expectation(E.ExpectColumnValuesToMatchRegex(column=name, regex=f"^(?:{rule.regex})$"))
+    # the custom check num_0 < num_1 * 100, as a column pair expectation (no SQL on pandas)
+    suite.add_expectation(E.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="num_1", column_B="num_0", ignore_row_if="either_value_is_missing"))
+    assert len(suite.expectations) == 50
+    batch = (context.data_sources.add_pandas("bench").add_dataframe_asset("wide")
+             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": wide_df.to_pandas()}))
+    result = benchmark.pedantic(lambda: batch.validate(suite, result_format="SUMMARY"), rounds=1, iterations=1)
+    assert len(result.results) == 50 and not result.success
+
+
+# ---------------------------------------------------------------------------------------------
+def test_profile_tabprep(benchmark, pair, wide_df):
     from tabprep.validate import profile
 
     pair(benchmark, "profile", "tabprep", "ours")
-    p = benchmark(lambda: profile(synthetic_df))
-    assert p.columns["num_0"].mean == pytest.approx(synthetic_df["num_0"].mean(), rel=1e-9)
-    assert p.columns["cat_lo"].top[0][1] == synthetic_df["cat_lo"].value_counts(sort=True)["count"][0]
+    p = benchmark(lambda: profile(wide_df))
+    assert p.columns["num_0"].mean == pytest.approx(wide_df["num_0"].mean(), rel=1e-9)
+    assert p.columns["cat_lo"].top[0][1] == wide_df["cat_lo"].value_counts(sort=True)["count"][0]
 
 
 def _naive_profile(df: pl.DataFrame):
@@ -99,26 +238,57 @@ def _naive_profile(df: pl.DataFrame):
     return stats, tops
 
 
-def test_profile_polars_naive(benchmark, pair, synthetic_df):
+def test_profile_polars_naive(benchmark, pair, wide_df):
     pair(benchmark, "profile", "polars select + exact top-k", "peer")
-    stats, tops = benchmark(lambda: _naive_profile(synthetic_df))
-    assert stats["num_0:mean"][0] == pytest.approx(synthetic_df["num_0"].mean())
+    stats, tops = benchmark(lambda: _naive_profile(wide_df))
+    assert stats["num_0:mean"][0] == pytest.approx(wide_df["num_0"].mean())
 
 
-@pytest.fixture(scope="module")
-def drift_pair(synthetic_df, tmp_path_factory):
+@pytest.fixture(scope="session")
+def ydata_sample(wide_df, tmp_path_factory):
+    """The first 100k rows (both profile the same rows), as a Parquet file for the child."""
+    sample = wide_df.head(YDATA_ROWS)
+    path = tmp_path_factory.mktemp("ydata") / "sample.parquet"
+    sample.write_parquet(path)
+    return sample, path
+
+
+def test_profile_tabprep_100k(benchmark, pair, ydata_sample):
     from tabprep.validate import profile
 
-    half = synthetic_df.height // 2
-    ref, cur = synthetic_df.slice(0, half), synthetic_df.slice(half).with_columns(pl.col("num_0") * 1.5)
-    path = profile(ref).save(tmp_path_factory.mktemp("drift") / "ref")
-    return ref, cur, path
+    sample, _ = ydata_sample
+    pair(benchmark, f"profile {len(sample) // 1000}k-row sample", "tabprep", "ours")
+    p = benchmark(lambda: profile(sample))
+    assert p.n_rows == sample.height
+
+
+def test_profile_ydata_minimal_100k(benchmark, pair, ydata_sample):
+    sample, path = ydata_sample
+    pair(benchmark, f"profile {len(sample) // 1000}k-row sample", "ydata-profiling minimal (own venv)", "peer")
+    out = benchmark.pedantic(lambda: run_peer("ydata", path), rounds=1, iterations=1)
+    benchmark.extra_info["peer_seconds"] = out["seconds"]
+    print(f"\nydata-profiling minimal, {sample.height:,} rows: {out['seconds']:.2f} s in the child")
+    assert out["rows"] == sample.height and out["columns"] == sample.width
+
+
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def drift_pair(wide_df, tmp_path_factory):
+    from tabprep.validate import profile
+
+    half = wide_df.height // 2
+    ref, cur = wide_df.slice(0, half), wide_df.slice(half).with_columns(pl.col("num_0") * 1.5)
+    folder = tmp_path_factory.mktemp("drift")
+    path = profile(ref).save(folder / "ref")
+    ref.write_parquet(folder / "ref.parquet")
+    cur.write_parquet(folder / "cur.parquet")
+    return ref, cur, path, folder
 
 
 def test_drift_tabprep(benchmark, pair, drift_pair):
     from tabprep.validate import drift
 
-    ref, cur, path = drift_pair
+    ref, cur, path, _ = drift_pair
     pair(benchmark, "drift", "tabprep (saved profile)", "ours")
     report = benchmark(lambda: drift(path, cur))
     assert "num_0" in report.drifted_features
@@ -145,7 +315,20 @@ def _hand_drift(ref: pl.DataFrame, cur: pl.DataFrame) -> dict:
 
 
 def test_drift_hand_written(benchmark, pair, drift_pair):
-    ref, cur, _ = drift_pair
+    ref, cur, _, _ = drift_pair
     pair(benchmark, "drift", "numpy/scipy PSI+KS+JS (reads the reference)", "peer")
-    out = benchmark(lambda: _hand_drift(ref, cur))
+    out = benchmark.pedantic(lambda: _hand_drift(ref, cur), rounds=1, iterations=1)
     assert out["num_0"][1] > 0.05
+
+
+def test_drift_evidently(benchmark, pair, drift_pair):
+    ref, cur, _, folder = drift_pair
+    if ref.height > 1_000_000:
+        pytest.skip("evidently is measured up to 1M rows (half a million per side; ~75 s at 1M)")
+    pair(benchmark, "drift", "evidently DataDriftPreset (own venv)", "peer")
+    out = benchmark.pedantic(lambda: run_peer("evidently", folder / "ref.parquet", folder / "cur.parquet"),
+                             rounds=1, iterations=1)
+    benchmark.extra_info["peer_seconds"] = out["seconds"]
+    print(f"\nevidently DataDriftPreset, {ref.height:,} + {cur.height:,} rows: {out['seconds']:.2f} s in the child;"
+          f" drifted {out['drifted']}")
+    assert "num_0" in out["drifted"]

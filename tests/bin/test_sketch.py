@@ -130,3 +130,42 @@ def test_argument_checks():
         KLLSketch(16).update([1.0]).quantiles([1.5])
     with pytest.raises(ValueError):
         rank_error_bound(2)
+
+
+# The sampler (update_sampled): ranks stay within the sketch's bound plus the sampler's own
+# (Hoeffding, per queried value), on streams fed in blocks of different sizes and orders.
+@pytest.mark.parametrize("kind", ["t3", "ties", "lognormal-sorted"])
+@pytest.mark.parametrize("log2_weight", [2, 5])
+def test_sampled_updates_keep_the_stated_bound(kind, log2_weight):
+    from tabprep.bin._sketch import sampling_error_bound
+
+    errors, bounds = [], []
+    for seed in range(20):
+        x = _stream(kind, 60_000, 300 + seed)
+        sketch = KLLSketch(64, seed=seed)
+        for part in np.array_split(x, 3):
+            sketch.update_sampled(part, log2_weight)
+        assert sketch.n == x.size and (sketch.min, sketch.max) == (x.min(), x.max())
+        errors.append(_max_normalized_error(x, sketch))
+        bounds.append(rank_error_bound(64) + sampling_error_bound(x.size, log2_weight))
+    assert sum(e > b for e, b in zip(errors, bounds)) <= 1, (bounds[0], sorted(errors)[-3:])
+
+
+def test_sampled_update_is_deterministic_and_weight_one_is_update():
+    x = _stream("t3", 50_003, 1)
+    a = KLLSketch(200, seed=4).update_sampled(x, 3).to_bytes()
+    assert a == KLLSketch(200, seed=4).update_sampled(x, 3).to_bytes()
+    assert KLLSketch(200, seed=4).update_sampled(x, 0).to_bytes() == KLLSketch(200, seed=4).update(x).to_bytes()
+    # the values after the last whole group of 8 enter at weight 1: n counts every value
+    assert KLLSketch(200).update_sampled(x[:19], 3).n == 19
+    # NaN are skipped, as by update
+    with_nan = np.insert(x, [0, 100, 5_000], np.nan)
+    assert KLLSketch(200, seed=4).update_sampled(with_nan, 3).to_bytes() == a
+
+
+def test_sampling_error_bound_is_hoeffding():
+    from tabprep.bin._sketch import sampling_error_bound
+
+    n, h = 1_000_000, 4
+    assert sampling_error_bound(n, h) == pytest.approx(np.sqrt(np.log(200) * 16 / (2 * n)))
+    assert sampling_error_bound(n, 0) == 0.0

@@ -60,3 +60,19 @@ def test_drift_errors_keep_their_codes(files):
     (files / "broken" / "manifest.json").write_text('{"format": "tabprep.profile", "format_version": 1}')
     proc = tabprep("drift", files / "broken", files / "cur.parquet")
     assert proc.returncode == 4 and "checksum mismatch" in proc.stderr
+
+
+def test_profile_sample_makes_drift_ks_exact(files):
+    import polars as pl
+    from scipy.stats import ks_2samp
+
+    proc = tabprep("profile", files / "ref.parquet", "--save", files / "ps", "--sample", 400, "--seed", 2)
+    assert proc.returncode == 0, proc.stderr
+    sample = load_profile(files / "ps").sample
+    assert sample.height == 400
+    proc = tabprep("drift", files / "ps", files / "cur.parquet", "--json")
+    feature = {f["column"]: f for f in json.loads(proc.stdout)["features"]}["mean_shift"]
+    current = pl.read_parquet(files / "cur.parquet")["mean_shift"].to_numpy()
+    assert (feature["ks_sample"], feature["ks_error"]) == (400, 0.0)
+    assert feature["ks"] == ks_2samp(sample["mean_shift"].to_numpy(), current).statistic
+    assert "--sample" in tabprep("profile", "--help").stdout

@@ -7,12 +7,15 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.io.plugins import register_io_source
 
 from tabprep import Pipeline
 from tabprep.encode import OneHotEncoder, OrdinalEncoder
 from tabprep.errors import ConfigError, InvalidParameterError
 from tabprep.pipeline import parse_spec
+from tabprep.pipeline._validation import first_true
 from tabprep.scale import StandardScaler
 from tabprep.validate import (Check, Column, Contract, infer_contract, parse_contract, read_contract, validate)
 
@@ -112,6 +115,33 @@ def test_matches_a_plain_reference_on_random_data():
     assert result(report, "x", "max_null_share").failed == int((~valid).sum())
     assert result(report, "s", "allowed").rows == outside[:4].tolist()
     assert result(report, "s", "allowed").failed == outside.size
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), max_size=20_000), st.integers(0, 12), st.integers(0, 3))
+def test_first_true_is_numpys_first_positions(bits, k, dense):
+    mask = np.array(bits, dtype=bool)
+    if dense and mask.size:  # long runs of False before a few True (the doubling slices)
+        mask[: mask.size * dense // 4] = False
+    assert first_true(pl.Series(mask), k) == np.flatnonzero(mask)[:k].tolist()
+
+
+def test_streamed_batches_give_the_in_memory_report(monkeypatch):
+    from tabprep.pipeline import _validation
+
+    rng = np.random.default_rng(5)
+    n = 5_003
+    x = rng.normal(size=n)
+    x[rng.random(n) < 0.1] = np.nan
+    df = pl.DataFrame({"x": x, "s": rng.choice(["a", "b", "c"], n), "k": rng.integers(0, 4000, n)})
+    contract = Contract({"x": Column(min=-1.5, max=1.5, max_null_share=0.05), "s": Column(allowed=["a", "b"]),
+                         "k": Column(unique=True)}, checks={"c": "x < k"})
+    monkeypatch.setattr(_validation, "BATCH_ROWS", 97)
+    streamed = contract.validate(df.lazy(), sample=7)
+    in_memory = contract.validate(df, sample=7)
+    assert streamed.to_dict() == in_memory.to_dict()
+    assert [r.failed for r in in_memory.results if r.check == "unique"] == [int(df["k"].is_duplicated().sum())]
+    assert result(in_memory, None, "c").rows == np.flatnonzero(~(x < df["k"].to_numpy()))[:7].tolist()  # NaN < k: false
 
 
 def counting_source(df):

@@ -162,3 +162,117 @@ def test_hyperloglog_registers_equal_one_update_over_the_whole_column(data, max_
     for name in ("c", "i", "z", "x"):
         whole = HyperLogLog().update(data[name].fill_nan(None) if data[name].dtype.is_float() else data[name])
         assert np.array_equal(p.columns[name].hll.registers, whole.registers), name
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast paths, each against the plain Polars way
+@pytest.mark.parametrize("series", [
+    pl.Series(np.random.default_rng(1).choice(["x", "y", "zz", ""], 3000)),
+    pl.Series(np.random.default_rng(2).integers(-5, 5_000, 3000)),
+    pl.Series(np.sort(np.random.default_rng(3).integers(0, 50, 3000))),  # sorted: runs
+    pl.Series(np.random.default_rng(4).integers(0, 3, 300).astype(np.uint8)),
+    pl.Series([True, False, True]),
+    pl.date_range(pl.date(2020, 1, 1), pl.date(2020, 3, 1), eager=True).sample(200, with_replacement=True, seed=1),
+    pl.Series(np.random.default_rng(5).normal(size=100)).round(1),
+    pl.Series(["a"]),
+], ids=["str", "int", "sorted", "u8", "bool", "date", "float", "one"])
+def test_value_counts_equal_a_polars_group_by(series):
+    from tabprep.validate._sketches import value_counts
+
+    s = series.rename("v")
+    ours = value_counts(s).sort("value")
+    truth = s.rename("value").to_frame().group_by("value").agg(pl.len().cast(pl.Int64).alias("count")).sort("value")
+    assert ours.equals(truth)
+
+
+def test_hyperloglog_registers_equal_the_polars_expression(data):
+    for name in data.columns:
+        s = data[name].fill_nan(None) if data[name].dtype.is_float() else data[name]
+        expected = np.zeros(1 << 14, np.uint8)
+        kept = s.drop_nulls()
+        idx, rank = HyperLogLog.exprs(pl.col(name))
+        per = kept.to_frame().select(idx.alias("i"), rank.alias("r"))
+        np.maximum.at(expected, per["i"].to_numpy(), per["r"].to_numpy())
+        assert np.array_equal(HyperLogLog().update(s).registers, expected), name
+
+
+def test_misra_gries_blocks_cut_before_the_merge_keep_the_bound():
+    rng = np.random.default_rng(9)
+    blocks = [pl.Series("v", rng.zipf(1.3, 20_000) % 5000) for _ in range(5)]
+    mg = MisraGries(50, pl.Int64)
+    for b in blocks:
+        mg.update(b)
+    truth = dict(pl.concat(blocks).value_counts().iter_rows())
+    assert not mg.exact and mg.frame.height <= 50 and mg.error_bound > 0
+    assert all(truth[v] - mg.error_bound <= c <= truth[v] for v, c in mg.frame.iter_rows())
+    heavy = sorted(truth, key=lambda v: -truth[v])[:3]
+    assert mg.frame["value"].head(3).to_list() == heavy
+
+
+def test_big_blocks_go_through_the_sampler_within_the_stated_error():
+    from tabprep.bin import rank_error_bound
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_t(3, 600_000)
+    p = profile(pl.DataFrame({"x": x}))
+    col = p.columns["x"]
+    assert col.rank_error > rank_error_bound(200)  # the sampler's part is stated
+    assert col.sketch.num_retained < 2_000 and col.sketch.n == x.size
+    xs = np.sort(x)
+    for q, v in col.quantiles.items():
+        lo, hi = np.searchsorted(xs, v, "left") / xs.size, np.searchsorted(xs, v, "right") / xs.size
+        assert lo - col.rank_error <= q <= hi + col.rank_error
+    assert (col.min, col.max, col.mean) == (x.min(), x.max(), pytest.approx(x.mean(), rel=1e-12))
+
+
+# ---------------------------------------------------------------------------------------------
+# the reference sample
+def test_sample_is_uniform_deterministic_and_independent_of_chunking(data, tmp_path):
+    p = profile(data, sample=500, seed=3)
+    assert p.sample.shape == (500, data.width) and p.sample.columns == data.columns
+    assert p.params["sample"] == 500 and p.params["seed"] == 3
+    # rows of the data (the day column is a row id), in row order, without repeats
+    rows = data["day"].search_sorted(p.sample["day"])
+    assert data[rows].equals(p.sample) and (np.diff(rows.to_numpy()) > 0).all()
+    chunked = pl.concat([data.slice(0, 7_777), data.slice(7_777)], rechunk=False)
+    assert profile(chunked, sample=500, seed=3).sample.equals(p.sample)
+    assert not profile(data, sample=500, seed=4).sample.equals(p.sample)
+    assert profile(data.head(100), sample=500).sample.equals(data.head(100))  # fewer rows: all of them
+    q = load_profile(p.save(tmp_path / "p"))
+    assert q.sample.equals(p.sample) and q.fingerprint == p.fingerprint
+    assert profile(data).sample is None and profile(data).fingerprint != p.fingerprint
+
+
+def test_sample_rows_are_uniform_across_blocks(monkeypatch):
+    # 300 draws of 10 rows out of 40 in blocks of 16: each row is drawn with probability 1/4
+    from tabprep.validate import _profile
+
+    monkeypatch.setattr(_profile, "BLOCK_ROWS", 16)
+    df = pl.DataFrame({"i": np.arange(40)})
+    hits = np.zeros(40)
+    for seed in range(300):
+        hits[profile(df, sample=10, seed=seed).sample["i"].to_numpy()] += 1
+    assert hits.sum() == 3000
+    # binomial(300, 1/4): mean 75, sd 7.5; 5 sd either way
+    assert hits.min() > 75 - 5 * 7.5 and hits.max() < 75 + 5 * 7.5
+
+
+@pytest.mark.parametrize("special", [[], [np.nan], [np.inf], [-np.inf, np.nan], [np.inf, -np.inf]])
+def test_moments_are_over_the_finite_values_with_or_without_nan_and_inf(special, monkeypatch):
+    # the plain aggregations serve blocks without NaN/inf, the filtered ones the others
+    from tabprep.validate import _profile
+
+    monkeypatch.setattr(_profile, "BLOCK_ROWS", 250)
+    rng = np.random.default_rng(12)
+    x = rng.normal(2, 3, 1000)
+    x[rng.choice(1000, len(special), replace=False)] = special
+    df = pl.DataFrame({"x": pl.Series(x).scatter([3], None), "i": rng.integers(-9, 9, 1000)})
+    p = profile(df)
+    finite = x[np.isfinite(x) & (np.arange(1000) != 3)]  # row 3 is null
+    col = p.columns["x"]
+    assert col.missing == 1 + int(np.isnan(x).sum())
+    assert col.mean == pytest.approx(finite.mean(), rel=1e-12) and col.std == pytest.approx(finite.std(ddof=1), rel=1e-10)
+    not_nan = x[~np.isnan(x) & (np.arange(1000) != 3)]
+    assert (col.min, col.max) == (not_nan.min(), not_nan.max())
+    i = df["i"].to_numpy()
+    assert p.columns["i"].std == pytest.approx(i.std(ddof=1), rel=1e-12) and p.columns["i"].mean == pytest.approx(i.mean())

@@ -1,4 +1,4 @@
-"""``tabprep profile DATA [-o report.html] [--save PROFILE] [--json]``: per-column statistics."""
+"""``tabprep profile DATA [-o report.html] [--save PROFILE] [--sample N] [--json]``: per-column statistics."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--max-exact", type=integer, default=10_000, metavar="N",
                    help="exact distinct counts and top values up to N distinct values per column (default 10000)")
     p.add_argument("--top-k", type=integer, default=10, metavar="K", help="top values kept per column (default 10)")
+    p.add_argument("--sample", type=integer, default=0, metavar="N",
+                   help="keep a uniform sample of N rows with the profile: 'tabprep drift' then computes the "
+                   "exact two-sample KS statistic against it (default 0: none)")
+    p.add_argument("--seed", type=integer, default=0, metavar="S", help="seed of --sample (default 0)")
     add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return p
@@ -37,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_not_an_input([args.output, args.save], [args.data])
     data = scan_input(args, args.data)
-    prof = profile(data, max_exact=args.max_exact, top_k=args.top_k)
+    prof = profile(data, max_exact=args.max_exact, top_k=args.top_k, sample=args.sample, seed=args.seed)
     prof.source = args.data
     if args.save is not None:
         prof.save(args.save)

@@ -1,12 +1,14 @@
 """Running a :class:`~tabprep.pipeline._contract.Contract`: every check in ONE Polars query.
 
-The query is ``lf.with_row_index(ROW).select(...)`` run on the streaming engine (bigger than
-memory works). For each check ``i`` with a failure mask ``fail_i`` (true where a row breaks it)
-the select holds two aggregations:
+The query is ``lf.select(fail_0, fail_1, ..., shown columns)``: for each check ``i`` a boolean
+failure mask ``fail_i`` (true where a row breaks it), plus the columns whose values a report
+shows. Data already in memory runs on Polars' in-memory engine (the masks are evaluated in
+parallel into one frame of bit-packed columns); a path or LazyFrame runs on the streaming engine
+and its result is consumed batch by batch (bigger than memory works). From each mask:
 
-- ``fail_i.sum()``: the number of failing rows;
-- ``ROW.filter(fail_i).head(sample).implode()`` and the same for each checked column: the first
-  failing row numbers with their values.
+- ``fail_i.sum()``: the number of failing rows (a popcount);
+- :func:`first_true`: the first ``sample`` failing row numbers, found in slices that double in
+  size (not a list of every failing row), and their values gathered from the shown columns.
 
 So the counts and the row-level detail come from the same read; nothing is read again to find
 the failing rows. Schema checks (presence, dtype) need no data and are decided from the schema
@@ -29,9 +31,34 @@ from tabprep._constraints import Interval, check_param
 from tabprep._dtypes import dtype_str
 from tabprep.errors import ConfigError
 
-__all__ = ["CheckResult", "ValidationReport", "run_contract", "ROW"]
+__all__ = ["CheckResult", "ValidationReport", "run_contract", "first_true"]
 
-ROW = "__tabprep_row__"
+FAIL = "__tabprep_fail_"
+#: Rows per batch of the streaming engine's result (a lazy or path input).
+BATCH_ROWS = 1 << 18
+
+
+def first_true(mask, k: int) -> list[int]:
+    """Positions of the first ``k`` true values of a boolean Series (no nulls).
+
+    Looks in slices that double in size, so finding the first failing rows costs about twice
+    the position of the k-th one, not a pass over the whole mask (``arg_true`` of a mask with
+    millions of failures would list them all).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> first_true(pl.Series([False, True, False, True, True]), 2)
+    [1, 3]
+    """
+    out: list[int] = []
+    start, size, n = 0, 4096, mask.len()
+    while start < n and len(out) < k:
+        part = mask.slice(start, size)
+        out += [start + int(i) for i in part.arg_true().head(k - len(out))]
+        start += size
+        size *= 2
+    return out
 
 
 @dataclass
@@ -221,7 +248,12 @@ def _plan_column(name, rule, dtype, path):
         else:
             bad = c > bound if inclusive else c >= bound
             text = f"values above {'' if inclusive else 'or equal to '}max {bound!r}"
-        out.append((side, valid & bad.fill_null(False), text))
+        # a null compares to null (filled False); Polars orders NaN above every number, so
+        # NaN never breaks a min and is taken out of a max: the same as `valid &`, one pass less
+        fail = bad.fill_null(False)
+        if side == "max" and dtype.is_float():
+            fail = fail & c.is_not_nan()
+        out.append((side, fail, text))
     if rule.allowed is not None:
         allowed = [v for v in rule.allowed if v is not None]
         target = c.cast(pl.String) if _is_text(dtype) else c
@@ -304,22 +336,43 @@ def run_contract(contract, data, *, sample: int = 5, path=None):
                         chk.description or f"the check {chk.sql or chk.expr} is false", None))
         results.append(None)
 
-    exprs = [pl.len().alias("n")]
-    for i, (_, _, _, fail, shown, _, _) in enumerate(planned):
-        exprs.append(fail.sum().alias(f"f{i}"))
-        if sample:
-            # one list per column, not a list of structs: building a struct of every row is what
-            # costs in the streaming engine (8x slower for 50 checks at 1M rows)
-            exprs.append(pl.col(ROW).filter(fail).head(sample).implode().alias(f"r{i}"))
-            exprs += [pl.col(c).filter(fail).head(sample).implode().alias(f"v{i}_{j}") for j, c in enumerate(shown)]
-    query = lf.with_row_index(ROW).select(exprs)
+    # one query: a boolean failure mask per check, plus the columns whose values are shown
+    shown_cols = list(dict.fromkeys(c for p in planned for c in p[4])) if sample else []
+    exprs = [p[3].fill_null(False).alias(f"{FAIL}{i}") for i, p in enumerate(planned)]
+    exprs += [pl.col(c) for c in shown_cols]
+    query = lf.select(exprs)
+    counts = [0] * len(planned)
+    rows_of: list[list[int]] = [[] for _ in planned]
+    values_of: list[list[list]] = [[[] for _ in p[4]] for p in planned]
+    n = 0
     with polars_errors(source, frame=lf):
-        out = query.collect(engine="streaming").row(0, named=True)
-    n = int(out["n"])
+        if not exprs:  # nothing to check row by row: count the rows
+            batches = []
+            n = int(lf.select(pl.len()).collect(engine="streaming").item())
+        elif coerced.kind in ("lazy", "path"):
+            # bigger than memory: the streaming engine, the masks consumed batch by batch
+            batches = query.collect_batches(chunk_size=BATCH_ROWS, maintain_order=True)
+        else:
+            # in memory already: the in-memory engine evaluates the masks in parallel, one
+            # frame of bit-packed masks (no row index, no per-check lists)
+            batches = [query.collect()]
+        for batch in batches:
+            for i, (_, _, _, _, shown, _, _) in enumerate(planned):
+                mask = batch.get_column(f"{FAIL}{i}")
+                failed = mask.sum()
+                counts[i] += failed
+                want = sample - len(rows_of[i])
+                if failed and want > 0:
+                    found = first_true(mask, want)
+                    rows_of[i] += [n + r for r in found]
+                    picked = pl.Series(found, dtype=pl.UInt32)
+                    for j, c in enumerate(shown):
+                        values_of[i][j] += batch.get_column(c).gather(picked).to_list()
+            n += batch.height
     for i, (slot, check, level, _, shown, text, column) in enumerate(planned):
-        failed = int(out[f"f{i}"])
-        rows = [int(r) for r in (out.get(f"r{i}") or [])]
-        columns = [out.get(f"v{i}_{j}") or [] for j in range(len(shown))]
+        failed = int(counts[i])
+        rows = rows_of[i]
+        columns = values_of[i]
         if column is not None:
             values = list(columns[0])
         else:

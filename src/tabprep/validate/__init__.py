@@ -2,14 +2,16 @@
 
 - :class:`Contract` (:class:`Column`, :class:`Check`): what a table must look like, in Python or
   TOML (:func:`read_contract`); :meth:`Contract.validate` / :func:`validate` run every check in
-  one streaming Polars query and return a :class:`ValidationReport` with the failing row
-  numbers and values; :func:`infer_contract` proposes a contract from training data;
+  one Polars query (in memory for a frame, streaming for a file) and return a
+  :class:`ValidationReport` with the failing row numbers and values; :func:`infer_contract`
+  proposes a contract from training data;
   ``FittedPipeline.input_contract()`` gives the one a pipeline's input needs.
 - :func:`profile`: per-column statistics and mergeable sketches (KLL quantiles, HyperLogLog,
-  Misra-Gries frequent values) in one pass; a :class:`Profile` saves and loads as an artifact
-  (:func:`load_profile`).
-- :func:`drift`: per-feature PSI, KS (with its error bound), Jensen-Shannon, chi-square with
-  unseen categories, missing-share change against a saved profile or a fitted pipeline.
+  Misra-Gries frequent values) in one pass, optionally a uniform row sample; a :class:`Profile`
+  saves and loads as an artifact (:func:`load_profile`).
+- :func:`drift`: per-feature PSI, KS (exact against a profile's sample, else from the sketches
+  with its error bound), Jensen-Shannon, chi-square with unseen categories, missing-share change
+  against a saved profile or a fitted pipeline.
 - :func:`write_html` / :func:`render_html`: self-contained HTML reports (inline SVG plots).
 """
 

@@ -19,10 +19,15 @@ the reference's bins. Per feature:
 
 - **PSI** (population stability index) on the reference's bins: ``sum((c - r) * ln(c / r))``
   over bin shares, each share floored at ``1e-4`` (as evidently does) so an empty bin stays finite;
-- **KS**: ``sup |F_ref - F_cur|`` between the reference sketch's CDF and the current sketch's CDF.
-  Both are KLL sketches, so the statistic is within ``ks_error`` = the sum of their normalized
-  rank error bounds (99% confidence) of the exact two-sample statistic; it is exact
-  (``ks_error == 0``) when both sketches still hold every value (fewer than ``k`` values);
+- **KS**: ``sup |F_ref - F_cur|``. When the reference profile kept a sample
+  (``profile(data, sample=N)``), the exact two-sample statistic between that sample and every
+  finite current value (``scipy.stats.ks_2samp(sample, current).statistic``; ``ks_error == 0``,
+  ``ks_sample`` = the sample's size): the current values are counted below and at each sample
+  value in the same pass, nothing is sorted. Otherwise between the reference sketch's CDF and
+  the current sketch's CDF: both are KLL sketches, so the statistic is within ``ks_error`` = the
+  sum of their stated rank error bounds (99% confidence, the sampler's part included) of the
+  exact two-sample statistic; it is exact (``ks_error == 0``) when both sketches still hold
+  every value (fewer than ``k`` values);
 - **Jensen-Shannon distance** (base 2, in [0, 1]; scipy's ``jensenshannon``) and **chi-square**
   (statistic and p-value, current counts against the reference shares) for categorical features;
   values the reference never saw form one extra "unseen" category whose reference share is the
@@ -49,7 +54,7 @@ from tabprep._constraints import Interval, check_param
 from tabprep.errors import ConfigError
 
 __all__ = ["DriftThresholds", "FeatureDrift", "DriftReport", "drift", "psi", "js_distance", "chi_square",
-           "ks_from_sketches"]
+           "ks_from_sketches", "ks_from_counts"]
 
 SHARE_FLOOR = 1e-4
 N_BINS = 10
@@ -106,6 +111,7 @@ class FeatureDrift:
     psi: float | None = None
     ks: float | None = None
     ks_error: float | None = None
+    ks_sample: int | None = None  # size of the reference sample the exact KS used
     js: float | None = None
     chi2: float | None = None
     chi2_p: float | None = None
@@ -249,12 +255,13 @@ def chi_square(reference_shares, current_counts) -> tuple[float, float]:
     return stat, float(chdtrc(dof, stat)) if dof > 0 else 1.0
 
 
-def ks_from_sketches(reference, current) -> tuple[float, float]:
+def ks_from_sketches(reference, current, reference_error=None, current_error=None) -> tuple[float, float]:
     """``(sup |F_ref - F_cur|, error bound)`` from two KLL sketches.
 
     Both estimated CDFs are step functions that change only at retained values, so the supremum
     is taken exactly over those; the estimate is within the sum of the two rank error bounds of
-    the exact statistic, which it equals when both sketches hold all their values.
+    the exact statistic, which it equals when both sketches hold all their values. A sketch's
+    bound is its ``rank_error`` unless given (a profile's column states its sampler's part too).
     """
     rv, rc = reference._weighted()
     cv, cc = current._weighted()
@@ -263,10 +270,39 @@ def ks_from_sketches(reference, current) -> tuple[float, float]:
     fc = np.concatenate([[0.0], cc / cc[-1]])[np.searchsorted(cv, grid, side="right")]
     stat = float(np.max(np.abs(fr - fc))) if grid.size else 0.0
 
-    def bound(s):
-        return 0.0 if all(level.size == 0 for level in s.levels[1:]) else s.rank_error
+    def bound(s, given):
+        if all(level.size == 0 for level in s.levels[1:]):
+            return 0.0
+        return s.rank_error if given is None else given
 
-    return stat, bound(reference) + bound(current)
+    return stat, bound(reference, reference_error) + bound(current, current_error)
+
+
+def ks_from_counts(sample, le, lt, n) -> float:
+    """The exact two-sample KS statistic between ``sample`` and ``n`` current values, from the
+    counts of current values ``<=`` (``le``) and ``<`` (``lt``) each distinct sample value.
+
+    Between two consecutive sample values the sample's CDF is constant and the current one
+    rises, so the supremum is at a sample value or just below one: both are in the counts.
+    Equals ``scipy.stats.ks_2samp(sample, current).statistic``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref, cur = np.array([1.0, 2.0, 2.0, 5.0]), np.array([0.5, 2.0, 3.0])
+    >>> u = np.unique(ref)
+    >>> le = np.array([(cur <= v).sum() for v in u]); lt = np.array([(cur < v).sum() for v in u])
+    >>> ks_from_counts(ref, le, lt, cur.size)  # scipy.stats.ks_2samp(ref, cur).statistic
+    0.3333333333333333
+    """
+    sample = np.sort(np.asarray(sample, dtype=np.float64))
+    if sample.size == 0 or n == 0:
+        return 0.0
+    u = np.unique(sample)
+    ref_at = np.searchsorted(sample, u, side="right") / sample.size
+    ref_below = np.concatenate([[0.0], ref_at[:-1]])
+    le, lt = np.asarray(le), np.asarray(lt)
+    return float(max(np.max(np.abs(ref_at - le / n)), np.max(np.abs(ref_below - lt / n))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,17 +319,25 @@ class _Baseline:
     categories: dict | None = None  # value -> count
     mean: float | None = None
     std: float | None = None
+    rank_error: float | None = None  # the reference sketch's stated bound
+    sample: object = None  # sorted finite values of the reference sample (exact KS)
 
 
 def _from_profile(prof) -> dict:
+    import polars as pl
+
     out = {}
     for name, col in prof.columns.items():
+        sample = None
+        if prof.sample is not None and name in prof.sample.columns and col.sketch is not None:
+            values = prof.sample[name].cast(pl.Float64).drop_nulls().to_numpy()
+            sample = np.sort(values[np.isfinite(values)])
         if col.sketch is not None and col.sketch.n:
             qs = col.sketch.quantiles(np.linspace(0, 1, N_BINS + 1)[1:-1])
             edges = np.unique(qs)
             cdf = np.array([0.0] + [col.sketch.rank(e) for e in edges] + [1.0])
             out[name] = _Baseline(name, "numeric", col.rows, col.missing, edges.tolist(), np.diff(cdf).tolist(),
-                                  col.sketch, mean=col.mean, std=col.std)
+                                  col.sketch, mean=col.mean, std=col.std, rank_error=col.rank_error, sample=sample)
         elif col.frequent is not None and col.frequent.frame.height:
             cats = dict(zip(col.frequent.frame["value"].to_list(), col.frequent.frame["count"].to_list()))
             out[name] = _Baseline(name, "categorical", col.rows, col.missing, categories=cats)
@@ -403,13 +447,17 @@ def drift(reference, data, *, thresholds: DriftThresholds | None = None) -> Drif
     edges = {n: b.edges for n, b in used.items() if b.edges is not None and (schema[n].is_numeric())}
     needs = {n: {"kll"} if b.kind == "numeric" and b.sketch is not None else {"frequent"} if b.kind == "categorical"
              else set() for n, b in used.items()}
+    points = {n: np.unique(b.sample) for n, b in used.items() if b.sample is not None and b.sample.size
+              and schema[n].is_numeric()}
+    for n in points:  # the exact KS replaces the sketch's
+        needs[n] = needs[n] - {"kll"}
     current, counts = scan_profile(lf, params={"max_exact": 100_000, "top_k": 0, "bins": 20, "k": 200},
-                                   source=source, edges=edges, columns=list(used), sketches_of=needs)
-    features = {n: _compare(b, current.columns[n], counts.get(n), thresholds) for n, b in used.items()}
+                                   source=source, edges=edges, columns=list(used), sketches_of=needs, points=points)
+    features = {n: _compare(b, current.columns[n], counts.get(n), thresholds, counts) for n, b in used.items()}
     return DriftReport(features, thresholds, label, n_ref, current.n_rows, source)
 
 
-def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds) -> FeatureDrift:
+def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds, bin_counts_all) -> FeatureDrift:
     f = FeatureDrift(base.column, base.kind)
     f.missing_current = cur.missing_share
     if base.missing is not None and base.rows:
@@ -422,8 +470,12 @@ def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds) -> FeatureDr
             f.psi = psi(base.shares, cur_shares)
             f.bins = [f"<= {e:.4g}" for e in base.edges] + [f"> {base.edges[-1]:.4g}"]
             f.reference_shares, f.current_shares = list(map(float, base.shares)), cur_shares.tolist()
-        if base.sketch is not None and cur.sketch is not None and cur.sketch.n:
-            f.ks, f.ks_error = ks_from_sketches(base.sketch, cur.sketch)
+        if (base.column, "le") in bin_counts_all:
+            le, lt = bin_counts_all[(base.column, "le")], bin_counts_all[(base.column, "lt")]
+            f.ks = ks_from_counts(base.sample, le, lt, int(bin_counts_all[(base.column, "n")][0]))
+            f.ks_error, f.ks_sample = 0.0, int(base.sample.size)
+        elif base.sketch is not None and cur.sketch is not None and cur.sketch.n:
+            f.ks, f.ks_error = ks_from_sketches(base.sketch, cur.sketch, base.rank_error, cur.rank_error)
         if base.mean is not None and base.std and cur.mean is not None:
             f.mean_shift = abs(cur.mean - base.mean) / base.std
     else:

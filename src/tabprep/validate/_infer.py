@@ -7,9 +7,10 @@ import math
 from tabprep._constraints import Interval, validate_call
 from tabprep._dtypes import dtype_str
 from tabprep.pipeline._contract import Column, Contract
-from tabprep.pipeline._validation import ROW
 
 __all__ = ["infer_contract"]
+
+ROW = "__tabprep_rows__"  # the row count's name in the one select (no column is named so)
 
 
 def _round_up(x: float, digits: int = 4) -> float:

@@ -6,15 +6,24 @@ one Polars ``select`` of the exact statistics (rows, missing, min/max, count/mea
 deviations: merged by Chan's formula), and the sketches are updated:
 
 - numbers: a :class:`~tabprep.bin.KLLSketch` of the finite values (quantiles, histogram, and
-  the reference distribution of drift with its rank error bound);
+  the reference distribution of drift with its rank error bound). A block of many values enters
+  through the sketch's sampler (:meth:`~tabprep.bin.KLLSketch.update_sampled`: one value of each
+  group of ``2**h``, ``h`` the largest whose added error at the block's size is at most half the
+  sketch's own), because sorting every value was most of a profile's time; ``rank_error``
+  states both parts;
 - every column: a :class:`~tabprep.validate._sketches.HyperLogLog` (distinct values);
 - every column but floats: a :class:`~tabprep.validate._sketches.MisraGries` summary of
   ``max_exact`` counters (top values; exact, and so is the distinct count, while a column has at
   most ``max_exact`` distinct values).
 
+With ``sample=N`` the profile also keeps a uniform sample of ``N`` rows (without replacement,
+drawn from ``seed``): each block's rows get random keys from ``(seed, block number)`` and the
+``N`` smallest keys of the whole table are kept (bottom-k sampling, so the sample does not depend
+on the source's chunking either). Drift uses it for an exact two-sample KS statistic.
+
 A :class:`Profile` is saved as an artifact (:meth:`Profile.save`, :func:`load_profile`): a folder
 with ``manifest.json`` (format ``tabprep.profile``, the statistics, a sha256 fingerprint) and Arrow
-IPC tables (the sketches, the frequent values), each listed with its size and sha256; loading reads
+IPC tables (the sketches, the frequent values, the sample), each listed with its size and sha256; loading reads
 JSON and Arrow only.
 """
 
@@ -63,7 +72,8 @@ class ColumnProfile:
     ``distinct`` is exact when ``distinct_exact``, else a HyperLogLog estimate (relative standard
     error ``hll.relative_error``). ``top`` holds ``(value, count)`` pairs; each count is at most
     ``top_error`` below the true count (0: exact). ``quantiles`` and ``histogram`` come from the
-    KLL sketch: every rank is within ``rank_error`` times the number of values.
+    KLL sketch: every rank is within ``rank_error`` times the number of values (the sketch's
+    bound for all quantiles at once, plus its sampler's per-value bound when it sampled).
     """
 
     name: str
@@ -120,13 +130,17 @@ class Profile:
     source : str or None
     params : dict
         The :func:`profile` parameters it was made with.
+    sample : polars.DataFrame or None
+        ``profile(sample=N)``: a uniform sample of ``N`` rows (all of them when fewer), in row
+        order.
     """
 
-    def __init__(self, columns, n_rows: int, source=None, params=None) -> None:
+    def __init__(self, columns, n_rows: int, source=None, params=None, sample=None) -> None:
         self.columns = dict(columns)
         self.n_rows = int(n_rows)
         self.source = source
         self.params = dict(params or {})
+        self.sample = sample
 
     def __repr__(self) -> str:
         return f"Profile(n_rows={self.n_rows}, columns={list(self.columns)})"
@@ -185,6 +199,8 @@ class Profile:
             "hll_p": pa.array([c.hll.p for c in cols], pa.int32()),
         })
         tables = {"sketches": add("tables/0-0.arrow", sketches)}
+        if self.sample is not None:
+            tables["sample"] = add("tables/0-1.arrow", self.sample.to_arrow())
         columns = []
         for i, c in enumerate(cols):
             entry = c.to_dict()
@@ -271,8 +287,10 @@ def _is_profile(folder: Path) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 @validate_call({"max_exact": [Interval(int, 1, None)], "top_k": [Interval(int, 0, None)],
-                "bins": [Interval(int, 1, None)], "k": [Interval(int, 8, 65535)]})
-def profile(data, *, max_exact: int = 10_000, top_k: int = 10, bins: int = 20, k: int = 200) -> Profile:
+                "bins": [Interval(int, 1, None)], "k": [Interval(int, 8, 65535)],
+                "sample": [Interval(int, 0, None)], "seed": [Interval(int, 0, None)]})
+def profile(data, *, max_exact: int = 10_000, top_k: int = 10, bins: int = 20, k: int = 200, sample: int = 0,
+            seed: int = 0) -> Profile:
     """Profile every column of ``data`` in one pass.
 
     Parameters
@@ -288,6 +306,12 @@ def profile(data, *, max_exact: int = 10_000, top_k: int = 10, bins: int = 20, k
         Equal-width histogram bins between min and max of number columns (counts from the sketch).
     k : int, default 200
         KLL sketch size (normalized rank error ``tabprep.bin.rank_error_bound(k)``, 1.33% at 200).
+    sample : int, default 0
+        Keep a uniform sample of this many rows (``Profile.sample``, saved with the profile):
+        :func:`drift` then computes the exact two-sample KS statistic between it and the data
+        instead of the sketch estimate. 0: no sample.
+    seed : int, default 0
+        Seed of the sample.
 
     Returns
     -------
@@ -306,12 +330,19 @@ def profile(data, *, max_exact: int = 10_000, top_k: int = 10, bins: int = 20, k
     coerced = as_table(data, allow_path=True)
     source = str(data) if coerced.kind == "path" else None
     params = {"max_exact": max_exact, "top_k": top_k, "bins": bins, "k": k}
+    if sample:
+        params |= {"sample": sample, "seed": seed}
     return scan_profile(coerced.lf, params=params, source=source)[0]
 
 
-def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, columns=None, sketches_of=None):
+def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, columns=None, sketches_of=None,
+                 points: dict | None = None):
     """The one pass behind :func:`profile`; also counts, exactly, the values of ``edges``'
     columns in the bins those edges define (drift's PSI on a reference's bins).
+
+    ``points`` (drift's exact KS): ``{column: sorted distinct float64 values}``; the second
+    result then also holds ``{(column, "le"): counts of values <= each point, (column, "lt"):
+    counts of values < each point, (column, "n"): [number of finite values]}``.
 
     ``sketches_of`` (drift): ``{column: {"kll", "frequent"}}``, the only sketches to build (no
     HyperLogLog then); by default every sketch of every column.
@@ -326,26 +357,34 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     from tabprep._config import run_tasks
     from tabprep._base.stats import merge_by_prefix
     from tabprep.bin import KLLSketch
+    from tabprep.bin._sketch import rank_error_bound, sampling_error_bound
     from tabprep.io import polars_errors
 
     edges = edges or {}
+    points = points or {}
     with polars_errors(source, frame=lf):
         schema = lf.collect_schema()
     names = list(schema.names()) if columns is None else list(columns)
     kinds = {n: _kind(schema[n]) for n in names}
     exprs = [pl.len().alias("count_rows:")]
+    general = {}  # float column -> its statistics over the finite values (a block with NaN or inf)
     for n in names:
         dtype, c = schema[n], pl.col(n)
         missing = (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
         exprs.append(missing.sum().cast(pl.Int64).alias(f"count_missing:{n}"))
         if kinds[n] in ("numeric", "temporal") or dtype_str(dtype) == "String":
-            v = c.filter(c.is_not_nan()) if dtype.is_float() else c
-            exprs += [v.min().alias(f"min:{n}"), v.max().alias(f"max:{n}")]
+            exprs += [c.min().alias(f"min:{n}"), c.max().alias(f"max:{n}")]
         if kinds[n] == "numeric" and dtype_str(dtype) != "Boolean":
-            f = c.cast(pl.Float64)
-            f = f.filter(f.is_finite())
-            exprs += [f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
-                      ((f - f.mean()) ** 2).sum().alias(f"m2:{n}")]
+            # every value finite (integers; floats of a block without NaN or inf, told by the NaN
+            # count and min/max): plain aggregations, ~6x faster than filtering the finite values
+            exprs += [c.count().cast(pl.Int64).alias(f"n:{n}"), c.cast(pl.Float64).mean().alias(f"mean:{n}"),
+                      (c.cast(pl.Float64).var(ddof=0) * c.count()).fill_null(0.0).alias(f"m2:{n}")]
+            if dtype.is_float():
+                exprs.append(c.is_nan().sum().alias(f"nan:{n}"))
+                v, f = c.filter(c.is_not_nan()), c.filter(c.is_finite())
+                general[n] = [v.min().alias(f"min:{n}"), v.max().alias(f"max:{n}"),
+                              f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
+                              ((f - f.mean()) ** 2).sum().alias(f"m2:{n}")]
     wanted = (lambda n, what: True) if sketches_of is None else (lambda n, what: what in sketches_of.get(n, ()))
     sketches = {n: KLLSketch(k=params["k"], seed=0) for n in names
                 if kinds[n] == "numeric" and dtype_str(schema[n]) != "Boolean" and wanted(n, "kll")}
@@ -353,16 +392,34 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     freq = {n: MisraGries(params["max_exact"], pl.String if kinds[n] == "categorical" and dtype_str(schema[n]) != "Boolean"
                           else schema[n]) for n in names if not schema[n].is_float() and wanted(n, "frequent")}
     bin_counts = {n: np.zeros(len(e) + 1, dtype=np.int64) for n, e in edges.items()}
+    for n, u in points.items():
+        bin_counts[(n, "le")] = np.zeros(len(u), dtype=np.int64)
+        bin_counts[(n, "lt")] = np.zeros(len(u), dtype=np.int64)
+        bin_counts[(n, "n")] = np.zeros(1, dtype=np.int64)
+    # the sampler's level per block size: the largest whose added error is at most half the sketch's
+    eps = rank_error_bound(params["k"])
+    sampler_log2 = lambda size: max([0] + [h for h in range(1, 24) if sampling_error_bound(size, h) <= eps / 2])  # noqa: E731
+    sampled = {n: 0 for n in sketches}  # sum over sampled values of their weight (the sampler's error)
+    keep = params.get("sample", 0)
+    kept = None  # bottom-k sample: the rows with the smallest keys so far
     acc = None
     with polars_errors(source, frame=lf):
         batches = lf.select(names).collect_batches(chunk_size=BLOCK_ROWS, maintain_order=True)
         # every float column in one chunk per block: Polars sums chunk by chunk, so the same
         # rows must give the same rounding however the source is chunked
-        for block in _blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()]):
+        for number, block in enumerate(_blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()])):
             part = block.select(exprs).row(0, named=True)
+            redo = [n for n in general if part.pop(f"nan:{n}")
+                    or (part[f"min:{n}"] is not None and not math.isfinite(part[f"min:{n}"]))
+                    or (part[f"max:{n}"] is not None and not math.isfinite(part[f"max:{n}"]))]
+            if redo:
+                part.update(block.select([e for n in redo for e in general[n]]).row(0, named=True))
+            general_now = set(redo)
             acc = part if acc is None else merge_by_prefix([acc, part])
+            if keep:
+                kept = _bottom_k(kept, block, keep, params["seed"], number)
 
-            def update(j: int, block=block) -> None:
+            def update(j: int, block=block, general_now=general_now) -> None:
                 # one column's sketches only: columns run on the pool's threads, each task writes
                 # its own objects, so the result does not depend on the threads
                 n = names[j]
@@ -382,18 +439,35 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
                         hlls[n].update(s)
                 elif n in hlls:
                     hlls[n].update(s)
-                if n in sketches or n in bin_counts:
+                if n in sketches or n in edges or n in points:
                     values = s.cast(pl.Float64).drop_nulls().to_numpy()
-                    values = values[np.isfinite(values)]
+                    if n in general_now:  # NaN are nulls by now; inf only where the block had some
+                        values = values[np.isfinite(values)]
                     if n in sketches:
-                        sketches[n].update(values)
-                    if n in bin_counts:
+                        h = sampler_log2(values.size)
+                        sketches[n].update_sampled(values, h)
+                        if h:
+                            sampled[n] += (values.size >> h << h) << h
+                    if n in edges:
                         idx = np.searchsorted(np.asarray(edges[n], dtype=np.float64), values, side="left")
                         bin_counts[n] += np.bincount(idx, minlength=len(edges[n]) + 1)
+                    if n in points:
+                        u = points[n]
+                        # u[idx - 1] < v <= u[idx]: the values equal to a point are split off
+                        idx = np.searchsorted(u, values, side="left")
+                        equal = np.zeros(values.size, dtype=bool)
+                        inside = idx < u.size
+                        equal[inside] = u[idx[inside]] == values[inside]
+                        le = np.cumsum(np.bincount(idx, minlength=u.size + 1)[: u.size])
+                        bin_counts[(n, "le")] += le
+                        bin_counts[(n, "n")] += values.size
+                        bin_counts[(n, "lt")] += le - np.bincount(idx[equal], minlength=u.size)[: u.size]
 
             run_tasks(update, len(names))
     if acc is None:  # no rows at all
         acc = lf.clear().select(exprs).collect().row(0, named=True)
+        for n in general:
+            acc.pop(f"nan:{n}")
     n_rows = int(acc["count_rows:"])
     for n, mg in freq.items():
         if mg.exact and n in hlls:
@@ -401,7 +475,32 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     out = {}
     for n in names:
         out[n] = _finish(n, schema[n], kinds[n], n_rows, acc, sketches.get(n), hlls.get(n), freq.get(n), params)
-    return Profile(out, n_rows, source, params), bin_counts
+        if n in sampled and out[n].rank_error is not None and sampled[n]:
+            # Hoeffding over the sampled groups of every block (their weights may differ)
+            spread = math.sqrt(math.log(200.0) * sampled[n] / 2.0) / out[n].sketch.n
+            out[n].rank_error = out[n].rank_error + spread
+    sample = None
+    if keep:
+        sample = (kept if kept is not None else lf.clear().select(names).collect().with_columns(
+            pl.lit(0.0).alias(_KEY), pl.lit(0, pl.Int64).alias(_ROWNUM)))
+        sample = sample.sort(_ROWNUM).drop(_KEY, _ROWNUM)
+    return Profile(out, n_rows, source, params, sample), bin_counts
+
+
+_KEY, _ROWNUM = "__tabprep_key__", "__tabprep_row__"
+
+
+def _bottom_k(kept, block, k: int, seed: int, number: int):
+    """The ``k`` rows with the smallest random keys among ``kept`` and ``block`` (block ``number``,
+    keys from ``(seed, number)``): a uniform sample without replacement of the rows seen."""
+    import polars as pl
+
+    keys = np.random.default_rng([seed, number, 0x5A4D]).random(block.height)
+    take = np.argpartition(keys, k - 1)[:k] if block.height > k else np.arange(block.height)
+    rows = block[take].with_columns(pl.Series(_KEY, keys[take]),
+                                    pl.Series(_ROWNUM, take.astype(np.int64) + number * BLOCK_ROWS))
+    both = rows if kept is None else pl.concat([kept, rows])
+    return both.sort(_KEY, _ROWNUM).head(k) if both.height > k else both
 
 
 def _finish(name, dtype, kind, n_rows, acc, sketch, hll, mg, params) -> ColumnProfile:
@@ -490,8 +589,11 @@ def load_profile(path) -> Profile:
             if dtype.is_numeric() and col.min is not None and isinstance(col.min, str):
                 col.min, col.max = float(col.min), float(col.max)
             columns[name] = col
+        sample = None
+        if "sample" in manifest["tables"]:
+            sample = pl.from_arrow(read_table(root, "profile", "sample", manifest["tables"]["sample"]))
     except ArtifactError:
         raise
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ArtifactError(f"invalid profile manifest: {exc!r}", path=mpath) from None
-    return Profile(columns, manifest["n_rows"], manifest.get("source"), manifest.get("params"))
+    return Profile(columns, manifest["n_rows"], manifest.get("source"), manifest.get("params"), sample)
