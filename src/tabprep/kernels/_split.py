@@ -121,10 +121,15 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
     places : array-like of int, shape (n_codes, n_folds)
         Rows of each code in each fold; row ``c`` must sum to the number of rows of code ``c``.
     shuffle : bool
-        True: one sequential pass drawing row i of code c into fold f with probability
-        (places left in f for c) / (rows of c left), i.e. uniformly among all assignments with
-        these sizes. False: the rows of each code fill fold 0 first, then fold 1, ... in row
-        order (scikit-learn's unshuffled ``StratifiedKFold``).
+        True: uniformly among all assignments with these sizes. The rows are cut into blocks of
+        :data:`BLOCK_ROWS` (more for very many codes x folds; never a function of the threads);
+        each block's share of every code's fold sizes is drawn block after block from the
+        multivariate hypergeometric law (NumPy's PCG64 seeded from ``seed``), then each block,
+        from its own stream of ``seed``, draws row i of code c into fold f with probability
+        (places left in f for c) / (rows of c left) -- blocks on the idle threads. One block
+        (``n <= BLOCK_ROWS``) is that sequential draw over all rows. False: the rows of each
+        code fill fold 0 first, then fold 1, ... in row order (scikit-learn's unshuffled
+        ``StratifiedKFold``).
     seed : int
         Seed (used modulo 2**64).
     check : bool
