@@ -45,7 +45,7 @@ _ROWS_PER_CELL = 8  # a block has at least this many rows per (code, fold) cell 
 _MAX_BLOCKED_ROWS = 10**9 - 1
 # Rows per piece of the parallel passes (counts, fold indices) and pieces per thread: small
 # enough that a thread slowed down by another process leaves its queued pieces to the others
-_PIECE_ROWS = 1 << 20
+_PIECE_ROWS = 1 << 18
 _PIECES_PER_THREAD = 4
 
 
@@ -329,7 +329,7 @@ def split_fold_counts(folds, n_folds: int) -> np.ndarray:
 
 def split_fold_pieces(folds, n_folds: int) -> np.ndarray:
     """Rows of each fold id in ``[0, n_folds)`` in each piece of the rows, for a parallel
-    :func:`split_fold_indices`: int64 of shape (n_pieces, n_folds), pieces of ``2**20`` rows
+    :func:`split_fold_indices`: int64 of shape (n_pieces, n_folds), pieces of ``2**18`` rows
     (the last shorter; one piece for no rows). Its column sums are :func:`split_fold_counts`.
     """
     folds = _folds(folds)

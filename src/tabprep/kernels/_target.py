@@ -14,7 +14,7 @@ The flow of an out-of-fold target encoding with ``k`` folds over ``n_slots`` cat
     out = gather_encodings(codes, table, folds=folds)    # one pass over rows, written in place
 
 The unweighted counting pass (one private table per thread, added up: exact) and the gather (row
-pieces) run on the idle threads from 2**20 rows on; the float passes stay in row order (their
+pieces) run on the idle threads from 2**18 rows on; the float passes stay in row order (their
 sums must not depend on the threads).
 
 A statistics cell is ``[rows, W, S_0, ..., S_{n_out-1}]`` (rows, weight sum, weighted target sums;
@@ -45,8 +45,8 @@ _CODE_DTYPES = frozenset(np.dtype(t) for t in (np.int32, np.int64))
 
 # The row passes below split their rows into pieces on the idle threads (outputs identical for
 # any split: the gather writes each row's own cell, the counts are exact integer sums).
-_PARALLEL_ROWS = 1 << 20   # fewer rows: one thread (a thread's start costs more than it saves)
-_PIECE_ROWS = 1 << 20      # rows per gather piece
+_PARALLEL_ROWS = 1 << 18   # fewer rows: one thread (a thread's start costs more than it saves)
+_PIECE_ROWS = 1 << 18      # rows per gather piece
 _COUNT_TABLE_SHARE = 4     # a count pass takes a private table per thread only when its cells
                            # are at most rows / this (many categories: the tables would dominate)
 
