@@ -126,6 +126,27 @@ def test_idle_threads_counts_idle_cores_and_the_caller(monkeypatch):
     assert config.idle_threads() == 1
 
 
+def test_idle_threads_counts_the_callers_busy_job_groups(idle_machine):
+    # a pool thread running a job of a group this thread opened is not idle (the load average
+    # sees it a minute late); other threads' groups and finished jobs do not count
+    tabprep.set_threads(2)
+    assert config.idle_threads() == 2
+    started, release = threading.Event(), threading.Event()
+    group = config.JobGroup(workers=1)
+    job = group.submit(lambda: (started.set(), release.wait(30)))
+    assert started.wait(30)
+    assert config.idle_threads() == 1
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(config.idle_threads()))
+    other.start()
+    other.join()
+    assert seen == [2]
+    release.set()
+    job.result()
+    group.shutdown(wait=True)
+    assert config.idle_threads() == 2
+
+
 # ------------------------------------------------------------------------------------------
 # run_tasks and JobGroup
 # ------------------------------------------------------------------------------------------
