@@ -31,6 +31,17 @@ static inline uint64_t tp_rng_bounded(uint64_t *s, uint64_t bound) {
     return (uint64_t)(m >> 64);
 }
 
+/* The start state of stream ``index`` of a seed: stream 0 is the seed itself (so a one-block
+ * kernel draws what a sequential kernel seeded with ``seed`` draws); the others are a splitmix64
+ * output of the seed moved by ``index`` odd steps: unrelated 64-bit start states on the
+ * generator's 2**64 cycle (for 1000 streams of at most 2**22 draws each, the chance that two
+ * overlap is below 2**-20). */
+static inline uint64_t tp_rng_stream(uint64_t seed, uint64_t index) {
+    if (index == 0) return seed;
+    uint64_t s = seed ^ (index * 0xD1B54A32D192ED03ULL);
+    return tp_rng_next(&s);
+}
+
 /* Uniform double in the open interval (0, 1): 53 random bits, centred in their cell. */
 static inline double tp_rng_unit(uint64_t *s) {
     return ((double)(tp_rng_next(s) >> 11) + 0.5) * 0x1.0p-53;

@@ -126,6 +126,27 @@ def test_idle_threads_counts_idle_cores_and_the_caller(monkeypatch):
     assert config.idle_threads() == 1
 
 
+def test_idle_threads_counts_the_callers_busy_job_groups(idle_machine):
+    # a pool thread running a job of a group this thread opened is not idle (the load average
+    # sees it a minute late); other threads' groups and finished jobs do not count
+    tabprep.set_threads(2)
+    assert config.idle_threads() == 2
+    started, release = threading.Event(), threading.Event()
+    group = config.JobGroup(workers=1)
+    job = group.submit(lambda: (started.set(), release.wait(30)))
+    assert started.wait(30)
+    assert config.idle_threads() == 1
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(config.idle_threads()))
+    other.start()
+    other.join()
+    assert seen == [2]
+    release.set()
+    job.result()
+    group.shutdown(wait=True)
+    assert config.idle_threads() == 2
+
+
 # ------------------------------------------------------------------------------------------
 # run_tasks and JobGroup
 # ------------------------------------------------------------------------------------------
@@ -345,6 +366,37 @@ def test_target_encoder_cv5_same_for_any_thread_count(idle_machine, target):
         return (out.to_numpy(), np.concatenate(enc.fold_encodings_, axis=None))
 
     _assert_all_equal(_each_thread_count(fit))
+
+
+def test_split_and_target_kernels_same_for_any_thread_count(idle_machine):
+    # past one assignment block, one index piece and the target kernels' parallel threshold:
+    # the blocked fold ids, every fold's indices, the counts and the gather split their rows
+    from tabprep.kernels import _split, _target
+    from tabprep.split import KFold, StratifiedKFold
+
+    n = max(3 * _split.BLOCK_ROWS, _split._PIECE_ROWS, _target._PARALLEL_ROWS) + 12_345
+    rng = np.random.default_rng(21)
+    y = rng.choice(3, size=n, p=[0.8, 0.15, 0.05]).astype(np.int8)
+    X = np.zeros((n, 1), dtype=np.int8)
+    codes = rng.integers(0, 1_000, n).astype(np.int32)
+    table = rng.normal(size=(5, 1_001, 1))
+
+    def run():
+        folds = [np.concatenate(p) for p in StratifiedKFold(5, shuffle=True, random_state=3).split(X, y)]
+        folds += [np.concatenate(p) for p in KFold(4, shuffle=True, random_state=3).split(X)]
+        fold_ids = np.empty(n, dtype=np.int8)
+        for f, (_, test) in enumerate(StratifiedKFold(5, shuffle=True, random_state=3).split(X, y)):
+            fold_ids[test] = f
+        cells, _ = _target.target_stats(codes, 1_000, (y == 1).astype(np.int8), folds=fold_ids, n_folds=5,
+                                        binary=True, compact=True)
+        gathered = _target.gather_encodings(codes, table, folds=fold_ids)
+        return [*folds, cells.ravel(), gathered.ravel()]
+
+    got = _each_thread_count(run)
+    for other in got[1:]:
+        assert len(other) == len(got[0])
+        for a, b in zip(got[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 # ------------------------------------------------------------------------------------------

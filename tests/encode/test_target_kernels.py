@@ -371,3 +371,29 @@ def test_property_chain_matches_reference(problem):
         np.testing.assert_allclose(table, expect, rtol=1e-9, atol=1e-9)
         got = gather_encodings(codes, table, folds=folds)
         np.testing.assert_array_equal(got, gather_ref(codes, table, folds))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_problems(), st.sampled_from([1, 2, 3]), st.sampled_from([1, 4, 16]))
+def test_row_pieces_on_threads_match_reference(problem, threads, piece_rows):
+    # the count pass (one table per thread, added up) and the gather (row pieces) split their
+    # rows on the idle threads: the same cells and encodings as the references, on any split
+    from tabprep.kernels import _target
+
+    codes, n_slots, y, folds, n_folds, weight, kind = problem
+    n_classes = 3 if kind == "classes" else 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_target, "idle_threads", lambda: threads)
+        mp.setattr(_target, "_PARALLEL_ROWS", 1)
+        mp.setattr(_target, "_PIECE_ROWS", piece_rows)
+        mp.setattr(_target, "_COUNT_TABLE_SHARE", 0)
+        if kind != "continuous" and weight is None:
+            cells, _ = target_stats(codes, n_slots, y, folds=folds, n_folds=n_folds, n_classes=n_classes,
+                                    binary=kind == "binary", compact=True)
+            assert cells.dtype == np.uint32
+            ref = stats_ref(codes, n_slots, y, None, folds, n_folds, n_classes=n_classes)
+            np.testing.assert_array_equal(cells[..., 0], ref[..., 0])
+            np.testing.assert_array_equal(cells[..., 1:], ref[..., 2:])
+        table = np.random.default_rng(len(codes)).normal(size=(n_folds, n_slots + 1, max(n_classes, 1)))
+        got = gather_encodings(codes, table, folds=folds)
+    np.testing.assert_array_equal(got, gather_ref(codes, table, folds))

@@ -57,6 +57,52 @@ def assign_shuffled(codes, places, seed: int) -> np.ndarray:
     return out
 
 
+def rng_stream(seed: int, index: int) -> int:
+    """Start state of stream ``index`` of ``seed`` (csrc/tp_random.h ``tp_rng_stream``)."""
+    if index == 0:
+        return seed & MASK
+    return SplitMix64((seed ^ (index * 0xD1B54A32D192ED03)) & MASK).next()
+
+
+def block_places(codes, places, seed: int, block_rows: int) -> np.ndarray:
+    """Each code's fold sizes split over the row blocks (block, code, fold): per block, per fold
+    in turn, a univariate hypergeometric draw of the block's rows of the code left unplaced
+    among the code's places left in that fold and in the later folds, from NumPy's PCG64."""
+    codes = np.asarray(codes, dtype=np.int64)
+    places = np.array(places, dtype=np.int64)
+    n_codes, k = places.shape
+    n_blocks = max(1, -(-len(codes) // block_rows))
+    out = np.zeros((n_blocks, n_codes, k), dtype=np.int64)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed & MASK, 0x5B10C])))
+    for b in range(n_blocks):
+        in_block = np.bincount(codes[b * block_rows:(b + 1) * block_rows], minlength=n_codes)
+        if b == n_blocks - 1:
+            out[b] = places
+            break
+        sample = in_block.copy()  # one vectorized draw per fold, codes side by side
+        rows = places.sum(axis=1)
+        for f in range(k - 1):
+            x = rng.hypergeometric(places[:, f], rows - places[:, f], sample)
+            out[b, :, f] = x
+            sample -= x
+            rows -= places[:, f]
+        out[b, :, k - 1] = sample
+        places = places - out[b]
+    return out
+
+
+def assign_shuffled_blocked(codes, places, seed: int, block_rows: int) -> np.ndarray:
+    """The blocked assignment: :func:`block_places`, then in each block of ``block_rows`` rows
+    :func:`assign_shuffled` with the block's sizes from the block's own stream."""
+    codes = np.asarray(codes, dtype=np.int64)
+    per_block = block_places(codes, places, seed, block_rows)
+    out = np.empty(len(codes), dtype=np.int8)
+    for b in range(per_block.shape[0]):
+        rows = slice(b * block_rows, (b + 1) * block_rows)
+        out[rows] = assign_shuffled(codes[rows], per_block[b], rng_stream(seed, b))
+    return out
+
+
 def assign_blocks(codes, places) -> np.ndarray:
     """The rows of each code fill fold 0, then fold 1, ... (sklearn's unshuffled rule)."""
     places = np.asarray(places, dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from scipy import stats
 
 from oracles.split import (
     assign_blocks,
+    assign_shuffled_blocked,
     assign_shuffled,
     fold_counts,
     fold_indices,
@@ -220,3 +222,119 @@ def test_fold_indices_door_checks():
     # a wrong count gives wrong indices but stays inside the outputs
     train, test = split_fold_indices(np.array([0, 1, 0, 1], dtype=np.int8), 0, 1)
     assert train.size == 3 and test.size == 1
+
+
+@contextlib.contextmanager
+def small_blocks(block_rows: int, piece_rows: int = 8, threads: int = 2):
+    """Blocks and pieces of a few rows, on ``threads`` threads whatever the load: the blocked
+    and parallel paths on inputs small enough for the oracles."""
+    from tabprep.kernels import _split
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_split, "BLOCK_ROWS", block_rows)
+        mp.setattr(_split, "_ROWS_PER_CELL", 0)
+        mp.setattr(_split, "_PIECE_ROWS", piece_rows)
+        mp.setattr(_split, "idle_threads", lambda: threads)
+        yield
+
+
+@settings(max_examples=150, deadline=None)
+@given(labelled(max_rows=120, max_codes=12), st.sampled_from([1, 2, 3, 7, 16]), st.sampled_from([1, 2, 3]))
+def test_assign_shuffled_in_blocks_matches_oracle(case, block_rows, threads):
+    # fixed-size row blocks, per-block sizes drawn from the multivariate hypergeometric law,
+    # each block from its own stream: the same ids on any number of threads
+    codes, places, seed = case
+    with small_blocks(block_rows, threads=threads):
+        got = split_assign(codes.astype(np.int16), 0, places, shuffle=True, seed=seed)
+    np.testing.assert_array_equal(got, assign_shuffled_blocked(codes, places, seed, block_rows))
+    for c in range(places.shape[0]):
+        np.testing.assert_array_equal(np.bincount(got[codes == c], minlength=places.shape[1]), places[c])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=9), st.integers(0, 2**64 - 1), st.sampled_from([1, 4, 9]))
+def test_assign_flat_in_blocks_is_the_one_class_case(sizes, seed, block_rows):
+    sizes = np.array(sizes, dtype=np.int64)
+    zeros = np.zeros(int(sizes.sum()), dtype=np.int8)
+    with small_blocks(block_rows):
+        got = split_assign_flat(sizes, seed=seed)
+        np.testing.assert_array_equal(got, split_assign(zeros, 0, sizes[None, :], seed=seed))
+    np.testing.assert_array_equal(got, assign_shuffled_blocked(zeros, sizes[None, :], seed, block_rows))
+
+
+def test_blocked_assignment_is_uniform_over_whole_assignments():
+    # 6 rows in blocks of 2: all C(4, 2) * C(2, 1) = 12 assignments with these per-class fold
+    # sizes must be equally likely, whatever the blocks (the per-block counts' law is right)
+    codes = np.array([0, 1, 0, 0, 1, 0], dtype=np.int8)
+    seen = {}
+    with small_blocks(2):
+        for seed in range(12000):
+            key = tuple(split_assign(codes, 0, [[2, 2], [1, 1]], seed=seed).tolist())
+            seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 12
+    assert stats.chisquare(list(seen.values())).pvalue > 1e-4
+
+
+def test_blocked_flat_assignment_is_uniform():
+    # 5 rows in blocks of 2, sizes (2, 2, 1): 5! / (2! 2! 1!) = 30 equally likely assignments
+    seen = {}
+    with small_blocks(2):
+        for seed in range(15000):
+            key = tuple(split_assign_flat([2, 2, 1], seed=seed).tolist())
+            seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 30
+    assert stats.chisquare(list(seen.values())).pvalue > 1e-4
+
+
+def test_assignment_above_one_block_has_exact_sizes_on_any_threads(monkeypatch):
+    # the real block size: 3 blocks and a bit; the ids do not depend on the threads
+    from tabprep.kernels import _split
+
+    rng = np.random.default_rng(5)
+    n = 3 * _split.BLOCK_ROWS + 1234
+    codes = rng.choice(3, size=n, p=[0.7, 0.25, 0.05]).astype(np.int8)
+    counts = np.bincount(codes, minlength=3)
+    places = stratified_fold_allocation(counts, 5)
+    got = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(_split, "idle_threads", lambda: threads)
+        got[threads] = split_assign(codes, 0, places, seed=11)
+    np.testing.assert_array_equal(got[1], got[2])
+    for c in range(3):
+        np.testing.assert_array_equal(np.bincount(got[1][codes == c], minlength=5), places[c])
+    # each block holds about its share of every fold (a blocked draw that favoured a block's
+    # first fold, or repeated a stream, would show here)
+    block = got[1][: _split.BLOCK_ROWS]
+    share = np.bincount(block[codes[: _split.BLOCK_ROWS] == 0], minlength=5) / np.count_nonzero(codes[: _split.BLOCK_ROWS] == 0)
+    assert np.abs(share - 0.2).max() < 0.01
+    assert not np.array_equal(got[1][: 1000], got[1][_split.BLOCK_ROWS: _split.BLOCK_ROWS + 1000])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-1, 6), max_size=300), st.integers(1, 7), st.sampled_from([1, 5, 16, 64]))
+def test_fold_indices_in_pieces_match_oracle(ids, k, piece_rows):
+    # each piece of the rows fills its part of the outputs (on two threads)
+    from tabprep.kernels._split import split_fold_pieces
+
+    folds = np.array(ids, dtype=np.int8)
+    with small_blocks(4, piece_rows=piece_rows):
+        pieces = split_fold_pieces(folds, k)
+        got = [split_fold_indices(folds, f, int(pieces[:, f].sum()), pieces=pieces) for f in range(k)]
+    assert pieces.shape == (max(1, -(-len(ids) // piece_rows)), k)
+    np.testing.assert_array_equal(pieces.sum(axis=0), fold_counts(folds, k))
+    for f, (train, test) in enumerate(got):
+        want_train, want_test = fold_indices(folds, f)
+        np.testing.assert_array_equal(train, want_train)
+        np.testing.assert_array_equal(test, want_test)
+
+
+def test_fold_indices_in_pieces_with_wrong_counts_stay_inside():
+    from tabprep.kernels._split import split_fold_pieces
+
+    folds = np.array([0, 1, 0, 1, 1, 0, 0, 1], dtype=np.int8)
+    with small_blocks(4, piece_rows=3):
+        pieces = split_fold_pieces(folds, 2)
+        wrong = pieces.copy()
+        wrong[0, 0] += 2
+        train, test = split_fold_indices(folds, 0, 4, pieces=wrong)
+    assert train.size == 4 and test.size == 4

@@ -14,15 +14,23 @@ _Labels = (
 )
 
 def label_counts(values: _Labels, lo: int, counts: npt.NDArray[np.int64], first: npt.NDArray[np.int64]) -> None: ...
+def block_label_counts(
+    values: _Labels, lo: int, block_rows: int, counts: npt.NDArray[np.int64], b0: int, b1: int
+) -> None: ...
 def assign_shuffled(
     values: _Labels,
     lo: int,
+    block_rows: int,
     places: npt.NDArray[np.int64],
     left: npt.NDArray[np.int64],
     seed: int,
     out: npt.NDArray[np.int8],
+    b0: int,
+    b1: int,
 ) -> None: ...
-def assign_shuffled_flat(places: npt.NDArray[np.int64], n: int, seed: int, out: npt.NDArray[np.int8]) -> None: ...
+def assign_shuffled_flat(
+    n: int, block_rows: int, places: npt.NDArray[np.int64], seed: int, out: npt.NDArray[np.int8], b0: int, b1: int
+) -> None: ...
 def assign_blocks(values: _Labels, lo: int, places: npt.NDArray[np.int64], out: npt.NDArray[np.int8]) -> None: ...
 def take_table(values: _Labels, lo: int, table: npt.NDArray[np.int8], out: npt.NDArray[np.int8]) -> None: ...
 def greedy_lightest(
@@ -37,5 +45,14 @@ def stratified_group_greedy(
 ) -> None: ...
 def fold_counts(folds: npt.NDArray[np.int8], counts: npt.NDArray[np.int64]) -> None: ...
 def fold_indices(
-    folds: npt.NDArray[np.int8], fold: int, train: npt.NDArray[np.int64], test: npt.NDArray[np.int64]
+    folds: npt.NDArray[np.int8],
+    fold: int,
+    train: npt.NDArray[np.int64],
+    test: npt.NDArray[np.int64],
+    start: int,
+    end: int,
+    a: int,
+    a_end: int,
+    b: int,
+    b_end: int,
 ) -> None: ...

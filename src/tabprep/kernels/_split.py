@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tabprep._config import idle_threads, run_tasks
 from tabprep._native import split as _k
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "split_stratified_group",
     "split_fold_counts",
     "split_fold_indices",
+    "split_fold_pieces",
     "MAX_FOLDS",
+    "BLOCK_ROWS",
 ]
 
 # fold ids are int8
@@ -32,6 +35,18 @@ _LABEL_DTYPES = frozenset(
     np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32)
 )
 _U64 = (1 << 64) - 1
+
+# Rows per block of the shuffled assignment: a constant (doubled for very many codes x folds, to
+# keep the per-block tables small), never the thread count, so the ids never depend on the threads.
+BLOCK_ROWS = 1 << 18
+_SCALAR_DRAWS = 8  # up to this many codes, the hypergeometric draws are scalar calls
+_ROWS_PER_CELL = 8  # a block has at least this many rows per (code, fold) cell of its table
+# numpy's hypergeometric takes ngood, nbad < 10**9: more rows than that stay in one block
+_MAX_BLOCKED_ROWS = 10**9 - 1
+# Rows per piece of the parallel passes (counts, fold indices) and pieces per thread: small
+# enough that a thread slowed down by another process leaves its queued pieces to the others
+_PIECE_ROWS = 1 << 18
+_PIECES_PER_THREAD = 4
 
 
 def _labels(values) -> np.ndarray:
@@ -106,10 +121,15 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
     places : array-like of int, shape (n_codes, n_folds)
         Rows of each code in each fold; row ``c`` must sum to the number of rows of code ``c``.
     shuffle : bool
-        True: one sequential pass drawing row i of code c into fold f with probability
-        (places left in f for c) / (rows of c left), i.e. uniformly among all assignments with
-        these sizes. False: the rows of each code fill fold 0 first, then fold 1, ... in row
-        order (scikit-learn's unshuffled ``StratifiedKFold``).
+        True: uniformly among all assignments with these sizes. The rows are cut into blocks of
+        :data:`BLOCK_ROWS` (more for very many codes x folds; never a function of the threads);
+        each block's share of every code's fold sizes is drawn block after block from the
+        multivariate hypergeometric law (NumPy's PCG64 seeded from ``seed``), then each block,
+        from its own stream of ``seed``, draws row i of code c into fold f with probability
+        (places left in f for c) / (rows of c left) -- blocks on the idle threads. One block
+        (``n <= BLOCK_ROWS``) is that sequential draw over all rows. False: the rows of each
+        code fill fold 0 first, then fold 1, ... in row order (scikit-learn's unshuffled
+        ``StratifiedKFold``).
     seed : int
         Seed (used modulo 2**64).
     check : bool
@@ -127,12 +147,83 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
         counts, _ = split_label_counts(values, lo, n_codes, check=False)
     places = _places(places, counts)
     out = np.empty(values.shape[0], dtype=np.int8)
-    if shuffle:
-        left = places.sum(axis=1)
-        _k.assign_shuffled(values, int(lo), places, left, _seed(seed), out)
-    else:
+    if not shuffle:
         _k.assign_blocks(values, int(lo), places, out)
+        return out
+    n, (n_codes, k) = values.shape[0], places.shape
+    block_rows = _block_rows(n, n_codes, k)
+    n_blocks = max(1, -(-n // block_rows))
+    if n_blocks == 1:
+        block_counts = places.sum(axis=1)[None, :]
+    else:
+        block_counts = np.zeros((n_blocks, n_codes), dtype=np.int64)
+        _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.block_label_counts(
+            values, int(lo), block_rows, block_counts, b0, b1))
+    block_places = _block_places(block_counts, places, seed)
+    left = np.ascontiguousarray(block_counts)
+    _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.assign_shuffled(
+        values, int(lo), block_rows, block_places, left, _seed(seed), out, b0, b1))
     return out
+
+
+def _block_rows(n: int, n_codes: int, k: int) -> int:
+    """Rows per block: :data:`BLOCK_ROWS`, doubled until the per-block tables (codes x folds)
+    are small beside the block; all rows in one block past numpy's hypergeometric range."""
+    if n > _MAX_BLOCKED_ROWS:
+        return max(n, 1)
+    rows = BLOCK_ROWS
+    while rows < _ROWS_PER_CELL * n_codes * k:
+        rows *= 2
+    return rows
+
+
+def _block_places(block_counts: np.ndarray, places: np.ndarray, seed: int) -> np.ndarray:
+    """Split each code's fold sizes over the row blocks: ``out[b, c, f]`` rows of code c in
+    block b go to fold f, with ``out[b, c].sum() == block_counts[b, c]`` and ``out[:, c, f].sum()
+    == places[c, f]``.
+
+    Drawn block after block from the multivariate hypergeometric distribution (each fold in turn
+    from the univariate one, vectorized over the codes): the law of the block's counts when the
+    rows of each code are assigned uniformly among all assignments with the sizes ``places``.
+    With the uniform assignment inside each block (the kernel), the whole assignment is that
+    uniform one. One block takes ``places`` as it is (no draw).
+    """
+    n_blocks, n_codes = block_counts.shape
+    k = places.shape[1]
+    out = np.empty((n_blocks, n_codes, k), dtype=np.int64)
+    left_places = places.copy()
+    if n_blocks > 1:
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([_seed(seed), 0x5B10C])))
+        left_rows = places.sum(axis=1)
+        for b in range(n_blocks - 1):
+            sample = block_counts[b].copy()
+            rows = left_rows.copy()
+            for f in range(k - 1):
+                good = left_places[:, f]
+                if n_codes <= _SCALAR_DRAWS:
+                    # the same draws, one code after the other (NumPy's array call costs more
+                    # than a few scalar calls)
+                    x = np.array([rng.hypergeometric(g, r - g, m) for g, r, m in
+                                  zip(good.tolist(), rows.tolist(), sample.tolist())], dtype=np.int64)
+                else:
+                    x = rng.hypergeometric(good, rows - good, sample)
+                out[b, :, f] = x
+                sample -= x
+                rows -= good
+            out[b, :, k - 1] = sample
+            left_places -= out[b]
+            left_rows -= block_counts[b]
+    out[n_blocks - 1] = left_places
+    return out
+
+
+def _in_parallel(n_blocks: int, block_rows: int, run) -> None:
+    """``run(b0, b1)`` over contiguous ranges of the blocks, on the idle threads (each block
+    writes only its own rows and table rows, so the result does not depend on the split)."""
+    threads = idle_threads()
+    n_tasks = min(n_blocks, threads * _PIECES_PER_THREAD) if threads > 1 else 1
+    bounds = np.linspace(0, n_blocks, n_tasks + 1).round().astype(np.int64).tolist()
+    run_tasks(lambda t: run(bounds[t], bounds[t + 1]), n_tasks, threads)
 
 
 def split_assign_flat(sizes, *, seed: int = 0) -> np.ndarray:
@@ -144,10 +235,16 @@ def split_assign_flat(sizes, *, seed: int = 0) -> np.ndarray:
     -------
     ndarray of int8
     """
-    places = _places(np.asarray(sizes).reshape(1, -1), None)[0]
-    n = int(places.sum())
+    places = _places(np.asarray(sizes).reshape(1, -1), None)
+    n, k = int(places.sum()), places.shape[1]
     out = np.empty(n, dtype=np.int8)
-    _k.assign_shuffled_flat(places, n, _seed(seed), out)
+    block_rows = _block_rows(n, 1, k)
+    n_blocks = max(1, -(-n // block_rows))
+    starts = np.arange(n_blocks, dtype=np.int64) * block_rows
+    block_counts = (np.minimum(starts + block_rows, n) - starts)[:, None]
+    block_places = np.ascontiguousarray(_block_places(block_counts, places, seed)[:, 0, :])
+    _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.assign_shuffled_flat(
+        n, block_rows, block_places, _seed(seed), out, b0, b1))
     return out
 
 
@@ -230,12 +327,29 @@ def split_fold_counts(folds, n_folds: int) -> np.ndarray:
     return counts
 
 
-def split_fold_indices(folds, fold: int, n_test: int) -> tuple[np.ndarray, np.ndarray]:
+def split_fold_pieces(folds, n_folds: int) -> np.ndarray:
+    """Rows of each fold id in ``[0, n_folds)`` in each piece of the rows, for a parallel
+    :func:`split_fold_indices`: int64 of shape (n_pieces, n_folds), pieces of ``2**18`` rows
+    (the last shorter; one piece for no rows). Its column sums are :func:`split_fold_counts`.
+    """
+    folds = _folds(folds)
+    if not 1 <= n_folds <= MAX_FOLDS:
+        raise ValueError(f"n_folds must be in [1, {MAX_FOLDS}], got {n_folds}")
+    n = folds.shape[0]
+    n_pieces = max(1, -(-n // _PIECE_ROWS))
+    counts = np.zeros((n_pieces, int(n_folds)), dtype=np.int64)
+    _in_parallel(n_pieces, _PIECE_ROWS, lambda p0, p1: [
+        _k.fold_counts(folds[p * _PIECE_ROWS:(p + 1) * _PIECE_ROWS], counts[p]) for p in range(p0, p1)])
+    return counts
+
+
+def split_fold_indices(folds, fold: int, n_test: int, *, pieces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(train, test)``: ``np.flatnonzero(folds != fold)`` and ``np.flatnonzero(folds == fold)``
     (int64, increasing), built in one pass.
 
     ``n_test`` must be the number of rows of ``fold`` (:func:`split_fold_counts`); a wrong count
-    gives wrong indices, never a write out of bounds.
+    gives wrong indices, never a write out of bounds. ``pieces`` (:func:`split_fold_pieces` of
+    the same ids) lets the pieces of the rows fill their parts of the outputs on the idle threads.
     """
     folds = _folds(folds)
     if not 0 <= fold <= MAX_FOLDS:
@@ -245,5 +359,18 @@ def split_fold_indices(folds, fold: int, n_test: int) -> tuple[np.ndarray, np.nd
         raise ValueError(f"n_test must be in [0, {n}], got {n_test}")
     train = np.empty(n - int(n_test), dtype=np.int64)
     test = np.empty(int(n_test), dtype=np.int64)
-    _k.fold_indices(folds, int(fold), train, test)
+    if pieces is None or fold >= pieces.shape[1] or pieces.shape[0] < 2:
+        _k.fold_indices(folds, int(fold), train, test, 0, n, 0, train.shape[0], 0, test.shape[0])
+        return train, test
+    n_pieces = pieces.shape[0]
+    starts = np.minimum(np.arange(n_pieces + 1, dtype=np.int64) * _PIECE_ROWS, n)
+    test_at = np.concatenate([[0], np.cumsum(pieces[:, fold])])
+    train_at = starts - test_at
+
+    def fill(p0: int, p1: int) -> None:
+        for p in range(p0, p1):
+            _k.fold_indices(folds, int(fold), train, test, int(starts[p]), int(starts[p + 1]),
+                            int(train_at[p]), int(train_at[p + 1]), int(test_at[p]), int(test_at[p + 1]))
+
+    _in_parallel(n_pieces, _PIECE_ROWS, fill)
     return train, test

@@ -12,9 +12,12 @@
   :class:`TimeSeriesSplit`, :class:`RepeatedKFold`, :class:`RepeatedStratifiedKFold`,
   :func:`train_test_split`; :class:`HashKFold` (folds from a hash of a key column) (scikit-learn is imported only when one of them is first used).
 
-Stratified assignment is one sequential compiled pass (``tabprep._native.split``): a row of
-class c goes to fold f with probability (places left in f for c) / (rows of c left), giving
-exact per-class fold sizes -- scikit-learn's StratifiedKFold sizes -- uniformly at random.
+Stratified assignment is one compiled pass (``tabprep._native.split``): a row of class c goes
+to fold f with probability (places left in f for c) / (rows of c left), giving exact per-class
+fold sizes -- scikit-learn's StratifiedKFold sizes -- uniformly at random. Past 2**18 rows the
+pass runs on fixed row blocks in parallel (each block's share of every class's fold sizes drawn
+first, from the multivariate hypergeometric law): the same law, the same ids on any number of
+threads.
 """
 
 from __future__ import annotations

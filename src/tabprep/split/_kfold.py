@@ -133,9 +133,11 @@ def stratified_kfold_ids(
     Per-class fold sizes are exactly scikit-learn's ``StratifiedKFold`` ones (the rows, sorted by
     class in order of first appearance, dealt round-robin over the folds: each class's fold
     sizes differ by at most one). With ``shuffle=True`` the rows of each class are assigned in
-    ONE sequential compiled pass: a row of class c goes to fold f with probability (places left
-    in f for c) / (rows of c left) -- exact sizes, uniformly random, no permutation. With
-    ``shuffle=False`` the ids equal ``StratifiedKFold(shuffle=False)``'s test folds.
+    ONE compiled pass: a row of class c goes to fold f with probability (places left in f for
+    c) / (rows of c left) -- exact sizes, uniformly random, no permutation. Past 2**18 rows the
+    pass runs on fixed blocks of rows in parallel, each block's share of the sizes drawn first
+    (multivariate hypergeometric): the same law, and ids that do not depend on the threads.
+    With ``shuffle=False`` the ids equal ``StratifiedKFold(shuffle=False)``'s test folds.
 
     Parameters
     ----------

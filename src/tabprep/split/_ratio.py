@@ -2,7 +2,7 @@
 
 Sizes: see :mod:`tabprep._base.alloc` (largest remainder overall; per class, scikit-learn's
 StratifiedShuffleSplit rule part by part). Rows are then assigned by the same compiled
-sequential pass as the stratified folds (exact sizes, uniformly at random).
+pass as the stratified folds (exact sizes, uniformly at random; fixed row blocks in parallel).
 """
 
 from __future__ import annotations

@@ -157,18 +157,20 @@ def _check_shuffle_seed(owner: str, shuffle, random_state) -> None:
 def iter_folds(fold_ids: np.ndarray, n_splits: int):
     """``(train, test)`` index arrays (int64, increasing) of each fold of a fold-id array.
 
-    Rows with a negative id are in every training set and no test set. The fold sizes come from
-    one counting pass, then each fold's two arrays from one branch-free pass over the fold ids
-    (:func:`tabprep.kernels._split.split_fold_indices`) when the fold is reached, so a consumer
-    that takes the folds one at a time holds one fold's arrays, as with scikit-learn. (Building
-    the next fold in a second thread meanwhile was measured: no gain on two cores, the pass is
-    bound by memory writes and page faults.)
+    Rows with a negative id are in every training set and no test set. The fold sizes of each
+    piece of the rows come from one counting pass, then each fold's two arrays from one
+    branch-free pass over the fold ids (:func:`tabprep.kernels._split.split_fold_indices`), its
+    pieces on the idle threads, when the fold is reached, so a consumer that takes the folds one
+    at a time holds one fold's arrays, as with scikit-learn. (Building the next fold in a second
+    thread meanwhile was measured: no gain on two cores, the pass is bound by memory writes and
+    page faults; two threads filling halves of the same arrays fault and write in parallel.)
     """
-    from tabprep.kernels._split import split_fold_counts, split_fold_indices
+    from tabprep.kernels._split import split_fold_indices, split_fold_pieces
 
-    counts = split_fold_counts(fold_ids, n_splits)
+    pieces = split_fold_pieces(fold_ids, n_splits)
+    counts = pieces.sum(axis=0)
     for f in range(n_splits):
-        yield split_fold_indices(fold_ids, f, int(counts[f]))
+        yield split_fold_indices(fold_ids, f, int(counts[f]), pieces=pieces)
 
 
 class _Base(_Params):
