@@ -222,3 +222,17 @@ def test_int_distribution_and_model_only_space():
                scoring="accuracy", cv=3, refit=False)
     assert res.trials["prep_cached"].to_list() == [False, True, True]
     assert all(4 <= v <= 16 for v in res.trials["model__max_leaf_nodes"])
+
+
+@pytest.mark.parametrize("pruner", ["halving", "hyperband"])
+def test_rungs_are_pruning_points_of_halving_and_hyperband(pruner):
+    """Rungs report their resource (1, 3, 9 ninths): successive halving / Hyperband can stop a
+    trial at the first rung, after a ninth of the rows."""
+    df = _data(n=2000)
+    res = tune(_pipe(), LogisticRegression(), df, "y", space={"model__C": FloatDistribution(1e-4, 10.0, log=True)},
+               n_trials=10, strategy="random", fidelity="rows", pruner=pruner, scoring="roc_auc", refit=False)
+    pruned = [t for t in res.study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and all(set(t.intermediate_values) <= {1, 3} for t in pruned)
+    assert any(set(t.intermediate_values) == {1} for t in pruned)
+    complete = [t for t in res.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert complete and all(set(t.intermediate_values) == {1, 3, 9} for t in complete)

@@ -17,6 +17,8 @@ __all__ = ["TuneResult", "TrialRunner", "TrialOutcome", "tune"]
 ROW_RUNGS = (1 / 9, 1 / 3, 1.0)
 #: Fractions of the boosting rounds at the rungs of ``fidelity="rounds"``.
 ROUND_RUNGS = (1 / 9, 1 / 3, 1.0)
+#: The step each rung reports to the pruner: its resource in units of the smallest rung (1, 3, 9).
+RUNG_STEPS = tuple(round(f / ROW_RUNGS[0]) for f in ROW_RUNGS)
 #: Model parameters that count boosting rounds, in the order they are looked for.
 ROUND_PARAMS = ("max_iter", "n_estimators", "num_boost_round")
 
@@ -311,8 +313,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         n_trials = checked.grid_size if strategy == "grid" else 20
     if strategy == "grid":
         n_trials = min(n_trials, checked.grid_size)
-    n_rungs = 1 if fidelity is None else len(ROW_RUNGS)
-    pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, n_rungs)
+    pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, RUNG_STEPS[-1])
     store = open_storage(storage)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -333,7 +334,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         def report(value, rung):
             if fidelity is None:
                 return False
-            trial.report(value, rung)
+            trial.report(value, RUNG_STEPS[rung])
             return trial.should_prune()
 
         out = runner.run(params, report)
