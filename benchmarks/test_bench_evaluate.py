@@ -95,9 +95,17 @@ def sklearn_pipeline(folds, model):
 
 
 def _check(key, value):
-    """The two sides of a group must agree: the first records, the second compares."""
+    """The two sides of a group must agree: the first records, the second compares.
+
+    HistGradientBoosting's scores agree to 1e-4, not 1e-9: the two preparations differ in the
+    last bit of some cells (tabprep merges per-fold partial moments, scikit-learn sums the rows;
+    ~1e-15 apart), and HGB's bin thresholds (midpoints between distinct values) turn such a
+    difference into another bin for the rows at a threshold (at 200k rows the best grid scores
+    differ by ~8e-6). Linear models and naive Bayes are continuous in their input: 1e-9.
+    """
+    rtol = 1e-4 if OP_GRID_HGB in key else 1e-9
     if key in _SCORES:
-        np.testing.assert_allclose(value, _SCORES[key], rtol=1e-9)
+        np.testing.assert_allclose(value, _SCORES[key], rtol=rtol)
     else:
         _SCORES[key] = value
 
@@ -200,8 +208,9 @@ def test_grid_sklearn(benchmark, pair, data, bench_rows, op, model, grid, n_jobs
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_grid_hgb_rounds_fidelity(benchmark, pair, data, bench_rows, n_jobs):
     """The same 8 points, each trial grown in rungs of boosting rounds (1/9, 1/3, all; warm
-    started) with successive halving: the time it first reaches GridSearchCV's best score
-    (``extra_info["seconds_to_grid_best"]``; None if the best point was pruned). Every complete
+    started) with successive halving: the time it first reaches the grid's best score (the best
+    point's; GridSearchCV's best is the same point, ~1e-5 apart, see ``_check``), in
+    ``extra_info["seconds_to_grid_best"]``; None if the best point was pruned. Every complete
     trial's score is a full fit's, so reaching the best means running the best point to the end."""
     from tabprep.tune import tune
 
@@ -214,7 +223,7 @@ def test_grid_hgb_rounds_fidelity(benchmark, pair, data, bench_rows, n_jobs):
         start = time.perf_counter()
 
         def cb(done, total, best, elapsed):
-            if target is not None and best is not None and best >= target - 1e-9 and "t" not in reached:
+            if target is not None and best is not None and best >= target - 1e-12 and "t" not in reached:
                 reached["t"] = time.perf_counter() - start
 
         return tune(tabprep_pipeline(), _hgb(bench_rows), df, "y_bin", space=HGB_GRID, strategy="grid",
@@ -226,4 +235,4 @@ def test_grid_hgb_rounds_fidelity(benchmark, pair, data, bench_rows, n_jobs):
     benchmark.extra_info["best_score"] = res.best_score
     benchmark.extra_info["pruned"] = int((res.trials["state"] == "PRUNED").sum())
     if target is not None:
-        assert res.best_score <= target + 1e-9  # the grid's best is the best of these 8 points
+        assert res.best_score <= target + 1e-12  # the grid's best is the best of these 8 points
