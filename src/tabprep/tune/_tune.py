@@ -102,6 +102,26 @@ class TrialRunner:
     pass a ``report`` callback for multi-fidelity (see :meth:`run`). Thread-safe: trials may run
     in parallel threads (the preparation cache and the per-(category, fold) tables are shared
     under a lock).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabprep import Pipeline
+    >>> from tabprep.encode import TargetEncoder
+    >>> from tabprep.evaluate import resolve_folds
+    >>> from tabprep.evaluate._scoring import resolve_scoring
+    >>> from tabprep.tune import TrialRunner, check_space
+    >>> df = pl.DataFrame({"c": ["a", "b", "c", "a", "b"] * 40, "y": [1, 0, 0, 1, 1] * 40})
+    >>> pipe, model = Pipeline([("te", TargetEncoder(), "c")]), LogisticRegression()
+    >>> space = check_space({"te__smooth": [1.0, 10.0], "model__C": [0.1, 1.0]}, pipe, model, "grid")
+    >>> folds, k, df = resolve_folds(4, df, "y")
+    >>> runner = TrialRunner(pipe, model, space, df, "y", folds, k, resolve_scoring("accuracy", model)["score"])
+    >>> out = runner.run({"te__smooth": 10.0, "model__C": 0.1})
+    >>> out.value, len(out.fold_scores), out.prep_cached
+    (0.8, 4, False)
+    >>> runner.run({"te__smooth": 10.0, "model__C": 1.0}).prep_cached  # same preparation: cached
+    True
     """
 
     def __init__(self, pipeline, model, space, df, target, folds, n_folds, scorer, *, fidelity=None,
