@@ -266,9 +266,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         rounds of one fit and scores as one fit with all the rounds (tested for
         HistGradientBoosting); each rung's ``fit`` call still repeats the model's fixed work
         (HistGradientBoosting re-bins the data: three rungs cost ~1.8x one fit at 160k x 4
-        rows). Models without ``warm_start`` (LightGBM, XGBoost) are refitted at each rung. A model's own early stopping (e.g.
-        ``HistGradientBoostingClassifier(early_stopping=True)``) works inside each fit; once it
-        stopped a fold's model, the later rungs keep that model.
+        rows). Models without ``warm_start`` (LightGBM, XGBoost) are refitted at each rung. A
+        model's own early stopping (e.g. ``HistGradientBoostingClassifier(early_stopping=True)``)
+        works inside each fit; once it stopped a fold's model, the later rungs keep that model.
     pruner : {None, "median", "halving", "hyperband"} or optuna pruner
         Default: "hyperband" with a fidelity, none without.
     refit : bool, default True
