@@ -19,12 +19,16 @@ Groups:
   over ``te__smooth`` (2 values) x ``C`` (4 values), 5 folds: preparation dominates, so the cache
   (2 preparations instead of 40 pipeline fits) is the win. Goal: >= 5x.
 - ``grid 8 points HGB``: the same space with ``learning_rate`` x ``max_leaf_nodes`` of
-  HistGradientBoosting (model compute dominates): tabprep's plain grid, and TPE + row fidelity
-  (Hyperband) measured to the time it first reaches GridSearchCV's best score (in
-  ``extra_info``). Goal: GridSearchCV's best in <= 1/3 of its time.
+  HistGradientBoosting (model compute dominates): tabprep's plain grid, and the grid with
+  boosting-round fidelity (warm-started rungs, successive halving) measured to the time it first
+  reaches GridSearchCV's best score (in ``extra_info``). Goal: GridSearchCV's best in <= 1/3 of
+  its time.
+
+Every case runs with ``n_jobs=1`` and ``n_jobs=2`` on both sides (scikit-learn: joblib's process
+workers, each capped at cores/2 native threads; tabprep: threads, capped the same way).
 
 The normal test suite runs each once at the smoke size; measured runs:
-``TABPREP_BENCH_ROWS=1000000 python -m pytest benchmarks/test_bench_evaluate.py -k cross_validate
+``TABPREP_BENCH_ROWS=1000000 python -m pytest benchmarks/test_bench_evaluate.py -k "cross_validate or lr"
 --benchmark-enable`` and ``TABPREP_BENCH_ROWS=200000 ... -k grid``.
 """
 
@@ -91,9 +95,17 @@ def sklearn_pipeline(folds, model):
 
 
 def _check(key, value):
-    """The two sides of a group must agree: the first records, the second compares."""
+    """The two sides of a group must agree: the first records, the second compares.
+
+    HistGradientBoosting's scores agree to 1e-4, not 1e-9: the two preparations differ in the
+    last bit of some cells (tabprep merges per-fold partial moments, scikit-learn sums the rows;
+    ~1e-15 apart), and HGB's bin thresholds (midpoints between distinct values) turn such a
+    difference into another bin for the rows at a threshold (at 200k rows the best grid scores
+    differ by ~8e-6). Linear models and naive Bayes are continuous in their input: 1e-9.
+    """
+    rtol = 1e-4 if OP_GRID_HGB in key else 1e-9
     if key in _SCORES:
-        np.testing.assert_allclose(value, _SCORES[key], rtol=1e-9)
+        np.testing.assert_allclose(value, _SCORES[key], rtol=rtol)
     else:
         _SCORES[key] = value
 
@@ -106,27 +118,31 @@ def _cv_model(name):
     return {"LR": LogisticRegression, "GaussianNB": GaussianNB}[name]()
 
 
-@pytest.mark.parametrize("model", ["LR", "GaussianNB"])
-def test_cross_validate_tabprep(benchmark, pair, data, bench_rows, model):
+CV_CASES = [("LR", 1), ("GaussianNB", 1), ("LR", 2)]
+
+
+@pytest.mark.parametrize(("model", "n_jobs"), CV_CASES, ids=[f"{m}-jobs{j}" for m, j in CV_CASES])
+def test_cross_validate_tabprep(benchmark, pair, data, bench_rows, model, n_jobs):
     from tabprep.evaluate import cross_validate
 
     df, _, _, _ = data
-    pair(benchmark, OP_CV.format(model), "tabprep.evaluate.cross_validate", "ours")
+    pair(benchmark, OP_CV.format(model) + f" n_jobs={n_jobs}", "tabprep.evaluate.cross_validate", "ours")
     res = benchmark.pedantic(cross_validate, args=(tabprep_pipeline(), _cv_model(model), df, "y_bin"),
-                             kwargs={"cv": "fold", "scoring": "roc_auc"}, rounds=1, iterations=1)
+                             kwargs={"cv": "fold", "scoring": "roc_auc", "n_jobs": n_jobs}, rounds=1, iterations=1)
     benchmark.extra_info["prep_s"] = round(float(res["folds"]["prep_time"].sum()), 3)
     benchmark.extra_info["model_fit_s"] = round(float(res["folds"]["model_fit_time"].sum()), 3)
     _check(("cv", model, bench_rows), res["test_score"])
 
 
-@pytest.mark.parametrize("model", ["LR", "GaussianNB"])
-def test_cross_validate_sklearn(benchmark, pair, data, bench_rows, model):
+@pytest.mark.parametrize(("model", "n_jobs"), CV_CASES, ids=[f"{m}-jobs{j}" for m, j in CV_CASES])
+def test_cross_validate_sklearn(benchmark, pair, data, bench_rows, model, n_jobs):
     from sklearn.model_selection import PredefinedSplit, cross_validate
 
     _, pdf, y, folds = data
-    pair(benchmark, OP_CV.format(model), "sklearn cross_validate", "peer")
+    pair(benchmark, OP_CV.format(model) + f" n_jobs={n_jobs}", "sklearn cross_validate", "peer")
     res = benchmark.pedantic(cross_validate, args=(sklearn_pipeline(folds, _cv_model(model)), pdf, y),
-                             kwargs={"cv": PredefinedSplit(folds), "scoring": "roc_auc"}, rounds=1, iterations=1)
+                             kwargs={"cv": PredefinedSplit(folds), "scoring": "roc_auc", "n_jobs": n_jobs},
+                             rounds=1, iterations=1)
     _check(("cv", model, bench_rows), res["test_score"])
 
 
@@ -149,49 +165,57 @@ def _lr(rows):
     return LogisticRegression()
 
 
-def _tabprep_grid(df, model, grid):
+def _tabprep_grid(df, model, grid, n_jobs=1):
     from tabprep.tune import tune
 
     res = tune(tabprep_pipeline(), model, df, "y_bin", space=grid, strategy="grid", cv="fold",
-               scoring="roc_auc", refit=False)
+               scoring="roc_auc", refit=False, n_jobs=n_jobs)
     return res.best_score
 
 
-def _sklearn_grid(pdf, y, folds, model, grid):
+def _sklearn_grid(pdf, y, folds, model, grid, n_jobs=1):
     from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
     sk_grid = {("ct__te__" + k[4:] if k.startswith("te__") else k): v for k, v in grid.items()}
     gs = GridSearchCV(sklearn_pipeline(folds, model), sk_grid, cv=PredefinedSplit(folds), scoring="roc_auc",
-                      refit=False)
+                      refit=False, n_jobs=n_jobs)
     gs.fit(pdf, y)
     return gs.best_score_
 
 
-@pytest.mark.parametrize(("op", "model", "grid"), [(OP_GRID_LR, _lr, LR_GRID), (OP_GRID_HGB, _hgb, HGB_GRID)],
-                         ids=["lr", "hgb"])
-def test_grid_tabprep(benchmark, pair, data, bench_rows, op, model, grid):
+GRID_CASES = [(OP_GRID_LR, _lr, LR_GRID, 1), (OP_GRID_LR, _lr, LR_GRID, 2),
+              (OP_GRID_HGB, _hgb, HGB_GRID, 1), (OP_GRID_HGB, _hgb, HGB_GRID, 2)]
+GRID_IDS = ["lr-jobs1", "lr-jobs2", "hgb-jobs1", "hgb-jobs2"]
+
+
+@pytest.mark.parametrize(("op", "model", "grid", "n_jobs"), GRID_CASES, ids=GRID_IDS)
+def test_grid_tabprep(benchmark, pair, data, bench_rows, op, model, grid, n_jobs):
     df, _, _, _ = data
-    pair(benchmark, op, "tabprep.tune grid (cache)", "ours")
-    best = benchmark.pedantic(_tabprep_grid, args=(df, model(bench_rows), grid), rounds=1, iterations=1)
+    pair(benchmark, f"{op} n_jobs={n_jobs}", "tabprep.tune grid (cache)", "ours")
+    best = benchmark.pedantic(_tabprep_grid, args=(df, model(bench_rows), grid, n_jobs), rounds=1, iterations=1)
     _check((op, bench_rows), best)
 
 
-@pytest.mark.parametrize(("op", "model", "grid"), [(OP_GRID_LR, _lr, LR_GRID), (OP_GRID_HGB, _hgb, HGB_GRID)],
-                         ids=["lr", "hgb"])
-def test_grid_sklearn(benchmark, pair, data, bench_rows, op, model, grid):
+@pytest.mark.parametrize(("op", "model", "grid", "n_jobs"), GRID_CASES, ids=GRID_IDS)
+def test_grid_sklearn(benchmark, pair, data, bench_rows, op, model, grid, n_jobs):
     _, pdf, y, folds = data
-    pair(benchmark, op, "sklearn GridSearchCV", "peer")
-    best = benchmark.pedantic(_sklearn_grid, args=(pdf, y, folds, model(bench_rows), grid), rounds=1, iterations=1)
+    pair(benchmark, f"{op} n_jobs={n_jobs}", "sklearn GridSearchCV", "peer")
+    best = benchmark.pedantic(_sklearn_grid, args=(pdf, y, folds, model(bench_rows), grid, n_jobs),
+                              rounds=1, iterations=1)
     _check((op, bench_rows), best)
 
 
-def test_grid_hgb_tpe_rows_fidelity(benchmark, pair, data, bench_rows):
-    """TPE + Hyperband on rows over the same 8 points: the time it first reaches the grid's best
-    score (``extra_info["seconds_to_grid_best"]``; None if it does not within 8 trials)."""
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_hgb_rounds_fidelity(benchmark, pair, data, bench_rows, n_jobs):
+    """The same 8 points, each trial grown in rungs of boosting rounds (1/9, 1/3, all; warm
+    started) with successive halving: the time it first reaches the grid's best score (the best
+    point's; GridSearchCV's best is the same point, ~1e-5 apart, see ``_check``), in
+    ``extra_info["seconds_to_grid_best"]``; None if the best point was pruned. Every complete
+    trial's score is a full fit's, so reaching the best means running the best point to the end."""
     from tabprep.tune import tune
 
     df, _, _, _ = data
-    pair(benchmark, OP_GRID_HGB, "tabprep.tune tpe + rows fidelity", "ours")
+    pair(benchmark, f"{OP_GRID_HGB} n_jobs={n_jobs}", "tabprep.tune grid + rounds fidelity (halving)", "ours")
     reached = {}
     target = _SCORES.get((OP_GRID_HGB, bench_rows))
 
@@ -202,8 +226,9 @@ def test_grid_hgb_tpe_rows_fidelity(benchmark, pair, data, bench_rows):
             if target is not None and best is not None and best >= target - 1e-12 and "t" not in reached:
                 reached["t"] = time.perf_counter() - start
 
-        return tune(tabprep_pipeline(), _hgb(bench_rows), df, "y_bin", space=HGB_GRID, strategy="tpe", n_trials=8,
-                    fidelity="rows", cv="fold", scoring="roc_auc", refit=False, callback=cb)
+        return tune(tabprep_pipeline(), _hgb(bench_rows), df, "y_bin", space=HGB_GRID, strategy="grid",
+                    fidelity="rounds", pruner="halving", cv="fold", scoring="roc_auc", refit=False,
+                    n_jobs=n_jobs, callback=cb)
 
     res = benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info["seconds_to_grid_best"] = reached.get("t")

@@ -65,6 +65,9 @@ def test_evaluate_json_and_text(tmp_path):
     ref = cross_validate(read_tune_spec(spec).pipeline, LogisticRegression(), data, "y", cv=4,
                          scoring=["roc_auc", "accuracy"])
     assert out["summary"]["roc_auc"]["mean"] == ref["test_roc_auc"].mean()
+    proc = _tabprep("evaluate", spec, data, "--cv", "4", "--scoring", "roc_auc,accuracy", "--json", "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"] == out["summary"]  # parallel folds: the same scores
     proc = _tabprep("evaluate", spec, data, "--model", "Ridge", "--scoring", "roc_auc")
     assert proc.returncode == 2 and "scores classes, but the model is a regressor" in proc.stderr
     proc = _tabprep("evaluate", spec, data, "--model", "HistGradientBoostingClassifier",
@@ -98,6 +101,13 @@ def test_tune_bad_space_is_a_config_error_before_any_trial(tmp_path):
     (tmp_path / "s.toml").write_text(SPEC)
     proc = _tabprep("tune", spec, data, "-o", str(tmp_path / "o"), "--storage", "nosuch://x")
     assert proc.returncode == 2 and "storage cannot be opened" in proc.stderr
+    (tmp_path / "s.toml").write_text(SPEC.replace("[1.0, 10.0]", "[]"))
+    proc = _tabprep("tune", spec, data, "-o", str(tmp_path / "o"), "--trials", "2")
+    assert proc.returncode == 2 and "'te__smooth' an empty list" in proc.stderr
+    (tmp_path / "s.toml").write_text(SPEC + "\n[tune]\nn_jobs = 0\n")
+    proc = _tabprep("tune", spec, data, "-o", str(tmp_path / "o"), "--trials", "2")
+    assert proc.returncode == 2 and "n_jobs" in proc.stderr
+    assert not (tmp_path / "o" / "study.db").exists()
 
 
 @pytest.mark.slow

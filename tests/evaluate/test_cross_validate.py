@@ -187,3 +187,68 @@ def test_a_non_partition_splitter_is_refused():
 
     with pytest.raises(ConfigError, match="train on exactly the rows outside"):
         cross_validate(_pipeline(), LogisticRegression(), _data(n=300), "y", cv=TimeSeriesSplit(3))
+
+
+@pytest.mark.parametrize("target_type", ["auto", "continuous"])
+def test_shared_tables_give_the_same_folds_and_skip_the_table_pass(target_type, monkeypatch):
+    """prepare_folds with a tables dict kept across calls (a tuning study): the per-(category,
+    fold) table is counted once per encoder setting, whatever the smoothing, and every fold's
+    output is bit for bit that of a call without it."""
+    import tabprep.kernels._target as kt
+
+    continuous = target_type == "continuous"
+    df = _data(n=1500, continuous=continuous)
+    folds = np.random.default_rng(4).integers(0, 4, df.height).astype(np.int8)
+    passes = []
+    real = kt.target_stats
+
+    def counting(codes, *args, **kwargs):
+        if codes is not None:  # a pass over a column's codes (None: the totals of a fold's rows)
+            passes.append(1)
+        return real(codes, *args, **kwargs)
+
+    monkeypatch.setattr(kt, "target_stats", counting)
+    tables: dict = {}
+    smooths = ["auto", 1.0, 30.0, "auto"]
+    for smooth in smooths:
+        pipe = Pipeline([("te", TargetEncoder(smooth=smooth, target_type=target_type), ["hi"]),
+                         ("scale", StandardScaler(), NUMS)])
+        shared = prepare_folds(pipe, df, "y", folds, 4, tables=tables)
+        plain = prepare_folds(pipe, df, "y", folds, 4)
+        for a, b in zip(shared, plain):
+            assert a.train.equals(b.train) and a.test.equals(b.test)
+            np.testing.assert_array_equal(a.fitted.steps[0][1].target_mean_, b.fitted.steps[0][1].target_mean_)
+    # one pass per call without tables; with them: one per distinct table key ("auto" needs the
+    # second moments of a continuous target, a number does not: two keys, else one)
+    keys = 2 if continuous else 1
+    assert sum(key[0] == "table" for key in tables) == keys
+    assert len(passes) == len(smooths) + keys
+
+
+def test_parallel_folds_cap_the_native_threads_of_each_worker():
+    """n_jobs > 1: BLAS capped around the pool, OpenMP capped in each worker thread and restored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from tabprep.evaluate._threads import inner_threads, pool_limits, worker_limits
+
+    def api(user_api):
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == user_api]
+
+    assert inner_threads(1) >= 1 and inner_threads(10_000) == 1
+    before_blas, before_omp = api("blas"), api("openmp")
+    with pool_limits(10_000):
+        assert all(n == 1 for n in api("blas"))
+        with ThreadPoolExecutor(1) as pool:
+            def inside():
+                with worker_limits(10_000):
+                    capped = api("openmp")
+                return capped, api("openmp")
+
+            capped, after = pool.submit(inside).result()
+        assert all(n == 1 for n in capped)
+        assert after == before_omp
+    assert api("blas") == before_blas and api("openmp") == before_omp
+    with pool_limits(1):  # one job: nothing capped
+        assert api("blas") == before_blas

@@ -137,14 +137,85 @@ def test_report_is_self_contained(tmp_path):
     ({"scoring": "neg_mean_squared_eror"}, "unknown metric"),
     ({"strategy": "bayes"}, "unknown strategy"),
     ({"fidelity": "rounds"}, "boosting model"),
+    ({"storage": "sqlite:////nonexistent/folder/study.db"}, "storage cannot be opened"),
+    ({"n_jobs": 0}, "n_jobs"),
+    ({"space": {"model__C": [1.0]}, "scoring": ["roc_auc", "r2"]}, "'r2' scores continuous"),
+    ({"space": {"model__C": [1.0]}, "scoring": "roc_auc", "target": "k"}, "for two classes"),
 ])
 def test_bad_input_fails_before_any_trial(kwargs, match, monkeypatch):
     calls = []
     monkeypatch.setattr(optuna.study.Study, "optimize", lambda *a, **k: calls.append(1))
     kwargs = {"space": {"model__C": [1.0]}, **kwargs}
+    target = kwargs.pop("target", "y")
+    df = _data(n=200).with_columns(k=pl.Series([0, 1, 2, 3] * 50))  # a multiclass target
     with pytest.raises(ConfigError, match=match):
-        tune(_pipe(), LogisticRegression(), _data(n=200), "y", **kwargs)
+        tune(_pipe(), LogisticRegression(), df, target, **kwargs)
     assert not calls
+
+
+def test_regressor_metrics_are_checked_before_any_trial(monkeypatch):
+    calls = []
+    monkeypatch.setattr(optuna.study.Study, "optimize", lambda *a, **k: calls.append(1))
+    from sklearn.linear_model import Ridge
+
+    df = _data(n=200).with_columns(t=pl.Series(np.linspace(0, 1, 200)))
+    with pytest.raises(ConfigError, match="'roc_auc' needs a class target"):
+        tune(_pipe(), Ridge(), df.drop("y"), "t", space={"model__alpha": [1.0]}, scoring="roc_auc")
+    with pytest.raises(ConfigError, match="continuous but the model is a classifier"):
+        tune(_pipe(), LogisticRegression(), df.drop("y"), "t", space={"model__C": [1.0]}, scoring="accuracy")
+    assert not calls
+
+
+def test_parallel_trials_give_the_grid_points_and_scores_of_one_thread():
+    df = _data()
+    one = tune(_pipe(), LogisticRegression(), df, "y", space=GRID, strategy="grid", scoring="roc_auc", cv=4,
+               refit=False)
+    two = tune(_pipe(), LogisticRegression(), df, "y", space=GRID, strategy="grid", scoring="roc_auc", cv=4,
+               refit=False, n_jobs=2)
+    cols = [*GRID, "value"]
+    assert two.trials.height == 8 and set(two.trials["state"]) == {"COMPLETE"}
+    assert two.trials.select(cols).sort(cols).equals(one.trials.select(cols).sort(cols))
+    assert two.best_score == one.best_score
+    # the shared cache built each of the 4 preparations once, whichever thread asked first
+    assert two.trials["prep_cached"].sum() == 4
+
+
+def test_trial_runner_is_a_unit_a_search_loop_can_call():
+    """TrialRunner.run: params in, score out; a report callback sees each rung and may stop it."""
+    from tabprep.evaluate import load_frame, resolve_folds
+    from tabprep.evaluate._scoring import resolve_scoring
+    from tabprep.tune import TrialRunner, check_space
+
+    df = load_frame(_data(n=800), "y", "test")
+    folds, k, df = resolve_folds(3, df, "y")
+    model = HistGradientBoostingClassifier(max_iter=9, early_stopping=False, random_state=0)
+    space = check_space({"model__learning_rate": [0.1, 0.3]}, _pipe(), model, "grid")
+    runner = TrialRunner(_pipe(), model, space, df, "y", folds, k, resolve_scoring("roc_auc", model)["score"],
+                         fidelity="rounds", rounds_param="max_iter")
+    seen = []
+    full = runner.run({"model__learning_rate": 0.3},
+                      lambda v, rung, scores: seen.append((rung, v, list(scores))) and False)
+    assert [r for r, _, _ in seen] == [0, 1, 2] and not full.pruned and full.value == seen[-1][1]
+    assert all(v == np.mean(scores) and len(scores) == k for _, v, scores in seen)
+    assert full.fold_scores == seen[-1][2]
+    stopped = runner.run({"model__learning_rate": 0.3}, lambda v, rung, scores: True)
+    assert stopped.pruned and stopped.rung == 0 and stopped.value == seen[0][1]
+    assert stopped.prep_cached and not full.prep_cached
+    cv = cross_validate(_pipe(), HistGradientBoostingClassifier(max_iter=9, early_stopping=False, random_state=0,
+                                                                learning_rate=0.3), df, "y", cv=3, scoring="roc_auc")
+    np.testing.assert_allclose(full.fold_scores, cv["test_score"], rtol=1e-12)
+
+
+def test_rounds_fidelity_keeps_a_model_its_own_early_stopping_ended():
+    """HGB early_stopping=True: the warm-started rungs end where one fit with all the rounds ends."""
+    df = _data(n=3000)
+    model = HistGradientBoostingClassifier(max_iter=90, early_stopping=True, n_iter_no_change=2,
+                                           validation_fraction=0.2, learning_rate=0.5, random_state=0)
+    res = tune(_pipe(), model, df, "y", space={"model__max_leaf_nodes": [31]}, strategy="grid",
+               fidelity="rounds", pruner="none", scoring="roc_auc", cv=3, refit=False)
+    cv = cross_validate(_pipe(), model, df, "y", cv=3, scoring="roc_auc", return_estimator=True)
+    assert all(e.n_iter_ < 30 for e in cv["estimator"])  # stopped before the second rung (30 rounds)
+    np.testing.assert_allclose(res.trials["value"][0], cv["test_score"].mean(), rtol=1e-12)
 
 
 def test_int_distribution_and_model_only_space():
@@ -154,3 +225,17 @@ def test_int_distribution_and_model_only_space():
                scoring="accuracy", cv=3, refit=False)
     assert res.trials["prep_cached"].to_list() == [False, True, True]
     assert all(4 <= v <= 16 for v in res.trials["model__max_leaf_nodes"])
+
+
+@pytest.mark.parametrize("pruner", ["halving", "hyperband"])
+def test_rungs_are_pruning_points_of_halving_and_hyperband(pruner):
+    """Rungs report their resource (1, 3, 9 ninths): successive halving / Hyperband can stop a
+    trial at the first rung, after a ninth of the rows."""
+    df = _data(n=2000)
+    res = tune(_pipe(), LogisticRegression(), df, "y", space={"model__C": FloatDistribution(1e-4, 10.0, log=True)},
+               n_trials=10, strategy="random", fidelity="rows", pruner=pruner, scoring="roc_auc", refit=False)
+    pruned = [t for t in res.study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and all(set(t.intermediate_values) <= {1, 3} for t in pruned)
+    assert any(set(t.intermediate_values) == {1} for t in pruned)
+    complete = [t for t in res.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert complete and all(set(t.intermediate_values) == {1, 3, 9} for t in complete)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from tabprep.cli._options import add_read_options
+from tabprep.cli._options import add_read_options, positive_int
 
 NAME = "evaluate"
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
-    """``--model``, ``--model-params``, ``--target``, ``--cv``, ``--scoring``, ``--seed`` (shared with tune)."""
+    """``--model``, ``--model-params``, ``--target``, ``--cv``, ``--scoring``, ``--seed``, ``--jobs``
+    (shared with tune)."""
     p.add_argument("--model", metavar="NAME",
                    help="model class: LogisticRegression, Ridge, HistGradientBoostingClassifier/Regressor, "
                         "RandomForestClassifier/Regressor, LGBMClassifier/Regressor, XGBClassifier/Regressor "
@@ -22,6 +23,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scoring", metavar="M1,M2",
                    help="scikit-learn metric names, comma-separated (default: the model's score)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the folds (default 0)")
+    p.add_argument("--jobs", type=positive_int, metavar="N",
+                   help="models fitted at the same time, in threads, each with cores/N native threads "
+                        "(evaluate: folds; tune: trials; default 1)")
 
 
 def model_and_spec(args):
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     data = scan_input(args, args.data) if has_read_options(args) else args.data
     with polars_errors(args.data):
         res = cross_validate(spec.pipeline, model, data, target, cv=cv, scoring=scoring,
-                             random_state=args.seed, n_bootstrap=args.bootstrap)
+                             random_state=args.seed, n_bootstrap=args.bootstrap, n_jobs=args.jobs or 1)
     metrics = [k[len("test_"):] for k in res if k.startswith("test_")]
     summary = {m: {"mean": float(res[f"test_{m}"].mean()), "std": float(res[f"test_{m}"].std())} for m in metrics}
     for m in metrics:

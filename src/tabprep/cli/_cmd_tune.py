@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                    scoring=scoring if scoring is not None else opts.get("scoring"),
                    seed=args.seed if args.seed != 0 or "seed" not in opts else opts["seed"],
                    timeout=args.timeout or opts.get("timeout"), fidelity=args.fidelity or opts.get("fidelity"),
-                   pruner=args.pruner or opts.get("pruner"), callback=show)
+                   pruner=args.pruner or opts.get("pruner"), n_jobs=args.jobs or opts.get("n_jobs", 1),
+                   callback=show)
     if show is not None and tty:
         sys.stderr.write("\n")
     if not res.best_params:

@@ -29,74 +29,45 @@ Tune's ``time_budget_s``. Ray Tune's own files go to a temporary folder, deleted
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-
-import numpy as np
-
 __all__ = ["tune_on_ray"]
 
-#: per worker process: (run token, preparation key) -> prepared fold matrices, LRU
-_PREPARED: OrderedDict = OrderedDict()
+#: per worker process: run token -> the study's TrialRunner, rebuilt there from its inputs (its
+#: preparation cache outlives a trial: Ray reuses the worker for the next one)
+_RUNNERS: dict = {}
 
 
 def _trial(config, payload=None):
-    """One Ray Tune trial: cross-validate the trial's parameters, reporting each rung."""
+    """One Ray Tune trial: the local :class:`~tabprep.tune.TrialRunner` runs it, reporting
+    each rung to Ray Tune (whose ASHA scheduler stops it, not the runner)."""
     from ray import tune as ray_tune
 
-    from tabprep.evaluate import features, prepare_folds
-
-    p = payload
-    _clone_with, with_params = p["clone_with"], p["with_params"]
-    params = {name: config[name] for name in p["names"]}
-    prep_params, model_params = p["split"](params)
+    token = payload["token"]
+    runner = _RUNNERS.get(token)
+    if runner is None:
+        _RUNNERS.clear()  # one study at a time per worker
+        runner = _RUNNERS[token] = payload["runner"]
+    params = {name: config[name] for name in runner.space.distributions}
     t0 = time.perf_counter()
-    key = (p["token"], repr(sorted(prep_params.items())))
-    hit = key in _PREPARED
-    if hit:
-        _PREPARED.move_to_end(key)
-        mats = _PREPARED[key]
-    else:
-        y = p["df"].get_column(p["target"]).to_numpy()
-        preps = prepare_folds(with_params(p["pipeline"], prep_params), p["df"], p["target"], p["folds"], p["k"])
-        mats = [(*features(q, p["dtype"]), y[q.train_rows], y[q.test_rows]) for q in preps]
-        if p["cache_size"]:
-            _PREPARED[key] = mats
-            while len(_PREPARED) > p["cache_size"]:
-                _PREPARED.popitem(last=False)
+    _, hit = runner.prepared(runner.space.split(params)[0])  # run() below finds it cached
     prep_seconds = round(time.perf_counter() - t0, 6)
-    scorer = p["scorer"]
-    est = _clone_with(p["model"], model_params)
-    fidelity = p["fidelity"]
-    rungs = p["rungs"]
-    fitted = None
-    if fidelity == "rounds":
-        total = est.get_params()[p["rounds_param"]]
-        fitted = [_clone_with(est, {"warm_start": True} if "warm_start" in est.get_params() else {}) for _ in mats]
-    for step, frac in enumerate(rungs):
-        scores = []
-        for i, (Xtr, Xte, ytr, yte) in enumerate(mats):
-            if fidelity == "rounds":
-                e = fitted[i]
-                e.set_params(**{p["rounds_param"]: max(1, int(round(frac * total)))})
-                e.fit(Xtr, ytr)
-            else:
-                rows = p["subsets"][i][:max(2, int(round(frac * len(ytr))))] if frac < 1 else slice(None)
-                e = _clone_with(est, {})
-                e.fit(Xtr[rows], ytr[rows])
-            scores.append(float(scorer(e, Xte, yte)))
-        final = step == len(rungs) - 1
-        ray_tune.report({"score": float(np.mean(scores)), "final": final, "rung": step, "prep_cached": hit,
-                         "prep_seconds": prep_seconds, "fold_scores": scores})
+    last = runner.n_rungs - 1
+
+    def report(value, rung, scores):
+        ray_tune.report({"score": value, "final": rung == last, "rung": rung, "prep_cached": hit,
+                         "prep_seconds": prep_seconds, "fold_scores": list(scores)})
+        return False
+
+    runner.run(params, report)
 
 
-def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checked, folds, k, scorer, key, metric,
-                n_trials, strategy, seed, timeout, fidelity, rounds_param, refit, cache_size, dtype, callback,
+def tune_on_ray(runner, *, study, store, study_name, metric, n_trials, strategy, seed, timeout, refit, callback,
                 recovered, local):
     """Run the remaining trials of ``study`` on Ray Tune (module docstring); the local
-    :class:`~tabprep.tune.TuneResult`. Called by :func:`tabprep.tune.tune` after its checks;
-    ``local`` holds that function's module (its rungs, result type and helpers) and tune's
-    ``finished``, ``make_sampler`` and ``with_params``, passed in: ``tabprep.tune`` imports this
-    module, so this one must not import ``tabprep.tune`` (no circle between packages)."""
+    :class:`~tabprep.tune.TuneResult`. Called by :func:`tabprep.tune.tune` after its checks
+    with the study's :class:`~tabprep.tune.TrialRunner` (sent to the workers once); ``local``
+    holds that function's module (its result type and helpers) and tune's ``finished``,
+    ``make_sampler`` and ``with_params``, passed in: ``tabprep.tune`` imports this module, so
+    this one must not import ``tabprep.tune`` (no circle between packages)."""
     import os
     import tempfile
     import uuid
@@ -111,21 +82,15 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
     finished, make_sampler, with_params = local["finished"], local["make_sampler"], local["with_params"]
     local = local["module"]
     TuneResult, _trials_frame = local.TuneResult, local._trials_frame
-    rungs = {"rows": local.ROW_RUNGS, "rounds": local.ROUND_RUNGS}.get(fidelity, (1.0,))
+    checked = runner.space
     if not ray.is_initialized():
         raise ConfigError("backend='ray' needs a running Ray cluster: call ray.init(...) first",
                           hint="ray.init() starts a local one; ray.init(address='auto') joins a cluster")
-    n_rungs = len(rungs)
+    n_rungs = runner.n_rungs
     start = time.perf_counter()
     remaining = n_trials - finished(study)
     if remaining > 0:
-        payload = {
-            "names": list(checked.distributions), "split": checked.split, "pipeline": pipeline, "model": model,
-            "df": df, "target": target, "folds": folds, "k": k, "scorer": scorer,
-            "fidelity": fidelity, "rounds_param": rounds_param, "dtype": dtype, "cache_size": cache_size,
-            "subsets": local._row_subsets(folds, k, seed) if fidelity == "rows" else None, "token": uuid.uuid4().hex,
-            "rungs": rungs, "clone_with": local._clone_with, "with_params": with_params,
-        }
+        payload = {"runner": runner, "token": uuid.uuid4().hex}
         searcher = _Search(space=dict(checked.distributions), metric="score", mode="max",
                            sampler=make_sampler(strategy, checked, seed, len(study.trials)),
                            study_name=study_name, storage=store)
@@ -159,9 +124,10 @@ def tune_on_ray(pipeline, model, df, target, *, study, store, study_name, checke
         from tabprep.handoff import to_numpy
 
         prep_params, model_params = checked.split(best.params)
-        fitted, out = with_params(pipeline, prep_params).fit_transform(df, target)
-        est = local._clone_with(model, model_params)
-        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), df.get_column(target).to_numpy())
+        df, target = runner.df, runner.target
+        fitted, out = with_params(runner.pipeline, prep_params).fit_transform(df, target)
+        est = local._clone_with(runner.model, model_params)
+        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=runner.dtype), df.get_column(target).to_numpy())
         result.best_pipeline, result.best_model = fitted, est
     return result
 

@@ -36,29 +36,44 @@ __all__ = ["fold_fits"]
 
 
 def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, folds: np.ndarray,
-              n_folds: int) -> list[tuple[object, pl.DataFrame]]:
+              n_folds: int, *, tables: dict | None = None) -> list[tuple[object, pl.DataFrame]]:
     """Per outer fold ``k``: ``(encoder fitted on the rows outside fold k, the out-of-fold
     output of those rows in row order)``.
 
     ``folds`` holds each row's outer fold in ``[0, n_folds)`` (int8); ``frame`` the input
     columns and the target.
+
+    ``tables``: a dict the caller keeps across calls on the SAME rows, target and folds (a tuning
+    study): the factorized columns and their per-(category, fold) table are stored there under a
+    key of the encoder's parameters other than ``smooth`` (the table does not depend on it, only
+    the encodings derived from it do), so trials that only change ``smooth`` skip the pass over
+    the rows.
     """
     from tabprep.kernels._target import encoding_table, gather_encodings, target_stats, train_stats
 
     owner = encoder._owner()
     n = frame.height
     folds = np.ascontiguousarray(folds, dtype=np.int8)
-    tgt = target_from(frame.get_column(target), n, encoder._target_type(), binary_only=encoder._binary_only,
-                      owner=owner)
+    tables = {} if tables is None else tables
+    tkey = ("target", target, encoder._target_type(), encoder._binary_only, n_folds)
+    if tkey not in tables:
+        tables[tkey] = target_from(frame.get_column(target), n, encoder._target_type(),
+                                   binary_only=encoder._binary_only, owner=owner)
+    tgt = tables[tkey]
+    key = _table_key(encoder, columns, target, n_folds, encoder._rule(tgt)[2])
+    if key not in tables:
+        moments = encoder._rule(tgt)[2]
+        coded = [encoder._factorize(frame.get_column(c)) for c in columns]
+        cells = []
+        for codes, uniques, _, _, null_seen, _, _ in coded:
+            n_slots = len(uniques) + (0 if null_seen else 1)
+            cells.append(target_stats(codes, n_slots, tgt.values, folds=folds, n_folds=n_folds,
+                                      n_classes=tgt.n_classes, moments=moments, binary=tgt.kind == "binary",
+                                      compact=True, check=False))
+        tables[key] = (coded, cells)
+    coded, cells = tables[key]
     rule = encoder._rule(tgt)
     mode, param, moments, singletons = rule
-    coded = [encoder._factorize(frame.get_column(c)) for c in columns]
-    cells = []
-    for codes, uniques, _, _, null_seen, _, _ in coded:
-        n_slots = len(uniques) + (0 if null_seen else 1)
-        cells.append(target_stats(codes, n_slots, tgt.values, folds=folds, n_folds=n_folds,
-                                  n_classes=tgt.n_classes, moments=moments, binary=tgt.kind == "binary",
-                                  compact=True, check=False))
     n_out = max(tgt.n_classes, 1)
     names_out = encoder._names_out(list(columns))
     null_nan = encoder._layout()[0]
@@ -115,6 +130,16 @@ def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, fol
             frame_out = frame_out.with_columns(pl.all().fill_nan(None))
         results.append((fitted, frame_out))
     return results
+
+
+def _table_key(encoder, columns, target, n_folds, moments) -> tuple:
+    """What the per-(category, fold) table depends on: the encoder's class and parameters but
+    ``smooth``, whether its rule needs the target's second moments (``smooth="auto"`` for a
+    continuous target), the columns, the target and the number of folds."""
+    params = encoder.get_params(deep=False)
+    params.pop("smooth", None)
+    return ("table", type(encoder).__name__, repr(sorted(params.items())), bool(moments), tuple(columns), target,
+            n_folds)
 
 
 def _set_fold_state(enc, columns, tgt, totals, n_out, cats, encs, null_encs, full_stats, n_inner) -> None:

@@ -82,7 +82,10 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     groups : str or array-like, optional
         Groups for a splitter that uses them (a column name or one value per row).
     n_jobs : int, default 1
-        Folds whose model is fitted at the same time (threads: most models release the GIL).
+        Folds whose model is fitted at the same time, in threads (the models' fits release the
+        GIL). With ``n_jobs > 1`` each fit's own native threads (OpenMP, BLAS) are capped at
+        ``cores // n_jobs``, as scikit-learn's process workers are
+        (:mod:`tabprep.evaluate._threads`). The scores do not depend on ``n_jobs``.
     dtype : "float64" or "float32"
         dtype of the feature matrices.
     random_state : int or None, default 0
@@ -193,8 +196,14 @@ def _run_folds(model, preps, matrices, scored, y, scorers, n_jobs):
         return [_fit_and_score(*j) for j in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        return list(pool.map(lambda j: _fit_and_score(*j), jobs))
+    from tabprep.evaluate._threads import pool_limits, worker_limits
+
+    def run(job):
+        with worker_limits(n_jobs):
+            return _fit_and_score(*job)
+
+    with pool_limits(n_jobs), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(run, jobs))
 
 
 def _results(runs, preps, scorers, prep_time, train_score, return_estimator, n_bootstrap, level, seed):

@@ -52,8 +52,13 @@ class FoldPrep:
 
 
 def prepare_folds(pipeline: Pipeline, df: pl.DataFrame, target: str | None, folds: np.ndarray,
-                  n_folds: int, *, batch_size: int | None = None) -> list[FoldPrep]:
-    """Fit ``pipeline`` on the rows outside each fold of ``folds`` (int8 ids in ``[0, n_folds)``)."""
+                  n_folds: int, *, batch_size: int | None = None, tables: dict | None = None) -> list[FoldPrep]:
+    """Fit ``pipeline`` on the rows outside each fold of ``folds`` (int8 ids in ``[0, n_folds)``).
+
+    ``tables``: kept by the caller across calls on the same ``df``, ``target`` and ``folds`` (a
+    tuning study), it holds the cross-fitted encoders' per-(category, fold) tables, which do not
+    depend on their smoothing (:func:`tabprep.encode._foldfits.fold_fits`).
+    """
     from tabprep._base.fit import check_batch_size
 
     batch_size = check_batch_size(batch_size)
@@ -72,7 +77,8 @@ def prepare_folds(pipeline: Pipeline, df: pl.DataFrame, target: str | None, fold
     merged = [i for i, (step, _, _) in enumerate(entries) if not fits_on_table(step) and step.mergeable]
     partials = [run_phase(part.lazy(), [entries[i] for i in merged], target, batch_size) if merged else []
                 for part in by_fold]
-    crossfit = {i: fold_fits(step, df.select([*cols, target]), list(cols), target, folds, n_folds)
+    crossfit = {i: fold_fits(step, df.select([*cols, target]), list(cols), target, folds, n_folds,
+                                 tables=tables)
                 for i, (step, _, cols) in enumerate(entries)
                 if fits_on_table(step) and isinstance(step, CrossFitEncoder) and target is not None}
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from tabprep.tune._space import Space, check_space, with_params
 from tabprep.tune._spec import TuneSpec, parse_space, read_tune_spec
-from tabprep.tune._tune import TuneResult, tune
+from tabprep.tune._tune import TrialOutcome, TrialRunner, TuneResult, tune
 
-__all__ = ["tune", "TuneResult", "check_space", "Space", "with_params", "TuneSpec", "read_tune_spec",
-           "parse_space", "write_report"]
+__all__ = ["tune", "TuneResult", "TrialRunner", "TrialOutcome", "check_space", "Space", "with_params", "TuneSpec",
+           "read_tune_spec", "parse_space", "write_report"]
 
 
 def __getattr__(name: str):

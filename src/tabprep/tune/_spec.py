@@ -14,7 +14,7 @@ wording); three optional tables are added::
 
     [tune]                                        # defaults of the command's options
     strategy = "tpe"    trials = 30    cv = 5    scoring = "roc_auc"    seed = 0
-    fidelity = "rows"   pruner = "hyperband"     study_name = "churn"
+    fidelity = "rows"   pruner = "hyperband"     study_name = "churn"    n_jobs = 2
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = ["TuneSpec", "read_tune_spec", "parse_space"]
 
 _MODEL_KEYS = ("type", "params")
 _RANGE_KEYS = ("low", "high", "log", "step")
-_TUNE_KEYS = ("strategy", "trials", "cv", "scoring", "seed", "fidelity", "pruner", "study_name", "timeout")
+_TUNE_KEYS = ("strategy", "trials", "cv", "scoring", "seed", "fidelity", "pruner", "study_name", "timeout", "n_jobs")
 
 
 @dataclass(frozen=True)

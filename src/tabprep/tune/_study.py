@@ -53,8 +53,14 @@ def make_sampler(strategy: str, space, seed: int, offset: int):
     return optuna.samplers.TPESampler(seed=s)
 
 
-def make_pruner(pruner, n_rungs: int):
-    """An Optuna pruner from a name (``none``, ``median``, ``halving``, ``hyperband``) or as given."""
+def make_pruner(pruner, max_resource: int):
+    """An Optuna pruner from a name (``none``, ``median``, ``halving``, ``hyperband``) or as given.
+
+    Trials report their rungs at steps counted in units of the smallest rung (1, 3, 9 for rungs
+    of 1/9, 1/3 and all of the resource), which is what successive halving and Hyperband read
+    as the resource: with ``min_resource=1`` and a reduction factor of 3 each rung is a pruning
+    point (reporting rung indices 0, 1, 2 instead left only one: step 0 is below the minimum
+    resource and step 2 is not a rung)."""
     import optuna
 
     if pruner is None or pruner == "none":
@@ -66,7 +72,7 @@ def make_pruner(pruner, n_rungs: int):
     if pruner == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(n_rungs, 1), reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(max_resource, 1), reduction_factor=3)
     raise ConfigError(f"unknown pruner {pruner!r}", hint=f"one of {', '.join(PRUNERS)} or an optuna pruner")
 
 

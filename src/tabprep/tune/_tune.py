@@ -12,12 +12,14 @@ import numpy as np
 
 from tabprep.errors import ConfigError
 
-__all__ = ["TuneResult", "tune"]
+__all__ = ["TuneResult", "TrialRunner", "TrialOutcome", "tune"]
 
 #: Fractions of each fold's training rows at the rungs of ``fidelity="rows"`` (reduction factor 3).
 ROW_RUNGS = (1 / 9, 1 / 3, 1.0)
 #: Fractions of the boosting rounds at the rungs of ``fidelity="rounds"``.
 ROUND_RUNGS = (1 / 9, 1 / 3, 1.0)
+#: The step each rung reports to the pruner: its resource in units of the smallest rung (1, 3, 9).
+RUNG_STEPS = tuple(round(f / ROW_RUNGS[0]) for f in ROW_RUNGS)
 #: Model parameters that count boosting rounds, in the order they are looked for.
 ROUND_PARAMS = ("max_iter", "n_estimators", "num_boost_round")
 
@@ -56,29 +58,190 @@ class TuneResult:
 
 
 class _PrepCache:
-    """Prepared fold matrices per preparation parameters (LRU of ``size`` entries)."""
+    """Prepared fold matrices per preparation parameters (LRU of ``size`` entries). Builds run
+    under one lock: parallel trials asking for the same preparation build it once."""
 
     def __init__(self, size: int) -> None:
+        import threading
+
         self.size, self.entries, self.hits, self.misses = size, OrderedDict(), 0, 0
+        self.lock = threading.Lock()
 
     def get(self, key, build):
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            self.hits += 1
-            return self.entries[key], True
-        self.misses += 1
-        value = build()
-        if self.size:
-            self.entries[key] = value
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return value, False
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return self.entries[key], True
+            self.misses += 1
+            value = build()
+            if self.size:
+                self.entries[key] = value
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+            return value, False
+
+
+@dataclass
+class TrialOutcome:
+    """What one trial gave: the mean test score over the folds at the last rung run, the folds'
+    scores, whether a reporter stopped it early (``pruned``) and at which rung, and its preparation."""
+
+    value: float
+    fold_scores: list
+    pruned: bool = False
+    rung: int = 0
+    prep_cached: bool = False
+    prep_seconds: float = 0.0
+
+
+class TrialRunner:
+    """Everything fixed for a study (data, folds, scorer, fidelity, the preparation cache), and
+    :meth:`run`: one trial, given its parameters. The unit a search backend calls.
+
+    Built by :func:`tune`; any search loop (Optuna's here) only has to choose ``params`` and
+    pass a ``report`` callback for multi-fidelity (see :meth:`run`). Thread-safe: trials may run
+    in parallel threads (the preparation cache and the per-(category, fold) tables are shared
+    under a lock).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from tabprep import Pipeline
+    >>> from tabprep.encode import TargetEncoder
+    >>> from tabprep.evaluate import resolve_folds
+    >>> from tabprep.evaluate._scoring import resolve_scoring
+    >>> from tabprep.tune import TrialRunner, check_space
+    >>> df = pl.DataFrame({"c": ["a", "b", "c", "a", "b"] * 40, "y": [1, 0, 0, 1, 1] * 40})
+    >>> pipe, model = Pipeline([("te", TargetEncoder(), "c")]), LogisticRegression()
+    >>> space = check_space({"te__smooth": [1.0, 10.0], "model__C": [0.1, 1.0]}, pipe, model, "grid")
+    >>> folds, k, df = resolve_folds(4, df, "y")
+    >>> runner = TrialRunner(pipe, model, space, df, "y", folds, k, resolve_scoring("accuracy", model)["score"])
+    >>> out = runner.run({"te__smooth": 10.0, "model__C": 0.1})
+    >>> out.value, len(out.fold_scores), out.prep_cached
+    (0.8, 4, False)
+    >>> runner.run({"te__smooth": 10.0, "model__C": 1.0}).prep_cached  # same preparation: cached
+    True
+    """
+
+    def __init__(self, pipeline, model, space, df, target, folds, n_folds, scorer, *, fidelity=None,
+                 rounds_param=None, dtype="float64", cache_size=4, seed=0, n_jobs=1):
+        # what rebuilds it elsewhere (a Ray Tune worker): the inputs, never the cache or the lock
+        self._given = ((pipeline, model, space, df, target, folds, n_folds, scorer),
+                       {"fidelity": fidelity, "rounds_param": rounds_param, "dtype": dtype,
+                        "cache_size": cache_size, "seed": seed, "n_jobs": n_jobs})
+        self.pipeline, self.model, self.space = pipeline, model, space
+        self.df, self.target, self.folds, self.n_folds = df, target, folds, n_folds
+        self.scorer, self.fidelity, self.rounds_param, self.dtype = scorer, fidelity, rounds_param, dtype
+        self.n_jobs = n_jobs
+        self.y = df.get_column(target).to_numpy()
+        self.cache = _PrepCache(cache_size)
+        # per-(category, fold) tables of the cross-fitted encoders: they do not depend on the
+        # smoothing, so they outlive the preparations in the cache (one per encoder setting)
+        self.tables: dict = {}
+        self.subsets = _row_subsets(folds, n_folds, seed) if fidelity == "rows" else None
+
+    def __reduce__(self):
+        # sent to another process (Ray's object store) as its inputs: it starts with an empty cache
+        args, kwargs = self._given
+        return _rebuild_runner, (type(self), args, kwargs)
+
+    @property
+    def n_rungs(self) -> int:
+        return 1 if self.fidelity is None else len(ROW_RUNGS)
+
+    def prepared(self, prep_params: dict):
+        """``(per fold (X_train, X_test, y_train, y_test), cache hit)`` for preparation parameters."""
+        from tabprep.evaluate import features, prepare_folds
+        from tabprep.tune._space import with_params
+
+        def build():
+            preps = prepare_folds(with_params(self.pipeline, prep_params), self.df, self.target, self.folds,
+                                  self.n_folds, tables=self.tables)
+            return [(*features(p, self.dtype), self.y[p.train_rows], self.y[p.test_rows]) for p in preps]
+
+        return self.cache.get(repr(sorted(prep_params.items())), build)
+
+    def run(self, params: dict, report=None) -> TrialOutcome:
+        """Cross-validate one configuration (space names -> values).
+
+        ``report(value, rung, fold_scores)`` is called after each rung of a multi-fidelity trial
+        with the mean test score at that rung and the folds' scores (once, with rung 0, without
+        a fidelity); if it returns True the trial stops there (``pruned``; never after the last
+        rung). The same parameters always
+        give the same scores (the folds and the model's seed are fixed).
+        """
+        from tabprep.evaluate._threads import worker_limits
+
+        prep_params, model_params = self.space.split(params)
+        t0 = time.perf_counter()
+        mats, hit = self.prepared(prep_params)
+        prep_seconds = round(time.perf_counter() - t0, 6)
+        est = _clone_with(self.model, model_params)
+        with worker_limits(self.n_jobs):
+            if self.fidelity == "rows":
+                value, scores, pruned, rung = self._rungs(mats, est, report, self._rows_rung)
+            elif self.fidelity == "rounds":
+                value, scores, pruned, rung = self._rungs(mats, est, report, self._rounds_rung)
+            else:
+                scores = [self._fit_score(_clone_with(est, {}), Xtr, ytr, Xte, yte) for Xtr, Xte, ytr, yte in mats]
+                value, pruned, rung = float(np.mean(scores)), False, 0
+                if report is not None:
+                    report(value, 0, scores)
+        return TrialOutcome(value, scores, pruned, rung, hit, prep_seconds)
+
+    def _fit_score(self, est, X, y, Xte, yte) -> float:
+        est.fit(X, y)
+        return float(self.scorer(est, Xte, yte))
+
+    def _rungs(self, mats, est, report, fit_rung):
+        state = [None] * len(mats)
+        value, scores = float("nan"), []
+        for rung in range(self.n_rungs):
+            scores = []
+            for i, fold in enumerate(mats):
+                state[i], score = fit_rung(i, rung, est, fold, state[i])
+                scores.append(score)
+            value = float(np.mean(scores))
+            last = rung == self.n_rungs - 1
+            if report is not None and report(value, rung, scores) and not last:
+                return value, scores, True, rung
+        return value, scores, False, self.n_rungs - 1
+
+    def _rows_rung(self, i, rung, est, fold, _state):
+        """Rung ``rung`` of fold ``i`` on a seeded prefix of its training rows (all at the last)."""
+        Xtr, Xte, ytr, yte = fold
+        frac = ROW_RUNGS[rung]
+        rows = self.subsets[i][:max(2, int(round(frac * len(ytr))))] if frac < 1 else slice(None)
+        e = _clone_with(est, {})
+        return None, self._fit_score(e, Xtr[rows], ytr[rows], Xte, yte)
+
+    def _rounds_rung(self, i, rung, est, fold, e):
+        """Rung ``rung`` of fold ``i``: the model grown to its share of the rounds. With
+        ``warm_start`` the rounds of the previous rung are kept and continued; a model that
+        stopped early by its own early stopping (fewer rounds than asked) is final, as one fit
+        with all the rounds would be."""
+        Xtr, Xte, ytr, yte = fold
+        total = est.get_params()[self.rounds_param]
+        asked = max(1, int(round(ROUND_RUNGS[rung] * total)))
+        if e is None:
+            e = _clone_with(est, {"warm_start": True} if "warm_start" in est.get_params() else {})
+        elif _stopped_early(e, self.rounds_param):
+            return e, float(self.scorer(e, Xte, yte))
+        e.set_params(**{self.rounds_param: asked})
+        return e, self._fit_score(e, Xtr, ytr, Xte, yte)
+
+
+def _rebuild_runner(cls, args, kwargs):
+    return cls(*args, **kwargs)
 
 
 def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | None = None, strategy: str = "tpe",
          storage=None, study_name: str = "tabprep", cv=5, scoring=None, seed: int | None = 0,
          timeout: float | None = None, fidelity: str | None = None, pruner=None, refit: bool = True,
-         cache_size: int = 4, dtype: str = "float64", callback=None, backend: str = "local") -> TuneResult:
+         cache_size: int = 4, dtype: str = "float64", n_jobs: int = 1, callback=None,
+         backend: str = "local") -> TuneResult:
     """Tune pipeline and model parameters together, by cross-validation, with Optuna.
 
     Each trial cross-validates as :func:`tabprep.evaluate.cross_validate` does (the same folds
@@ -113,8 +276,15 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     fidelity : {None, "rows", "rounds"}
         Multi-fidelity: each trial is scored at rungs of growing training rows (1/9, 1/3, all of
         each fold's training rows) or boosting rounds (1/9, 1/3, all of ``max_iter`` /
-        ``n_estimators``, continued with ``warm_start`` where the model has it); the pruner
-        stops weak trials at a low rung.
+        ``n_estimators``); the pruner stops weak trials at a low rung. With rounds, a model
+        that has ``warm_start`` (HistGradientBoosting, GradientBoosting) keeps the rounds of
+        the previous rung and adds the next ones, so a trial that runs to the end grows the
+        rounds of one fit and scores as one fit with all the rounds (tested for
+        HistGradientBoosting); each rung's ``fit`` call still repeats the model's fixed work
+        (HistGradientBoosting re-bins the data: three rungs cost ~1.8x one fit at 160k x 4
+        rows). Models without ``warm_start`` (LightGBM, XGBoost) are refitted at each rung. A
+        model's own early stopping (e.g. ``HistGradientBoostingClassifier(early_stopping=True)``)
+        works inside each fit; once it stopped a fold's model, the later rungs keep that model.
     pruner : {None, "median", "halving", "hyperband"} or optuna pruner
         Default: "hyperband" with a fidelity, none without.
     refit : bool, default True
@@ -122,6 +292,14 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     cache_size : int, default 4
         Preparations (each one matrix pair per fold) kept in memory.
     dtype : "float64" or "float32"
+    n_jobs : int, default 1
+        Trials run at the same time, in threads (Optuna's ``n_jobs``; the models' fits release
+        the GIL). Each trial's model gets ``cores // n_jobs`` native threads (OpenMP, BLAS), as
+        scikit-learn's process workers do. A trial's score does not depend on ``n_jobs``, and
+        a grid study gives the same points and scores, but with ``n_jobs > 1`` the order in
+        which trials finish varies, so a seeded random or TPE study is no longer repeatable
+        (TPE's suggestions depend on the trials finished before; the random sampler's draws
+        are shared between threads in arrival order).
     callback : callable, optional
         Called after each trial as ``callback(done, n_trials, best_value, elapsed_seconds)``.
     backend : {"local", "ray"}, default "local"
@@ -169,6 +347,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     if timeout is not None:
         check_param(timeout, [Interval(float, 0, None, closed="neither")], "timeout", "tune")
     check_param(cache_size, [Interval(int, 0, None)], "cache_size", "tune")
+    check_param(n_jobs, [Interval(int, 1, None)], "n_jobs", "tune")
     if not isinstance(study_name, str) or not study_name:
         raise ConfigError("study_name must be a non-empty string", found=repr(study_name))
     checked = check_space(space, pipeline, model, strategy)
@@ -182,8 +361,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         n_trials = checked.grid_size if strategy == "grid" else 20
     if strategy == "grid":
         n_trials = min(n_trials, checked.grid_size)
-    n_rungs = 1 if fidelity is None else len(ROW_RUNGS)
-    pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, n_rungs)
+    pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, RUNG_STEPS[-1])
     store = open_storage(storage)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -195,78 +373,35 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     study.sampler = make_sampler(strategy, checked, seed, len(study.trials))
     study.pruner = pruner
 
+    runner = TrialRunner(pipeline, model, checked, df, target, folds, k, scorers[key], fidelity=fidelity,
+                         rounds_param=rounds_param, dtype=dtype, cache_size=cache_size, seed=seed, n_jobs=n_jobs)
     if backend == "ray":  # the trials on Ray Tune (tabprep.distributed._tune), after the same checks
         from tabprep.distributed._tune import tune_on_ray
         from tabprep.tune._space import with_params
 
-        # (this module and tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
+        # (tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
         local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler,
                  "with_params": with_params}
-        return tune_on_ray(pipeline, model, df, target, study=study, store=store, study_name=study_name,
-                           checked=checked, folds=folds, k=k, scorer=scorers[key], key=key, metric=metric,
-                           n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, fidelity=fidelity,
-                           rounds_param=rounds_param, refit=refit, cache_size=cache_size, dtype=dtype,
+        return tune_on_ray(runner, study=study, store=store, study_name=study_name, metric=metric,
+                           n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, refit=refit,
                            callback=callback, recovered=recovered, local=local)
-    y = df.get_column(target).to_numpy()
-    cache = _PrepCache(cache_size)
-
-    def prepared(prep_params):
-        from tabprep.evaluate import features, prepare_folds
-        from tabprep.tune._space import with_params
-
-        def build():
-            preps = prepare_folds(with_params(pipeline, prep_params), df, target, folds, k)
-            return [(*features(p, dtype), y[p.train_rows], y[p.test_rows]) for p in preps]
-
-        return cache.get(repr(sorted(prep_params.items())), build)
-
-    subsets = _row_subsets(folds, k, seed) if fidelity == "rows" else None
 
     def objective(trial):
         params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
-        prep_params, model_params = checked.split(params)
-        t0 = time.perf_counter()
-        mats, hit = prepared(prep_params)
-        trial.set_user_attr("prep_cached", hit)
-        trial.set_user_attr("prep_seconds", round(time.perf_counter() - t0, 6))
-        est = _clone_with(model, model_params)
-        scorer = scorers[key]
-        if fidelity == "rows":
-            value = None
-            for step, frac in enumerate(ROW_RUNGS):
-                scores = []
-                for i, (Xtr, Xte, ytr, yte) in enumerate(mats):
-                    rows = subsets[i][:max(2, int(round(frac * len(ytr))))] if frac < 1 else slice(None)
-                    e = _clone_with(est, {})
-                    e.fit(Xtr[rows], ytr[rows])
-                    scores.append(float(scorer(e, Xte, yte)))
-                value = float(np.mean(scores))
-                trial.report(value, step)
-                if frac < 1 and trial.should_prune():
-                    raise optuna.TrialPruned()
-        elif fidelity == "rounds":
-            total = est.get_params()[rounds_param]
-            fitted = [_clone_with(est, {"warm_start": True} if "warm_start" in est.get_params() else {})
-                      for _ in mats]
-            for step, frac in enumerate(ROUND_RUNGS):
-                scores = []
-                for e, (Xtr, Xte, ytr, yte) in zip(fitted, mats):
-                    e.set_params(**{rounds_param: max(1, int(round(frac * total)))})
-                    e.fit(Xtr, ytr)
-                    scores.append(float(scorer(e, Xte, yte)))
-                value = float(np.mean(scores))
-                trial.report(value, step)
-                if frac < 1 and trial.should_prune():
-                    raise optuna.TrialPruned()
-        else:
-            scores = []
-            for i, (Xtr, Xte, ytr, yte) in enumerate(mats):
-                e = _clone_with(est, {})
-                e.fit(Xtr, ytr)
-                scores.append(float(scorer(e, Xte, yte)))
-            value = float(np.mean(scores))
-        trial.set_user_attr("fold_scores", scores)
-        return value
+
+        def report(value, rung, _scores):
+            if fidelity is None:
+                return False
+            trial.report(value, RUNG_STEPS[rung])
+            return trial.should_prune()
+
+        out = runner.run(params, report)
+        trial.set_user_attr("prep_cached", out.prep_cached)
+        trial.set_user_attr("prep_seconds", out.prep_seconds)
+        trial.set_user_attr("fold_scores", out.fold_scores)
+        if out.pruned:
+            raise optuna.TrialPruned()
+        return out.value
 
     start = time.perf_counter()
 
@@ -280,7 +415,11 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
 
     remaining = n_trials - finished(study)
     if remaining > 0:
-        study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[on_trial], catch=())
+        from tabprep.evaluate._threads import pool_limits
+
+        with pool_limits(n_jobs):
+            study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[on_trial], catch=(),
+                           n_jobs=n_jobs)
     trials = _trials_frame(study, checked.distributions)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -294,7 +433,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         prep_params, model_params = checked.split(best.params)
         fitted, out = with_params(pipeline, prep_params).fit_transform(df, target)
         est = _clone_with(model, model_params)
-        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), y)
+        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), runner.y)
         result.best_pipeline, result.best_model = fitted, est
     return result
 
@@ -326,6 +465,13 @@ def _rounds_param(model) -> str:
             return name
     raise ConfigError("fidelity='rounds' needs a boosting model with max_iter or n_estimators",
                       found=type(model).__name__, hint="use fidelity='rows' for this model")
+
+
+def _stopped_early(est, rounds_param) -> bool:
+    """The model's own early stopping ended its last fit before the rounds it was given."""
+    # HistGradientBoosting: n_iter_; GradientBoosting: n_estimators_ (both with warm_start)
+    done = getattr(est, "n_iter_", getattr(est, "n_estimators_", None))
+    return isinstance(done, (int, np.integer)) and int(done) < int(est.get_params()[rounds_param])
 
 
 def _row_subsets(folds, k, seed):
