@@ -65,9 +65,9 @@ def tune_on_ray(runner, *, study, store, study_name, metric, n_trials, strategy,
     """Run the remaining trials of ``study`` on Ray Tune (module docstring); the local
     :class:`~tabprep.tune.TuneResult`. Called by :func:`tabprep.tune.tune` after its checks
     with the study's :class:`~tabprep.tune.TrialRunner` (sent to the workers once); ``local``
-    holds that function's module (its result type and helpers) and tune's ``finished``,
-    ``make_sampler`` and ``with_params``, passed in: ``tabprep.tune`` imports this module, so
-    this one must not import ``tabprep.tune`` (no circle between packages)."""
+    holds that function's module (``study_result``, the end of a local run too) and tune's
+    ``finished`` and ``make_sampler``, passed in: ``tabprep.tune`` imports this module, so this
+    one must not import ``tabprep.tune`` (no circle between packages)."""
     import os
     import tempfile
     import uuid
@@ -79,9 +79,8 @@ def tune_on_ray(runner, *, study, store, study_name, metric, n_trials, strategy,
 
     from tabprep.errors import ConfigError
 
-    finished, make_sampler, with_params = local["finished"], local["make_sampler"], local["with_params"]
+    finished, make_sampler = local["finished"], local["make_sampler"]
     local = local["module"]
-    TuneResult, _trials_frame = local.TuneResult, local._trials_frame
     checked = runner.space
     if not ray.is_initialized():
         raise ConfigError("backend='ray' needs a running Ray cluster: call ray.init(...) first",
@@ -114,22 +113,7 @@ def tune_on_ray(runner, *, study, store, study_name, metric, n_trials, strategy,
         if errors:
             raise errors[0]
     study = optuna.load_study(study_name=study_name, storage=store)
-    trials = _trials_frame(study, checked.distributions)
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
-        return TuneResult(study, metric, {}, float("nan"), trials, recovered=recovered)
-    best = study.best_trial
-    result = TuneResult(study, metric, dict(best.params), float(best.value), trials, recovered=recovered)
-    if refit:
-        from tabprep.handoff import to_numpy
-
-        prep_params, model_params = checked.split(best.params)
-        df, target = runner.df, runner.target
-        fitted, out = with_params(runner.pipeline, prep_params).fit_transform(df, target)
-        est = local._clone_with(runner.model, model_params)
-        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=runner.dtype), df.get_column(target).to_numpy())
-        result.best_pipeline, result.best_model = fitted, est
-    return result
+    return local.study_result(study, runner, metric, recovered, refit)
 
 
 def _grid_done(record) -> bool:

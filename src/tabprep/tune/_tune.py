@@ -377,11 +377,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
                          rounds_param=rounds_param, dtype=dtype, cache_size=cache_size, seed=seed, n_jobs=n_jobs)
     if backend == "ray":  # the trials on Ray Tune (tabprep.distributed._tune), after the same checks
         from tabprep.distributed._tune import tune_on_ray
-        from tabprep.tune._space import with_params
 
         # (tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
-        local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler,
-                 "with_params": with_params}
+        local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler}
         return tune_on_ray(runner, study=study, store=store, study_name=study_name, metric=metric,
                            n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, refit=refit,
                            callback=callback, recovered=recovered, local=local)
@@ -420,6 +418,16 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         with pool_limits(n_jobs):
             study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[on_trial], catch=(),
                            n_jobs=n_jobs)
+    return study_result(study, runner, metric, recovered, refit)
+
+
+def study_result(study, runner: TrialRunner, metric: str, recovered: list, refit: bool) -> TuneResult:
+    """The :class:`TuneResult` of ``study`` (its trials as a frame, the best parameters and
+    score) and, with ``refit``, the best configuration fitted on all of the runner's rows
+    (pipeline ``fit_transform``, then the model). Local and Ray Tune runs end here."""
+    import optuna
+
+    checked = runner.space
     trials = _trials_frame(study, checked.distributions)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -431,9 +439,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         from tabprep.tune._space import with_params
 
         prep_params, model_params = checked.split(best.params)
-        fitted, out = with_params(pipeline, prep_params).fit_transform(df, target)
-        est = _clone_with(model, model_params)
-        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=dtype), runner.y)
+        fitted, out = with_params(runner.pipeline, prep_params).fit_transform(runner.df, runner.target)
+        est = _clone_with(runner.model, model_params)
+        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=runner.dtype), runner.y)
         result.best_pipeline, result.best_model = fitted, est
     return result
 
