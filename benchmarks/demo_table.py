@@ -22,8 +22,6 @@ read included.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -104,23 +102,10 @@ def measure(rows: int, impls: list[str], rounds: int) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="0,10000000", help="0: the demo's train rows as they are")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--impls", default=",".join(IMPLS))
-    parser.add_argument("--json", help="also write the raw runs here")
-    args = parser.parse_args(argv)
-    impls = [i for i in args.impls.split(",") if i]
-    unknown = set(impls) - set(IMPLS)
-    if unknown:
-        parser.error(f"unknown implementations {sorted(unknown)}; choose from {IMPLS}")
-    results = [measure(int(n), impls, args.rounds) for n in args.rows.split(",") if n]
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
-    from pipeline_table import render
+    from pipeline_table import table_main
 
-    print(render(results, LABELS))
-    return 0
+    return table_main(argv, description=__doc__.splitlines()[0], impls=IMPLS, labels=LABELS, measure=measure,
+                      default_rows="0,10000000", rows_help="0: the demo's train rows as they are")
 
 
 if __name__ == "__main__":

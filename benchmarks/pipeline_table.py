@@ -158,22 +158,30 @@ def render(results: list[dict], labels: dict = LABELS) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="1000000,10000000")
+def table_main(argv, *, description: str, impls: tuple, labels: dict, measure, default_rows: str,
+               rows_help: str | None = None) -> int:
+    """The command line of a table script: ``--rows``, ``--rounds``, ``--impls``, ``--json``;
+    ``measure(rows, impls, rounds)`` per row count, then the table printed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", default=default_rows, help=rows_help)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--impls", default=",".join(IMPLS))
+    parser.add_argument("--impls", default=",".join(impls))
     parser.add_argument("--json", help="also write the raw runs here")
     args = parser.parse_args(argv)
-    impls = [i for i in args.impls.split(",") if i]
-    unknown = set(impls) - set(IMPLS)
+    chosen = [i for i in args.impls.split(",") if i]
+    unknown = set(chosen) - set(impls)
     if unknown:
-        parser.error(f"unknown implementations {sorted(unknown)}; choose from {IMPLS}")
-    results = [measure(int(n), impls, args.rounds) for n in args.rows.split(",") if n]
+        parser.error(f"unknown implementations {sorted(unknown)}; choose from {impls}")
+    results = [measure(int(n), chosen, args.rounds) for n in args.rows.split(",") if n]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
-    print(render(results))
+    print(render(results, labels))
     return 0
+
+
+def main(argv=None) -> int:
+    return table_main(argv, description=__doc__.splitlines()[0], impls=IMPLS, labels=LABELS, measure=measure,
+                      default_rows="1000000,10000000")
 
 
 if __name__ == "__main__":
