@@ -180,8 +180,10 @@ class DriftReport:
     def __str__(self) -> str:
         head = ("column", "kind", "drift", "PSI", "KS", "JS", "unseen", "missing ref->cur", "reasons")
         num = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
+        # a reference that did not count missing values (a fitted step's moments): "?"
+        ref_missing = lambda f: "?" if math.isnan(f.missing_reference) else f"{f.missing_reference:.1%}"  # noqa: E731
         rows = [(f.column, f.kind, "yes" if f.drifted else "no", num(f.psi), num(f.ks), num(f.js),
-                 num(f.unseen_share), f"{f.missing_reference:.1%}->{f.missing_current:.1%}", "; ".join(f.reasons))
+                 num(f.unseen_share), f"{ref_missing(f)}->{f.missing_current:.1%}", "; ".join(f.reasons))
                 for f in self.features.values()]
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
         fmt = lambda r: "  ".join(f"{v:<{w}}" for v, w in zip(r, widths)) + "  " + r[-1]  # noqa: E731

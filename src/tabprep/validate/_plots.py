@@ -104,7 +104,7 @@ def drift_body(report) -> str:
         ("column", "kind", "drift", "reasons", "PSI", "KS", "KS bound", "JS", "chi² p", "unseen share",
          "missing ref", "missing cur"),
         [(f.column, f.kind, "yes" if f.drifted else "no", "; ".join(f.reasons), _num(f.psi), _num(f.ks),
-          _num(f.ks_error), _num(f.js), _num(f.chi2_p), _num(f.unseen_share), f"{f.missing_reference:.2%}",
+          _num(f.ks_error), _num(f.js), _num(f.chi2_p), _num(f.unseen_share), _share(f.missing_reference),
           f"{f.missing_current:.2%}") for f in report.features.values()], numeric=(4, 5, 6, 7, 8, 9, 10, 11)))
     drifted = [f for f in report.features.values() if f.drifted and f.bins]
     if drifted:
@@ -121,3 +121,8 @@ def _cell(v) -> str:
 
 def _num(v) -> str:
     return "" if v is None else f"{v:.4g}"
+
+
+def _share(v: float) -> str:
+    """A share as a percentage; "?" where the reference did not count it (NaN)."""
+    return "?" if v != v else f"{v:.2%}"
