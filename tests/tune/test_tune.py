@@ -194,11 +194,11 @@ def test_trial_runner_is_a_unit_a_search_loop_can_call():
                          fidelity="rounds", rounds_param="max_iter")
     seen = []
     full = runner.run({"model__learning_rate": 0.3},
-                      lambda v, rung, scores: seen.append((rung, v, list(scores))) and False)
-    assert [r for r, _, _ in seen] == [0, 1, 2] and not full.pruned and full.value == seen[-1][1]
-    assert all(v == np.mean(scores) and len(scores) == k for _, v, scores in seen)
+                      lambda at: seen.append((at.rung, at.value, at.fold_scores, at.prep_cached)) and False)
+    assert [r for r, _, _, _ in seen] == [0, 1, 2] and not full.pruned and full.value == seen[-1][1]
+    assert all(v == np.mean(scores) and len(scores) == k and not cached for _, v, scores, cached in seen)
     assert full.fold_scores == seen[-1][2]
-    stopped = runner.run({"model__learning_rate": 0.3}, lambda v, rung, scores: True)
+    stopped = runner.run({"model__learning_rate": 0.3}, lambda at: True)
     assert stopped.pruned and stopped.rung == 0 and stopped.value == seen[0][1]
     assert stopped.prep_cached and not full.prep_cached
     cv = cross_validate(_pipe(), HistGradientBoostingClassifier(max_iter=9, early_stopping=False, random_state=0,

@@ -47,14 +47,11 @@ def _trial(config, payload=None):
         _RUNNERS.clear()  # one study at a time per worker
         runner = _RUNNERS[token] = payload["runner"]
     params = {name: config[name] for name in runner.space.distributions}
-    t0 = time.perf_counter()
-    _, hit = runner.prepared(runner.space.split(params)[0])  # run() below finds it cached
-    prep_seconds = round(time.perf_counter() - t0, 6)
     last = runner.n_rungs - 1
 
-    def report(value, rung, scores):
-        ray_tune.report({"score": value, "final": rung == last, "rung": rung, "prep_cached": hit,
-                         "prep_seconds": prep_seconds, "fold_scores": list(scores)})
+    def report(at):
+        ray_tune.report({"score": at.value, "final": at.rung == last, "rung": at.rung, "prep_cached": at.prep_cached,
+                         "prep_seconds": at.prep_seconds, "fold_scores": at.fold_scores})
         return False
 
     runner.run(params, report)

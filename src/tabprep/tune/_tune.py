@@ -166,10 +166,10 @@ class TrialRunner:
     def run(self, params: dict, report=None) -> TrialOutcome:
         """Cross-validate one configuration (space names -> values).
 
-        ``report(value, rung, fold_scores)`` is called after each rung of a multi-fidelity trial
-        with the mean test score at that rung and the folds' scores (once, with rung 0, without
-        a fidelity); if it returns True the trial stops there (``pruned``; never after the last
-        rung). The same parameters always
+        ``report(outcome)`` is called after each rung of a multi-fidelity trial (once, with rung
+        0, without a fidelity) with the :class:`TrialOutcome` at that rung: the mean test score,
+        the folds' scores, the rung, and the preparation's cache hit and seconds. If it returns
+        True the trial stops there (``pruned``; never after the last rung). The same parameters always
         give the same scores (the folds and the model's seed are fixed).
         """
         from tabprep.evaluate._threads import worker_limits
@@ -179,23 +179,28 @@ class TrialRunner:
         mats, hit = self.prepared(prep_params)
         prep_seconds = round(time.perf_counter() - t0, 6)
         est = _clone_with(self.model, model_params)
+
+        def stop(value, scores, rung) -> bool:
+            """Report a rung; whether the reporter stops the trial there."""
+            return report is not None and bool(report(TrialOutcome(value, list(scores), False, rung, hit,
+                                                                   prep_seconds)))
+
         with worker_limits(self.n_jobs):
             if self.fidelity == "rows":
-                value, scores, pruned, rung = self._rungs(mats, est, report, self._rows_rung)
+                value, scores, pruned, rung = self._rungs(mats, est, stop, self._rows_rung)
             elif self.fidelity == "rounds":
-                value, scores, pruned, rung = self._rungs(mats, est, report, self._rounds_rung)
+                value, scores, pruned, rung = self._rungs(mats, est, stop, self._rounds_rung)
             else:
                 scores = [self._fit_score(_clone_with(est, {}), Xtr, ytr, Xte, yte) for Xtr, Xte, ytr, yte in mats]
                 value, pruned, rung = float(np.mean(scores)), False, 0
-                if report is not None:
-                    report(value, 0, scores)
+                stop(value, scores, 0)
         return TrialOutcome(value, scores, pruned, rung, hit, prep_seconds)
 
     def _fit_score(self, est, X, y, Xte, yte) -> float:
         est.fit(X, y)
         return float(self.scorer(est, Xte, yte))
 
-    def _rungs(self, mats, est, report, fit_rung):
+    def _rungs(self, mats, est, stop, fit_rung):
         state = [None] * len(mats)
         value, scores = float("nan"), []
         for rung in range(self.n_rungs):
@@ -205,7 +210,7 @@ class TrialRunner:
                 scores.append(score)
             value = float(np.mean(scores))
             last = rung == self.n_rungs - 1
-            if report is not None and report(value, rung, scores) and not last:
+            if stop(value, scores, rung) and not last:
                 return value, scores, True, rung
         return value, scores, False, self.n_rungs - 1
 
@@ -387,10 +392,10 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     def objective(trial):
         params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
 
-        def report(value, rung, _scores):
+        def report(at):
             if fidelity is None:
                 return False
-            trial.report(value, RUNG_STEPS[rung])
+            trial.report(at.value, RUNG_STEPS[at.rung])
             return trial.should_prune()
 
         out = runner.run(params, report)
