@@ -97,6 +97,17 @@ class _Creation(Step):
     def _names_out(self, names):
         return [n for n in names if not (self.drop_original and n in self.variables_)] + [n for n, _ in self._new_exprs(None)]
 
+    def planned_output_schema(self, schema, columns):
+        """The input columns kept, then ``_planned_new(chosen variables)``; None when the
+        variables cannot be chosen from ``schema`` (the fit will say why)."""
+        try:
+            chosen = self._chosen(schema, columns)
+        except SchemaError:
+            return None
+        out = {c: schema[c] for c in columns if not (self.drop_original and c in chosen)}
+        out.update(self._planned_new(chosen))
+        return out
+
     def _get_state(self):
         return {"variables": list(self.variables_)}
 
@@ -172,16 +183,10 @@ class DatetimeFeatures(_Creation):
         return [(f"{v}_{f}", _feature(f, col(v)) if schema is not None else None)
                 for v in self.variables_ for f in self._features()]
 
-    def planned_output_schema(self, schema, columns):
+    def _planned_new(self, chosen) -> dict:
         import polars as pl
 
-        try:
-            chosen = self._chosen(schema, columns)
-        except SchemaError:
-            return None
-        out = {c: schema[c] for c in columns if not (self.drop_original and c in chosen)}
-        out.update({f"{v}_{f}": pl.Int32 for v in chosen for f in self._features()})
-        return out
+        return {f"{v}_{f}": pl.Int32 for v in chosen for f in self._features()}
 
 
 @register_step
@@ -269,17 +274,10 @@ class CyclicalFeatures(_Creation):
             out += [(f"{v}_sin", angle.sin()), (f"{v}_cos", angle.cos())]
         return out
 
-    def planned_output_schema(self, schema, columns):
+    def _planned_new(self, chosen) -> dict:
         import polars as pl
 
-        try:
-            chosen = self._chosen(schema, columns)
-        except SchemaError:
-            return None
-        out = {c: schema[c] for c in columns if not (self.drop_original and c in chosen)}
-        for v in chosen:
-            out.update({f"{v}_sin": pl.Float64, f"{v}_cos": pl.Float64})
-        return out
+        return {f"{v}_{t}": pl.Float64 for v in chosen for t in ("sin", "cos")}
 
     def _get_state(self):
         return {"variables": list(self.variables_), "max_values": dict(self.max_values_)}
