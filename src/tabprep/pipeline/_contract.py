@@ -46,7 +46,7 @@ from typing import Any
 from tabprep._constraints import Constraint, Interval, Options, check_param, param_error
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
-from tabprep.pipeline._toml import read_toml_text, toml_error as _error, unknown_keys as _unknown_keys
+from tabprep.pipeline._toml import parse_toml, read_toml_text, toml_error as _error, unknown_keys as _unknown_keys
 
 __all__ = ["Column", "Check", "Contract", "read_contract", "parse_contract", "contract_from_dict",
            "LEVELS", "COLUMN_CHECKS", "DTYPE_GROUPS"]
@@ -533,13 +533,7 @@ def parse_contract(text: str, *, path=None) -> Contract:
     ...
     tabprep.errors.ConfigError: c.toml: columns 'a': The `max_null_share` parameter of `Column` must be a float in the range [0, 1] or None; got 1.5 instead.
     """
-    import tomllib
-
-    label = "<contract>" if path is None else path
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(f"invalid TOML: {exc}", label) from None
+    data = parse_toml(text, path, "contract")
     return contract_from_dict(data, path=path)
 
 

@@ -47,7 +47,7 @@ from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ConfigError, TabprepError
 from tabprep.pipeline._pipeline import Pipeline
 from tabprep.pipeline._registry import make_step, step_class
-from tabprep.pipeline._toml import read_toml_text, toml_error as _error, toml_value as _toml_value
+from tabprep.pipeline._toml import parse_toml, read_toml_text, toml_error as _error, toml_value as _toml_value
 from tabprep.pipeline._toml import unknown_keys as _unknown_keys
 
 __all__ = ["PipelineSpec", "read_spec", "parse_spec", "spec_from_dict", "spec_to_toml"]
@@ -138,13 +138,7 @@ def parse_spec(text: str, *, path: str | os.PathLike[str] | None = None) -> Pipe
     ...
     tabprep.errors.ConfigError: p.toml: steps[0] 'i': The `strategy` parameter of `SimpleImputer` must be one of {'mean', 'median', 'most_frequent', 'constant'}; got 'avg' instead.
     """
-    import tomllib
-
-    label = "<spec>" if path is None else path
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(f"invalid TOML: {exc}", label) from None
+    data = parse_toml(text, path, "spec")
     return spec_from_dict(data, path=path)
 
 

@@ -82,3 +82,14 @@ def read_toml_text(path, what: str) -> str:
         raise toml_error(f"expected a TOML {what} file, found a folder", p) from None
     except UnicodeDecodeError as exc:
         raise toml_error(f"{what} file is not UTF-8 text ({exc.reason} at byte {exc.start})", p) from None
+
+
+def parse_toml(text: str, path, what: str) -> dict:
+    """``text`` parsed (``what``: "spec", "contract"), or a ConfigError naming ``path`` (or
+    ``<what>`` for text not from a file)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(f"invalid TOML: {exc}", f"<{what}>" if path is None else path) from None

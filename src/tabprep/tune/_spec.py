@@ -19,14 +19,13 @@ wording); three optional tables are added::
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tabprep.errors import ConfigError
+from tabprep.pipeline._toml import parse_toml, read_toml_text, unknown_keys
 
 __all__ = ["TuneSpec", "read_tune_spec", "parse_space"]
 
@@ -78,12 +77,7 @@ def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
     from tabprep.pipeline._spec import spec_from_dict
 
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("spec file not found", path=str(path)) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=str(path)) from exc
+    raw = parse_toml(read_toml_text(path, "spec"), path, "spec")
     model_t = raw.pop("model", None)
     search_t = raw.pop("search", None)
     tune_t = raw.pop("tune", None)
@@ -94,14 +88,14 @@ def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
 
         if not isinstance(model_t, dict) or "type" not in model_t:
             raise ConfigError("[model] needs `type = \"ModelName\"`", path=str(path))
-        _unknown(model_t, _MODEL_KEYS, "[model]", path)
+        unknown_keys(model_t, _MODEL_KEYS, "[model]: ", path)
         params = model_t.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError("[model] params must be a table", path=str(path), found=repr(params))
         model = make_model(model_t["type"], params, source=f"[model] of {path}")
     space = parse_space(search_t or {}, path=path)
     options = dict(tune_t or {})
-    _unknown(options, _TUNE_KEYS, "[tune]", path)
+    unknown_keys(options, _TUNE_KEYS, "[tune]: ", path)
     return TuneSpec(base.pipeline, base.target, model, space, options, path)
 
 
@@ -118,7 +112,7 @@ def parse_space(table: dict, *, path=None) -> dict:
         if not isinstance(value, dict) or "low" not in value or "high" not in value:
             raise ConfigError(f"[search] {name}: give a list of values or a table {{ low = .., high = .. }}",
                               path=None if path is None else str(path), found=repr(value))
-        _unknown(value, _RANGE_KEYS, f"[search] {name}", path)
+        unknown_keys(value, _RANGE_KEYS, f"[search] {name}: ", path)
         from optuna.distributions import FloatDistribution, IntDistribution
 
         low, high = value["low"], value["high"]
@@ -133,12 +127,3 @@ def parse_space(table: dict, *, path=None) -> dict:
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"[search] {name}: {exc}", path=None if path is None else str(path)) from exc
     return out
-
-
-def _unknown(table: dict, allowed, where: str, path) -> None:
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            raise ConfigError(f"{where}: unknown key {key!r}", path=None if path is None else str(path),
-                              hint=(f"did you mean {close[0]!r}? " if close else "") + "allowed keys: "
-                              + ", ".join(allowed))
