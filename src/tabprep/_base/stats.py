@@ -301,10 +301,9 @@ def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
     # the mean cancels from sum(w d^2) through (sum w d)^2 / n
     d = expr - mean
     m2 = (w * d * d).sum() - (w * d).sum() ** 2 / n
-    # a column constant over its weighted cells has no spread: 0 exactly (a weighted mean of equal
-    # values may be off in the last bit), as scikit-learn gives it; zero-weight cells do not count
-    held = expr.filter(w > 0)
-    m2 = pl.when(held.min() == held.max()).then(pl.lit(0.0)).otherwise(m2)
+    # a constant column has no spread: 0 exactly (a weighted mean of equal values may be off in
+    # the last bit), as scikit-learn gives it
+    m2 = pl.when(expr.min() == expr.max()).then(pl.lit(0.0)).otherwise(m2)
     return {f"n:{suffix}": n, f"mean:{suffix}": mean, f"m2:{suffix}": m2,
             f"any:inf:{suffix}": expr.is_infinite().any()}
 
