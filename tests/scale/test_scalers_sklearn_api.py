@@ -67,6 +67,38 @@ def _close(name, ours, ref, X, floor=0.0):
     assert ok.all(), (name, ours, ref)
 
 
+def _cols(value, keep):
+    """``value`` (a per-feature array or a scalar count) at the features ``keep``."""
+    return value if value is None or np.ndim(value) == 0 else np.asarray(value)[keep]
+
+
+def _noise_spread_apart(ours, sk, X, w):
+    """The features to compare with scikit-learn: all but the documented difference, which is
+    asserted here. A column whose weighted valid cells all hold one value has exactly that value
+    as ``mean_``, 0 as ``var_`` and 1 as ``scale_`` in ours, whatever the weights (the docstring's
+    promise). scikit-learn's weighted mean of it can be off by rounding (in its last bit, or more
+    when ``weight * value`` underflows), and when the weights sum to well below 1 its
+    constant-feature threshold (which scales with the summed weight) no longer absorbs that, so
+    it reports a spread of pure rounding noise. Such a column is checked against the exact
+    answer instead, and scikit-learn's numbers only for being that close to it."""
+    keep = np.ones(X.shape[1], dtype=bool)
+    for j in range(X.shape[1]):
+        valid, weight = X[~np.isnan(X[:, j]), j], w[~np.isnan(X[:, j])].sum()
+        if not (weight > 0 and (valid == valid[0]).all()):
+            continue
+        x, tiny = valid[0], np.abs(valid[0]) * 1e-6
+        if ours.mean_ is not None:
+            assert ours.mean_[j] == x and abs(sk.mean_[j] - x) <= tiny, (j, ours.mean_[j], sk.mean_[j], x)
+        if ours.var_ is not None:
+            assert ours.var_[j] == 0.0 and ours.scale_[j] == 1.0 and sk.var_[j] <= tiny ** 2, (j, sk.var_[j])
+        shifted = valid - x if ours.with_mean else valid
+        assert_array_equal(_dense(ours.transform(X))[~np.isnan(X[:, j]), j], shifted)
+        same = all(np.array_equal(np.asarray(getattr(ours, a))[j], np.asarray(getattr(sk, a))[j])
+                   for a in ("mean_", "var_", "scale_") if getattr(ours, a) is not None)
+        keep[j] = same
+    return keep
+
+
 def _frame(X):
     return pl.from_numpy(X, schema=[f"c{i}" for i in range(X.shape[1])], orient="row").with_columns(pl.all().fill_nan(None))
 
@@ -78,9 +110,13 @@ def _dense(out):
 
 
 # ------------------------------------------------------------------------------ sample_weight
+# Values and weights are 0 or at least 1e-100 in size: a weighted square of smaller ones falls
+# below the normal floats, where a number has no relative precision left (8.7e-158 squared is
+# 7.6e-315 +- 5e-324), and scikit-learn and we round it differently (found by hypothesis)
+_sized = st.one_of(st.floats(1e-100, 1e3), st.floats(-1e3, -1e-100), st.just(0.0))
 weights = st.integers(1, 30).flatmap(lambda n: st.tuples(
-    arrays(np.float64, (n, 2), elements=st.one_of(st.floats(-1e3, 1e3), st.just(math.nan), st.just(4.0))),
-    arrays(np.float64, n, elements=st.one_of(st.just(0.0), st.floats(0.0, 10.0), st.integers(0, 3).map(float)))))
+    arrays(np.float64, (n, 2), elements=st.one_of(_sized, st.just(math.nan), st.just(4.0))),
+    arrays(np.float64, n, elements=st.one_of(st.just(0.0), st.floats(1e-100, 10.0), st.integers(0, 3).map(float)))))
 
 
 @pytest.mark.parametrize("params", [{}, {"with_mean": False}, {"with_std": False},
@@ -89,6 +125,10 @@ weights = st.integers(1, 30).flatmap(lambda n: st.tuples(
 @given(Xw=weights)
 # a column constant over its weighted rows, a zero-weight row apart (found by hypothesis in CI)
 @example(Xw=(np.array([[0.0, 997.2127258534218], [997.2127258534218, 997.2127258534218]]), np.array([0.0, 0.3])))
+# a constant column whose weights sum to almost nothing: scikit-learn's weighted mean is off in its
+# last bit and its constant-feature threshold (scaled by the summed weight) is ~0, so it reports a
+# spread of rounding noise; ours is 0 (the documented difference; found by hypothesis in CI)
+@example(Xw=(np.array([[math.nan, 1.0], [997.2127258534218, 2.0]]), np.array([1.0, 4e-219])))
 def test_sample_weight_matches_scikit_learn(params, Xw):
     X, w = Xw
     if not w.any():
@@ -96,12 +136,13 @@ def test_sample_weight_matches_scikit_learn(params, Xw):
     sk = _quiet(skp.StandardScaler(**params).fit, X, sample_weight=w)
     for source in (X, _frame(X)):
         ours = StandardScaler(**params).fit(source, sample_weight=w)
+        keep = _noise_spread_apart(ours, sk, X, w)
         for a in ATTRS[StandardScaler]:
-            _close(a, getattr(ours, a), getattr(sk, a), X)
+            _close(a, _cols(getattr(ours, a), keep), _cols(getattr(sk, a), keep), X[:, keep])
         assert np.asarray(ours.n_samples_seen_).dtype == np.float64  # a sum of weights, as there
-        _close("transform", _dense(ours.transform(source)), _quiet(sk.transform, X), X)
-        _close("fit_transform", _dense(StandardScaler(**params).fit_transform(source, sample_weight=w)),
-               _quiet(sk.transform, X), X)
+        _close("transform", _dense(ours.transform(source))[:, keep], _quiet(sk.transform, X)[:, keep], X[:, keep])
+        _close("fit_transform", _dense(StandardScaler(**params).fit_transform(source, sample_weight=w))[:, keep],
+               _quiet(sk.transform, X)[:, keep], X[:, keep])
 
 
 def test_unit_weights_are_the_unweighted_fit_and_integer_weights_repeat_rows():
@@ -197,6 +238,7 @@ def test_partial_fit_over_any_chunking_is_one_fit(step, X, cuts):
 
 @settings(max_examples=50, deadline=None)
 @given(Xw=weights, cuts=st.lists(st.integers(0, 40), max_size=4))
+@example(Xw=(np.array([[math.nan, 1.0], [997.2127258534218, 2.0]]), np.array([1.0, 4e-219])), cuts=[1])
 def test_weighted_partial_fit_is_one_weighted_fit(Xw, cuts):
     X, w = Xw
     chunks = _chunks(len(X), cuts)
@@ -206,8 +248,9 @@ def test_weighted_partial_fit_is_one_weighted_fit(Xw, cuts):
     for part in chunks:
         ours.partial_fit(X[part], sample_weight=w[part])
     sk_fit = _quiet(skp.StandardScaler().fit, X, sample_weight=w)
+    keep = _noise_spread_apart(ours, sk_fit, X, w)
     for a in ATTRS[StandardScaler]:
-        _close(a, getattr(ours, a), getattr(sk_fit, a), X)
+        _close(a, _cols(getattr(ours, a), keep), _cols(getattr(sk_fit, a), keep), X[:, keep])
 
 
 def test_partial_fit_checks_the_columns_and_continues_after_a_load():
@@ -341,16 +384,23 @@ def test_sparse_input_gives_scikit_learns_numbers_and_format(step, out_format, f
 
 @settings(max_examples=30, deadline=None)
 @given(Xw=weights)
+@example(Xw=(np.array([[math.nan, 0.0], [0.0, 0.0]]), np.array([0.0, 1e-06])))
 def test_weighted_sparse_standard_scaler_matches_scikit_learn(Xw):
     X, w = Xw
     w[0] = 1.0
     sk = _quiet(skp.StandardScaler(with_mean=False).fit, sp.csc_matrix(X), sample_weight=w)
     ours = StandardScaler(with_mean=False).fit(sp.csc_matrix(X), sample_weight=w)
     # scikit-learn's sparse path counts a column's weight as the total minus the weights of its
-    # NaN cells, exact only to ~1e-16 of the total: a column whose valid cells weigh (next to)
-    # nothing gets rounding noise there (a count of 1e-15 and variance 0, or 0 and NaN), where
-    # the dense path and ours sum the valid cells' weights; compare the other columns
-    seen = np.broadcast_to(ours.n_samples_seen_, X.shape[1]) > 1e-9 * np.abs(w).sum()
+    # NaN cells, exact only to a few ulps of the total, where the dense path and ours sum the
+    # valid cells' weights: its count is within 4 eps of the total of ours; a column whose valid
+    # cells weigh (next to) nothing gets rounding noise there (a count of 1e-15 and variance 0, or
+    # 0 and NaN), and one weighing under 1e-3 of the total a count off by more than 1e-12
+    # relative (found by hypothesis in CI), so its statistics are compared to 1e-12 from 1e-3 up
+    count, total = np.broadcast_to(ours.n_samples_seen_, X.shape[1]), np.abs(w).sum()
+    seen = count > 1e-9 * total
+    sk_count = np.broadcast_to(sk.n_samples_seen_, X.shape[1])
+    assert (np.abs(count - sk_count)[seen] <= 4 * np.finfo(np.float64).eps * total).all(), (count, sk_count)
+    seen &= count > 1e-3 * total
     for a in ("var_", "scale_", "n_samples_seen_"):
         _close(a, np.broadcast_to(getattr(ours, a), X.shape[1])[seen], np.broadcast_to(getattr(sk, a), X.shape[1])[seen],
                X[:, seen])

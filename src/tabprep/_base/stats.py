@@ -296,14 +296,15 @@ def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
 
     w = pl.when(expr.is_not_null()).then(pl.col(weight).cast(pl.Float64))
     n = w.sum()
-    mean = (w * expr).sum() / n
+    # a constant column has its value as mean and no spread, exactly: a weighted mean of equal
+    # values may be off in the last bit (scikit-learn's is, and with weights summing to well
+    # below 1 its constant-feature threshold no longer absorbs that: a documented difference)
+    constant = expr.min() == expr.max()
+    mean = pl.when(constant).then(expr.min()).otherwise((w * expr).sum() / n)
     # the corrected two-pass sum (scikit-learn's weighted incremental variance): the rounding of
     # the mean cancels from sum(w d^2) through (sum w d)^2 / n
     d = expr - mean
-    m2 = (w * d * d).sum() - (w * d).sum() ** 2 / n
-    # a constant column has no spread: 0 exactly (a weighted mean of equal values may be off in
-    # the last bit), as scikit-learn gives it
-    m2 = pl.when(expr.min() == expr.max()).then(pl.lit(0.0)).otherwise(m2)
+    m2 = pl.when(constant).then(pl.lit(0.0)).otherwise((w * d * d).sum() - (w * d).sum() ** 2 / n)
     return {f"n:{suffix}": n, f"mean:{suffix}": mean, f"m2:{suffix}": m2,
             f"any:inf:{suffix}": expr.is_infinite().any()}
 

@@ -223,7 +223,9 @@ class StandardScaler(_Scaler):
     (count, mean and sum of squared deviations, merged with Chan's formula), so fitting in
     batches, or by ``partial_fit`` over any chunking, gives the in-memory result to ~1e-15
     relative; a constant column gets exactly its value as ``mean_`` and 0 as ``var_``, however it
-    is batched.
+    is batched or weighted (scikit-learn's weighted mean of such a column can be off in its last
+    bit, and when the weights sum to well below 1 it then reports a tiny spread as ``scale_``,
+    where this gives 1).
 
     Parameters
     ----------
