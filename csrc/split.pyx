@@ -28,30 +28,49 @@ cdef extern from "tp_sum.h" nogil:
     double tp_pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil
 
 
+cdef inline void _add_counts(const label_t[::1] values, int64_t lo, Py_ssize_t start, Py_ssize_t end,
+                             int64_t[:, ::1] part, int64_t[::1] counts) noexcept nogil:
+    """Add to ``counts[c]`` the rows of code ``c + lo`` among ``values[start:end]``. ``part`` is
+    scratch of 4 tables of ``len(counts)`` slots (zeroed here), or of 1 for many codes: four
+    interleaved tables, because consecutive rows of one code would otherwise chain their
+    increments through memory (store-to-load forwarding on every row)."""
+    cdef Py_ssize_t i, j, n_codes = counts.shape[0]
+    if part.shape[0] != 4:
+        for i in range(start, end):
+            counts[<int64_t>values[i] - lo] += 1
+        return
+    for j in range(n_codes):
+        part[0, j] = 0
+        part[1, j] = 0
+        part[2, j] = 0
+        part[3, j] = 0
+    i = start
+    while i + 4 <= end:
+        part[0, <int64_t>values[i] - lo] += 1
+        part[1, <int64_t>values[i + 1] - lo] += 1
+        part[2, <int64_t>values[i + 2] - lo] += 1
+        part[3, <int64_t>values[i + 3] - lo] += 1
+        i += 4
+    while i < end:
+        part[0, <int64_t>values[i] - lo] += 1
+        i += 1
+    for j in range(n_codes):
+        counts[j] += part[0, j] + part[1, j] + part[2, j] + part[3, j]
+
+
+cdef object _scratch(Py_ssize_t n_codes):
+    """The ``part`` tables of :func:`_add_counts` for ``n_codes`` codes (4 up to 4096 codes: a
+    few tables stay in cache; 1 above)."""
+    return np.empty((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
+
+
 def label_counts(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
     """Rows per code and the first row of each code (``first`` must be filled with -1)."""
     cdef Py_ssize_t i, j, n = values.shape[0], n_codes = counts.shape[0]
     cdef int64_t c, n_present = 0, n_seen = 0
-    # four interleaved tables: consecutive rows of one class would otherwise chain their
-    # increments through memory (store-to-load forwarding on every row)
-    cdef int64_t[:, ::1] part = np.zeros((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
+    cdef int64_t[:, ::1] part = _scratch(n_codes)
     with nogil:
-        if part.shape[0] == 4:
-            i = 0
-            while i + 4 <= n:
-                part[0, <int64_t>values[i] - lo] += 1
-                part[1, <int64_t>values[i + 1] - lo] += 1
-                part[2, <int64_t>values[i + 2] - lo] += 1
-                part[3, <int64_t>values[i + 3] - lo] += 1
-                i += 4
-            while i < n:
-                part[0, <int64_t>values[i] - lo] += 1
-                i += 1
-            for j in range(n_codes):
-                counts[j] += part[0, j] + part[1, j] + part[2, j] + part[3, j]
-        else:
-            for i in range(n):
-                counts[<int64_t>values[i] - lo] += 1
+        _add_counts(values, lo, 0, n, part, counts)
         for j in range(n_codes):
             n_present += counts[j] > 0
         # first rows: stop as soon as every present code has been seen
@@ -68,35 +87,12 @@ def block_label_counts(const label_t[::1] values, int64_t lo, Py_ssize_t block_r
                        Py_ssize_t b0, Py_ssize_t b1):
     """Add to ``counts[b, c]`` the rows of code c in row block b (rows ``[b * block_rows, ...)``),
     for the blocks ``b0 <= b < b1``."""
-    cdef Py_ssize_t b, i, j, start, end, n = values.shape[0], n_codes = counts.shape[1]
-    # four interleaved tables, as in label_counts (a few codes: consecutive rows of one code
-    # would chain their increments through memory)
-    cdef int64_t[:, ::1] part = np.zeros((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
+    cdef Py_ssize_t b, start, n = values.shape[0]
+    cdef int64_t[:, ::1] part = _scratch(counts.shape[1])
     with nogil:
         for b in range(b0, b1):
             start = b * block_rows
-            end = min(n, start + block_rows)
-            if part.shape[0] == 4:
-                for j in range(n_codes):
-                    part[0, j] = 0
-                    part[1, j] = 0
-                    part[2, j] = 0
-                    part[3, j] = 0
-                i = start
-                while i + 4 <= end:
-                    part[0, <int64_t>values[i] - lo] += 1
-                    part[1, <int64_t>values[i + 1] - lo] += 1
-                    part[2, <int64_t>values[i + 2] - lo] += 1
-                    part[3, <int64_t>values[i + 3] - lo] += 1
-                    i += 4
-                while i < end:
-                    part[0, <int64_t>values[i] - lo] += 1
-                    i += 1
-                for j in range(n_codes):
-                    counts[b, j] += part[0, j] + part[1, j] + part[2, j] + part[3, j]
-            else:
-                for i in range(start, end):
-                    counts[b, <int64_t>values[i] - lo] += 1
+            _add_counts(values, lo, start, min(n, start + block_rows), part, counts[b])
 
 
 cdef inline int8_t _draw_fold(uint64_t *state, int64_t *places, int64_t *left, Py_ssize_t k) noexcept nogil:

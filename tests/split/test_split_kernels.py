@@ -82,15 +82,35 @@ def test_assign_flat_is_the_one_class_case(sizes, seed):
     np.testing.assert_array_equal(np.bincount(got, minlength=len(sizes)), sizes)
 
 
+# 26 codes count in four interleaved tables, 5000 (over 4096) in one
+@pytest.mark.parametrize("n_codes", [26, 5000])
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(-5, 20), max_size=80), st.sampled_from([np.int8, np.int16, np.int64]))
-def test_label_counts_matches_oracle(values, dtype):
+@given(values=st.lists(st.integers(-5, 20), max_size=80), dtype=st.sampled_from([np.int8, np.int16, np.int64]))
+def test_label_counts_matches_oracle(values, dtype, n_codes):
     values = np.array(values, dtype=dtype)
-    lo, n_codes = -5, 26
+    lo = -5
     counts, first = split_label_counts(values, lo, n_codes)
     ref_counts, ref_first = label_counts(values, lo, n_codes)
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_array_equal(first, ref_first)
+
+
+@pytest.mark.parametrize("n_codes", [26, 5000])
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(-5, 20), max_size=80), block_rows=st.integers(1, 30), data=st.data())
+def test_block_label_counts_matches_bincount_per_block(values, block_rows, data, n_codes):
+    from tabprep._native import split as native
+
+    values, lo = np.array(values, dtype=np.int16), -5
+    n_blocks = max(1, -(-len(values) // block_rows))
+    b0 = data.draw(st.integers(0, n_blocks - 1))
+    b1 = data.draw(st.integers(b0, n_blocks))
+    counts = np.ones((n_blocks, n_codes), dtype=np.int64)  # added to, as the blocks of each thread are
+    native.block_label_counts(values, lo, block_rows, counts, b0, b1)
+    for b in range(n_blocks):
+        block = values[b * block_rows:(b + 1) * block_rows].astype(np.int64) - lo
+        expected = 1 + (np.bincount(block, minlength=n_codes) if b0 <= b < b1 else 0)
+        np.testing.assert_array_equal(counts[b], expected)
 
 
 @settings(max_examples=100, deadline=None)
