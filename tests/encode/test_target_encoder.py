@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -494,3 +495,23 @@ def test_property_equals_scikit_learn(problem):
     ours = TargetEncoder(smooth=smooth, target_type=kind, cv=splits)
     np.testing.assert_allclose(ours.fit_transform(X, y).to_numpy(), sk.fit_transform(Xs, y), atol=1e-9, rtol=1e-12)
     np.testing.assert_allclose(ours.transform(X).to_numpy(), sk.transform(Xs), atol=1e-9, rtol=1e-12)
+
+
+def test_an_inferred_target_with_many_classes_is_warned_about():
+    # diamonds' price: integers, so "auto" infers multiclass (as scikit-learn does), and every
+    # encoded column would become one column per distinct price
+    rng = np.random.default_rng(0)
+    df = pl.DataFrame({"cut": rng.choice(["a", "b", "c"], 3000), "price": rng.integers(300, 20000, 3000)})
+    with pytest.warns(UserWarning, match=r"target 'price' was inferred multiclass with [\d,]+ classes.*"
+                                         r"target_type='continuous'"):
+        enc = TargetEncoder(cv=2).fit(df.select("cut"), df["price"])
+    assert enc.target_type_ == "multiclass" and len(enc.classes_) > 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert TargetEncoder(cv=2, target_type="continuous").fit(df.select("cut"), df["price"]).target_type_ \
+            == "continuous"
+        assert TargetEncoder(cv=2, target_type="multiclass").fit(df.select("cut"), df["price"]).target_type_ \
+            == "multiclass"
+        # 100 classes are labels enough: no warning
+        few = df.with_columns(pl.col("price") % 100)
+        assert TargetEncoder(cv=2).fit(few.select("cut"), few["price"]).target_type_ == "multiclass"

@@ -199,7 +199,7 @@ class CellFit:
         if "labels" in self.modes and all(lab is not None for lab in labels):
             union = pl.concat(labels).unique().sort().rename(self.target)
             target = target_from(union, union.len(), step._target_type(), binary_only=step._binary_only,
-                                 owner=owner)
+                                 owner=owner, warn_many=True)
         else:
             if step._binary_only:
                 raise DataError(f"{owner} needs a binary target", column=self.target,

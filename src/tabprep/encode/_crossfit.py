@@ -264,7 +264,8 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
         pool = _pool(n, len(columns))
         try:
             coded = [_submit(pool, self._factorize, df.get_column(name)) for name in columns]
-            target = target_from(y, n, self._target_type(), binary_only=self._binary_only, owner=self._owner())
+            target = target_from(y, n, self._target_type(), binary_only=self._binary_only, owner=self._owner(),
+                                 warn_many=True)
             weight = as_weights(sample_weight, n)
             folds, k = None, 1
             if cross_fit:

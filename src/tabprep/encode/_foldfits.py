@@ -58,7 +58,7 @@ def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, fol
     tkey = ("target", target, encoder._target_type(), encoder._binary_only, n_folds)
     if tkey not in tables:
         tables[tkey] = target_from(frame.get_column(target), n, encoder._target_type(),
-                                   binary_only=encoder._binary_only, owner=owner)
+                                   binary_only=encoder._binary_only, owner=owner, warn_many=True)
     tgt = tables[tkey]
     key = _table_key(encoder, columns, target, n_folds, encoder._rule(tgt)[2])
     if key not in tables:

@@ -57,8 +57,16 @@ def first_true(mask) -> int:
     return int(mask.arg_true()[0])
 
 
-def target_from(y, n: int, target_type: str, *, binary_only: bool = False, owner: str) -> Target:
-    """Check the target once and turn it into the vector the kernels read."""
+#: Above this many classes an inferred (``target_type="auto"``) multiclass target is warned
+#: about: it is more likely a quantity stored as integers than labels.
+MANY_CLASSES = 100
+
+
+def target_from(y, n: int, target_type: str, *, binary_only: bool = False, owner: str,
+                warn_many: bool = False) -> Target:
+    """Check the target once and turn it into the vector the kernels read. ``warn_many``: warn
+    when ``target_type="auto"`` infers more than :data:`MANY_CLASSES` classes (an encoder, whose
+    output grows by a column per class)."""
     import polars as pl
 
     s = as_series(y, "y", "y")
@@ -143,6 +151,15 @@ def target_from(y, n: int, target_type: str, *, binary_only: bool = False, owner
         positives = int(np.count_nonzero(values))
         counts = np.array([n - positives, positives]) if classes.len() == 2 else np.array([n])
         return Target(values, "binary", classes.to_numpy(), name, counts)
+    if warn_many and target_type == "auto" and classes.len() > MANY_CLASSES:
+        # scikit-learn infers the same, silently; a quantity stored as integers (a price) then
+        # makes one output column per distinct value and feature
+        import warnings
+
+        warnings.warn(f"{owner}: target {name!r} was inferred multiclass with {classes.len():,} classes, so each "
+                      f"encoded column becomes {classes.len():,} columns (one per class). If the target is a "
+                      "quantity, pass target_type='continuous'; if these are labels, pass "
+                      "target_type='multiclass' to silence this warning.", UserWarning, stacklevel=2)
     # multiclass: class index of each row
     values = s.replace_strict(classes, pl.int_range(classes.len(), eager=True), return_dtype=pl.Int32).to_numpy()
     return Target(values, "multiclass", classes.to_numpy(), name, np.bincount(values, minlength=classes.len()))

@@ -63,7 +63,9 @@ class TargetEncoder(CrossFitEncoder, auto_wrap_output_keys=None):
         code before fitting), so the numbers are scikit-learn's.
     target_type : {"auto", "continuous", "binary", "multiclass"}, default "auto"
         "auto": float targets with non-integer values are continuous, other targets are binary
-        (<= 2 distinct values) or multiclass (one output per class, one-vs-rest).
+        (<= 2 distinct values) or multiclass (one output per class, one-vs-rest), as in
+        scikit-learn; inferring more than 100 classes warns (an integer quantity such as a price
+        would give a column per distinct value): name the type to silence it.
     smooth : "auto" or float >= 0, default "auto"
         "auto": empirical-Bayes shrinkage (Micci-Barreca 2001, eq. 5-6; scikit-learn's).
         A float ``m``: m-estimate ``(sum_y + m * prior) / (n + m)``.
