@@ -190,3 +190,14 @@ def test_a_small_pipeline_imports_only_its_steps(files):
                          "--numpy", str(files / "small_new.npy")],
                         ["inspect", str(model)]], heavy=HEAVY + UNUSED)
     assert got == {"codes": [0, 0, 0], "loaded": []}
+
+
+def test_a_command_line_builds_only_its_command_parser(files):
+    from tabprep.cli import COMMANDS
+
+    modules = [f"tabprep.cli._cmd_{c.replace('-', '_')}" for c in COMMANDS]
+    got = run_commands([["inspect", "--help"]], heavy=modules)
+    assert got == {"codes": [0], "loaded": ["tabprep.cli._cmd_inspect"]}
+    # the global options and the listing of every command still build them all
+    assert run_commands([["--help"]], heavy=modules)["loaded"] == sorted(modules)
+    assert run_commands([["--debug", "inspect", "--help"]], heavy=modules)["loaded"] == sorted(modules)
