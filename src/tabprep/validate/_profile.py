@@ -409,6 +409,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
         # rows must give the same rounding however the source is chunked
         for number, block in enumerate(_blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()])):
             part = block.select(exprs).row(0, named=True)
+            nan_now = {n for n in general if part[f"nan:{n}"]}
             redo = [n for n in general if part.pop(f"nan:{n}")
                     or (part[f"min:{n}"] is not None and not math.isfinite(part[f"min:{n}"]))
                     or (part[f"max:{n}"] is not None and not math.isfinite(part[f"max:{n}"]))]
@@ -419,13 +420,15 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
             if keep:
                 kept = _bottom_k(kept, block, keep, params["seed"], number)
 
-            def update(j: int, block=block, general_now=general_now) -> None:
+            def update(j: int, block=block, general_now=general_now, nan_now=nan_now) -> None:
                 # one column's sketches only: columns run on the pool's threads, each task writes
                 # its own objects, so the result does not depend on the threads
                 n = names[j]
                 s = block[n]
                 if s.dtype.is_float():
-                    s = s.fill_nan(None)
+                    # NaN counts as missing; a float column's sketches only see its non-missing
+                    # values: one copy of them serves the HyperLogLog and the KLL sketch
+                    s = (s.fill_nan(None) if n in nan_now else s).drop_nulls()
                 if n in freq:
                     mg = freq[n]
                     before = mg.frame["value"] if mg.exact else None
