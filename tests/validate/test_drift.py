@@ -291,3 +291,15 @@ def test_ks_from_reference_matches_the_exact_statistic_when_the_reference_is_kno
         lt = np.array([(b < v).sum() for v in u])
         ks, bound = ks_from_reference(ref, le, lt, b.size)
         assert bound == pytest.approx(0.0, abs=1e-12) and ks == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
+
+
+def test_ks_from_kbins_with_per_column_bin_counts():
+    rng = np.random.default_rng(0)
+    train = pl.DataFrame({"x": rng.normal(size=3000), "y": rng.exponential(size=3000)})
+    fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=(4, 12), encode="ordinal"), ["x", "y"])]).fit(train)
+    current = pl.DataFrame({"x": rng.normal(0.3, 1, 2000), "y": rng.exponential(size=2000) * 1.3})
+    report = drift(fitted, current)
+    for name, n_bins in (("x", 4), ("y", 12)):
+        f = report.features[name]
+        exact = ks_2samp(train[name].to_numpy(), current[name].to_numpy()).statistic
+        assert abs(f.ks - exact) <= f.ks_error <= 1 / n_bins + 2 / train.height

@@ -433,7 +433,7 @@ def _from_pipeline(fitted) -> dict:
         d = step.to_dict()
         # the state as JSON stores non-finite floats as {"$float": "inf"} (a constant column's edges)
         state, tables = from_json_value(d.get("state") or {}), d.get("tables") or {}
-        d = {**d, "state": state}
+        d = {**d, "state": state, "params": from_json_value(d.get("params") or {})}  # n_bins may be a tuple
         for i, col in raw:
             if col in out:
                 continue
