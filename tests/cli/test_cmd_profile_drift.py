@@ -76,3 +76,28 @@ def test_profile_sample_makes_drift_ks_exact(files):
     assert (feature["ks_sample"], feature["ks_error"]) == (400, 0.0)
     assert feature["ks"] == ks_2samp(sample["mean_shift"].to_numpy(), current).statistic
     assert "--sample" in tabprep("profile", "--help").stdout
+
+
+def test_drift_against_a_fitted_pipeline_shows_ks_and_its_bound(files):
+    import polars as pl
+    from scipy.stats import ks_2samp
+
+    from tabprep import Pipeline
+    from tabprep.bin import KBinsDiscretizer
+
+    ref = pl.read_parquet(files / "ref.parquet")
+    Pipeline([("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), ["mean_shift", "same_num"])]).fit(
+        files / "ref.parquet").save(files / "model")
+    proc = tabprep("drift", files / "model", files / "cur.parquet", "--json")
+    assert proc.returncode == 1, proc.stderr
+    features = {f["column"]: f for f in json.loads(proc.stdout)["features"]}
+    current = pl.read_parquet(files / "cur.parquet")
+    for name in ("mean_shift", "same_num"):
+        f = features[name]
+        exact = ks_2samp(ref[name].to_numpy(), current[name].to_numpy()).statistic
+        assert 0 < f["ks_error"] <= 0.1 + 2 / ref.height and abs(f["ks"] - exact) <= f["ks_error"]
+        assert f["ks_sample"] is None
+    table = tabprep("drift", files / "model", files / "cur.parquet").stdout
+    line = next(ln for ln in table.splitlines() if ln.startswith("mean_shift"))
+    assert f"{features['mean_shift']['ks']:.3f}±{features['mean_shift']['ks_error']:.3f}" in line
+    assert "KS" in table.splitlines()[1] and "KS " in line

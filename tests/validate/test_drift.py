@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chisquare, ks_2samp
 
@@ -176,3 +178,128 @@ def test_same_columns_as_evidently_itself_plus_the_null_jump(tmp_path):
     ours = drift(profile(ref), cur).drifted_features
     assert sorted(theirs) == sorted(f for f in DRIFTED if f != "null_jump")
     assert ours == DRIFTED
+
+
+# ---------------------------------------------------------------------------------------------
+# KS against a fitted pipeline: from KBinsDiscretizer's quantile edges or its sketch, with a bound
+def _fit_kbins(train: pl.DataFrame, **params):
+    import warnings
+
+    with warnings.catch_warnings():  # constant columns and dropped narrow bins warn, as scikit-learn's
+        warnings.simplefilter("ignore", UserWarning)
+        return Pipeline([("kb", KBinsDiscretizer(encode="ordinal", **params), ["x"])]).fit(train)
+
+
+def _finite(s: pl.Series) -> np.ndarray:
+    v = s.cast(pl.Float64).drop_nulls().to_numpy()
+    return v[np.isfinite(v)]
+
+
+METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf", "hazen",
+           "weibull", "linear", "median_unbiased", "normal_unbiased"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(n_train=st.integers(1, 1500), n_cur=st.integers(1, 1500), n_bins=st.integers(2, 20),
+       kind=st.sampled_from(["normal", "integers", "mixture"]), shift=st.floats(-2, 2), scale=st.floats(0.2, 3),
+       missing=st.floats(0, 0.3), method=st.sampled_from(METHODS), seed=st.integers(0, 2**32 - 1))
+def test_ks_from_kbins_edges_bounds_scipys_exact_ks(n_train, n_cur, n_bins, kind, shift, scale, missing, method, seed):
+    rng = np.random.default_rng(seed)
+
+    def draw(n, shift=0.0, scale=1.0):
+        if kind == "normal":
+            v = rng.normal(size=n)
+        elif kind == "integers":  # heavy ties: equal edges dropped, quantiles inside runs of equal values
+            v = rng.integers(0, 6, n).astype(float)
+        else:
+            v = np.where(rng.random(n) < 0.4, 1.0, rng.exponential(size=n))
+        return v * scale + shift
+
+    x = draw(n_train)
+    x[rng.random(n_train) < missing] = np.nan
+    train = pl.DataFrame({"x": x}).with_columns(pl.col("x").fill_nan(None))
+    fitted = _fit_kbins(train, n_bins=n_bins, quantile_method=method)
+    current = pl.DataFrame({"x": draw(n_cur, shift, scale)})
+    f = drift(fitted, current).features["x"]
+    reference = _finite(train["x"])
+    if reference.size == 0 or np.unique(reference).size == 1:
+        assert f.ks is None  # a constant or empty column has no quantile edges
+        return
+    exact = ks_2samp(reference, current["x"].to_numpy()).statistic
+    assert f.ks is not None and f.ks_error is not None and f.ks_sample is None
+    assert f.ks - f.ks_error - 1e-12 <= exact <= f.ks + f.ks_error + 1e-12
+    # the bound is a reference bin's share (more where narrow bins were dropped), not vacuous
+    kept = len(fitted.steps[0][1].bin_edges_[0]) - 1
+    assert f.ks_error <= (1 + n_bins - kept) / n_bins + 2 / reference.size + 1e-12
+
+
+def test_ks_from_kbins_flags_the_shifted_column_and_not_the_others():
+    ref, cur = injected_pair()
+    columns = ["mean_shift", "var_change", "new_mode", "same_num", "same_int"]
+    fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), columns)]).fit(ref)
+    only_ks = DriftThresholds(psi=None, missing_change=None, mean_shift=None)
+    report = drift(fitted, cur, thresholds=only_ks)
+    assert report.drifted_features == ["mean_shift", "var_change", "new_mode"]
+    for name in columns:
+        f = report.features[name]
+        exact = ks_2samp(ref[name].to_numpy(), cur[name].to_numpy()).statistic
+        assert abs(f.ks - exact) <= f.ks_error and 0 < f.ks_error <= 0.1 + 2 / ref.height
+    assert drift(fitted, ref, thresholds=only_ks).drifted_features == []
+
+
+def test_ks_from_kbins_subsample_edges_holds_its_bound():
+    # edges of a 500-row subsample of 5,000 rows: a 99% bound (DKW + the subsample's valid count)
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        x = rng.gamma(2.0, size=5000)
+        x[rng.random(5000) < 0.1] = np.nan
+        train = pl.DataFrame({"x": x}).with_columns(pl.col("x").fill_nan(None))
+        fitted = _fit_kbins(train, n_bins=8, subsample=500, random_state=seed)
+        current = pl.DataFrame({"x": rng.gamma(2.0, size=3000) * (1 + seed / 10)})
+        f = drift(fitted, current).features["x"]
+        exact = ks_2samp(_finite(train["x"]), current["x"].to_numpy()).statistic
+        assert abs(f.ks - exact) <= f.ks_error < 0.125 + 0.1
+
+
+def test_ks_from_kbins_sketch_is_within_the_sketch_rank_error(tmp_path):
+    from tabprep.bin import rank_error_bound
+
+    rng = np.random.default_rng(3)
+    train = pl.DataFrame({"x": rng.normal(size=60_000)})
+    fitted = _fit_kbins(train, n_bins=10, sketch=True)
+    fitted.save(tmp_path / "model")  # the sketch comes back from the artifact's Arrow table
+    for shift in (0.0, 0.05, 0.3, 1.5):
+        current = pl.DataFrame({"x": rng.normal(shift, 1.0, 20_000)})
+        for reference in (fitted, tmp_path / "model"):
+            f = drift(reference, current).features["x"]
+            exact = ks_2samp(train["x"].to_numpy(), current["x"].to_numpy()).statistic
+            assert f.ks_error <= rank_error_bound(200) + 1e-12 and abs(f.ks - exact) <= f.ks_error
+
+
+def test_ks_from_reference_matches_the_exact_statistic_when_the_reference_is_known_everywhere():
+    from tabprep.validate._drift import ReferenceCDF, ks_from_reference
+
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        a = rng.integers(0, 15, int(rng.integers(1, 50))).astype(float)
+        b = rng.integers(-3, 18, int(rng.integers(1, 80))).astype(float)
+        u = np.unique(a)
+        below = np.searchsorted(np.sort(a), u, side="left") / a.size
+        at = np.searchsorted(np.sort(a), u, side="right") / a.size
+        ref = ReferenceCDF(u, below, at, at, below, levels=False)  # every jump of F known exactly
+        le = np.array([(b <= v).sum() for v in u])
+        lt = np.array([(b < v).sum() for v in u])
+        ks, bound = ks_from_reference(ref, le, lt, b.size)
+        assert bound == pytest.approx(0.0, abs=1e-12) and ks == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
+
+
+def test_ks_from_kbins_with_per_column_bin_counts():
+    rng = np.random.default_rng(0)
+    train = pl.DataFrame({"x": rng.normal(size=3000), "y": rng.exponential(size=3000)})
+    fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=(4, 12), encode="ordinal"), ["x", "y"])]).fit(train)
+    current = pl.DataFrame({"x": rng.normal(0.3, 1, 2000), "y": rng.exponential(size=2000) * 1.3})
+    report = drift(fitted, current)
+    for name, n_bins in (("x", 4), ("y", 12)):
+        f = report.features[name]
+        exact = ks_2samp(train[name].to_numpy(), current[name].to_numpy()).statistic
+        assert abs(f.ks - exact) <= f.ks_error <= 1 / n_bins + 2 / train.height

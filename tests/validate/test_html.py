@@ -17,6 +17,9 @@ import polars as pl
 import pytest
 
 from oracles.drift import DRIFTED, injected_pair
+from tabprep import Pipeline
+from tabprep.bin import KBinsDiscretizer
+from tabprep.encode import OneHotEncoder
 from tabprep.validate import Column, Contract, drift, profile, render_html, write_html
 
 
@@ -25,10 +28,14 @@ def reports():
     ref, cur = injected_pair(3000)
     validation = Contract({"mean_shift": Column(max=1.0), "cat_freq": Column(allowed=["a", "b"], level="warn")},
                           checks={"pos": "same_int >= 10"}).validate(cur)
-    return {"validation": validation, "profile": profile(ref), "drift": drift(profile(ref), cur)}
+    # a fitted pipeline as the reference: KS from the quantile edges, with its bound
+    fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), ["mean_shift", "var_change", "same_num"]),
+                       ("oh", OneHotEncoder(handle_unknown="ignore"), ["cat_freq", "same_cat"])]).fit(ref)
+    return {"validation": validation, "profile": profile(ref), "drift": drift(profile(ref), cur),
+            "drift_pipeline": drift(fitted, cur)}
 
 
-EXPECTED_PLOTS = {"validation": 0, "profile": 1 + 9, "drift": len(DRIFTED)}
+EXPECTED_PLOTS = {"validation": 0, "profile": 1 + 9, "drift": len(DRIFTED), "drift_pipeline": 3}
 
 
 class _Collect(HTMLParser):
@@ -54,6 +61,15 @@ def test_page_is_self_contained_with_the_expected_plots(reports, kind):
     assert len(re.findall(r"<figure class=\"plot[^\"]*\"", text)) == EXPECTED_PLOTS[kind]
     assert parser.tags.count("svg") == EXPECTED_PLOTS[kind]
     assert render_html(reports[kind]) == text  # the same report gives the same bytes
+
+
+def test_pipeline_drift_page_shows_ks_and_its_bound(reports):
+    report = reports["drift_pipeline"]
+    assert report.drifted_features == ["mean_shift", "var_change", "cat_freq"]
+    text = render_html(report)
+    f = report.features["mean_shift"]
+    assert f.ks_error > 0 and f"<td>{f.ks:.4g}</td><td>{f.ks_error:.4g}</td>" in text.replace(
+        ' class="num"', "")
 
 
 def test_validation_page_lists_failing_rows(reports):

@@ -10,8 +10,8 @@
   Misra-Gries frequent values) in one pass, optionally a uniform row sample; a :class:`Profile`
   saves and loads as an artifact (:func:`load_profile`).
 - :func:`drift`: per-feature PSI, KS (exact against a profile's sample, else from the sketches
-  with its error bound), Jensen-Shannon, chi-square with unseen categories, missing-share change
-  against a saved profile or a fitted pipeline.
+  or a fitted binner's quantile edges, with its error bound), Jensen-Shannon, chi-square with
+  unseen categories, missing-share change against a saved profile or a fitted pipeline.
 - :func:`write_html` / :func:`render_html`: self-contained HTML reports (inline SVG plots).
 """
 

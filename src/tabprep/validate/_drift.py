@@ -10,8 +10,9 @@ Profile                numbers: the KLL sketch (deciles as PSI bins, the CDF for
                        share, mean/std; other columns: the frequent-value counts, missing share
 FittedPipeline         categorical encoders: the category counts and missing count seen in fit;
                        ``KBinsDiscretizer(strategy="quantile")``: its edges (each bin holds
-                       1/n_bins of the training rows by construction) and missing count;
-                       ``StandardScaler``: mean and standard deviation
+                       1/n_bins of the training rows by construction; the training CDF for KS)
+                       and missing count, or with ``sketch=True`` its KLL sketch (the CDF for
+                       KS); ``StandardScaler``: mean and standard deviation
 =====================  =========================================================================
 
 The current data is read once (the same pass as :func:`profile`), counting its values exactly in
@@ -27,7 +28,20 @@ the reference's bins. Per feature:
   the current sketch's CDF: both are KLL sketches, so the statistic is within ``ks_error`` = the
   sum of their stated rank error bounds (99% confidence, the sampler's part included) of the
   exact two-sample statistic; it is exact (``ks_error == 0``) when both sketches still hold
-  every value (fewer than ``k`` values);
+  every value (fewer than ``k`` values). Against a fitted pipeline (:func:`ks_from_reference`,
+  ``_kbins_cdf``): the current values are counted exactly at the reference's points (a
+  ``KBinsDiscretizer``'s quantile edges, or its sketch's retained values); the estimate is how
+  far the current CDF is from the edges' quantile levels ``m / n_bins`` (from the sketch's CDF),
+  and ``ks_error`` bounds ``|ks - exact|``, the exact statistic being ``ks_2samp`` between the
+  training values and the current ones. The training CDF is only known to lie, between two
+  edges, in the band their levels allow (with ``1/n`` for the quantile method's interpolation;
+  dropped narrow bins widen it), so the bound is about one bin's share (0.1 for 10 bins) while
+  the estimate is usually much closer. It holds surely for edges of all the rows, at 99%
+  confidence for edges of a ``subsample`` (DKW) or a sketch (its rank error). No KS when the
+  artifact has no row count (fitted with ``lineage=False``), or for a constant column.
+  ``RobustScaler``, ``SimpleImputer(strategy="median")`` and ``Clipper`` keep one or two
+  quantiles and no count of the values they saw: not used (one median brackets KS within 0.5 at
+  best);
 - **Jensen-Shannon distance** (base 2, in [0, 1]; scipy's ``jensenshannon``) and **chi-square**
   (statistic and p-value, current counts against the reference shares) for categorical features;
   values the reference never saw form one extra "unseen" category whose reference share is the
@@ -54,7 +68,7 @@ from tabprep._constraints import Interval, check_param
 from tabprep.errors import ConfigError
 
 __all__ = ["DriftThresholds", "FeatureDrift", "DriftReport", "drift", "psi", "js_distance", "chi_square",
-           "ks_from_sketches", "ks_from_counts"]
+           "ks_from_sketches", "ks_from_counts", "ReferenceCDF", "ks_from_reference"]
 
 SHARE_FLOOR = 1e-4
 N_BINS = 10
@@ -182,7 +196,9 @@ class DriftReport:
         num = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
         # a reference that did not count missing values (a fitted step's moments): "?"
         ref_missing = lambda f: "?" if math.isnan(f.missing_reference) else f"{f.missing_reference:.1%}"  # noqa: E731
-        rows = [(f.column, f.kind, "yes" if f.drifted else "no", num(f.psi), num(f.ks), num(f.js),
+        # KS with its bound ("0.312±0.013"; exact KS: no bound shown)
+        ks = lambda f: num(f.ks) + (f"±{f.ks_error:.3f}" if f.ks is not None and f.ks_error else "")  # noqa: E731
+        rows = [(f.column, f.kind, "yes" if f.drifted else "no", num(f.psi), ks(f), num(f.js),
                  num(f.unseen_share), f"{ref_missing(f)}->{f.missing_current:.1%}", "; ".join(f.reasons))
                 for f in self.features.values()]
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
@@ -280,6 +296,67 @@ def ks_from_sketches(reference, current, reference_error=None, current_error=Non
     return stat, bound(reference, reference_error) + bound(current, current_error)
 
 
+@dataclass(frozen=True)
+class ReferenceCDF:
+    """What a fitted step knows of its training data's CDF ``F`` at some points, for KS.
+
+    ``t`` are distinct increasing points. Nominal values: with ``levels``, ``t[j]`` is a
+    ``p``-quantile for some ``p`` in ``[a[j], b[j]]`` (``F(t-) <= p <= F(t)``: quantile bin edges);
+    without, ``a[j]``, ``b[j]`` estimate ``F(t-)`` and ``F(t)`` (a sketch's step CDF). Sure (or
+    at the stated confidence) bounds: ``F(t[j]) >= lo[j]`` and ``F(t[j]-) <= hi[j]``.
+    """
+
+    t: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    levels: bool = True
+
+
+def ks_from_reference(ref: ReferenceCDF, le, lt, n) -> tuple[float, float]:
+    """``(KS estimate, bound)`` between a :class:`ReferenceCDF` and ``n`` current values counted
+    ``<=`` (``le``) and ``<`` (``lt``) each point ``ref.t``.
+
+    The estimate compares the current CDF ``G`` with the nominal reference at the points (for
+    quantile levels: how far ``[G(t-), G(t)]`` lies from ``[a, b]``; below the first point and
+    above the last included). The bound: by monotonicity, on ``[t[j], t[j+1])`` the training CDF
+    lies in ``[lo[j], hi[j+1]]`` while ``G`` runs from ``G(t[j])`` to ``G(t[j+1]-)``, which
+    brackets the exact statistic ``sup |F - G|`` between ``lower`` and ``upper`` (below ``t[0]``:
+    ``[0, hi[0]]``, from ``t[-1]`` on: ``[lo[-1], 1]``); the bound is
+    ``max(upper - ks, ks - lower)``, so the exact statistic lies within ``ks +- bound``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # quartile edges of 0..99 (min, quartiles, max; each level known within 1/100)
+    >>> t = np.array([0.0, 24.75, 49.5, 74.25, 99.0]); p = np.linspace(0, 1, 5)
+    >>> ref = ReferenceCDF(t, p, p, np.r_[p[:-1] - 0.01, 1.0], np.r_[0.0, p[1:] + 0.01])
+    >>> cur = np.arange(100.0) + 10  # shifted by 10
+    >>> le = np.array([(cur <= v).sum() for v in t]); lt = np.array([(cur < v).sum() for v in t])
+    >>> ks, bound = ks_from_reference(ref, le, lt, cur.size)
+    >>> round(ks, 4), round(bound, 4)  # scipy.stats.ks_2samp gives 0.1
+    (0.1, 0.26)
+    """
+    le, lt = np.asarray(le, dtype=np.float64), np.asarray(lt, dtype=np.float64)
+    g_le, g_lt = le / n, lt / n
+    if ref.levels:
+        per = np.maximum(0.0, np.maximum(ref.a - g_le, g_lt - ref.b))
+    else:
+        per = np.maximum(np.abs(ref.a - g_lt), np.abs(ref.b - g_le))
+    ks = float(per.max()) if per.size else 0.0
+    lo = np.maximum.accumulate(np.clip(ref.lo, 0.0, 1.0))  # F is non-decreasing
+    hi = np.minimum.accumulate(np.clip(ref.hi, 0.0, 1.0)[::-1])[::-1]
+    # region j: [t[j-1], t[j]) (region 0 below t[0], the last from t[-1] on)
+    low = np.concatenate([[0.0], lo])
+    high = np.maximum(np.concatenate([hi, [1.0]]), low)
+    g_start, g_end = np.concatenate([[0.0], g_le]), np.concatenate([g_lt, [1.0]])
+    upper = float(max(np.max(high - g_start), np.max(g_end - low)))
+    lower = float(max(np.max(np.maximum(low - g_start, g_start - high)),
+                      np.max(np.maximum(low - g_end, g_end - high)), 0.0))
+    return ks, max(upper - ks, ks - lower, 0.0)
+
+
 def ks_from_counts(sample, le, lt, n) -> float:
     """The exact two-sample KS statistic between ``sample`` and ``n`` current values, from the
     counts of current values ``<=`` (``le``) and ``<`` (``lt``) each distinct sample value.
@@ -323,6 +400,7 @@ class _Baseline:
     std: float | None = None
     rank_error: float | None = None  # the reference sketch's stated bound
     sample: object = None  # sorted finite values of the reference sample (exact KS)
+    cdf: ReferenceCDF | None = None  # a fitted step's quantiles or sketch (KS with its bound)
 
 
 def _from_profile(prof) -> dict:
@@ -347,11 +425,15 @@ def _from_profile(prof) -> dict:
 
 
 def _from_pipeline(fitted) -> dict:
+    from tabprep._base.codec import from_json_value
+
     out: dict = {}
     rows = fitted.lineage.get("rows")
     for _, step, raw in fitted.raw_inputs():
         d = step.to_dict()
-        state, tables = d.get("state") or {}, d.get("tables") or {}
+        # the state as JSON stores non-finite floats as {"$float": "inf"} (a constant column's edges)
+        state, tables = from_json_value(d.get("state") or {}), d.get("tables") or {}
+        d = {**d, "state": state, "params": from_json_value(d.get("params") or {})}  # n_bins may be a tuple
         for i, col in raw:
             if col in out:
                 continue
@@ -367,12 +449,79 @@ def _from_pipeline(fitted) -> dict:
                 shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the first edge, ..., above the last
                 full = [float(state["bin_edges"][i][0]), *edges, float(state["bin_edges"][i][-1])]
                 missing = state.get("n_missing", [None] * (i + 1))[i]
-                out[col] = _Baseline(col, "numeric", rows, missing if rows else None, full, shares)
+                out[col] = _Baseline(col, "numeric", rows, missing if rows else None, full, shares,
+                                     cdf=_kbins_cdf(d, i, col, rows))
             elif "mean" in state and "var" in state and state["mean"] is not None:
                 var = state["var"][i]
                 out[col] = _Baseline(col, "numeric", mean=float(state["mean"][i]),
                                      std=math.sqrt(var) if var is not None else None)
     return out
+
+
+def _kbins_cdf(d: dict, i: int, col: str, rows) -> ReferenceCDF | None:
+    """What a fitted ``KBinsDiscretizer(strategy="quantile")`` knows of its ``i``-th column's
+    training CDF (None when it cannot say it with a bound).
+
+    - ``sketch=True``: the saved KLL sketch's step CDF at its retained values, within its
+      rank error bound (99%; exact at the minimum and maximum, which the sketch keeps);
+    - exact edges: ``edges[m]`` is the ``m / n_bins`` percentile of the ``n`` valid values, which
+      for every NumPy quantile method lies between order statistics that put ``F(edge) >= p -
+      1/n`` and ``F(edge-) <= p + 1/n``; the first edge is the minimum, the last the maximum.
+      Edges closer than 1e-8 were dropped in fit (scikit-learn's rule): with ``r`` of them gone
+      the ``m``-th kept edge is the ``p``-quantile for some ``p`` in ``[m, m + r] / n_bins``;
+    - edges of a ``subsample`` of the rows (drawn with replacement, when the data had more): the
+      subsample's valid values are independent draws from the training values, so by the
+      Dvoretzky-Kiefer-Wolfowitz inequality their CDF is within ``sqrt(ln(400) / (2 n_s))`` of
+      the training one (99.5%), ``n_s`` the subsample's valid count, itself at least
+      ``s (1 - missing share) - sqrt(s ln(200) / 2)`` (Hoeffding, 99.5%): 99% in all.
+
+    A weighted fit's edges are weighted quantiles: the bound is not about the unweighted rows
+    (the artifact does not record weights).
+    """
+    from tabprep.bin._sketch import KLLSketch, rank_error_bound
+
+    state, params, tables = d["state"], d["params"], d.get("tables") or {}
+    if "sketches" in tables:
+        t = tables["sketches"]
+        found = dict(zip(t.column("column").to_pylist(), t.column("sketch").to_pylist()))
+        if col not in found:
+            return None
+        sk = KLLSketch.from_bytes(found[col])
+        if not sk.n:
+            return None
+        values, cum = sk._weighted()
+        points = np.union1d(values, [sk.min, sk.max])
+        cum0 = np.concatenate([[0], cum]) / cum[-1]
+        below = cum0[np.searchsorted(values, points, side="left")]
+        at = cum0[np.searchsorted(values, points, side="right")]
+        eps = rank_error_bound(sk.k)
+        lo, hi = at - eps, below + eps
+        hi[points == sk.min], lo[points == sk.max] = 0.0, 1.0
+        return ReferenceCDF(points, below, at, lo, hi, levels=False)
+    edges = np.asarray(state["bin_edges"][i], dtype=np.float64)
+    missing = state.get("n_missing", [None] * (i + 1))[i]
+    if not rows or missing is None or edges.size < 2 or not np.isfinite(edges).all() or rows - missing <= 0:
+        return None  # no count of the values, a constant or empty column
+    requested = params.get("n_bins")
+    n_bins = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
+    kept = edges.size - 1
+    removed = max(n_bins - kept, 0)
+    m = np.arange(kept + 1, dtype=np.float64)
+    a, b = m / n_bins, np.minimum(m + removed, n_bins) / n_bins
+    a[0] = b[0] = 0.0  # the first edge is never dropped
+    subsample = params.get("subsample")
+    if subsample is not None and rows > subsample:
+        n_sub = subsample * (1 - missing / rows) - math.sqrt(subsample * math.log(200.0) / 2)
+        if n_sub < 1:
+            return None
+        slack = math.sqrt(math.log(400.0) / (2 * n_sub)) + 1 / n_sub
+        return ReferenceCDF(edges, a, b, a - slack, b + slack)
+    slack = 1 / (rows - missing)
+    lo, hi = a - slack, b + slack
+    hi[0] = 0.0  # nothing below the minimum
+    if removed == 0:
+        lo[-1] = 1.0  # nothing above the maximum
+    return ReferenceCDF(edges, a, b, lo, hi)
 
 
 def _reference(reference):
@@ -451,6 +600,7 @@ def drift(reference, data, *, thresholds: DriftThresholds | None = None) -> Drif
              else set() for n, b in used.items()}
     points = {n: np.unique(b.sample) for n, b in used.items() if b.sample is not None and b.sample.size
               and schema[n].is_numeric()}
+    points |= {n: b.cdf.t for n, b in used.items() if b.cdf is not None and n not in points and schema[n].is_numeric()}
     for n in points:  # the exact KS replaces the sketch's
         needs[n] = needs[n] - {"kll"}
     current, counts = scan_profile(lf, params={"max_exact": 100_000, "top_k": 0, "bins": 20, "k": 200},
@@ -474,8 +624,12 @@ def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds, bin_counts_a
             f.reference_shares, f.current_shares = list(map(float, base.shares)), cur_shares.tolist()
         if (base.column, "le") in bin_counts_all:
             le, lt = bin_counts_all[(base.column, "le")], bin_counts_all[(base.column, "lt")]
-            f.ks = ks_from_counts(base.sample, le, lt, int(bin_counts_all[(base.column, "n")][0]))
-            f.ks_error, f.ks_sample = 0.0, int(base.sample.size)
+            n = int(bin_counts_all[(base.column, "n")][0])
+            if base.sample is not None:
+                f.ks = ks_from_counts(base.sample, le, lt, n)
+                f.ks_error, f.ks_sample = 0.0, int(base.sample.size)
+            elif n:
+                f.ks, f.ks_error = ks_from_reference(base.cdf, le, lt, n)
         elif base.sketch is not None and cur.sketch is not None and cur.sketch.n:
             f.ks, f.ks_error = ks_from_sketches(base.sketch, cur.sketch, base.rank_error, cur.rank_error)
         if base.mean is not None and base.std and cur.mean is not None:

@@ -359,6 +359,7 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     from tabprep.bin import KLLSketch
     from tabprep.bin._sketch import rank_error_bound, sampling_error_bound
     from tabprep.io import polars_errors
+    from tabprep.kernels._moments import column_moments
 
     edges = edges or {}
     points = points or {}
@@ -370,17 +371,19 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
     general = {}  # float column -> its statistics over the finite values (a block with NaN or inf)
     for n in names:
         dtype, c = schema[n], pl.col(n)
-        missing = (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
-        exprs.append(missing.sum().cast(pl.Int64).alias(f"count_missing:{n}"))
+        # a float column's missing count is its nulls plus its NaN (added up after the select)
+        exprs.append(c.null_count().cast(pl.Int64).alias(f"count_missing:{n}"))
         if kinds[n] in ("numeric", "temporal") or dtype_str(dtype) == "String":
             exprs += [c.min().alias(f"min:{n}"), c.max().alias(f"max:{n}")]
         if kinds[n] == "numeric" and dtype_str(dtype) != "Boolean":
             # every value finite (integers; floats of a block without NaN or inf, told by the NaN
-            # count and min/max): plain aggregations, ~6x faster than filtering the finite values
-            exprs += [c.count().cast(pl.Int64).alias(f"n:{n}"), c.cast(pl.Float64).mean().alias(f"mean:{n}"),
-                      (c.cast(pl.Float64).var(ddof=0) * c.count()).fill_null(0.0).alias(f"m2:{n}")]
+            # count and min/max): plain aggregations, ~6x faster than filtering the finite values;
+            # a float column's moments come from the moments kernel (one read, after the select)
+            if not dtype.is_float():
+                exprs += [c.count().cast(pl.Int64).alias(f"n:{n}"), c.cast(pl.Float64).mean().alias(f"mean:{n}"),
+                          (c.cast(pl.Float64).var(ddof=0) * c.count()).fill_null(0.0).alias(f"m2:{n}")]
             if dtype.is_float():
-                exprs.append(c.is_nan().sum().alias(f"nan:{n}"))
+                exprs.append(c.is_nan().sum().cast(pl.Int64).alias(f"nan:{n}"))
                 v, f = c.filter(c.is_not_nan()), c.filter(c.is_finite())
                 general[n] = [v.min().alias(f"min:{n}"), v.max().alias(f"max:{n}"),
                               f.len().cast(pl.Int64).alias(f"n:{n}"), f.mean().alias(f"mean:{n}"),
@@ -409,6 +412,12 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
         # rows must give the same rounding however the source is chunked
         for number, block in enumerate(_blocks(batches, BLOCK_ROWS, whole=[n for n in names if schema[n].is_float()])):
             part = block.select(exprs).row(0, named=True)
+            for n in general:
+                part[f"count_missing:{n}"] += part[f"nan:{n}"]
+                if not part[f"nan:{n}"]:  # (a block with NaN takes the finite values' moments below)
+                    m = column_moments(block.get_column(n))
+                    part[f"n:{n}"], part[f"mean:{n}"], part[f"m2:{n}"] = m.n, m.mean, m.m2 if m.n else 0.0
+            nan_now = {n for n in general if part[f"nan:{n}"]}
             redo = [n for n in general if part.pop(f"nan:{n}")
                     or (part[f"min:{n}"] is not None and not math.isfinite(part[f"min:{n}"]))
                     or (part[f"max:{n}"] is not None and not math.isfinite(part[f"max:{n}"]))]
@@ -419,13 +428,15 @@ def scan_profile(lf, *, params: dict, source=None, edges: dict | None = None, co
             if keep:
                 kept = _bottom_k(kept, block, keep, params["seed"], number)
 
-            def update(j: int, block=block, general_now=general_now) -> None:
+            def update(j: int, block=block, general_now=general_now, nan_now=nan_now) -> None:
                 # one column's sketches only: columns run on the pool's threads, each task writes
                 # its own objects, so the result does not depend on the threads
                 n = names[j]
                 s = block[n]
                 if s.dtype.is_float():
-                    s = s.fill_nan(None)
+                    # NaN counts as missing; a float column's sketches only see its non-missing
+                    # values: one copy of them serves the HyperLogLog and the KLL sketch
+                    s = (s.fill_nan(None) if n in nan_now else s).drop_nulls()
                 if n in freq:
                     mg = freq[n]
                     before = mg.frame["value"] if mg.exact else None
