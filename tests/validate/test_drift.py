@@ -17,6 +17,7 @@ from tabprep.errors import ConfigError, InvalidParameterError
 from tabprep.scale import StandardScaler
 from tabprep.validate import DriftThresholds, drift, load_profile, profile
 from oracles.drift import DRIFTED, injected_pair
+from tabprep.validate._html import write_html
 from tabprep.validate._drift import chi_square, js_distance, ks_from_counts, ks_from_sketches, psi
 
 
@@ -86,6 +87,31 @@ def test_reference_is_a_fitted_pipeline(tmp_path):
     fitted.save(tmp_path / "model")
     assert drift(tmp_path / "model", cur).drifted_features == report.drifted_features
     assert drift(fitted, ref).drifted_features == []
+
+
+def test_a_target_encoders_vocabulary_gives_the_unseen_share(tmp_path):
+    from tabprep.encode import TargetEncoder, WOEEncoder
+
+    rng = np.random.default_rng(3)
+    ref = pl.DataFrame({"city": rng.choice(["a", "b", "c", "d"], 4000), "code": rng.integers(0, 6, 4000),
+                        "y": rng.integers(0, 2, 4000)})
+    fitted = Pipeline([("te", TargetEncoder(), ["city"]), ("woe", WOEEncoder(), ["code"])]).fit(ref, target="y")
+    same = ref.sample(2000, seed=1)
+    # 30% of the cities and 10% of the codes never seen in fit
+    new = same.with_columns(city=pl.when(pl.int_range(2000) % 10 < 3).then(pl.lit("zz")).otherwise("city"),
+                            code=pl.when(pl.int_range(2000) % 10 == 0).then(pl.lit(99)).otherwise("code"))
+    report = drift(fitted, new)
+    city, code = report.features["city"], report.features["code"]
+    assert city.kind == code.kind == "categorical"
+    assert city.unseen_share == pytest.approx(0.3) and code.unseen_share == pytest.approx(0.1)
+    assert city.drifted and city.reasons == ["unseen values 0.3 >= 0.01"] and code.drifted
+    # no counts in the vocabulary: no distribution statistics, and the missing share is unknown
+    assert city.js is None and city.psi is None and city.chi2 is None and np.isnan(city.missing_reference)
+    assert drift(fitted, same).drifted_features == []
+    fitted.save(tmp_path / "model")
+    assert drift(tmp_path / "model", new).features["city"].unseen_share == pytest.approx(0.3)
+    html = write_html(report, tmp_path / "drift.html").read_text()
+    assert "city" in html and "unseen" in html
 
 
 def test_bad_references_are_clear_errors(tmp_path):

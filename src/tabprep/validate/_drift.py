@@ -8,7 +8,8 @@ reference              baseline per raw input column
 =====================  =========================================================================
 Profile                numbers: the KLL sketch (deciles as PSI bins, the CDF for KS), missing
                        share, mean/std; other columns: the frequent-value counts, missing share
-FittedPipeline         categorical encoders: the category counts and missing count seen in fit;
+FittedPipeline         categorical encoders: the category counts and missing count seen in fit
+                       (target and WoE encoders keep their vocabulary only: the unseen share);
                        ``KBinsDiscretizer(strategy="quantile")``: its edges (each bin holds
                        1/n_bins of the training rows by construction; the training CDF for KS)
                        and missing count, or with ``sketch=True`` its KLL sketch (the CDF for
@@ -443,6 +444,11 @@ def _from_pipeline(fitted) -> dict:
                 values = [str(v) if meta.get("kind") == "string" else v for v in t.column("value").to_pylist()]
                 cats = {v: c for v, c in zip(values, t.column("count").to_pylist()) if v is not None}
                 out[col] = _Baseline(col, "categorical", meta.get("n_rows"), meta.get("null_count"), categories=cats)
+            elif f"encodings_{i}" in tables and "category" in tables[f"encodings_{i}"].column_names:
+                # a target/WoE encoder keeps its vocabulary, not its counts: the unseen share only
+                values = tables[f"encodings_{i}"].column("category").to_pylist()
+                cats = {v: None for v in values if v is not None}
+                out[col] = _Baseline(col, "categorical", rows, None, categories=cats)
             elif "bin_edges" in state and d["params"].get("strategy") == "quantile":
                 edges = [float(e) for e in state["bin_edges"][i][1:-1]]
                 n_bins = len(edges) + 1
@@ -639,6 +645,11 @@ def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds, bin_counts_a
         if cur.frequent is not None:
             keyed = dict(zip(cur.frequent.frame["value"].to_list(), cur.frequent.frame["count"].to_list()))
         ref_cats = base.categories
+        if any(c is None for c in ref_cats.values()):  # a vocabulary without counts (a target encoder)
+            unseen = sum(v for k, v in keyed.items() if k not in ref_cats)
+            total = sum(keyed.values())
+            f.unseen_share = float(unseen / total) if total else 0.0
+            return _verdict(f, th)
         cats = list(ref_cats)
         ref = np.array([ref_cats[c] for c in cats] + [0], dtype=np.float64)
         unseen = sum(v for k, v in keyed.items() if k not in ref_cats)
@@ -653,6 +664,11 @@ def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds, bin_counts_a
         f.unseen_share = float(unseen / now.sum()) if now.sum() else 0.0
         f.bins = [*cats, "(unseen)"]
         f.reference_shares, f.current_shares = _shares(ref).tolist(), _shares(now).tolist()
+    return _verdict(f, th)
+
+
+def _verdict(f: FeatureDrift, th: DriftThresholds) -> FeatureDrift:
+    """``f`` with its reasons (each statistic at or beyond its threshold) and verdict."""
     checks = [("psi", f.psi, "PSI"), ("ks", None if f.ks is None else f.ks, "KS"), ("js", f.js, "JS"),
               ("unseen_share", f.unseen_share, "unseen values"), ("mean_shift", f.mean_shift, "mean shift"),
               ("missing_change", None if math.isnan(f.missing_reference) else f.missing_change, "missing share")]
