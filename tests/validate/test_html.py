@@ -13,7 +13,6 @@ import re
 import shutil
 from html.parser import HTMLParser
 
-import polars as pl
 import pytest
 
 from oracles.drift import DRIFTED, injected_pair
