@@ -11,7 +11,8 @@ Profile                numbers: the KLL sketch (deciles as PSI bins, the CDF for
 FittedPipeline         categorical encoders: the category counts and missing count seen in fit
                        (target and WoE encoders keep their vocabulary only: the unseen share);
                        ``KBinsDiscretizer(strategy="quantile")``: its edges (each bin holds
-                       1/n_bins of the training rows by construction; the training CDF for KS)
+                       1/n_bins of the training rows by construction, so PSI; not when fit
+                       dropped narrow bins: their shares are unknown; the training CDF for KS)
                        and missing count, or with ``sketch=True`` its KLL sketch (the CDF for
                        KS); ``StandardScaler``: mean and standard deviation
 =====================  =========================================================================
@@ -393,8 +394,9 @@ class _Baseline:
     kind: str
     rows: int | None = None
     missing: int | None = None
-    edges: list | None = None  # numeric bins: len(edges) + 1 bins
+    edges: list | None = None  # numeric bins: len(edges) + 1 bins, (edges[i-1], edges[i]]
     shares: list | None = None  # reference share per bin
+    labels: list | None = None  # the bins' names (default: "<= edge", "> last edge")
     sketch: object = None
     categories: dict | None = None  # value -> count
     mean: float | None = None
@@ -452,10 +454,23 @@ def _from_pipeline(fitted) -> dict:
             elif "bin_edges" in state and d["params"].get("strategy") == "quantile":
                 edges = [float(e) for e in state["bin_edges"][i][1:-1]]
                 n_bins = len(edges) + 1
-                shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the first edge, ..., above the last
-                full = [float(state["bin_edges"][i][0]), *edges, float(state["bin_edges"][i][-1])]
+                requested = d["params"].get("n_bins")
+                requested = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
+                counted, shares, labels = None, None, None
+                if n_bins >= requested:
+                    # each bin [e_j, e_j+1) holds 1/n_bins of the training rows (the transform's
+                    # bins; the first from the minimum, the last up to the maximum included, so a
+                    # mass of ties at either end stays in its bin); once fit dropped narrow bins
+                    # (ties: a zero-inflated column) which bins absorbed them is not saved, so the
+                    # shares are unknown: no PSI for the column (KS still, its bound widened)
+                    lo, hi = float(state["bin_edges"][i][0]), float(state["bin_edges"][i][-1])
+                    shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the minimum, ..., above the maximum
+                    # counted as (a, b]: x < e is x <= the float below e
+                    counted = [float(np.nextafter(e, -np.inf)) for e in (lo, *edges)] + [hi]
+                    labels = [f"< {lo:.4g}", *(f"[{a:.4g}, {b:.4g})" for a, b in zip([lo, *edges], edges)),
+                              f"[{([lo, *edges])[-1]:.4g}, {hi:.4g}]", f"> {hi:.4g}"]
                 missing = state.get("n_missing", [None] * (i + 1))[i]
-                out[col] = _Baseline(col, "numeric", rows, missing if rows else None, full, shares,
+                out[col] = _Baseline(col, "numeric", rows, missing if rows else None, counted, shares, labels=labels,
                                      cdf=_kbins_cdf(d, i, col, rows))
             elif "mean" in state and "var" in state and state["mean"] is not None:
                 var = state["var"][i]
@@ -626,7 +641,7 @@ def _compare(base: _Baseline, cur, bin_counts, th: DriftThresholds, bin_counts_a
         if bin_counts is not None:
             cur_shares = _shares(bin_counts)
             f.psi = psi(base.shares, cur_shares)
-            f.bins = [f"<= {e:.4g}" for e in base.edges] + [f"> {base.edges[-1]:.4g}"]
+            f.bins = base.labels or [f"<= {e:.4g}" for e in base.edges] + [f"> {base.edges[-1]:.4g}"]
             f.reference_shares, f.current_shares = list(map(float, base.shares)), cur_shares.tolist()
         if (base.column, "le") in bin_counts_all:
             le, lt = bin_counts_all[(base.column, "le")], bin_counts_all[(base.column, "lt")]
