@@ -396,7 +396,6 @@ class _Baseline:
     missing: int | None = None
     edges: list | None = None  # numeric bins: len(edges) + 1 bins, (edges[i-1], edges[i]]
     shares: list | None = None  # reference share per bin
-    labels: list | None = None  # the bins' names (default: "<= edge", "> last edge")
     sketch: object = None
     categories: dict | None = None  # value -> count
     mean: float | None = None
@@ -404,6 +403,7 @@ class _Baseline:
     rank_error: float | None = None  # the reference sketch's stated bound
     sample: object = None  # sorted finite values of the reference sample (exact KS)
     cdf: ReferenceCDF | None = None  # a fitted step's quantiles or sketch (KS with its bound)
+    labels: list | None = None  # the bins' names (default: "<= edge", "> last edge")
 
 
 def _from_profile(prof) -> dict:
