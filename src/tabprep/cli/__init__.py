@@ -128,7 +128,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     program = argv is None  # run as the `tabprep` program, not called from Python
-    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    code = _main(sys.argv[1:] if program else [str(a) for a in argv], program)
+    if program:
+        _leave(code)
+    return code
+
+
+def _leave(code: int) -> None:
+    """End the ``tabprep`` program with ``code`` once its work is done, without the
+    interpreter's teardown.
+
+    Tearing down Polars, NumPy and pyarrow module by module took 60-120 ms of every command
+    (a 0.5 s ``tabprep transform`` of 3k rows spent a fifth of it exiting). Everything a command
+    writes is closed and renamed into place before it returns; here the output streams are
+    flushed, unreachable objects collected (a file object some library left open is closed),
+    and the ``atexit`` handlers run (temp folders, loggers, worker pools), then the process
+    exits (~10-30 ms)."""
+    import atexit
+    import gc
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that left (`| head`), or a closed stream
+            pass
+    gc.collect()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _main(argv: list[str], program: bool) -> int:
+    """:func:`main`'s work: parse ``argv`` and run its command; the exit code."""
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
