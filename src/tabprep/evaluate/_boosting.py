@@ -143,9 +143,11 @@ class EarlyStopping:
 
         def callback(env):
             result = next(r for r in env.evaluation_result_list if r[0] != "training")
-            stop = self._update(env.iteration, float(result[2]), bool(result[3]))
-            if stop or env.iteration == env.end_iteration - 1:
-                # LightGBM sets booster.best_iteration = best_round + 1 from this, and predicts with it
+            if self._update(env.iteration, float(result[2]), bool(result[3])):
+                # LightGBM sets booster.best_iteration = best_round + 1 from this and keeps only the
+                # rounds up to it (a stopped model is final). At the last round without a stop it is
+                # not raised, so the booster keeps every round for a continued fit (fit_boosting
+                # then sets the best round)
                 raise EarlyStopException(self.best_round, [(result[0], result[1], self.best_score, result[3])])
 
         callback.order = 30  # where lightgbm's own early stopping runs
@@ -181,7 +183,10 @@ def boosted_rounds(est) -> int:
 def fit_boosting(est, X, y, *, eval_set=None, stopping: EarlyStopping | None = None, init=None):
     """Fit a LightGBM / XGBoost model, optionally with early stopping on ``eval_set = (X, y)``
     (state in ``stopping``, carried across calls) and continued from the fitted model ``init``
-    (its booster's rounds kept; ``est`` asks only the new rounds). Returns ``est``."""
+    (its booster's rounds kept; ``est`` asks only the new rounds). Returns ``est``.
+
+    A stopped LightGBM model keeps only its rounds up to the best (LightGBM's own early stopping
+    does the same); XGBoost keeps every round. Both predict with the best round."""
     import inspect
 
     lib = library(est)
@@ -196,7 +201,12 @@ def fit_boosting(est, X, y, *, eval_set=None, stopping: EarlyStopping | None = N
                 kwargs["eval_X"], kwargs["eval_y"] = (eval_set[0],), (eval_set[1],)
         if init is not None:
             kwargs["init_model"] = init.booster_
-        return est.fit(X, y, **kwargs)
+        est.fit(X, y, **kwargs)
+        if stopping is not None and not stopping.stopped:
+            # predict with the best round, as lightgbm.early_stopping's model does at the last round
+            est.booster_.best_iteration = stopping.best_round + 1
+            est._best_iteration = stopping.best_round + 1  # read by best_iteration_
+        return est
     if stopping is not None:
         est.set_params(callbacks=[stopping.xgboost_callback()])
         kwargs["verbose"] = False
