@@ -272,3 +272,17 @@ def test_spec_and_command_line_options(tmp_path):
         "n_estimators = 200, n_jobs = 1", "n_estimators = 5"))
     with pytest.raises(ConfigError, match=r"\[model\]: early_stopping is for LightGBM"):
         read_tune_spec(spec)
+
+
+def test_rows_fidelity_and_parallel_trials_with_early_stopping():
+    """Row rungs are prefixes of the fitting rows (the validation share stays whole); parallel
+    trials give cross_validate's scores."""
+    df = _data()
+    model = _lgbm(n_estimators=100, learning_rate=0.1)
+    res = tune(_pipe(), model, df, "y", space={"model__num_leaves": [4, 16]}, strategy="grid", fidelity="rows",
+               pruner="none", early_stopping=5, scoring="roc_auc", cv=3, n_jobs=2, refit=False)
+    assert set(res.trials["state"]) == {"COMPLETE"}
+    for leaves, value in zip(res.trials["model__num_leaves"], res.trials["value"]):
+        cv = cross_validate(_pipe(), clone(model).set_params(num_leaves=leaves), df, "y", cv=3, scoring="roc_auc",
+                            early_stopping=5)
+        assert value == cv["test_score"].mean()
