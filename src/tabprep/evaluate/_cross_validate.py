@@ -112,8 +112,10 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     dict
         scikit-learn's keys (``fit_time``, ``score_time``, ``test_<name>``, ...; NumPy arrays, one
         value per fold) plus ``folds``: a Polars DataFrame with one row per fold (rows, times,
-        scores). ``fit_time`` is the model's fit plus the fold's share of the preparation
-        (``prep_time`` in ``folds``).
+        scores; with ``early_stopping``, ``rounds_used``: the rounds each fold's model predicts
+        with). ``fit_time`` is the model's fit plus the fold's share of the preparation
+        (``prep_time`` in ``folds``). ``n_train`` counts the fold's training rows, validation
+        share included.
 
     Examples
     --------
