@@ -199,6 +199,8 @@ def test_early_stopping_is_seeded_and_tune_equals_cross_validate(lib):
                            return_estimator=True) for s in (5, 5)]
     np.testing.assert_array_equal(runs[0]["test_score"], runs[1]["test_score"])
     assert runs[0]["folds"]["rounds_used"].to_list() == runs[1]["folds"]["rounds_used"].to_list()
+    if lib == "xgboost":  # tabprep's callback is not left on the returned models
+        assert all(e.get_params()["callbacks"] is None for e in runs[0]["estimator"])
     for est, used in zip(runs[0]["estimator"], runs[0]["folds"]["rounds_used"]):  # the best round predicts
         best = est.best_iteration_ if lib == "lightgbm" else est.best_iteration + 1
         assert best == used < 200
@@ -226,6 +228,7 @@ def test_early_stopping_is_seeded_and_tune_equals_cross_validate(lib):
     (_lgbm(), {"early_stopping": 3, "validation_fraction": 0}, "`validation_fraction`"),
     (None, {"early_stopping": 3}, "early_stopping is for LightGBM and XGBoost models"),
     (_xgb(early_stopping_rounds=4), {"early_stopping": 3}, "its own early_stopping_rounds"),
+    (_xgb(early_stopping_rounds=4), {}, "early_stopping_rounds needs a validation set"),
     (_lgbm(), {"early_stopping": 3, "validation_fraction": 0.001}, "cannot split the training rows of fold"),
 ])
 def test_bad_early_stopping_is_a_config_error_before_any_trial(model, kwargs, match, monkeypatch):

@@ -79,6 +79,12 @@ def check_early_stopping(model, early_stopping, validation_fraction, owner: str)
     check_param(early_stopping, [None, Interval(int, 1, None)], "early_stopping", owner)
     check_param(validation_fraction, [Interval(float, 0, 1, closed="neither")], "validation_fraction", owner)
     if early_stopping is None:
+        if library(model) == "xgboost" and model.get_params().get("early_stopping_rounds") is not None:
+            # XGBoost would fail inside the first fold's fit: it needs an eval set tabprep gives
+            raise ConfigError(f"{owner}: the XGBoost model's early_stopping_rounds needs a validation set",
+                              found=f"early_stopping_rounds={model.get_params()['early_stopping_rounds']}",
+                              hint=f"pass early_stopping={model.get_params()['early_stopping_rounds']} (a "
+                              "validation share of each fold's training rows) and early_stopping_rounds=None")
         return
     if library(model) is None:
         hint = ("HistGradientBoosting stops by itself: set the model's early_stopping=True, n_iter_no_change "
@@ -207,9 +213,16 @@ def fit_boosting(est, X, y, *, eval_set=None, stopping: EarlyStopping | None = N
             est.booster_.best_iteration = stopping.best_round + 1
             est._best_iteration = stopping.best_round + 1  # read by best_iteration_
         return est
+    own = est.get_params().get("callbacks")
     if stopping is not None:
-        est.set_params(callbacks=[stopping.xgboost_callback()])
+        # XGBoost's sklearn API takes callbacks as a parameter: ours beside the user's, for this
+        # fit only (a fitted model holding it would reuse its state if refitted)
+        est.set_params(callbacks=[*(own or []), stopping.xgboost_callback()])
         kwargs["verbose"] = False
     if init is not None:
         kwargs["xgb_model"] = init.get_booster()
-    return est.fit(X, y, **kwargs)
+    try:
+        return est.fit(X, y, **kwargs)
+    finally:
+        if stopping is not None:
+            est.set_params(callbacks=own)
