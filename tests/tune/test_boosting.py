@@ -64,7 +64,8 @@ def test_continued_boosters_equal_one_fit_bit_for_bit(lib, task):
     Xt = _matrix(500, seed=1)[0]
     y = {"binary": (z > 0).astype(int), "multiclass": np.digitize(z, [-1, 1]), "regression": z}[task]
     mod = lgb if lib == "lightgbm" else xgb
-    cls = getattr(mod, ("LGBM" if lib == "lightgbm" else "XGB") + ("Regressor" if task == "regression" else "Classifier"))
+    prefix = "LGBM" if lib == "lightgbm" else "XGB"
+    cls = getattr(mod, prefix + ("Regressor" if task == "regression" else "Classifier"))
     kw = {"random_state": 0, "n_jobs": 1, **({"verbose": -1} if lib == "lightgbm" else {})}
     one = cls(n_estimators=27, **kw).fit(X, y)
     grown, done = None, 0
@@ -107,6 +108,12 @@ def test_rounds_fidelity_continues_and_scores_as_one_fit(lib, monkeypatch):
         cv = cross_validate(_pipe(), clone(model).set_params(learning_rate=row["model__learning_rate"]), df, "y",
                             cv=3, scoring="roc_auc")
         assert row["value"] == cv["test_score"].mean()
+
+
+def test_rounds_fidelity_needs_xgboosts_rounds_given():
+    with pytest.raises(ConfigError, match="n_estimators is None"):
+        tune(_pipe(), xgb.XGBClassifier(), _data(n=300), "y", space={"model__max_depth": [3]}, strategy="grid",
+             fidelity="rounds")
 
 
 def test_rounds_fidelity_refits_a_subsampling_model(monkeypatch):

@@ -538,6 +538,9 @@ def _rounds_param(model) -> str:
     for name in ROUND_PARAMS:
         if ensemble and name in params and isinstance(params[name], int):
             return name
+    if ensemble and params.get("n_estimators", 0) is None:  # XGBoost's default: None (100 rounds inside)
+        raise ConfigError("fidelity='rounds' needs the model's number of rounds: n_estimators is None",
+                          found=type(model).__name__, hint="set n_estimators (e.g. XGBClassifier(n_estimators=100))")
     raise ConfigError("fidelity='rounds' needs a boosting model with max_iter or n_estimators",
                       found=type(model).__name__, hint="use fidelity='rows' for this model")
 
