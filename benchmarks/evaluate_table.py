@@ -9,7 +9,11 @@ Usage::
 CASES (comma-separated): ``cv_LR``, ``cv_GaussianNB`` (``tabprep.evaluate.cross_validate`` vs
 scikit-learn's ``cross_validate``), ``grid_lr``, ``grid_hgb`` (``tabprep.tune.tune(strategy=
 "grid")`` vs ``GridSearchCV``; for HGB also the grid with boosting-round fidelity and successive
-halving). Data, pipelines, spaces and folds are those of ``benchmarks/test_bench_evaluate.py``
+halving), ``rounds_lgbm`` / ``rounds_xgb`` (LightGBM / XGBoost, 90 rounds, one thread each (their n_jobs=1), the 8-point
+grid with boosting-round fidelity and successive halving: rungs continued from the previous
+booster against the same study refitting every rung, which is what tabprep did before; both
+give the same trial values, checked; plus the plain grid and the grid with ``early_stopping=10``).
+Data, pipelines, spaces and folds are those of ``benchmarks/test_bench_evaluate.py``
 (the same functions). One JSON line per measurement: wall seconds and the process's CPU seconds
 (all its threads; scikit-learn's ``n_jobs > 1`` process workers are not counted, their wall time
 is). For a grid it also prints when tabprep's study first held the grid's best score.
@@ -119,8 +123,57 @@ def main(n: int, n_jobs: int, cases: list[str]) -> None:
                 reached = [t for t, b in seen if b is not None and b >= best - 1e-12]
                 _emit(case=f"{case} rounds+halving", reached_best_s=round(reached[0], 2) if reached else None,
                       pruned=int((res.trials["state"] == "PRUNED").sum()))
+        elif case in ("rounds_lgbm", "rounds_xgb"):
+            _rounds_case(case, df, n_jobs)
         else:
             raise SystemExit(f"unknown case {case!r}")
+
+
+BOOST_GRID = {"te__smooth": [1.0, 20.0], "model__learning_rate": [0.05, 0.2], "model__max_depth": [4, 6]}
+
+
+def _booster(case):
+    if case == "rounds_lgbm":
+        import lightgbm
+
+        return lightgbm.LGBMClassifier(n_estimators=90, verbose=-1, random_state=0, n_jobs=1)
+    import xgboost
+
+    return xgboost.XGBClassifier(n_estimators=90, random_state=0, n_jobs=1)
+
+
+def _rounds_case(case, df, n_jobs):
+    """Continued rungs vs refitted rungs (tabprep before), same study; the plain grid; early stopping."""
+    from unittest import mock
+
+    from tabprep.evaluate import _boosting
+
+    fit = _boosting.fit_boosting
+    spent = {"s": 0.0}
+
+    def timed_fit(*args, **kwargs):  # the model's fit calls only (rungs: the boosting's own time)
+        t = time.perf_counter()
+        try:
+            return fit(*args, **kwargs)
+        finally:
+            spent["s"] += time.perf_counter() - t
+
+    with mock.patch.object(_boosting, "fit_boosting", timed_fit):
+        res, _ = _timed(f"{case} tabprep rounds+halving continued", _tabprep_grid, df, _booster(case), BOOST_GRID,
+                        n_jobs, fidelity="rounds", pruner="halving")
+        _emit(case=f"{case} continued", model_fit_s=round(spent["s"], 2))
+        spent["s"] = 0.0
+        with mock.patch.object(_boosting, "continues", lambda model: False):
+            ref, _ = _timed(f"{case} tabprep rounds+halving refitted", _tabprep_grid, df, _booster(case), BOOST_GRID,
+                            n_jobs, fidelity="rounds", pruner="halving")
+        _emit(case=f"{case} refitted", model_fit_s=round(spent["s"], 2))
+    # bit-identical rungs: the same pruning decisions and the same values
+    assert res.trials.select("state", "value").equals(ref.trials.select("state", "value"))
+    _emit(case=case, pruned=int((res.trials["state"] == "PRUNED").sum()), best=res.best_score)
+    grid, _ = _timed(f"{case} tabprep plain grid", _tabprep_grid, df, _booster(case), BOOST_GRID, n_jobs)
+    stop, _ = _timed(f"{case} tabprep grid early_stopping=10", _tabprep_grid, df, _booster(case), BOOST_GRID, n_jobs,
+                     early_stopping=10)
+    _emit(case=case, best_grid=grid.best_score, best_early_stopping=stop.best_score)
 
 
 if __name__ == "__main__":

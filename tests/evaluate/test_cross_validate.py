@@ -252,3 +252,22 @@ def test_parallel_folds_cap_the_native_threads_of_each_worker():
     assert api("blas") == before_blas and api("openmp") == before_omp
     with pool_limits(1):  # one job: nothing capped
         assert api("blas") == before_blas
+
+
+def test_multiclass_target_encoding_equals_a_refit_per_fold():
+    """A multiclass target: one encoded column per class, the same as the pipeline refitted on
+    each fold's training rows (before, the fold fits named their output after the input column
+    and cross_validate failed)."""
+    df = _data(n=1500).with_columns(y=pl.Series(np.random.default_rng(3).integers(0, 3, 1500)))
+    folds = np.asarray([0, 1, 2] * 500, dtype=np.int8)
+    preps = prepare_folds(Pipeline([("te", TargetEncoder(), ["hi"])]), df, "y", folds, 3)
+    for k, prep in enumerate(preps):
+        train = df.with_columns(fold=folds).filter(pl.col("fold") != k)
+        fitted, train_out = Pipeline([("te", TargetEncoder(cv="fold"), ["hi"])]).fit_transform(train, "y")
+        assert prep.fitted.feature_columns == fitted.feature_columns == ["hi_0", "hi_1", "hi_2"]
+        assert prep.train.select(fitted.feature_columns).equals(train_out.select(fitted.feature_columns))
+        test = df.filter(pl.Series(folds == k))
+        assert prep.test.select(fitted.feature_columns).equals(fitted.transform(test).select(fitted.feature_columns))
+    res = cross_validate(Pipeline([("te", TargetEncoder(), ["hi"])]), LogisticRegression(), df, "y", cv=3,
+                         scoring="accuracy")
+    assert res["test_score"].shape == (3,)

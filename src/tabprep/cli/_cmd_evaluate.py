@@ -26,6 +26,22 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=positive_int, metavar="N",
                    help="models fitted at the same time, in threads, each with cores/N native threads "
                         "(evaluate: folds; tune: trials; default 1)")
+    p.add_argument("--early-stopping", type=int, metavar="ROUNDS",
+                   help="LightGBM/XGBoost: stop each fold's model after ROUNDS rounds without improvement on a "
+                        "validation share of its training rows (default: [model] early_stopping, else off)")
+    p.add_argument("--validation-fraction", type=float, metavar="F",
+                   help="that validation share, in (0, 1) (default: [model] validation_fraction, else 0.1)")
+
+
+def fit_options(args, spec) -> dict:
+    """``early_stopping`` / ``validation_fraction`` for cross_validate / tune: the options, else
+    the spec's ``[model]`` table (the library checks the values)."""
+    opts = dict(spec.fit_options)
+    if args.early_stopping is not None:
+        opts["early_stopping"] = args.early_stopping
+    if args.validation_fraction is not None:
+        opts["validation_fraction"] = args.validation_fraction
+    return opts
 
 
 def model_and_spec(args):
@@ -94,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     data = scan_input(args, args.data) if has_read_options(args) else args.data
     with polars_errors(args.data):
         res = cross_validate(spec.pipeline, model, data, target, cv=cv, scoring=scoring,
-                             random_state=args.seed, n_bootstrap=args.bootstrap, n_jobs=args.jobs or 1)
+                             random_state=args.seed, n_bootstrap=args.bootstrap, n_jobs=args.jobs or 1,
+                             **fit_options(args, spec))
     metrics = [k[len("test_"):] for k in res if k.startswith("test_")]
     summary = {m: {"mean": float(res[f"test_{m}"].mean()), "std": float(res[f"test_{m}"].std())} for m in metrics}
     for m in metrics:
@@ -106,11 +123,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = res["folds"]
     print(f"{type(model).__name__} on {args.data} (target {target!r}), {table.height} folds")
-    head = ["fold", "n_train", "n_test", "fit s", *metrics]
+    rounds = ["rounds"] if "rounds_used" in table.columns else []  # early stopping: the rounds kept
+    head = ["fold", "n_train", "n_test", "fit s", *rounds, *metrics]
     print("  ".join(f"{h:>10}" for h in head))
     for row in table.iter_rows(named=True):
         vals = [row["fold"], row["n_train"], row["n_test"], f"{row['model_fit_time'] + row['prep_time']:.2f}",
-                *(f"{row['test_' + m]:.6f}" for m in metrics)]
+                *(row["rounds_used"] for _ in rounds), *(f"{row['test_' + m]:.6f}" for m in metrics)]
         print("  ".join(f"{v:>10}" for v in vals))
     for m in metrics:
         ci = summary[m].get("ci95")

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from tabprep.cli._cmd_evaluate import model_and_spec
+    from tabprep.cli._cmd_evaluate import fit_options, model_and_spec
     from tabprep.cli._options import has_read_options, scan_input
     from tabprep.errors import ConfigError
     from tabprep.io import atomic_path, check_not_an_input, polars_errors
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                    seed=args.seed if args.seed != 0 or "seed" not in opts else opts["seed"],
                    timeout=args.timeout or opts.get("timeout"), fidelity=args.fidelity or opts.get("fidelity"),
                    pruner=args.pruner or opts.get("pruner"), n_jobs=args.jobs or opts.get("n_jobs", 1),
-                   callback=show)
+                   callback=show, **fit_options(args, spec))
     if show is not None and tty:
         sys.stderr.write("\n")
     if not res.best_params:

@@ -75,7 +75,6 @@ def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, fol
     rule = encoder._rule(tgt)
     mode, param, moments, singletons = rule
     n_out = max(tgt.n_classes, 1)
-    names_out = encoder._names_out(list(columns))
     null_nan = encoder._layout()[0]
     results = []
     for k in range(n_folds):
@@ -125,7 +124,8 @@ def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, fol
             full_stats.append(np.concatenate([train[full, order], train[full, [null_slot]]]))
         _set_fold_state(fitted, columns, tgt, totals[n_folds - 1, 0], n_out, cats, encs, null_encs, full_stats,
                         n_folds - 1)
-        frame_out = pl.DataFrame({nm: out[:, i] for i, nm in enumerate(names_out)})
+        # the output names from the fitted state (a multiclass target: one column per class)
+        frame_out = pl.DataFrame({nm: out[:, i] for i, nm in enumerate(fitted._names_out(list(columns)))})
         if null_nan:
             frame_out = frame_out.with_columns(pl.all().fill_nan(None))
         results.append((fitted, frame_out))

@@ -51,7 +51,8 @@ def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cr
 
 def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, return_train_score: bool = False,
                    return_estimator: bool = False, groups=None, n_jobs: int = 1, dtype="float64",
-                   random_state: int | None = 0, n_bootstrap: int = 0, confidence_level: float = 0.95):
+                   random_state: int | None = 0, n_bootstrap: int = 0, confidence_level: float = 0.95,
+                   early_stopping: int | None = None, validation_fraction: float = 0.1):
     """Cross-validate a tabprep pipeline followed by a scikit-learn-compatible model.
 
     The folds are one id per row (a split column). The preparation of every fold ("all folds but
@@ -94,14 +95,27 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
         With ``n > 0``: a percentile bootstrap (``n`` resamples of the folds) of each mean test
         score, returned as ``ci_<name>`` = ``(low, high)``.
     confidence_level : float, default 0.95
+    early_stopping : int or None, default None
+        LightGBM / XGBoost models only: stop each fold's model when its metric on a validation
+        share of the fold's *training* rows has not improved for this many rounds; it then
+        predicts with its best round (``rounds_used`` in ``folds``). The share is carved out of
+        the training rows only, never the fold's test rows, seeded by ``random_state``
+        (stratified for a classifier), as ``HistGradientBoosting``'s ``validation_fraction``;
+        the model is fitted on the other training rows. See
+        :mod:`tabprep.evaluate._boosting`. (HistGradientBoosting has its own
+        ``early_stopping=True``.)
+    validation_fraction : float in (0, 1), default 0.1
+        The validation share of each fold's training rows, with ``early_stopping``.
 
     Returns
     -------
     dict
         scikit-learn's keys (``fit_time``, ``score_time``, ``test_<name>``, ...; NumPy arrays, one
         value per fold) plus ``folds``: a Polars DataFrame with one row per fold (rows, times,
-        scores). ``fit_time`` is the model's fit plus the fold's share of the preparation
-        (``prep_time`` in ``folds``).
+        scores; with ``early_stopping``, ``rounds_used``: the rounds each fold's model predicts
+        with). ``fit_time`` is the model's fit plus the fold's share of the preparation
+        (``prep_time`` in ``folds``). ``n_train`` counts the fold's training rows, validation
+        share included.
 
     Examples
     --------
@@ -119,10 +133,12 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     ['fold', 'n_train', 'n_test', 'prep_time']
     """
     from tabprep._constraints import Interval, check_param
+    from tabprep.evaluate._boosting import check_early_stopping
 
     check_param(n_jobs, [Interval(int, 1, None)], "n_jobs", "cross_validate")
     check_param(n_bootstrap, [Interval(int, 0, None)], "n_bootstrap", "cross_validate")
     check_param(confidence_level, [Interval(float, 0, 1, closed="neither")], "confidence_level", "cross_validate")
+    check_early_stopping(model, early_stopping, validation_fraction, "cross_validate")
     df = load_frame(data, target, "cross_validate")
     scorers = _check(pipeline, model, scoring, df, target)
     folds, k, df = resolve_folds(cv, df, target, groups=groups, random_state=random_state)
@@ -136,7 +152,9 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     # training scores as scikit-learn's: the training rows through the fitted pipeline (in-sample
     # encodings), not the out-of-fold matrix the model was fitted on
     scored = [_transformed(p, df, dtype) for p in preps] if return_train_score else [None] * k
-    runs = _run_folds(model, preps, matrices, scored, y, scorers, n_jobs)
+    stops = early_stopping_splits(model, early_stopping, validation_fraction, [y[p.train_rows] for p in preps],
+                                  random_state)
+    runs = _run_folds(model, preps, matrices, scored, y, scorers, n_jobs, stops)
     return _results(runs, preps, scorers, prep_time, return_train_score, return_estimator,
                     n_bootstrap, confidence_level, random_state)
 
@@ -147,6 +165,34 @@ def features(prep, dtype):
 
     cols = prep.fitted.feature_columns
     return to_numpy(prep.train, columns=cols, dtype=dtype), to_numpy(prep.test, columns=cols, dtype=dtype)
+
+
+def early_stopping_splits(model, early_stopping, fraction, ys, seed) -> list:
+    """Per fold, ``None`` (no early stopping) or ``(rounds, fit positions, validation positions)``
+    of its training rows ``ys[k]`` (:func:`tabprep.evaluate._boosting.validation_rows`)."""
+    if early_stopping is None:
+        return [None] * len(ys)
+    from sklearn.base import is_classifier
+
+    from tabprep.evaluate._boosting import validation_rows
+
+    return [(early_stopping, *validation_rows(yk, fraction, seed, is_classifier(model),
+                                              where=f"the training rows of fold {k}")) for k, yk in enumerate(ys)]
+
+
+def fit_model(est, X, y, stop):
+    """Fit ``est`` on ``(X, y)``; with ``stop = (rounds, fit, val)`` a LightGBM / XGBoost model on
+    the rows ``fit`` with early stopping on the rows ``val``. Returns the early-stopping state
+    (:class:`tabprep.evaluate._boosting.EarlyStopping`) or None."""
+    if stop is None:
+        est.fit(X, y)
+        return None
+    from tabprep.evaluate._boosting import EarlyStopping, fit_boosting
+
+    rounds, fit, val = stop
+    state = EarlyStopping(rounds)
+    fit_boosting(est, X[fit], y[fit], eval_set=(X[val], y[val]), stopping=state)
+    return state
 
 
 def _check(pipeline, model, scoring, df, target):
@@ -175,23 +221,23 @@ def _transformed(prep, df, dtype):
     return to_numpy(prep.fitted.transform(df[prep.train_rows]), columns=prep.fitted.feature_columns, dtype=dtype)
 
 
-def _fit_and_score(model, X_train, X_test, X_scored, y_train, y_test, scorers):
+def _fit_and_score(model, X_train, X_test, X_scored, y_train, y_test, scorers, stop):
     from sklearn.base import clone
 
     est = clone(model)
     t0 = time.perf_counter()
-    est.fit(X_train, y_train)
+    state = fit_model(est, X_train, y_train, stop)
     fit_time = time.perf_counter() - t0
     t0 = time.perf_counter()
     test = {n: float(s(est, X_test, y_test)) for n, s in scorers.items()}
     score_time = time.perf_counter() - t0
     train = {} if X_scored is None else {n: float(s(est, X_scored, y_train)) for n, s in scorers.items()}
-    return est, fit_time, score_time, test, train
+    return est, fit_time, score_time, test, train, state
 
 
-def _run_folds(model, preps, matrices, scored, y, scorers, n_jobs):
-    jobs = [(model, Xtr, Xte, Xsc, y[p.train_rows], y[p.test_rows], scorers)
-            for p, (Xtr, Xte), Xsc in zip(preps, matrices, scored)]
+def _run_folds(model, preps, matrices, scored, y, scorers, n_jobs, stops):
+    jobs = [(model, Xtr, Xte, Xsc, y[p.train_rows], y[p.test_rows], scorers, stop)
+            for p, (Xtr, Xte), Xsc, stop in zip(preps, matrices, scored, stops)]
     if n_jobs == 1:
         return [_fit_and_score(*j) for j in jobs]
     from concurrent.futures import ThreadPoolExecutor
@@ -221,6 +267,8 @@ def _results(runs, preps, scorers, prep_time, train_score, return_estimator, n_b
     table = {"fold": list(range(len(runs))), "n_train": [len(p.train_rows) for p in preps],
              "n_test": [len(p.test_rows) for p in preps], "prep_time": [prep_time] * len(runs),
              "model_fit_time": [r[1] for r in runs], "score_time": out["score_time"].tolist()}
+    if runs and runs[0][5] is not None:  # early stopping: the rounds each fold's model predicts with
+        table["rounds_used"] = [r[5].best_round + 1 for r in runs]
     for key in list(out):
         if key.startswith(("test_", "train_")):
             table[key] = out[key].tolist()

@@ -118,9 +118,10 @@ def _check_value(name: str, value, pipeline, model) -> None:
     try:
         if owner == MODEL:
             est = clone(model).set_params(**{param: value})
-            check = getattr(est, "_validate_params", None)
-            if check is not None:
-                check()
+            # scikit-learn's own estimators declare constraints; LightGBM / XGBoost inherit
+            # _validate_params from BaseEstimator without any (calling it raises AttributeError)
+            if hasattr(est, "_parameter_constraints") and hasattr(est, "_validate_params"):
+                est._validate_params()
         else:
             from tabprep.pipeline import validate_params
 

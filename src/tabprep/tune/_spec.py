@@ -6,6 +6,8 @@ wording); three optional tables are added::
     [model]
     type = "HistGradientBoostingClassifier"       # a name of tabprep.evaluate.MODELS
     params = { max_iter = 200 }
+    early_stopping = 20        # LightGBM / XGBoost: rounds without improvement on a validation
+    validation_fraction = 0.1  # share of each fold's training rows (cross_validate's parameters)
 
     [search]                                      # set_params names
     te__smooth = { low = 0.1, high = 100.0, log = true }    # a float range
@@ -29,14 +31,17 @@ from tabprep.pipeline._toml import parse_toml, read_toml_text, unknown_keys
 
 __all__ = ["TuneSpec", "read_tune_spec", "parse_space"]
 
-_MODEL_KEYS = ("type", "params")
+_MODEL_KEYS = ("type", "params", "early_stopping", "validation_fraction")
+#: ``[model]`` keys that are fitting options of cross_validate / tune, not model parameters.
+FIT_OPTIONS = ("early_stopping", "validation_fraction")
 _RANGE_KEYS = ("low", "high", "log", "step")
 _TUNE_KEYS = ("strategy", "trials", "cv", "scoring", "seed", "fidelity", "pruner", "study_name", "timeout", "n_jobs")
 
 
 @dataclass(frozen=True)
 class TuneSpec:
-    """A parsed spec: the pipeline, its target, the model (or None), the space and tune defaults."""
+    """A parsed spec: the pipeline, its target, the model (or None), the space, tune defaults and
+    the model's fitting options (``early_stopping``, ``validation_fraction`` of ``[model]``)."""
 
     pipeline: Any
     target: str | None = None
@@ -44,6 +49,7 @@ class TuneSpec:
     space: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
     path: Path | None = None
+    fit_options: dict = field(default_factory=dict)
 
 
 def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
@@ -82,7 +88,7 @@ def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
     search_t = raw.pop("search", None)
     tune_t = raw.pop("tune", None)
     base = spec_from_dict(raw, path=path)
-    model = None
+    model, fit_options = None, {}
     if model_t is not None:
         from tabprep.evaluate import make_model
 
@@ -93,10 +99,19 @@ def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
         if not isinstance(params, dict):
             raise ConfigError("[model] params must be a table", path=str(path), found=repr(params))
         model = make_model(model_t["type"], params, source=f"[model] of {path}")
+        fit_options = {k: model_t[k] for k in FIT_OPTIONS if k in model_t}
+        if fit_options:
+            from tabprep.evaluate._boosting import check_early_stopping
+
+            try:
+                check_early_stopping(model, fit_options.get("early_stopping"),
+                                     fit_options.get("validation_fraction", 0.1), "[model]")
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} (in {path})") from exc
     space = parse_space(search_t or {}, path=path)
     options = dict(tune_t or {})
     unknown_keys(options, _TUNE_KEYS, "[tune]: ", path)
-    return TuneSpec(base.pipeline, base.target, model, space, options, path)
+    return TuneSpec(base.pipeline, base.target, model, space, options, path, fit_options)
 
 
 def parse_space(table: dict, *, path=None) -> dict:

@@ -126,21 +126,30 @@ class TrialRunner:
     """
 
     def __init__(self, pipeline, model, space, df, target, folds, n_folds, scorer, *, fidelity=None,
-                 rounds_param=None, dtype="float64", cache_size=4, seed=0, n_jobs=1):
+                 rounds_param=None, dtype="float64", cache_size=4, seed=0, n_jobs=1, early_stopping=None,
+                 validation_fraction=0.1):
+        from tabprep.evaluate._cross_validate import early_stopping_splits
+
         # what rebuilds it elsewhere (a Ray Tune worker): the inputs, never the cache or the lock
         self._given = ((pipeline, model, space, df, target, folds, n_folds, scorer),
                        {"fidelity": fidelity, "rounds_param": rounds_param, "dtype": dtype,
-                        "cache_size": cache_size, "seed": seed, "n_jobs": n_jobs})
+                        "cache_size": cache_size, "seed": seed, "n_jobs": n_jobs, "early_stopping": early_stopping,
+                        "validation_fraction": validation_fraction})
         self.pipeline, self.model, self.space = pipeline, model, space
         self.df, self.target, self.folds, self.n_folds = df, target, folds, n_folds
         self.scorer, self.fidelity, self.rounds_param, self.dtype = scorer, fidelity, rounds_param, dtype
-        self.n_jobs = n_jobs
+        self.n_jobs, self.seed = n_jobs, seed
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.y = df.get_column(target).to_numpy()
+        # early stopping: per fold, the validation share of its training rows (fixed for the study)
+        self.stops = early_stopping_splits(model, early_stopping, validation_fraction,
+                                           [self.y[folds != k] for k in range(n_folds)], seed)
         self.cache = _PrepCache(cache_size)
         # per-(category, fold) tables of the cross-fitted encoders: they do not depend on the
         # smoothing, so they outlive the preparations in the cache (one per encoder setting)
         self.tables: dict = {}
-        self.subsets = _row_subsets(folds, n_folds, seed) if fidelity == "rows" else None
+        sizes = [int((folds != k).sum()) if stop is None else len(stop[1]) for k, stop in enumerate(self.stops)]
+        self.subsets = _row_subsets(sizes, seed) if fidelity == "rows" else None
 
     def __reduce__(self):
         # sent to another process (Ray's object store) as its inputs: it starts with an empty cache
@@ -152,14 +161,17 @@ class TrialRunner:
         return 1 if self.fidelity is None else len(ROW_RUNGS)
 
     def prepared(self, prep_params: dict):
-        """``(per fold (X_train, X_test, y_train, y_test), cache hit)`` for preparation parameters."""
+        """``(per fold (X_train, X_test, y_train, y_test, eval_set), cache hit)`` for preparation
+        parameters. With early stopping the training rows are the fold's fitting rows and
+        ``eval_set`` its validation share ``(X, y)``; else ``eval_set`` is None."""
         from tabprep.evaluate import features, prepare_folds
         from tabprep.tune._space import with_params
 
         def build():
             preps = prepare_folds(with_params(self.pipeline, prep_params), self.df, self.target, self.folds,
                                   self.n_folds, tables=self.tables)
-            return [(*features(p, self.dtype), self.y[p.train_rows], self.y[p.test_rows]) for p in preps]
+            return [_split_fold(*features(p, self.dtype), self.y[p.train_rows], self.y[p.test_rows], stop)
+                    for p, stop in zip(preps, self.stops)]
 
         return self.cache.get(repr(sorted(prep_params.items())), build)
 
@@ -191,13 +203,18 @@ class TrialRunner:
             elif self.fidelity == "rounds":
                 value, scores, pruned, rung = self._rungs(mats, est, stop, self._rounds_rung)
             else:
-                scores = [self._fit_score(_clone_with(est, {}), Xtr, ytr, Xte, yte) for Xtr, Xte, ytr, yte in mats]
+                scores = [self._fit_score(_clone_with(est, {}), *fold) for fold in mats]
                 value, pruned, rung = float(np.mean(scores)), False, 0
                 stop(value, scores, 0)
         return TrialOutcome(value, scores, pruned, rung, hit, prep_seconds)
 
-    def _fit_score(self, est, X, y, Xte, yte) -> float:
-        est.fit(X, y)
+    def _fit_score(self, est, X, Xte, y, yte, eval_set) -> float:
+        if eval_set is None:
+            est.fit(X, y)
+        else:
+            from tabprep.evaluate._boosting import EarlyStopping, fit_boosting
+
+            fit_boosting(est, X, y, eval_set=eval_set, stopping=EarlyStopping(self.early_stopping))
         return float(self.scorer(est, Xte, yte))
 
     def _rungs(self, mats, est, stop, fit_rung):
@@ -216,26 +233,50 @@ class TrialRunner:
 
     def _rows_rung(self, i, rung, est, fold, _state):
         """Rung ``rung`` of fold ``i`` on a seeded prefix of its training rows (all at the last)."""
-        Xtr, Xte, ytr, yte = fold
+        Xtr, Xte, ytr, yte, eval_set = fold
         frac = ROW_RUNGS[rung]
         rows = self.subsets[i][:max(2, int(round(frac * len(ytr))))] if frac < 1 else slice(None)
         e = _clone_with(est, {})
-        return None, self._fit_score(e, Xtr[rows], ytr[rows], Xte, yte)
+        return None, self._fit_score(e, Xtr[rows], Xte, ytr[rows], yte, eval_set)
 
     def _rounds_rung(self, i, rung, est, fold, e):
-        """Rung ``rung`` of fold ``i``: the model grown to its share of the rounds. With
-        ``warm_start`` the rounds of the previous rung are kept and continued; a model that
-        stopped early by its own early stopping (fewer rounds than asked) is final, as one fit
-        with all the rounds would be."""
-        Xtr, Xte, ytr, yte = fold
+        """Rung ``rung`` of fold ``i``: the model grown to its share of the rounds. A LightGBM /
+        XGBoost model continues the previous rung's booster (only the new rounds are trained;
+        early stopping carries its best round and score across); with ``warm_start`` the rounds
+        of the previous rung are kept and continued; a model that stopped early (fewer rounds
+        than asked) is final, as one fit with all the rounds would be."""
+        from tabprep.evaluate._boosting import library
+
+        Xtr, Xte, ytr, yte, eval_set = fold
         total = est.get_params()[self.rounds_param]
         asked = max(1, int(round(ROUND_RUNGS[rung] * total)))
+        if library(est) is not None:
+            return self._boosting_rung(est, fold, asked, e)
         if e is None:
             e = _clone_with(est, {"warm_start": True} if "warm_start" in est.get_params() else {})
         elif _stopped_early(e, self.rounds_param):
             return e, float(self.scorer(e, Xte, yte))
         e.set_params(**{self.rounds_param: asked})
-        return e, self._fit_score(e, Xtr, ytr, Xte, yte)
+        return e, self._fit_score(e, Xtr, Xte, ytr, yte, None)
+
+    def _boosting_rung(self, est, fold, asked, state):
+        """A LightGBM / XGBoost rung: ``state`` is the previous rung's ``(model, early stopping)``.
+        The booster is continued when that equals one fit (:func:`tabprep.evaluate._boosting.continues`),
+        else refitted with all ``asked`` rounds."""
+        from tabprep.evaluate._boosting import EarlyStopping, boosted_rounds, continues, fit_boosting
+
+        Xtr, Xte, ytr, yte, eval_set = fold
+        prev, stopping = state if state is not None else (None, None)
+        if prev is not None and ((stopping is not None and stopping.stopped) or boosted_rounds(prev) >= asked):
+            return state, float(self.scorer(prev, Xte, yte))
+        if prev is not None and continues(est):
+            e = _clone_with(est, {self.rounds_param: asked - boosted_rounds(prev)})
+            fit_boosting(e, Xtr, ytr, eval_set=eval_set, stopping=stopping, init=prev)
+        else:
+            stopping = None if eval_set is None else EarlyStopping(self.early_stopping)
+            e = _clone_with(est, {self.rounds_param: asked})
+            fit_boosting(e, Xtr, ytr, eval_set=eval_set, stopping=stopping)
+        return (e, stopping), float(self.scorer(e, Xte, yte))
 
 
 def _rebuild_runner(cls, args, kwargs):
@@ -246,7 +287,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
          storage=None, study_name: str = "tabprep", cv=5, scoring=None, seed: int | None = 0,
          timeout: float | None = None, fidelity: str | None = None, pruner=None, refit: bool = True,
          cache_size: int = 4, dtype: str = "float64", n_jobs: int = 1, callback=None,
-         backend: str = "local") -> TuneResult:
+         backend: str = "local", early_stopping: int | None = None, validation_fraction: float = 0.1) -> TuneResult:
     """Tune pipeline and model parameters together, by cross-validation, with Optuna.
 
     Each trial cross-validates as :func:`tabprep.evaluate.cross_validate` does (the same folds
@@ -287,9 +328,14 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         rounds of one fit and scores as one fit with all the rounds (tested for
         HistGradientBoosting); each rung's ``fit`` call still repeats the model's fixed work
         (HistGradientBoosting re-bins the data: three rungs cost ~1.8x one fit at 160k x 4
-        rows). Models without ``warm_start`` (LightGBM, XGBoost) are refitted at each rung. A
-        model's own early stopping (e.g. ``HistGradientBoostingClassifier(early_stopping=True)``)
-        works inside each fit; once it stopped a fold's model, the later rungs keep that model.
+        rows). LightGBM and XGBoost continue training: each rung's ``fit`` starts from the
+        previous rung's booster (``init_model`` / ``xgb_model``) and trains only the new rounds;
+        the grown model is bit-identical to one fit of all the rounds (tested, both libraries),
+        except with row/column subsampling or DART, where each ``fit`` would restart the random
+        stream: those models are refitted at each rung (see :mod:`tabprep.evaluate._boosting`).
+        A model's own early stopping (e.g. ``HistGradientBoostingClassifier(early_stopping=True)``,
+        or ``early_stopping=`` below) works inside each fit; once it stopped a fold's model, the
+        later rungs keep that model.
     pruner : {None, "median", "halving", "hyperband"} or optuna pruner
         Default: "hyperband" with a fidelity, none without.
     refit : bool, default True
@@ -312,6 +358,15 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         ``tabprep[ray]``), with Optuna's sampler through Ray's ``OptunaSearch`` and the ASHA
         scheduler over the fidelity's rungs (``pruner`` must then be None); same result. See
         :mod:`tabprep.distributed._tune`.
+    early_stopping : int or None, default None
+        LightGBM / XGBoost: each fold's model stops when its metric on a validation share of the
+        fold's training rows (never its test rows) has not improved for this many rounds, and
+        predicts with its best round, as :func:`tabprep.evaluate.cross_validate` (same seed:
+        same share, same scores). With ``fidelity="rounds"`` the best round and score carry
+        across the rungs, so a complete trial stops where one fit would. The refit uses a
+        validation share of all rows.
+    validation_fraction : float in (0, 1), default 0.1
+        That share, with ``early_stopping``.
 
     Returns
     -------
@@ -356,6 +411,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     if not isinstance(study_name, str) or not study_name:
         raise ConfigError("study_name must be a non-empty string", found=repr(study_name))
     checked = check_space(space, pipeline, model, strategy)
+    from tabprep.evaluate._boosting import check_early_stopping
+
+    check_early_stopping(model, early_stopping, validation_fraction, "tune")
     rounds_param = _rounds_param(model) if fidelity == "rounds" else None
     df = load_frame(data, target, "tune")
     scorers = _check(pipeline, model, scoring, df, target)
@@ -379,7 +437,8 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     study.pruner = pruner
 
     runner = TrialRunner(pipeline, model, checked, df, target, folds, k, scorers[key], fidelity=fidelity,
-                         rounds_param=rounds_param, dtype=dtype, cache_size=cache_size, seed=seed, n_jobs=n_jobs)
+                         rounds_param=rounds_param, dtype=dtype, cache_size=cache_size, seed=seed, n_jobs=n_jobs,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction)
     if backend == "ray":  # the trials on Ray Tune (tabprep.distributed._tune), after the same checks
         from tabprep.distributed._tune import tune_on_ray
 
@@ -440,13 +499,16 @@ def study_result(study, runner: TrialRunner, metric: str, recovered: list, refit
     best = study.best_trial
     result = TuneResult(study, metric, dict(best.params), float(best.value), trials, recovered=recovered)
     if refit:
+        from tabprep.evaluate._cross_validate import early_stopping_splits, fit_model
         from tabprep.handoff import to_numpy
         from tabprep.tune._space import with_params
 
         prep_params, model_params = checked.split(best.params)
         fitted, out = with_params(runner.pipeline, prep_params).fit_transform(runner.df, runner.target)
         est = _clone_with(runner.model, model_params)
-        est.fit(to_numpy(out, columns=fitted.feature_columns, dtype=runner.dtype), runner.y)
+        stop = early_stopping_splits(est, runner.early_stopping, runner.validation_fraction, [runner.y],
+                                     runner.seed)[0]
+        fit_model(est, to_numpy(out, columns=fitted.feature_columns, dtype=runner.dtype), runner.y, stop)
         result.best_pipeline, result.best_model = fitted, est
     return result
 
@@ -476,6 +538,9 @@ def _rounds_param(model) -> str:
     for name in ROUND_PARAMS:
         if ensemble and name in params and isinstance(params[name], int):
             return name
+    if ensemble and params.get("n_estimators", 0) is None:  # XGBoost's default: None (100 rounds inside)
+        raise ConfigError("fidelity='rounds' needs the model's number of rounds: n_estimators is None",
+                          found=type(model).__name__, hint="set n_estimators (e.g. XGBClassifier(n_estimators=100))")
     raise ConfigError("fidelity='rounds' needs a boosting model with max_iter or n_estimators",
                       found=type(model).__name__, hint="use fidelity='rows' for this model")
 
@@ -487,10 +552,20 @@ def _stopped_early(est, rounds_param) -> bool:
     return isinstance(done, (int, np.integer)) and int(done) < int(est.get_params()[rounds_param])
 
 
-def _row_subsets(folds, k, seed):
-    """Per fold, a seeded order of its training rows: rung ``r`` fits on a prefix of it."""
+def _row_subsets(sizes, seed):
+    """Per fold, a seeded order of its training rows (``sizes[k]`` of them): rung ``r`` fits on a
+    prefix of it."""
     rng = np.random.default_rng(0 if seed is None else seed)
-    return [rng.permutation(int((folds != i).sum())) for i in range(k)]
+    return [rng.permutation(n) for n in sizes]
+
+
+def _split_fold(X_train, X_test, y_train, y_test, stop):
+    """A fold's matrices; with early stopping ``stop = (rounds, fit, val)`` the training rows
+    split into the fitting rows and the validation share ``eval_set``."""
+    if stop is None:
+        return X_train, X_test, y_train, y_test, None
+    _, fit, val = stop
+    return X_train[fit], X_test, y_train[fit], y_test, (X_train[val], y_train[val])
 
 
 def _trials_frame(study, distributions):
