@@ -135,18 +135,39 @@ def test_quantile_bins_of_a_pipeline_hold_a_mass_of_ties_at_either_end(shape):
     assert moved.drifted and moved.psi > 0.2
 
 
-def test_a_zero_inflated_column_has_no_psi_and_a_true_ks_bound():
-    # half zeros: fit drops the narrow bins of the tied quantiles, and which kept bins absorbed
-    # them is not saved, so their shares are unknown (PSI against 1/n_bins flagged 4.6 on the same
-    # distribution); KS keeps its bound, which the drops widen
+def test_a_zero_inflated_column_gets_its_bins_shares_from_the_kept_edges_ranks(tmp_path):
+    # half zeros: fit drops the narrow bins of the tied quantiles; the kept edges' quantile ranks
+    # (saved only then) give each kept bin its share (PSI against 1/n_bins flagged 4.6 on the same
+    # distribution)
     with pytest.warns(UserWarning, match="Bins whose width are too small"):
         fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), ["x"])]).fit(_exp_column(1, zeros=0.5))
+    ranks = fitted.steps[0][1].to_dict()["state"]["edge_ranks"][0]
+    edges = np.percentile(_exp_column(1, zeros=0.5)["x"].to_numpy(), np.linspace(0, 100, 11))
+    assert ranks == np.flatnonzero(np.ediff1d(edges, to_begin=np.inf) > 1e-8).tolist()
+    fitted.save(tmp_path / "model")
+    for reference in (fitted, tmp_path / "model"):
+        same = drift(reference, _exp_column(2, zeros=0.5)).features["x"]
+        assert same.reference_shares == [0.0, *(np.diff(ranks) / 10).tolist(), 0.0]
+        assert same.psi < 0.01 and not same.drifted
+        # the non-zero half shifted: flagged by KS (0.11), and PSI moves away from 0 too
+        moved = drift(reference, _exp_column(2, zeros=0.5, shift=0.3)).features["x"]
+        assert moved.drifted and moved.ks > 0.1 and moved.psi > 0.05
+        for cur in (_exp_column(2, zeros=0.5), _exp_column(2, zeros=0.5, shift=0.3)):
+            got = drift(reference, cur).features["x"]
+            exact = ks_2samp(_exp_column(1, zeros=0.5)["x"], cur["x"]).statistic
+            assert abs(got.ks - exact) <= got.ks_error
+
+
+def test_an_artifact_without_edge_ranks_has_no_psi_where_bins_were_dropped():
+    # written before the ranks were saved: the kept bins' shares are unknown, KS keeps its bound
+    with pytest.warns(UserWarning, match="Bins whose width are too small"):
+        fitted = Pipeline([("kb", KBinsDiscretizer(n_bins=10, encode="ordinal"), ["x"])]).fit(_exp_column(1, zeros=0.5))
+    del fitted.steps[0][1]._edge_ranks
+    assert "edge_ranks" not in fitted.steps[0][1].to_dict()["state"]
     same = drift(fitted, _exp_column(2, zeros=0.5)).features["x"]
     assert same.psi is None and not same.drifted
-    for cur in (_exp_column(2, zeros=0.5), _exp_column(2, zeros=0.5, shift=1.0)):
-        got = drift(fitted, cur).features["x"]
-        exact = ks_2samp(_exp_column(1, zeros=0.5)["x"], cur["x"]).statistic
-        assert abs(got.ks - exact) <= got.ks_error
+    exact = ks_2samp(_exp_column(1, zeros=0.5)["x"], _exp_column(2, zeros=0.5)["x"]).statistic
+    assert abs(same.ks - exact) <= same.ks_error
 
 
 def test_bad_references_are_clear_errors(tmp_path):

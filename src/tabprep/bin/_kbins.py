@@ -312,6 +312,9 @@ class KBinsDiscretizer(Step):
         Edges per column (``n_bins_[j] + 1`` values; ``[-inf, inf]`` for a constant column).
     n_bins_ : ndarray of int64
         Bins per column after removing bins narrower than 1e-8 (with a warning, as scikit-learn).
+        With ``strategy="quantile"`` the saved state then also records which quantiles the kept
+        edges are (``edge_ranks``: edge ``k`` of ``n_bins`` is the ``k / n_bins`` quantile), so
+        :func:`tabprep.validate.drift` knows each kept bin's share of the training rows.
     n_missing_ : ndarray of int64
         Missing (null or NaN) values per column seen by ``fit``.
     sketches_ : dict of str to KLLSketch
@@ -511,6 +514,7 @@ class KBinsDiscretizer(Step):
         n_bins = self._n_bins.copy()
         bin_edges = np.zeros(len(columns), dtype=object)
         midpoints, n_missing = [], []
+        edge_ranks: list = [None] * len(columns)
         for j, c in enumerate(columns):
             n_valid, missing, lo, hi, raw = self._column_stats(stats, c)
             n_missing.append(missing)
@@ -538,6 +542,10 @@ class KBinsDiscretizer(Step):
                 if len(edges) - 1 != n_bins[j]:
                     warnings.warn(f"Bins whose width are too small (i.e., <= 1e-8) in feature {j} ({c!r}) are "
                                   "removed. Consider decreasing the number of bins.", UserWarning, stacklevel=3)
+                    if self.strategy == "quantile":
+                        # which quantiles the kept edges are (edge k is the k / n_bins quantile):
+                        # a kept bin then holds its known share of the training rows (drift's PSI)
+                        edge_ranks[j] = np.flatnonzero(mask).tolist()
                     n_bins[j] = len(edges) - 1
             bin_edges[j] = edges
             mids = (edges[1:] + edges[:-1]) * 0.5 if len(edges) > 1 else edges[:1]
@@ -546,6 +554,7 @@ class KBinsDiscretizer(Step):
         self.n_bins_ = n_bins
         self.n_missing_ = np.asarray(n_missing, dtype=np.int64)
         self._midpoints = midpoints
+        self._edge_ranks = edge_ranks if any(r is not None for r in edge_ranks) else None
         if self._sketch_k():
             from tabprep.bin._sketch import rank_error_bound
 
@@ -719,6 +728,9 @@ class KBinsDiscretizer(Step):
             "n_bins": [int(v) for v in self.n_bins_],
             "n_missing": [int(v) for v in self.n_missing_],
             "midpoints": [list(m) for m in self._midpoints],
+            # only when quantile edges were dropped: per column, the requested quantile index of
+            # each kept edge (None for a column that kept all), so other states are unchanged
+            **({"edge_ranks": self._edge_ranks} if getattr(self, "_edge_ranks", None) else {}),
         }
 
     def _get_tables(self):
@@ -740,6 +752,7 @@ class KBinsDiscretizer(Step):
         self.n_bins_ = np.asarray(state["n_bins"], dtype=np.int64)
         self.n_missing_ = np.asarray(state["n_missing"], dtype=np.int64)
         self._midpoints = [list(m) for m in state["midpoints"]]
+        self._edge_ranks = state.get("edge_ranks")
         if len(self.n_bins_) != len(edges) or any(len(e) != nb + 1 for e, nb in zip(edges, self.n_bins_)):
             raise ValueError("bin_edges and n_bins disagree")
         if "sketches" in tables:

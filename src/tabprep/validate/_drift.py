@@ -11,8 +11,9 @@ Profile                numbers: the KLL sketch (deciles as PSI bins, the CDF for
 FittedPipeline         categorical encoders: the category counts and missing count seen in fit
                        (target and WoE encoders keep their vocabulary only: the unseen share);
                        ``KBinsDiscretizer(strategy="quantile")``: its edges (each bin holds
-                       1/n_bins of the training rows by construction, so PSI; not when fit
-                       dropped narrow bins: their shares are unknown; the training CDF for KS)
+                       1/n_bins of the training rows by construction, so PSI; when fit
+                       dropped narrow bins, the kept edges' saved quantile ranks give each
+                       kept bin its share; the training CDF for KS)
                        and missing count, or with ``sketch=True`` its KLL sketch (the CDF for
                        KS); ``StandardScaler``: mean and standard deviation
 =====================  =========================================================================
@@ -457,14 +458,17 @@ def _from_pipeline(fitted) -> dict:
                 requested = d["params"].get("n_bins")
                 requested = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
                 counted, shares, labels = None, None, None
-                if n_bins >= requested:
+                ranks = (state.get("edge_ranks") or [None] * (i + 1))[i]
+                if n_bins >= requested or ranks is not None:
                     # each bin [e_j, e_j+1) holds 1/n_bins of the training rows (the transform's
                     # bins; the first from the minimum, the last up to the maximum included, so a
-                    # mass of ties at either end stays in its bin); once fit dropped narrow bins
-                    # (ties: a zero-inflated column) which bins absorbed them is not saved, so the
-                    # shares are unknown: no PSI for the column (KS still, its bound widened)
+                    # mass of ties at either end stays in its bin); when fit dropped narrow bins
+                    # (ties: a zero-inflated column), the kept edges' quantile ranks say each kept
+                    # bin's share; an artifact without them (written before they were saved) has
+                    # no PSI for the column (KS still, its bound widened)
                     lo, hi = float(state["bin_edges"][i][0]), float(state["bin_edges"][i][-1])
-                    shares = [0.0] + [1.0 / n_bins] * n_bins + [0.0]  # below the minimum, ..., above the maximum
+                    inner = [1.0 / n_bins] * n_bins if ranks is None else list(np.diff(ranks) / requested)
+                    shares = [0.0, *inner, 0.0]  # below the minimum, ..., above the maximum
                     # counted as (a, b]: x < e is x <= the float below e
                     counted = [float(np.nextafter(e, -np.inf)) for e in (lo, *edges)] + [hi]
                     labels = [f"< {lo:.4g}", *(f"[{a:.4g}, {b:.4g})" for a, b in zip([lo, *edges], edges)),
@@ -526,10 +530,20 @@ def _kbins_cdf(d: dict, i: int, col: str, rows) -> ReferenceCDF | None:
     requested = params.get("n_bins")
     n_bins = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
     kept = edges.size - 1
-    removed = max(n_bins - kept, 0)
-    m = np.arange(kept + 1, dtype=np.float64)
-    a, b = m / n_bins, np.minimum(m + removed, n_bins) / n_bins
-    a[0] = b[0] = 0.0  # the first edge is never dropped
+    ranks = (state.get("edge_ranks") or [None] * (i + 1))[i]
+    if ranks is not None and len(ranks) == kept + 1:
+        # the kept edges' quantile indices are known: edge j is the m_j / n_bins quantile, and
+        # the dropped edges after it (m_j+1 .. m_j+1 - 1) were within 1e-8 of it (a mass of ties)
+        m = np.asarray(ranks, dtype=np.float64)
+        a = m / n_bins
+        b = np.maximum(np.concatenate([m[1:] - 1, [n_bins]]) / n_bins, a)
+        removed = 0 if ranks[-1] == n_bins else n_bins - ranks[-1]
+    else:
+        removed = max(n_bins - kept, 0)
+        m = np.arange(kept + 1, dtype=np.float64)
+        a, b = m / n_bins, np.minimum(m + removed, n_bins) / n_bins
+    if ranks is None:
+        a[0] = b[0] = 0.0  # the first edge is never dropped
     subsample = params.get("subsample")
     if subsample is not None and rows > subsample:
         n_sub = subsample * (1 - missing / rows) - math.sqrt(subsample * math.log(200.0) / 2)
@@ -538,7 +552,9 @@ def _kbins_cdf(d: dict, i: int, col: str, rows) -> ReferenceCDF | None:
         slack = math.sqrt(math.log(400.0) / (2 * n_sub)) + 1 / n_sub
         return ReferenceCDF(edges, a, b, a - slack, b + slack)
     slack = 1 / (rows - missing)
-    lo, hi = a - slack, b + slack
+    # with known ranks each edge IS the a-quantile, so F(t-) <= a (b, the top of a run of ties,
+    # is sure only if the dropped edges equalled it exactly, not just within 1e-8)
+    lo, hi = a - slack, (a if ranks is not None else b) + slack
     hi[0] = 0.0  # nothing below the minimum
     if removed == 0:
         lo[-1] = 1.0  # nothing above the maximum
