@@ -271,3 +271,15 @@ def test_multiclass_target_encoding_equals_a_refit_per_fold():
     res = cross_validate(Pipeline([("te", TargetEncoder(), ["hi"])]), LogisticRegression(), df, "y", cv=3,
                          scoring="accuracy")
     assert res["test_score"].shape == (3,)
+
+
+def test_make_model_checks_parameter_names_but_passes_a_boosting_librarys_own():
+    from tabprep.errors import ConfigError
+    from tabprep.evaluate._models import make_model
+
+    assert make_model("LogisticRegression", {"C": 0.5}).C == 0.5
+    with pytest.raises(ConfigError, match=r"LogisticRegression has no parameter 'penalti'.*did you mean 'penalty'"):
+        make_model("LogisticRegression", {"penalti": "l2"})
+    # LightGBM / XGBoost take their library's other parameters as keywords (checked there)
+    assert make_model("LGBMClassifier", {"verbose": -1}).get_params()["verbose"] == -1
+    assert make_model("XGBClassifier", {"max_cat_to_onehot": 4}).get_params()["max_cat_to_onehot"] == 4

@@ -39,6 +39,7 @@ def make_model(name: str, params: dict | None = None, *, source: str = "the mode
     tabprep.errors.ConfigError: unknown model 'LogisticRegresion' in the model. Hint: did you mean 'LogisticRegression'? known models: HistGradientBoostingClassifier, HistGradientBoostingRegressor, LGBMClassifier, LGBMRegressor, LinearRegression, LogisticRegression, RandomForestClassifier, RandomForestRegressor, Ridge, RidgeClassifier, XGBClassifier, XGBRegressor
     """
     import importlib
+    import inspect
 
     if name not in MODELS:
         close = difflib.get_close_matches(str(name), MODELS, n=1)
@@ -53,8 +54,12 @@ def make_model(name: str, params: dict | None = None, *, source: str = "the mode
                           hint="pip install 'tabprep[handoff]'") from exc
     params = dict(params or {})
     valid = est.get_params(deep=False)
+    # LightGBM and XGBoost take their library's other parameters as keyword arguments (LightGBM's
+    # `verbose`, XGBoost's `max_cat_to_onehot`, ...): those pass through, checked by the library
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD
+                    for p in inspect.signature(type(est).__init__).parameters.values())
     for key in params:
-        if key not in valid:
+        if key not in valid and not takes_any:
             close = difflib.get_close_matches(key, valid, n=1)
             raise ConfigError(f"{name} has no parameter {key!r} ({source})",
                               hint=(f"did you mean {close[0]!r}? " if close else "") + "see its get_params()")
