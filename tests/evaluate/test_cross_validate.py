@@ -283,3 +283,31 @@ def test_make_model_checks_parameter_names_but_passes_a_boosting_librarys_own():
     # LightGBM / XGBoost take their library's other parameters as keywords (checked there)
     assert make_model("LGBMClassifier", {"verbose": -1}).get_params()["verbose"] == -1
     assert make_model("XGBClassifier", {"max_cat_to_onehot": 4}).get_params()["max_cat_to_onehot"] == 4
+
+
+def test_missing_values_a_model_refuses_are_a_clear_error_before_any_fit(monkeypatch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from tabprep.errors import DataError
+    from tabprep.tune import tune
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    a[::7] = np.nan
+    df = pl.DataFrame({"a": a, "b": rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+    scaled = Pipeline([("sc", StandardScaler(), ["a", "b"])])
+    fits = []
+    fit = LogisticRegression.fit
+    monkeypatch.setattr(LogisticRegression, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    match = r"the prepared features have missing values \(NaN\), which LogisticRegression does not accept"
+    with pytest.raises(DataError, match=match) as err:
+        cross_validate(scaled, LogisticRegression(), df, "y", cv=3)
+    assert err.value.column == "a" and "SimpleImputer" in str(err.value) and fits == []
+    with pytest.raises(DataError, match=match):
+        tune(scaled, LogisticRegression(), df, "y", space={"model__C": [0.1, 1.0]}, strategy="grid", cv=3)
+    assert fits == []
+    # a model that takes NaN, or the same pipeline with an imputer: no error
+    assert len(cross_validate(scaled, HistGradientBoostingClassifier(max_iter=5), df, "y", cv=3)["test_score"]) == 3
+    imputed = Pipeline([("im", SimpleImputer(), ["a"]), ("sc", StandardScaler(), ["a", "b"])])
+    cross_validate(imputed, LogisticRegression(), df, "y", cv=3)
+    assert len(fits) == 3

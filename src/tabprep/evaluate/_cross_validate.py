@@ -117,6 +117,12 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
         (``prep_time`` in ``folds``). ``n_train`` counts the fold's training rows, validation
         share included.
 
+    Raises
+    ------
+    DataError
+        The prepared features hold missing values (NaN) and the model does not accept them
+        (scikit-learn's ``allow_nan`` tag): named columns, before any fit.
+
     Examples
     --------
     >>> import polars as pl
@@ -149,6 +155,7 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     prep_time = (time.perf_counter() - t0) / k
     y = df.get_column(target).to_numpy()
     matrices = [features(p, dtype) for p in preps]
+    check_model_input(model, matrices, preps[0].fitted.feature_columns, "cross_validate")
     # training scores as scikit-learn's: the training rows through the fitted pipeline (in-sample
     # encodings), not the out-of-fold matrix the model was fitted on
     scored = [_transformed(p, df, dtype) for p in preps] if return_train_score else [None] * k
@@ -165,6 +172,33 @@ def features(prep, dtype):
 
     cols = prep.fitted.feature_columns
     return to_numpy(prep.train, columns=cols, dtype=dtype), to_numpy(prep.test, columns=cols, dtype=dtype)
+
+
+def check_model_input(model, matrices, columns, owner: str) -> None:
+    """A DataError when the prepared features hold missing values (NaN) and ``model`` does not
+    accept them (scikit-learn's ``allow_nan`` tag), naming the columns; before any fit, instead
+    of the model's error from inside the first fold."""
+    from sklearn.utils import get_tags
+
+    from tabprep.errors import DataError
+
+    try:
+        allow_nan = get_tags(model).input_tags.allow_nan
+    except (AttributeError, TypeError, ValueError):  # an estimator without scikit-learn's tags
+        return
+    if allow_nan:
+        return
+    bad = np.zeros(len(columns), dtype=bool)
+    for X in (X for pair in matrices for X in pair):
+        bad |= np.isnan(X).any(axis=0)
+    if bad.any():
+        names = [c for c, b in zip(columns, bad) if b]
+        raise DataError(f"{owner}: the prepared features have missing values (NaN), which "
+                        f"{type(model).__name__} does not accept", column=names[0] if len(names) == 1 else None,
+                        found=f"NaN in {len(names)} feature column(s): {', '.join(names[:10])}"
+                              + (" ..." if len(names) > 10 else ""),
+                        hint="add an imputation step (e.g. SimpleImputer) for those columns to the pipeline, "
+                             "or use a model that accepts NaN (HistGradientBoosting, LightGBM, XGBoost)")
 
 
 def early_stopping_splits(model, early_stopping, fraction, ys, seed) -> list:

@@ -168,10 +168,14 @@ class TrialRunner:
         from tabprep.tune._space import with_params
 
         def build():
+            from tabprep.evaluate._cross_validate import check_model_input
+
             preps = prepare_folds(with_params(self.pipeline, prep_params), self.df, self.target, self.folds,
                                   self.n_folds, tables=self.tables)
-            return [_split_fold(*features(p, self.dtype), self.y[p.train_rows], self.y[p.test_rows], stop)
-                    for p, stop in zip(preps, self.stops)]
+            matrices = [features(p, self.dtype) for p in preps]
+            check_model_input(self.model, matrices, preps[0].fitted.feature_columns, "tune")
+            return [_split_fold(*m, self.y[p.train_rows], self.y[p.test_rows], stop)
+                    for p, m, stop in zip(preps, matrices, self.stops)]
 
         return self.cache.get(repr(sorted(prep_params.items())), build)
 
@@ -427,7 +431,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     pruner = make_pruner("hyperband" if pruner is None and fidelity else pruner, RUNG_STEPS[-1])
     store = open_storage(storage)
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # ERROR: a trial's exception is raised from here anyway (with tabprep's message); Optuna's
+    # WARNING for it repeats it with a traceback
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.create_study(storage=store, study_name=study_name, direction="maximize", load_if_exists=True)
     if study.direction != optuna.study.StudyDirection.MAXIMIZE:
         raise ConfigError(f"the stored study {study_name!r} minimizes; tabprep's scores are maximized",
