@@ -40,20 +40,21 @@ def _limits():
 
 
 @contextlib.contextmanager
+def _capped(n_jobs: int, user_api: str):
+    """Cap the native pools of ``user_api`` (threadpoolctl's "blas" or "openmp") at
+    :func:`inner_threads` while ``n_jobs > 1`` workers run; nothing with one worker."""
+    if n_jobs <= 1:
+        yield
+        return
+    with _limits().limit(limits=inner_threads(n_jobs), user_api=user_api):
+        yield
+
+
 def pool_limits(n_jobs: int):
     """Cap the BLAS pools (process-wide) while ``n_jobs > 1`` workers run."""
-    if n_jobs <= 1:
-        yield
-        return
-    with _limits().limit(limits=inner_threads(n_jobs), user_api="blas"):
-        yield
+    return _capped(n_jobs, "blas")
 
 
-@contextlib.contextmanager
 def worker_limits(n_jobs: int):
     """Cap OpenMP for the calling worker thread (OpenMP's thread count is per thread)."""
-    if n_jobs <= 1:
-        yield
-        return
-    with _limits().limit(limits=inner_threads(n_jobs), user_api="openmp"):
-        yield
+    return _capped(n_jobs, "openmp")
