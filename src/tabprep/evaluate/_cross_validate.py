@@ -214,19 +214,34 @@ def early_stopping_splits(model, early_stopping, fraction, ys, seed) -> list:
                                               where=f"the training rows of fold {k}")) for k, yk in enumerate(ys)]
 
 
-def fit_model(est, X, y, stop):
-    """Fit ``est`` on ``(X, y)``; with ``stop = (rounds, fit, val)`` a LightGBM / XGBoost model on
-    the rows ``fit`` with early stopping on the rows ``val``. Returns the early-stopping state
-    (:class:`tabprep.evaluate._boosting.EarlyStopping`) or None."""
+def split_validation(X, y, stop):
+    """``(X_fit, y_fit, eval_set)``: all of ``(X, y)`` and None without early stopping; with
+    ``stop = (rounds, fit, val)`` the rows ``fit`` and the validation share ``(X[val], y[val])``."""
     if stop is None:
+        return X, y, None
+    _, fit, val = stop
+    return X[fit], y[fit], (X[val], y[val])
+
+
+def fit_on(est, X, y, eval_set, rounds):
+    """Fit ``est`` on ``(X, y)``; with an ``eval_set`` a LightGBM / XGBoost model with early
+    stopping after ``rounds`` rounds without improvement on it. Returns the early-stopping state
+    (:class:`tabprep.evaluate._boosting.EarlyStopping`) or None."""
+    if eval_set is None:
         est.fit(X, y)
         return None
     from tabprep.evaluate._boosting import EarlyStopping, fit_boosting
 
-    rounds, fit, val = stop
     state = EarlyStopping(rounds)
-    fit_boosting(est, X[fit], y[fit], eval_set=(X[val], y[val]), stopping=state)
+    fit_boosting(est, X, y, eval_set=eval_set, stopping=state)
     return state
+
+
+def fit_model(est, X, y, stop):
+    """Fit ``est`` on ``(X, y)``; with ``stop = (rounds, fit, val)`` a LightGBM / XGBoost model on
+    the rows ``fit`` with early stopping on the rows ``val`` (:func:`split_validation`,
+    :func:`fit_on`). Returns the early-stopping state or None."""
+    return fit_on(est, *split_validation(X, y, stop), None if stop is None else stop[0])
 
 
 def _check(pipeline, model, scoring, df, target):

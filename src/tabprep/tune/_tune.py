@@ -213,12 +213,9 @@ class TrialRunner:
         return TrialOutcome(value, scores, pruned, rung, hit, prep_seconds)
 
     def _fit_score(self, est, X, Xte, y, yte, eval_set) -> float:
-        if eval_set is None:
-            est.fit(X, y)
-        else:
-            from tabprep.evaluate._boosting import EarlyStopping, fit_boosting
+        from tabprep.evaluate._cross_validate import fit_on
 
-            fit_boosting(est, X, y, eval_set=eval_set, stopping=EarlyStopping(self.early_stopping))
+        fit_on(est, X, y, eval_set, self.early_stopping)
         return float(self.scorer(est, Xte, yte))
 
     def _rungs(self, mats, est, stop, fit_rung):
@@ -568,10 +565,10 @@ def _row_subsets(sizes, seed):
 def _split_fold(X_train, X_test, y_train, y_test, stop):
     """A fold's matrices; with early stopping ``stop = (rounds, fit, val)`` the training rows
     split into the fitting rows and the validation share ``eval_set``."""
-    if stop is None:
-        return X_train, X_test, y_train, y_test, None
-    _, fit, val = stop
-    return X_train[fit], X_test, y_train[fit], y_test, (X_train[val], y_train[val])
+    from tabprep.evaluate._cross_validate import split_validation
+
+    X_fit, y_fit, eval_set = split_validation(X_train, y_train, stop)
+    return X_fit, X_test, y_fit, y_test, eval_set
 
 
 def _trials_frame(study, distributions):
