@@ -455,10 +455,8 @@ def _from_pipeline(fitted) -> dict:
             elif "bin_edges" in state and d["params"].get("strategy") == "quantile":
                 edges = [float(e) for e in state["bin_edges"][i][1:-1]]
                 n_bins = len(edges) + 1
-                requested = d["params"].get("n_bins")
-                requested = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
+                requested, ranks = _kbins_layout(d, i)
                 counted, shares, labels = None, None, None
-                ranks = (state.get("edge_ranks") or [None] * (i + 1))[i]
                 if n_bins >= requested or ranks is not None:
                     # each bin [e_j, e_j+1) holds 1/n_bins of the training rows (the transform's
                     # bins; the first from the minimum, the last up to the maximum included, so a
@@ -481,6 +479,15 @@ def _from_pipeline(fitted) -> dict:
                 out[col] = _Baseline(col, "numeric", mean=float(state["mean"][i]),
                                      std=math.sqrt(var) if var is not None else None)
     return out
+
+
+def _kbins_layout(d: dict, i: int) -> tuple[int, list | None]:
+    """``(bins asked, kept edges' quantile ranks or None)`` of column ``i`` of a fitted
+    ``KBinsDiscretizer``'s ``to_dict()`` (params and state decoded): the ranks are saved only
+    when fit dropped narrow bins."""
+    requested = d["params"].get("n_bins")
+    requested = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
+    return requested, (d["state"].get("edge_ranks") or [None] * (i + 1))[i]
 
 
 def _kbins_cdf(d: dict, i: int, col: str, rows) -> ReferenceCDF | None:
@@ -527,10 +534,8 @@ def _kbins_cdf(d: dict, i: int, col: str, rows) -> ReferenceCDF | None:
     missing = state.get("n_missing", [None] * (i + 1))[i]
     if not rows or missing is None or edges.size < 2 or not np.isfinite(edges).all() or rows - missing <= 0:
         return None  # no count of the values, a constant or empty column
-    requested = params.get("n_bins")
-    n_bins = int(requested[i] if isinstance(requested, (list, tuple)) else requested)
+    n_bins, ranks = _kbins_layout(d, i)
     kept = edges.size - 1
-    ranks = (state.get("edge_ranks") or [None] * (i + 1))[i]
     if ranks is not None and len(ranks) == kept + 1:
         # the kept edges' quantile indices are known: edge j is the m_j / n_bins quantile, and
         # the dropped edges after it (m_j+1 .. m_j+1 - 1) were within 1e-8 of it (a mass of ties)
