@@ -178,7 +178,9 @@ class _Counter:
         text = bytes(a[start:min(stop, start + 80)]).decode("utf-8", "replace").rstrip("\r")
         fix = "pad" if fields < self.width else "truncate"
         what = "short rows get nulls" if fix == "pad" else "long rows lose their extra fields"
-        if not text.strip() and stop - start <= 80:
+        # blank: no characters at all (a CSV reader sees no field); a line of spaces is one field
+        # (" "), and padding it keeps that field: named by its field count like any short row
+        if not text and stop - start <= 80:
             raise DataError(
                 f"line {line} is blank but {self.reference} has {self.width} fields",
                 path=self.label,
