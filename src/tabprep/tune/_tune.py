@@ -129,6 +129,7 @@ class TrialRunner:
                  rounds_param=None, dtype="float64", cache_size=4, seed=0, n_jobs=1, early_stopping=None,
                  validation_fraction=0.1):
         from tabprep.evaluate._cross_validate import early_stopping_splits
+        from tabprep.evaluate._hist_bins import BinCache
 
         # what rebuilds it elsewhere (a Ray Tune worker): the inputs, never the cache or the lock
         self._given = ((pipeline, model, space, df, target, folds, n_folds, scorer),
@@ -145,6 +146,9 @@ class TrialRunner:
         self.stops = early_stopping_splits(model, early_stopping, validation_fraction,
                                            [self.y[folds != k] for k in range(n_folds)], seed)
         self.cache = _PrepCache(cache_size)
+        # HistGradientBoosting: each fold matrix's binning, shared by the trials of its preparation
+        # and by the rungs (training and validation binnings, per fold and rung)
+        self.bins = BinCache(2 * cache_size * n_folds * self.n_rungs)
         # per-(category, fold) tables of the cross-fitted encoders: they do not depend on the
         # smoothing, so they outlive the preparations in the cache (one per encoder setting)
         self.tables: dict = {}
@@ -215,7 +219,8 @@ class TrialRunner:
     def _fit_score(self, est, X, Xte, y, yte, eval_set) -> float:
         from tabprep.evaluate._cross_validate import fit_on
 
-        fit_on(est, X, y, eval_set, self.early_stopping)
+        with self.bins.fitting(est):
+            fit_on(est, X, y, eval_set, self.early_stopping)
         return float(self.scorer(est, Xte, yte))
 
     def _rungs(self, mats, est, stop, fit_rung):
@@ -342,7 +347,10 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     refit : bool, default True
         Refit the best pipeline and model on all rows.
     cache_size : int, default 4
-        Preparations (each one matrix pair per fold) kept in memory.
+        Preparations (each one matrix pair per fold) kept in memory. A HistGradientBoosting
+        model's binning of each fold matrix is kept too (as many, one byte per value; 0 keeps
+        neither): trials and rungs that share a preparation bin it once, and fit exactly the
+        model an uncached fit gives (:mod:`tabprep.evaluate._hist_bins`).
     dtype : "float64" or "float32"
     n_jobs : int, default 1
         Trials run at the same time, in threads (Optuna's ``n_jobs``; the models' fits release
