@@ -311,3 +311,23 @@ def test_missing_values_a_model_refuses_are_a_clear_error_before_any_fit(monkeyp
     imputed = Pipeline([("im", SimpleImputer(), ["a"]), ("sc", StandardScaler(), ["a", "b"])])
     cross_validate(imputed, LogisticRegression(), df, "y", cv=3)
     assert len(fits) == 3
+
+
+def test_an_int_cv_stratifies_a_classifiers_classes_but_not_a_regressors_integer_target():
+    """As scikit-learn's check_cv: StratifiedKFold for a classifier, KFold for a regressor (an
+    integer target such as a count is a quantity there, not classes)."""
+    from tabprep.evaluate import resolve_folds
+    from tabprep.split import kfold_ids, stratified_kfold_ids
+
+    df = _data(continuous=True).with_columns(pl.col("y").round().clip(-3, 3).cast(pl.Int64))
+    y = df["y"].to_numpy()
+    reg, k, _ = resolve_folds(5, df, "y", model=Ridge(), random_state=4)
+    np.testing.assert_array_equal(reg, kfold_ids(df.height, 5, shuffle=True, seed=4))
+    clf, _, _ = resolve_folds(5, df, "y", model=LogisticRegression(), random_state=4)
+    np.testing.assert_array_equal(clf, stratified_kfold_ids(y, 5, shuffle=True, seed=4))
+    assert not np.array_equal(reg, clf)
+    # cross_validate uses those folds: the same scores as the fold column given explicitly
+    ours = cross_validate(_pipeline("continuous"), Ridge(alpha=0.5), df, "y", cv=5, random_state=4, scoring="r2")
+    given = cross_validate(_pipeline("continuous"), Ridge(alpha=0.5), df.with_columns(fold=reg), "y", cv="fold",
+                           scoring="r2")
+    np.testing.assert_array_equal(ours["test_score"], given["test_score"])

@@ -19,7 +19,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-params", metavar="JSON", help='model parameters as a JSON object, e.g. \'{"C": 0.5}\'')
     p.add_argument("--target", metavar="COL", help="target column (overrides the spec's `target`)")
     p.add_argument("--cv", default="5", metavar="K|COL",
-                   help="number of folds (tabprep's shuffled, stratified for classes) or a fold column (default 5)")
+                   help="number of folds (tabprep's shuffled, stratified for a classifier's classes) or a fold column (default 5)")
     p.add_argument("--scoring", metavar="M1,M2",
                    help="scikit-learn metric names, comma-separated (default: the model's score)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the folds (default 0)")

@@ -24,20 +24,25 @@ def load_frame(data, target: str | None, owner: str):
     return df
 
 
-def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cross_validate"):
+def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cross_validate", model=None):
     """``(fold id per row (int8), number of folds, data without a fold column given as cv)``.
 
     ``cv``: an int (tabprep's shuffled folds, stratified for a class target, seeded by
     ``random_state``), the name of a fold column of the data (dropped from the features), a
     splitter (tabprep's or scikit-learn's: ``split(X, y, groups)``) or an iterable of
     ``(train, test)`` index arrays. Each row must be tested exactly once and trained on
-    everywhere else (a partition into folds).
+    everywhere else (a partition into folds). With a regressor ``model`` the target is never
+    taken for classes (an int ``cv`` gives plain shuffled folds even for an integer target, as
+    scikit-learn's ``check_cv`` gives a regressor ``KFold``).
     """
+    from sklearn.base import is_regressor
+
     from tabprep.encode._folds import fold_ids, target_from
 
     n = df.height
     y = df.get_column(target)
-    tgt = target_from(y, n, "auto", owner=owner)
+    regression = model is not None and is_regressor(model) and y.dtype.is_numeric()
+    tgt = target_from(y, n, "continuous" if regression else "auto", owner=owner)
     if isinstance(groups, str):
         if groups not in df.columns:
             raise SchemaError(f"{owner}: the groups column is not in the data", column=groups)
@@ -72,8 +77,9 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     target : str
         The label column.
     cv : int, str, splitter or iterable of (train, test), default 5
-        See :func:`resolve_folds`. An int makes tabprep's shuffled (stratified for classes)
-        folds seeded by ``random_state`` (scikit-learn's int cv is unshuffled).
+        See :func:`resolve_folds`. An int makes tabprep's shuffled folds seeded by
+        ``random_state``, stratified for a classifier's classes (scikit-learn's int cv is
+        unshuffled).
     scoring : None, str, callable, list or dict
         As scikit-learn's ``cross_validate``: None uses ``model.score``; a single metric gives the
         key ``test_score``, several ``test_<name>``.
@@ -147,7 +153,7 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     check_early_stopping(model, early_stopping, validation_fraction, "cross_validate")
     df = load_frame(data, target, "cross_validate")
     scorers = _check(pipeline, model, scoring, df, target)
-    folds, k, df = resolve_folds(cv, df, target, groups=groups, random_state=random_state)
+    folds, k, df = resolve_folds(cv, df, target, groups=groups, random_state=random_state, model=model)
     t0 = time.perf_counter()
     from tabprep.evaluate._prepare import prepare_folds
 

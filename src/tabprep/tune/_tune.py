@@ -428,7 +428,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     scorers = _check(pipeline, model, scoring, df, target)
     key = next(iter(scorers))
     metric = scoring if isinstance(scoring, str) else key  # the metric's name, not sklearn's "score" key
-    folds, k, df = resolve_folds(cv, df, target, random_state=seed, owner="tune")
+    folds, k, df = resolve_folds(cv, df, target, random_state=seed, owner="tune", model=model)
     if n_trials is None:
         n_trials = checked.grid_size if strategy == "grid" else 20
     if strategy == "grid":
