@@ -280,8 +280,11 @@ def test_spec_and_command_line_options(tmp_path):
     assert proc.returncode == 2 and "The `early_stopping` parameter of `cross_validate` must be" in proc.stderr
     spec.write_text(spec.read_text().replace("XGBClassifier", "RandomForestClassifier").replace(
         "n_estimators = 200, n_jobs = 1", "n_estimators = 5"))
-    with pytest.raises(ConfigError, match=r"\[model\]: early_stopping is for LightGBM"):
+    with pytest.raises(ConfigError, match=r"\[model\]: early_stopping is for LightGBM") as err:
         read_tune_spec(spec)
+    # located in the spec file, the original's finding and advice kept
+    assert err.value.path == str(spec) and err.value.found == "RandomForestClassifier"
+    assert err.value.hint == "use a LightGBM or XGBoost model, or early_stopping=None"
 
 
 def test_rows_fidelity_and_parallel_trials_with_early_stopping():

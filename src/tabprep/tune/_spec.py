@@ -106,8 +106,9 @@ def read_tune_spec(path: str | os.PathLike[str]) -> TuneSpec:
             try:
                 check_early_stopping(model, fit_options.get("early_stopping"),
                                      fit_options.get("validation_fraction", 0.1), "[model]")
-            except ConfigError as exc:
-                raise ConfigError(f"{exc} (in {path})") from exc
+            except ConfigError as exc:  # the same error, located in the spec file
+                raise ConfigError(exc.message, path=str(path), found=exc.found, hint=exc.hint,
+                                  cli_hint=exc.cli_hint) from exc
     space = parse_space(search_t or {}, path=path)
     options = dict(tune_t or {})
     unknown_keys(options, _TUNE_KEYS, "[tune]: ", path)
