@@ -331,3 +331,26 @@ def test_an_int_cv_stratifies_a_classifiers_classes_but_not_a_regressors_integer
     given = cross_validate(_pipeline("continuous"), Ridge(alpha=0.5), df.with_columns(fold=reg), "y", cv="fold",
                            scoring="r2")
     np.testing.assert_array_equal(ours["test_score"], given["test_score"])
+
+
+def test_a_regressor_takes_an_integer_target_as_a_quantity_in_target_aware_steps():
+    """Left at target_type="auto", a target encoder would take an integer price for classes (one
+    column per distinct value); under a regressor it encodes the target as continuous, the same as
+    the step given target_type="continuous". A classifier keeps the inference; a given type stays."""
+    from tabprep.evaluate._cross_validate import for_model
+    from tabprep.tune import tune
+
+    df = _data(continuous=True).with_columns((pl.col("y") * 100).round().cast(pl.Int64))
+    assert df["y"].n_unique() > 300
+    auto = cross_validate(_pipeline(), Ridge(alpha=0.5), df, "y", cv=3, scoring="r2", return_estimator=True)
+    given = cross_validate(_pipeline("continuous"), Ridge(alpha=0.5), df, "y", cv=3, scoring="r2")
+    np.testing.assert_array_equal(auto["test_score"], given["test_score"])
+    assert auto["estimator"][0].n_features_in_ == 3 + 1 + 4  # one encoded column, not one per value
+    res = tune(_pipeline(), Ridge(), df, "y", space={"model__alpha": [0.5]}, strategy="grid", cv=3, scoring="r2")
+    assert res.best_score == given["test_score"].mean()
+    assert res.best_pipeline.steps[2][1].target_type == "continuous"  # saved with the resolved type
+    pipe = _pipeline()
+    assert for_model(pipe, LogisticRegression(), df["y"]) is pipe
+    typed = _pipeline("multiclass")
+    assert for_model(typed, Ridge(), df["y"]).steps[2][1].target_type == "multiclass"
+    assert pipe.steps[2][1].target_type == "auto"  # the caller's pipeline is not changed

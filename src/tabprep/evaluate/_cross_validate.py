@@ -54,6 +54,28 @@ def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cr
     return folds, k, df
 
 
+def for_model(pipeline, model, y):
+    """``pipeline`` as a regressor's task reads it: its target-aware steps left at
+    ``target_type="auto"`` (target encoder, optimal binning) take a numeric target as continuous.
+
+    Left to infer it from the values, an integer quantity (a price, a count) is taken for classes:
+    a target encoder then writes one column per distinct value (11,602 for diamonds' price, a
+    matrix of 15 GB per fold). The model says what the target is. A classifier, or any model
+    that is not a regressor, leaves the pipeline as it is; so does a step given its type.
+    """
+    from sklearn.base import clone, is_regressor
+
+    from tabprep.pipeline import Pipeline
+
+    if not (is_regressor(model) and y.dtype.is_numeric()):
+        return pipeline
+    auto = {name for name, step, _ in pipeline.steps if step.get_params().get("target_type", None) == "auto"}
+    if not auto:
+        return pipeline
+    return Pipeline([(name, clone(step).set_params(target_type="continuous") if name in auto else step, cols)
+                     for name, step, cols in pipeline.steps])
+
+
 def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, return_train_score: bool = False,
                    return_estimator: bool = False, groups=None, n_jobs: int = 1, dtype="float64",
                    random_state: int | None = 0, n_bootstrap: int = 0, confidence_level: float = 0.95,
@@ -70,6 +92,8 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     Parameters
     ----------
     pipeline : tabprep.Pipeline
+        With a regressor, its target-aware steps left at ``target_type="auto"`` encode a numeric
+        target as continuous (:func:`~tabprep.evaluate._cross_validate.for_model`).
     model : scikit-learn-compatible estimator
         Cloned for each fold (HistGradientBoosting, LogisticRegression, LightGBM, XGBoost...).
     data : path or table
@@ -153,6 +177,7 @@ def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, re
     check_early_stopping(model, early_stopping, validation_fraction, "cross_validate")
     df = load_frame(data, target, "cross_validate")
     scorers = _check(pipeline, model, scoring, df, target)
+    pipeline = for_model(pipeline, model, df.get_column(target))
     folds, k, df = resolve_folds(cv, df, target, groups=groups, random_state=random_state, model=model)
     t0 = time.perf_counter()
     from tabprep.evaluate._prepare import prepare_folds

@@ -303,6 +303,8 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     Parameters
     ----------
     pipeline : tabprep.Pipeline
+        With a regressor, its target-aware steps left at ``target_type="auto"`` encode a numeric
+        target as continuous (:func:`~tabprep.evaluate._cross_validate.for_model`).
     model : scikit-learn-compatible estimator
     data : path or table
     target : str
@@ -398,7 +400,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
 
     from tabprep._constraints import Interval, check_param
     from tabprep.evaluate import load_frame, resolve_folds
-    from tabprep.evaluate._cross_validate import _check
+    from tabprep.evaluate._cross_validate import _check, for_model
     from tabprep.tune._space import check_space
     from tabprep.tune._study import STRATEGIES, finished, make_pruner, make_sampler, open_storage, recover
 
@@ -426,6 +428,7 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
     rounds_param = _rounds_param(model) if fidelity == "rounds" else None
     df = load_frame(data, target, "tune")
     scorers = _check(pipeline, model, scoring, df, target)
+    pipeline = for_model(pipeline, model, df.get_column(target))
     key = next(iter(scorers))
     metric = scoring if isinstance(scoring, str) else key  # the metric's name, not sklearn's "score" key
     folds, k, df = resolve_folds(cv, df, target, random_state=seed, owner="tune", model=model)
