@@ -515,3 +515,31 @@ def test_an_inferred_target_with_many_classes_is_warned_about():
         # 100 classes are labels enough: no warning
         few = df.with_columns(pl.col("price") % 100)
         assert TargetEncoder(cv=2).fit(few.select("cut"), few["price"]).target_type_ == "multiclass"
+
+
+def test_a_multiclass_output_that_cannot_fit_in_memory_is_a_clear_error_before_it_is_built(monkeypatch):
+    from tabprep.encode import _folds
+    from tabprep.errors import DataError
+
+    rng = np.random.default_rng(0)
+    df = pl.DataFrame({"cut": rng.choice(["a", "b", "c"], 3000), "color": rng.choice(["x", "y"], 3000),
+                       "price": rng.integers(0, 500, 3000)})
+    n_classes = df["price"].n_unique()
+    need = 3000 * n_classes * 2 * 8
+    monkeypatch.setattr(_folds, "available_memory", lambda: 2 * need - 1)  # just too little
+    with pytest.raises(DataError, match=rf"3,000 rows x {n_classes} classes x 2 column\(s\) x 8 bytes.*"
+                                        r"target_type='continuous'") as err:
+        TargetEncoder(cv=2, target_type="multiclass").fit_transform(df.select("cut", "color"), df["price"])
+    assert err.value.column == "price"
+    monkeypatch.setattr(_folds, "available_memory", lambda: 2 * need)  # enough: encoded
+    out = TargetEncoder(cv=2, target_type="multiclass").fit_transform(df.select("cut", "color"), df["price"])
+    assert out.width == 2 * n_classes
+    monkeypatch.setattr(_folds, "available_memory", lambda: 1)  # a continuous or binary target: no such output
+    assert TargetEncoder(cv=2, target_type="continuous").fit_transform(df.select("cut"), df["price"]).width == 1
+
+
+def test_available_memory_reads_the_machine():
+    from tabprep.encode._folds import available_memory
+
+    avail = available_memory()
+    assert avail is None or 0 < avail < 1 << 50

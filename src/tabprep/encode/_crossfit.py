@@ -37,7 +37,8 @@ from tabprep.encode._categorical import (
     value_dtype,
     values_from_uniques,
 )
-from tabprep.encode._folds import Target, as_weights, check_weights, first_true, fold_column, fold_ids, target_from
+from tabprep.encode._folds import (Target, as_weights, check_output_size, check_weights, first_true, fold_column,
+                                   fold_ids, target_from)
 from tabprep.encode._output import BatchCache
 
 __all__ = ["CrossFitEncoder"]
@@ -266,6 +267,7 @@ class CrossFitEncoder(CategoricalEncoder, auto_wrap_output_keys=None):
             coded = [_submit(pool, self._factorize, df.get_column(name)) for name in columns]
             target = target_from(y, n, self._target_type(), binary_only=self._binary_only, owner=self._owner(),
                                  warn_many=True)
+            check_output_size(target, n, len(columns), self._owner())
             weight = as_weights(sample_weight, n)
             folds, k = None, 1
             if cross_fit:

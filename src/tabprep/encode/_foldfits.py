@@ -29,7 +29,7 @@ import polars as pl
 from sklearn.base import clone
 
 from tabprep.encode._categorical import Cats, values_from_uniques
-from tabprep.encode._folds import target_from
+from tabprep.encode._folds import check_output_size, target_from
 from tabprep.errors import DataError
 
 __all__ = ["fold_fits"]
@@ -60,6 +60,7 @@ def fold_fits(encoder, frame: pl.DataFrame, columns: list[str], target: str, fol
         tables[tkey] = target_from(frame.get_column(target), n, encoder._target_type(),
                                    binary_only=encoder._binary_only, owner=owner, warn_many=True)
     tgt = tables[tkey]
+    check_output_size(tgt, n, len(columns), owner)
     key = _table_key(encoder, columns, target, n_folds, encoder._rule(tgt)[2])
     if key not in tables:
         moments = encoder._rule(tgt)[2]
