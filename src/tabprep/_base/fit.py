@@ -531,7 +531,7 @@ def apply_out_of_fold(lf, oof, columns, outputs):
     # metadata for a scan), where the concat made Polars read a column of the file (0.1 s at
     # 10M rows); slices, filters and streamed batches take their rows of the literal alike.
     lf = lf.with_columns(pl.lit(oof.get_column(n)).cast(outputs[n]).alias(n) for n in names)
-    drop = [c for c in columns if c not in outputs]
+    drop = [c for c in columns if c not in names]
     return lf.drop(drop) if drop else lf
 
 
