@@ -8,6 +8,13 @@
  * order with Chan, Golub & LeVeque's formula. The result is a function of the values and their
  * order only. See csrc/moments.pyx.
  *
+ * Chunks: a column held as several chunks (Arrow arrays of a Polars Series that was never
+ * rechunked) is walked by NAME_chunks with its blocks still counted from the column's first row:
+ * blocks inside a chunk are read in place, the few that span a chunk boundary are gathered into
+ * one block-sized buffer (a missing row written as NaN, which the block loop skips exactly as it
+ * skips a cleared validity bit). The result is that of the concatenated column, bit for bit, so
+ * callers need not copy a column into one chunk to get chunk-independent sums.
+ *
  * Constant blocks: sum/count of n copies of v is not v in floating point (1024 x 0.1), so the
  * deviations from that mean were not 0 and a constant column got a variance of ~1e-29 and a mean
  * a few ulps off (scikit-learn's variance is exactly 0). A block whose squared deviations are
@@ -87,16 +94,17 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
 #define TP_IDENTITY(v) (v)
 #define TP_SQDEV(v) (((v) - mv) * ((v) - mv))
 
-/* One pass over the rows; HAS_BITS is a literal constant at each call, so the compiler emits a
- * separate loop with and without a validity bitmap. */
+/* One pass over rows [0, len) of x, in blocks counted from x's row 0, each block merged into
+ * *acc (the moments of the rows before, in row order; all zero for none). HAS_BITS is a literal
+ * constant at each call, so the compiler emits a separate loop with and without a bitmap. */
 #define TP_DEFINE_MOMENTS(NAME, T, LOAD2)                                                       \
     static inline __attribute__((always_inline)) void NAME##_impl(                              \
         const T *x, const uint8_t *bits, int64_t bit0, int64_t len, const int HAS_BITS,         \
         tp_moments_t *out)                                                                      \
     {                                                                                           \
-        int64_t total_n = 0;                                                                    \
-        double total_sum = 0.0, total_mean = 0.0, total_m2 = 0.0;                               \
-        int has_inf = 0;                                                                        \
+        int64_t total_n = out->n;                                                               \
+        double total_sum = out->sum, total_mean = out->mean, total_m2 = out->m2;                \
+        int has_inf = out->has_inf;                                                             \
         const tp_v2d zero = {0, 0};                                                             \
         const tp_v2i zeroi = {0, 0};                                                            \
         for (int64_t b = 0; b < len; b += TP_MOM_BLOCK) {                                       \
@@ -182,12 +190,63 @@ static inline double tp_lanes8(tp_v2d a, tp_v2d b, tp_v2d c, tp_v2d d)
         out->m2 = total_m2;                                                                     \
         out->has_inf = has_inf;                                                                 \
     }                                                                                           \
-    static void NAME(const T *x, const uint8_t *bits, int64_t bit0, int64_t len, tp_moments_t *out) \
+    static void NAME##_add(const T *x, const uint8_t *bits, int64_t bit0, int64_t len,         \
+                           tp_moments_t *acc)                                                   \
     {                                                                                           \
         if (bits)                                                                               \
-            NAME##_impl(x, bits, bit0, len, 1, out);                                            \
+            NAME##_impl(x, bits, bit0, len, 1, acc);                                            \
         else                                                                                    \
-            NAME##_impl(x, NULL, 0, len, 0, out);                                               \
+            NAME##_impl(x, NULL, 0, len, 0, acc);                                               \
+    }                                                                                           \
+    static void NAME(const T *x, const uint8_t *bits, int64_t bit0, int64_t len, tp_moments_t *out) \
+    {                                                                                           \
+        memset(out, 0, sizeof(*out));                                                           \
+        NAME##_add(x, bits, bit0, len, out);                                                    \
+    }                                                                                           \
+    /* Rows [start, start + n) of a chunk appended to the gathered block buf[0..*fill), a       \
+     * missing row as NaN (which the block loop skips exactly as a cleared validity bit). */    \
+    static inline void NAME##_gather(const T *x, const uint8_t *bits, int64_t bit0,            \
+                                     int64_t start, int64_t n, T *buf, int64_t *fill)           \
+    {                                                                                           \
+        for (int64_t i = start; i < start + n; i++)                                            \
+            buf[(*fill)++] = (!bits || tp_bit(bits, bit0 + i)) ? x[i] : (T)NAN;                 \
+    }                                                                                           \
+    /* The column given as n_chunks chunks (values, bitmap or NULL, bit offset, length), its     \
+     * blocks counted from the first chunk's row 0 across the chunk boundaries: whole blocks     \
+     * are read in place, a block that spans chunks is gathered into one buffer first. Gives    \
+     * NAME() of the concatenated column bit for bit, whatever the chunks. */                   \
+    static void NAME##_chunks(const T *const *xs, const uint8_t *const *bitss,                 \
+                              const int64_t *bit0s, const int64_t *lens, int64_t n_chunks,       \
+                              tp_moments_t *out)                                                \
+    {                                                                                           \
+        T buf[TP_MOM_BLOCK];                                                                    \
+        int64_t fill = 0; /* rows of a block spanning chunks gathered in buf so far */           \
+        memset(out, 0, sizeof(*out));                                                           \
+        for (int64_t c = 0; c < n_chunks; c++) {                                                \
+            const T *x = xs[c];                                                                 \
+            const uint8_t *bits = bitss[c];                                                     \
+            int64_t bit0 = bit0s[c], len = lens[c], i = 0;                                      \
+            if (fill > 0) { /* finish the block the chunks before began */                      \
+                int64_t take = TP_MOM_BLOCK - fill < len ? TP_MOM_BLOCK - fill : len;           \
+                NAME##_gather(x, bits, bit0, 0, take, buf, &fill);                              \
+                i = take;                                                                       \
+                if (fill == TP_MOM_BLOCK) {                                                     \
+                    NAME##_add(buf, NULL, 0, fill, out);                                        \
+                    fill = 0;                                                                   \
+                }                                                                               \
+            }                                                                                   \
+            int64_t whole = (len - i) / TP_MOM_BLOCK * TP_MOM_BLOCK;                            \
+            if (whole > 0) {                                                                    \
+                NAME##_add(x + i, bits, bits ? bit0 + i : 0, whole, out);                       \
+                i += whole;                                                                     \
+            }                                                                                   \
+            if (i < len && fill == 0 && c == n_chunks - 1) /* the column's last block */        \
+                NAME##_add(x + i, bits, bits ? bit0 + i : 0, len - i, out);                     \
+            else if (i < len) /* the rest begins a block */                                     \
+                NAME##_gather(x, bits, bit0, i, len - i, buf, &fill);                           \
+        }                                                                                       \
+        if (fill > 0)                                                                           \
+            NAME##_add(buf, NULL, 0, fill, out);                                                \
     }
 
 TP_DEFINE_MOMENTS(tp_moments_f64, double, tp_load2_f64)

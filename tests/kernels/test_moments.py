@@ -109,3 +109,72 @@ def test_constant_blocks_of_different_values_still_merge_exactly():
     m = column_moments(x)
     n, mean, var = moments_ref(x)
     assert m.n == n and abs(m.mean - mean) <= 1e-14 * mean and abs(m.m2 - var * n) <= 1e-13 * var * n
+
+
+# ------------------------------------------------------------------ a chunked column, read in place
+@st.composite
+def _chunked(draw):
+    """A column (floats, nulls, NaN) and cut points splitting it into chunks of any lengths,
+    empty chunks and chunks shorter than a block included."""
+    x = draw(values)
+    cuts = draw(st.lists(st.integers(0, len(x)), max_size=8))
+    return x, sorted(cuts)
+
+
+def _pieces(s, cuts):
+    edges = [0, *cuts, s.len()]
+    return pl.concat([s.slice(a, b - a) for a, b in zip(edges, edges[1:])], rechunk=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=_chunked(), offset=st.integers(0, 9), wide=st.booleans())
+def test_chunked_column_gives_the_one_chunk_bits(data, offset, wide):
+    """Any chunking (blocks spanning chunk boundaries, bitmaps behind bit offsets, empty chunks)
+    gives the bits of the same column in one chunk, and the exact reference's values."""
+    x, cuts = data
+    dtype = pl.Float64 if wide else pl.Float32
+    if not wide:
+        x = [v if v is None or math.isnan(v) else float(np.float32(v)) for v in x]
+    s = pl.Series([0.5] * offset + x, dtype=dtype).slice(offset)
+    one = column_moments(s.rechunk())
+    chunked = _pieces(s, cuts)
+    edges = [0, *cuts, len(x)]
+    assert chunked.n_chunks() == max(1, sum(b > a for a, b in zip(edges, edges[1:])))  # Polars drops empty ones
+    assert column_moments(chunked) == one
+    # pyarrow chunks (each with its own offset, empty ones kept) and NaN-only chunks (no bitmap) alike
+    arrow = pa.chunked_array([s.slice(a, b - a).to_arrow() for a, b in zip(edges, edges[1:])], type=s.to_arrow().type)
+    assert column_moments(arrow) == one
+    dense = np.array([math.nan if v is None else v for v in x], dtype=np.float64 if wide else np.float32)
+    assert column_moments(_pieces(pl.Series(dense), cuts)) == column_moments(dense) == one
+    _check(one, x)
+
+
+def test_chunked_kernel_numpy_reference_across_block_boundaries():
+    """Chunks cut just before, at and after the kernel's 1024-row blocks, one row long, empty."""
+    from tabprep._native.moments import moments, moments_chunks
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(3.0, 2.0, 5000)
+    x[rng.random(x.size) < 0.05] = np.nan
+    for cuts in ([1023], [1024], [1025], [1, 2, 3], [0, 0, 5000], [1000, 1024, 2048, 2049, 4999], list(range(0, 5000, 97))):
+        edges = [0, *cuts, x.size]
+        parts = [x[a:b] for a, b in zip(edges, edges[1:])]
+        got = moments_chunks(parts, [None] * len(parts), [0] * len(parts))
+        assert got == moments(x, None, 0), cuts
+        assert got[0] == int((~np.isnan(x)).sum())
+        assert abs(got[2] - np.nanmean(x)) <= 1e-14 * abs(np.nanmean(x))
+        assert abs(got[3] / got[0] - np.nanvar(x)) <= 1e-12 * np.nanvar(x)
+
+
+def test_chunked_kernel_refuses_bad_chunks():
+    from tabprep._native.moments import moments_chunks
+
+    assert moments_chunks([], [], []) == (0, 0.0, 0.0, 0.0, False)
+    with pytest.raises(ValueError, match="one entry per chunk"):
+        moments_chunks([np.ones(3)], [], [0])
+    with pytest.raises(ValueError, match="every chunk"):
+        moments_chunks([np.ones(3), np.ones(3, dtype=np.float32)], [None, None], [0, 0])
+    with pytest.raises(ValueError, match="too short"):
+        moments_chunks([np.ones(3), np.ones(20)], [None, np.zeros(2, dtype=np.uint8)], [0, 0])
+    with pytest.raises(ValueError, match="bit0"):
+        moments_chunks([np.ones(3)], [None], [-1])

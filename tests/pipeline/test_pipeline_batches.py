@@ -192,6 +192,47 @@ def test_any_batch_size_and_chunking_gives_the_same_state_bit_for_bit(batch_size
     assert got.named_steps["sc"].mean_.tobytes() == want.named_steps["sc"].mean_.tobytes()
 
 
+@settings(max_examples=15, deadline=None)
+@given(batch_size=st.one_of(st.none(), st.integers(1, 9000)),
+       cuts=st.lists(st.integers(1, 7999), max_size=4, unique=True))
+def test_float_sums_of_polars_still_get_one_chunk_per_block(batch_size, cuts, monkeypatch_blocks):
+    """A weighted scaler's moments are Polars sums (chunk by chunk), so its columns are copied into
+    one chunk per block, for its statistics only: any batch size and chunking, the same bits,
+    with the kept columns of an exact statistic (a median) in the same pass."""
+    import tabprep._base.fit as fit
+    from tabprep import Pipeline
+    from tabprep.clean import SimpleImputer
+    from tabprep.scale import StandardScaler
+
+    df = _BATCH_FRAME.with_columns(w=pl.Series(np.random.default_rng(2).random(8000) + 0.5))
+    pieces = [df[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), df.height])]
+    chunked = pl.concat(pieces, rechunk=False)
+    pipe = Pipeline([("sc", StandardScaler(), ["a", "b"]), ("med", SimpleImputer(strategy="median"), ["c"])])
+    plan = fit.PhasePlan(df.schema, [(StandardScaler(), df.schema, ["a", "b"])], None, {0: "w"})
+    assert plan.whole == ["a", "b", "w"]  # the copy this test is about
+    want = pipe.fit(df, sample_weight="w", lineage=False)
+    got = pipe.fit(chunked, sample_weight="w", batch_size=batch_size, lineage=False)
+    assert got.fingerprint == want.fingerprint
+
+
+def test_the_moments_kernel_reads_its_columns_in_place():
+    """Statistics from the moments kernel (chunk-invariant) get no one-chunk copy of their columns;
+    a block keeps the source's chunks (a frame whose columns were chunked differently would be
+    copied whole by Polars' next query on it)."""
+    import tabprep._base.fit as fit
+
+    df = _BATCH_FRAME
+    entries = [(SimpleImputer(), df.schema, ["b"]), (StandardScaler(), df.schema, ["a", "b", "c"]),
+               (SimpleImputer(strategy="median"), df.schema, ["a"])]
+    plan = fit.PhasePlan(df.schema, entries, None)
+    assert plan.whole == []
+    chunked = pl.concat([df[:777], df[777:3000], df[3000:]], rechunk=False)
+    blocks = list(fit._blocks(chunked.lazy().select(plan.projected).collect_batches(maintain_order=True),
+                              fit.STATS_BLOCK_ROWS))
+    row, kept = plan.partial(blocks[0])
+    assert kept.get_column("a").n_chunks() == blocks[0].get_column("a").n_chunks() > 1
+
+
 _rng = np.random.default_rng(11)
 _BATCH_FRAME = pl.DataFrame({
     "a": _rng.normal(500, 100, 8000),

@@ -66,6 +66,26 @@ def test_fit_transform_gives_the_encoders_own_out_of_fold_values(target, cv):
             np.testing.assert_array_equal(served[name].to_numpy(), full[name].to_numpy())
 
 
+def test_the_lazy_output_gives_each_row_its_own_out_of_fold_value(tmp_path):
+    """The out-of-fold columns of a lazy fit_transform output (a file in, so a LazyFrame out) stay
+    with their rows through slices, filters, streamed batches and a row count."""
+    df = _frame()
+    path = tmp_path / "train.parquet"
+    df.write_parquet(path, row_group_size=700)
+    steps = [("te", TargetEncoder(cv=5, shuffle=True, random_state=3), ["c", "d"]), ("sc", StandardScaler(), ["x"])]
+    fitted, out = Pipeline(steps).fit_transform(str(path), target="y")
+    assert isinstance(out, pl.LazyFrame)
+    whole = out.collect()
+    _, eager = Pipeline(steps).fit_transform(df, target="y")
+    assert whole.equals(eager)
+    assert out.select(pl.len()).collect().item() == df.height
+    assert out.slice(1234, 50).collect().equals(whole.slice(1234, 50))
+    assert out.tail(3).collect().equals(whole.tail(3))
+    assert out.filter(pl.col("z") > 3).collect().equals(whole.filter(pl.col("z") > 3))
+    batches = list(out.collect_batches(chunk_size=333, maintain_order=True))
+    assert pl.concat(batches).equals(whole)
+
+
 def test_later_phases_are_fitted_on_the_out_of_fold_values():
     df = _frame()
     pipe = Pipeline([("te", TargetEncoder(cv=4), "c"), ("scale", StandardScaler(), ["c", "x"])])

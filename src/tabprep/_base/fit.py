@@ -25,7 +25,7 @@ batches that have some. Statistics that skip NaN themselves (marked by
 
 from __future__ import annotations
 
-from tabprep._base.stats import CHECK_IN_PLAN, skips_nan, unpack_structs
+from tabprep._base.stats import CHECK_IN_PLAN, is_chunk_invariant, skips_nan, unpack_structs
 from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 from tabprep.io._progress import new_pass, rows_done
 
@@ -72,10 +72,10 @@ def _blocks(batches, rows: int, whole=()):
     every rounding of a float sum or mean, are fixed by the global row number alone: the same
     state for any ``batch_size``, any chunking of the source and an in-memory fit (a batch of
     10M rows and ten of 1M gave means differing in the last bit before). A batch carries the
-    source's chunking and Polars sums floats chunk by chunk, hence one chunk per block for the
-    float columns the mergeable statistics read (``whole``); the others (kept for exact statistics and table
-    fits, concatenated later) keep their chunks: rechunking every column cost ~1.5 s of a
-    10M-row fit whose strings were only kept.
+    source's chunking and Polars sums floats chunk by chunk; the columns named in ``whole`` are
+    made one chunk per block (the statistics pass copies them in ``PhasePlan.partial`` instead,
+    for its mergeable statistics only); the others keep their chunks: rechunking every column
+    cost ~1.5 s of a 10M-row fit whose strings were only kept.
     """
     import polars as pl
 
@@ -132,7 +132,7 @@ def run_phase(lf, entries, target, batch_size: int = DEFAULT_BATCH_ROWS, *, cros
     parts, kept = [], []
     new_pass()
     batches = lf.select(plan.projected).collect_batches(chunk_size=batch_size, maintain_order=True)
-    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS, plan.whole):
+    for batch in _blocks(_reported(batches), STATS_BLOCK_ROWS):
         row, frame = plan.partial(batch)
         plan.add(parts, row)
         if frame is not None:
@@ -182,6 +182,7 @@ class PhasePlan:
         copies: list = []  # (name computed, name of the same statistic for a later step)
         nan_checked: set = set()  # float columns some mergeable statistic needs NaN-free
         nan_nulled: set = set()   # float columns some exact statistic needs NaN-free
+        chunked: set = set()  # columns some mergeable statistic needs in one chunk (see ``whole``)
         table_cols: list[list[str]] = []
         for k, (step, step_schema, cols) in enumerate(entries):
             if fits_on_table(step):
@@ -207,6 +208,8 @@ class PhasePlan:
             for key, e in step.fit_exprs(step_schema, cols, target, **given).items():
                 if not skips_nan(e):
                     needs_nan_check.append(e)
+                if step.mergeable and not is_chunk_invariant(e):
+                    chunked.update(e.meta.root_names())
                 name = f"{k}{SEP}{key}"
                 same = (id(e), step.mergeable)
                 if same in shared:  # the same expression object as an earlier step's: computed once
@@ -228,10 +231,12 @@ class PhasePlan:
         roots = {r for e in merge_exprs + exact for r in e.meta.root_names()} | set(keep) | cell_roots
         #: the columns a pass reads, in schema order
         self.projected = [c for c in schema.names() if c in roots] or schema.names()[:1]
-        # only float sums depend on the chunking (integer sums, counts, minima are exact)
+        # only float sums depend on the chunking (integer sums, counts, minima are exact), and not
+        # those of the statistics marked chunk-invariant (the moments kernel)
         merge_roots = {r for e in merge_exprs for r in e.meta.root_names()}
-        #: the float columns the mergeable statistics read: one chunk per block (``_blocks``)
-        self.whole = [c for c in self.projected if c in merge_roots and schema[c].is_float()]
+        #: the float columns some mergeable statistic needs in one chunk per block (``partial``)
+        self.whole = [c for c in self.projected if c in chunked and schema[c].is_float()]
+        self._merge_roots = [c for c in self.projected if c in merge_roots]
         self.entries, self.schema, self.target, self.weights = entries, schema, target, weights
         self._merge_exprs, self._exact, self._copies, self._nan_nulled = merge_exprs, exact, copies, nan_nulled
         self._table_cols, self._keep, self._floats, self._nan_flags = table_cols, keep, floats, nan_flags
@@ -241,14 +246,26 @@ class PhasePlan:
 
     def partial(self, batch):
         """``(partial statistics, kept columns or None)`` of one block (a DataFrame with at least
-        the :attr:`projected` columns)."""
+        the :attr:`projected` columns, as it comes: any chunking).
+
+        The columns in :attr:`whole` are copied into one chunk for the mergeable statistics only
+        (a float sum of Polars depends on the chunks); the kept columns are the block's own. A
+        frame whose columns are chunked differently is made one chunk as a whole by Polars'
+        next query on it (every column copied: 0.38 GB per 10M-row pass of the issue 10 job),
+        so the copies never enter the frame the kept columns are selected from.
+        """
         import polars as pl
 
         floats, merge_exprs = self._floats, self._merge_exprs
-        row = _one_row(batch.select(merge_exprs + self._nan_flags))
+        stats_in = batch
+        split = [c for c in self.whole if batch.get_column(c).n_chunks() > 1]
+        if split:
+            stats_in = pl.DataFrame([batch.get_column(c).rechunk() if c in split else batch.get_column(c)
+                                     for c in self._merge_roots], height=batch.height)
+        row = _one_row(stats_in.select(merge_exprs + self._nan_flags))
         with_nan = [c for i, c in enumerate(floats) if row.pop(f"__nan__{i}")]
         if with_nan:
-            row = _one_row(batch.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs))
+            row = _one_row(stats_in.with_columns(pl.col(with_nan).fill_nan(None)).select(merge_exprs))
         row = unpack_structs(_copied(row, self._copies))
         for k, cell in enumerate(self.cell_fits):
             if cell is not None:
@@ -509,10 +526,13 @@ def apply_out_of_fold(lf, oof, columns, outputs):
     names = list(outputs.names()) if hasattr(outputs, "names") else list(outputs)
     if oof.columns != names:
         raise RuntimeError(f"out-of-fold columns {oof.columns} differ from the step's outputs {names}")
-    tmp = {n: f"{SEP}oof{SEP}{n}" for n in names}
-    lf = pl.concat([lf, oof.rename(tmp).lazy()], how="horizontal")
-    lf = lf.with_columns(pl.col(t).cast(outputs[n]).alias(n) for n, t in tmp.items())
-    return lf.drop([*tmp.values(), *(c for c in columns if c not in tmp)])
+    # Each column as a literal of its rows, not a horizontal concat with the frame: a count of the
+    # result's rows (to_numpy's, before it maps the matrix) then stays a count of lf's (Parquet
+    # metadata for a scan), where the concat made Polars read a column of the file (0.1 s at
+    # 10M rows); slices, filters and streamed batches take their rows of the literal alike.
+    lf = lf.with_columns(pl.lit(oof.get_column(n)).cast(outputs[n]).alias(n) for n in names)
+    drop = [c for c in columns if c not in names]
+    return lf.drop(drop) if drop else lf
 
 
 def collect_engine(lf) -> str:

@@ -28,6 +28,8 @@ with Chan's pairwise formula (stable; equal to a one-pass fit to ~1e-15 relative
 squared deviations and the infinity flag together, skipping null *and* NaN. A step whose
 expression is marked NaN-aware (:func:`skipping_nan`), so the planner saves its NaN check on
 the columns it reads; two steps of a phase asking for the same column's moments share one read.
+It is also marked :func:`chunk_invariant` (its value does not depend on how the block's column is
+split into chunks), so the planner does not copy its column into one chunk per block.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from functools import partial
 
 __all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
-           "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan"]
+           "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan",
+           "chunk_invariant", "is_chunk_invariant"]
 
 #: Key prefix of an expression whose struct value holds several statistics (see the table above).
 STRUCT = "struct:"
@@ -238,6 +241,30 @@ def skips_nan(expr) -> bool:
     return _NAN_AWARE.get(id(expr)) is expr
 
 
+# Statistics expressions whose value does not depend on how their input columns are split into
+# chunks (the moments kernel walks fixed blocks across chunk boundaries; counts and extremes of
+# Polars are exact anyway, but its float sums go chunk by chunk). Held like _NAN_AWARE.
+_CHUNK_INVARIANT: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def chunk_invariant(expr):
+    """Mark the statistic ``expr`` as giving the same bits however its input columns are chunked
+    (returns ``expr``).
+
+    The statistics pass cuts the rows into fixed blocks (``tabprep._base.fit._blocks``), but a
+    block's columns keep the source's chunks; a float column read by an unmarked mergeable
+    statistic is copied into one chunk per block first, because Polars sums floats chunk by
+    chunk. Mark only an expression whose tests check it bit for bit across chunkings.
+    """
+    _CHUNK_INVARIANT[id(expr)] = expr
+    return expr
+
+
+def is_chunk_invariant(expr) -> bool:
+    """Whether ``expr`` was marked with :func:`chunk_invariant`."""
+    return _CHUNK_INVARIANT.get(id(expr)) is expr
+
+
 # moment_exprs(expr, suffix) -> the one expression object for them, so that two steps asking for
 # the same column's moments in one phase share one kernel read (the planner dedupes by identity)
 _MOMENT_EXPRS: dict = {}
@@ -267,8 +294,10 @@ def moment_exprs(expr, suffix: str) -> dict:
         return dict(_MOMENT_EXPRS[memo])
     names = (f"n:{suffix}", f"sum:{suffix}", f"mean:{suffix}", f"m2:{suffix}", f"any:inf:{suffix}")
     fn = partial(_kernel_stats, names=names)
-    out = {f"{STRUCT}moments:{suffix}": skipping_nan(
-        expr.map_batches(fn, return_dtype=_struct_dtype(names), returns_scalar=True))}
+    # the kernel skips NaN itself and reads a chunked column in place, its blocks counted across
+    # the chunks (the same bits as one chunk)
+    out = {f"{STRUCT}moments:{suffix}": chunk_invariant(skipping_nan(
+        expr.map_batches(fn, return_dtype=_struct_dtype(names), returns_scalar=True)))}
     if memo is not None:
         if len(_MOMENT_EXPRS) >= 4096:
             _MOMENT_EXPRS.clear()

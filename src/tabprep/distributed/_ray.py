@@ -158,7 +158,7 @@ class _Partials:
         plan = self._plan
         df = _applied(df, self.applied).select(plan.projected).collect()
         parts, kept = [], []
-        for block in _blocks([df], STATS_BLOCK_ROWS, plan.whole):
+        for block in _blocks([df], STATS_BLOCK_ROWS):  # plan.partial copies what must be one chunk
             row, frame = plan.partial(block)
             parts.append(row)
             if frame is not None:

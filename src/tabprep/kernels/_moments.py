@@ -5,8 +5,12 @@ Booleans are cast to float64 first, exact below 2**53) and returns its count, su
 of squared deviations over the values that are neither null nor NaN, plus whether one of them is
 +-inf. Reference: ``tests/oracles/stats.py`` (``moments_ref``; exactly rounded sums).
 
-The kernel walks fixed blocks counted from the column's first row, so a column split into several
-chunks is made one chunk first: the result then depends only on the values and their order.
+The kernel walks fixed blocks counted from the column's first row; a column split into several
+chunks (a Polars Series or pyarrow ChunkedArray never made one chunk) is read chunk by chunk in
+place, the blocks still counted from the first row across the chunk boundaries
+(``moments_chunks``), so the result depends only on the values and their order, never on the
+chunking, and no copy of the column is made (the statistics pass marks the expressions built on
+it ``chunk_invariant``, see ``tabprep._base.stats``, and gives their columns to it as they come).
 A constant column gives exactly its value as the mean and 0 as ``m2`` (as scikit-learn's
 variance), where ``sum / n`` of n copies of a value is not always that value.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from tabprep._native import moments as _k
-from tabprep.kernels._columns import column_buffers
+from tabprep.kernels._columns import column_chunks
 
 __all__ = ["Moments", "column_moments"]
 
@@ -47,8 +51,13 @@ def column_moments(column) -> Moments:
     >>> column_moments(pl.Series([1, 2], dtype=pl.Int8))
     Moments(n=2, sum=3.0, mean=1.5, m2=0.5, has_inf=False)
     """
-    buf = column_buffers(column)
-    n, total, mean, sq, has_inf = _k.moments(buf.values, buf.validity, buf.bit0)
+    chunks = column_chunks(column)
+    if len(chunks) == 1:
+        buf = chunks[0]
+        n, total, mean, sq, has_inf = _k.moments(buf.values, buf.validity, buf.bit0)
+    else:
+        n, total, mean, sq, has_inf = _k.moments_chunks([c.values for c in chunks], [c.validity for c in chunks],
+                                                        [c.bit0 for c in chunks])
     if n == 0:
         return Moments(n, total, None, None, has_inf)
     return Moments(n, total, mean, sq, has_inf)
