@@ -64,23 +64,35 @@ cdef object _scratch(Py_ssize_t n_codes):
     return np.empty((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
 
 
+cdef inline void _first_rows(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first) noexcept nogil:
+    """The first row of each code with rows (``first`` filled with -1): one pass from the top
+    that stops as soon as every such code has been seen."""
+    cdef Py_ssize_t i, j, n = values.shape[0]
+    cdef int64_t c, n_present = 0, n_seen = 0
+    for j in range(counts.shape[0]):
+        n_present += counts[j] > 0
+    for i in range(n):
+        if n_seen == n_present:
+            break
+        c = <int64_t>values[i] - lo
+        if first[c] < 0:
+            first[c] = i
+            n_seen += 1
+
+
 def label_counts(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
     """Rows per code and the first row of each code (``first`` must be filled with -1)."""
-    cdef Py_ssize_t i, j, n = values.shape[0], n_codes = counts.shape[0]
-    cdef int64_t c, n_present = 0, n_seen = 0
-    cdef int64_t[:, ::1] part = _scratch(n_codes)
+    cdef int64_t[:, ::1] part = _scratch(counts.shape[0])
     with nogil:
-        _add_counts(values, lo, 0, n, part, counts)
-        for j in range(n_codes):
-            n_present += counts[j] > 0
-        # first rows: stop as soon as every present code has been seen
-        for i in range(n):
-            if n_seen == n_present:
-                break
-            c = <int64_t>values[i] - lo
-            if first[c] < 0:
-                first[c] = i
-                n_seen += 1
+        _add_counts(values, lo, 0, values.shape[0], part, counts)
+        _first_rows(values, lo, counts, first)
+
+
+def label_first(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
+    """The first row of each code, given the rows per code ``counts`` (``first`` must be
+    filled with -1)."""
+    with nogil:
+        _first_rows(values, lo, counts, first)
 
 
 def block_label_counts(const label_t[::1] values, int64_t lo, Py_ssize_t block_rows, int64_t[:, ::1] counts,

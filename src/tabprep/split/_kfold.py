@@ -121,7 +121,8 @@ def _stratified_ids(labels: Labels, n_splits: int, shuffle: bool, seed: int) -> 
     order = labels.by_first_appearance()
     places = np.zeros((labels.n_codes, n_splits), dtype=np.int64)
     places[order] = stratified_fold_allocation(labels.counts[order], n_splits)
-    return split_assign(labels.values, labels.lo, places, shuffle=shuffle, seed=seed, check=False)
+    return split_assign(labels.values, labels.lo, places, shuffle=shuffle, seed=seed, check=False,
+                        block_counts=labels.block_counts)
 
 
 @validate_call({"n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED, "bins": BINS})

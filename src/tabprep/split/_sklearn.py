@@ -617,7 +617,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             places[present] = stratified_part_allocation(
                 labels.counts[present], sizes, np.random.default_rng(derive_seed(seed, 3))
             )
-            ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
+            ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False,
+                               block_counts=labels.block_counts)
         train, test = np.flatnonzero(ids == 0), np.flatnonzero(ids == 1)
     out = []
     for a in map(_indexable, arrays):
