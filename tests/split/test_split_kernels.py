@@ -328,6 +328,26 @@ def test_assignment_blocks_made_of_several_counted_blocks(n, n_codes, k, base_ro
             got = split_assign(values, 0, places, seed=7, check=False, block_counts=block_counts)
     np.testing.assert_array_equal(got, assign_shuffled_blocked(codes, places, 7, block_rows))
 
+
+@settings(max_examples=100, deadline=None)
+@given(labelled(max_rows=120, max_codes=6), st.sampled_from([1, 3, 8, 200]), st.sampled_from([3, 8]),
+       st.booleans())
+def test_assignment_pieces_are_the_counted_pieces(case, block_rows, piece_rows, shuffle):
+    # the fold sizes per piece that the assignment returns (from its block tables) are what
+    # split_fold_pieces counts on its ids; None where its blocks are not the pieces
+    from tabprep.kernels._split import split_fold_pieces
+
+    codes, places, seed = case
+    with small_blocks(block_rows, piece_rows=piece_rows):
+        ids, pieces = split_assign(codes.astype(np.int8), 0, places, shuffle=shuffle, seed=seed, with_pieces=True)
+        np.testing.assert_array_equal(ids, split_assign(codes.astype(np.int8), 0, places, shuffle=shuffle, seed=seed))
+        counted = split_fold_pieces(ids, places.shape[1])
+    if shuffle and (block_rows == piece_rows or codes.size <= min(block_rows, piece_rows)):
+        assert pieces.dtype == np.int64
+        np.testing.assert_array_equal(pieces, counted)
+    else:
+        assert pieces is None
+
 def test_label_block_counts_door():
     from tabprep.kernels._split import MAX_BLOCK_CODES, split_label_block_counts
 

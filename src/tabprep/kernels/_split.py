@@ -141,7 +141,7 @@ def _places(places, counts: np.ndarray | None) -> np.ndarray:
 
 
 def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0, check: bool = True,
-                 block_counts: np.ndarray | None = None) -> np.ndarray:
+                 block_counts: np.ndarray | None = None, with_pieces: bool = False):
     """Fold id of each row with exactly ``places[c, f]`` rows of code ``c`` in fold ``f``.
 
     Parameters
@@ -170,10 +170,14 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
         The rows per code in each block of :data:`BLOCK_ROWS` rows of ``values``
         (:func:`split_label_block_counts`), so that the shuffled assignment does not count
         them again. Same ids with or without.
+    with_pieces : bool
+        Also return the rows of each fold in each piece of the rows, as
+        :func:`split_fold_pieces` counts them (the shuffled assignment knows them before its
+        pass when its blocks are the pieces), or None where it does not.
 
     Returns
     -------
-    ndarray of int8
+    ndarray of int8, or (ndarray of int8, ndarray of int64 or None) with ``with_pieces``
     """
     values = _labels(values)
     n_codes = np.shape(places)[0]
@@ -185,7 +189,7 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
     out = np.empty(values.shape[0], dtype=np.int8)
     if not shuffle:
         _k.assign_blocks(values, int(lo), places, out)
-        return out
+        return (out, None) if with_pieces else out
     n, (n_codes, k) = values.shape[0], places.shape
     block_rows = _block_rows(n, n_codes, k)
     n_blocks = max(1, -(-n // block_rows))
@@ -200,10 +204,13 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
         _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.block_label_counts(
             values, int(lo), block_rows, block_counts, b0, b1))
     block_places = _block_places(block_counts, places, seed)
+    pieces = None
+    if with_pieces and (block_rows == _PIECE_ROWS or n <= min(block_rows, _PIECE_ROWS)):
+        pieces = block_places.sum(axis=1)  # before the kernel consumes the table
     left = np.ascontiguousarray(block_counts)
     _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.assign_shuffled(
         values, int(lo), block_rows, block_places, left, _seed(seed), out, b0, b1))
-    return out
+    return (out, pieces) if with_pieces else out
 
 
 def _given_block_counts(block_counts, n: int, n_codes: int, places: np.ndarray) -> np.ndarray | None:
