@@ -151,29 +151,41 @@ def assign_shuffled(
     cdef Py_ssize_t b, i, start, end, start2, end2, n = values.shape[0], k = places.shape[2]
     cdef uint64_t state, state2
     cdef int64_t c
+    # the two blocks' tables as plain pointers: the memoryviews' strides, read again on every
+    # row, took registers the two chains need
+    cdef int64_t *pl1
+    cdef int64_t *pl2
+    cdef int64_t *lf1
+    cdef int64_t *lf2
+    cdef const label_t *v = &values[0] if n else NULL
+    cdef int8_t *o = &out[0] if n else NULL
     with nogil:
         b = b0
         while b < b1:
             state = tp_rng_stream(seed, <uint64_t>b)
             start = b * block_rows
             end = min(n, start + block_rows)
+            pl1 = &places[b, 0, 0]
+            lf1 = &left[b, 0]
             if b + 1 < b1:
                 state2 = tp_rng_stream(seed, <uint64_t>(b + 1))
                 start2 = end
                 end2 = min(n, start2 + block_rows)
+                pl2 = &places[b + 1, 0, 0]
+                lf2 = &left[b + 1, 0]
                 while start < end and start2 < end2:
-                    c = <int64_t>values[start] - lo
-                    out[start] = _draw_fold(&state, &places[b, c, 0], &left[b, c], k)
-                    c = <int64_t>values[start2] - lo
-                    out[start2] = _draw_fold(&state2, &places[b + 1, c, 0], &left[b + 1, c], k)
+                    c = <int64_t>v[start] - lo
+                    o[start] = _draw_fold(&state, pl1 + c * k, lf1 + c, k)
+                    c = <int64_t>v[start2] - lo
+                    o[start2] = _draw_fold(&state2, pl2 + c * k, lf2 + c, k)
                     start += 1
                     start2 += 1
                 for i in range(start2, end2):
-                    c = <int64_t>values[i] - lo
-                    out[i] = _draw_fold(&state2, &places[b + 1, c, 0], &left[b + 1, c], k)
+                    c = <int64_t>v[i] - lo
+                    o[i] = _draw_fold(&state2, pl2 + c * k, lf2 + c, k)
             for i in range(start, end):
-                c = <int64_t>values[i] - lo
-                out[i] = _draw_fold(&state, &places[b, c, 0], &left[b, c], k)
+                c = <int64_t>v[i] - lo
+                o[i] = _draw_fold(&state, pl1 + c * k, lf1 + c, k)
             b += 2
 
 
