@@ -64,23 +64,35 @@ cdef object _scratch(Py_ssize_t n_codes):
     return np.empty((4 if n_codes <= 4096 else 1, n_codes), dtype=np.int64)
 
 
+cdef inline void _first_rows(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first) noexcept nogil:
+    """The first row of each code with rows (``first`` filled with -1): one pass from the top
+    that stops as soon as every such code has been seen."""
+    cdef Py_ssize_t i, j, n = values.shape[0]
+    cdef int64_t c, n_present = 0, n_seen = 0
+    for j in range(counts.shape[0]):
+        n_present += counts[j] > 0
+    for i in range(n):
+        if n_seen == n_present:
+            break
+        c = <int64_t>values[i] - lo
+        if first[c] < 0:
+            first[c] = i
+            n_seen += 1
+
+
 def label_counts(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
     """Rows per code and the first row of each code (``first`` must be filled with -1)."""
-    cdef Py_ssize_t i, j, n = values.shape[0], n_codes = counts.shape[0]
-    cdef int64_t c, n_present = 0, n_seen = 0
-    cdef int64_t[:, ::1] part = _scratch(n_codes)
+    cdef int64_t[:, ::1] part = _scratch(counts.shape[0])
     with nogil:
-        _add_counts(values, lo, 0, n, part, counts)
-        for j in range(n_codes):
-            n_present += counts[j] > 0
-        # first rows: stop as soon as every present code has been seen
-        for i in range(n):
-            if n_seen == n_present:
-                break
-            c = <int64_t>values[i] - lo
-            if first[c] < 0:
-                first[c] = i
-                n_seen += 1
+        _add_counts(values, lo, 0, values.shape[0], part, counts)
+        _first_rows(values, lo, counts, first)
+
+
+def label_first(const label_t[::1] values, int64_t lo, int64_t[::1] counts, int64_t[::1] first):
+    """The first row of each code, given the rows per code ``counts`` (``first`` must be
+    filled with -1)."""
+    with nogil:
+        _first_rows(values, lo, counts, first)
 
 
 def block_label_counts(const label_t[::1] values, int64_t lo, Py_ssize_t block_rows, int64_t[:, ::1] counts,
@@ -139,29 +151,41 @@ def assign_shuffled(
     cdef Py_ssize_t b, i, start, end, start2, end2, n = values.shape[0], k = places.shape[2]
     cdef uint64_t state, state2
     cdef int64_t c
+    # the two blocks' tables as plain pointers: the memoryviews' strides, read again on every
+    # row, took registers the two chains need
+    cdef int64_t *pl1
+    cdef int64_t *pl2
+    cdef int64_t *lf1
+    cdef int64_t *lf2
+    cdef const label_t *v = &values[0] if n else NULL
+    cdef int8_t *o = &out[0] if n else NULL
     with nogil:
         b = b0
         while b < b1:
             state = tp_rng_stream(seed, <uint64_t>b)
             start = b * block_rows
             end = min(n, start + block_rows)
+            pl1 = &places[b, 0, 0]
+            lf1 = &left[b, 0]
             if b + 1 < b1:
                 state2 = tp_rng_stream(seed, <uint64_t>(b + 1))
                 start2 = end
                 end2 = min(n, start2 + block_rows)
+                pl2 = &places[b + 1, 0, 0]
+                lf2 = &left[b + 1, 0]
                 while start < end and start2 < end2:
-                    c = <int64_t>values[start] - lo
-                    out[start] = _draw_fold(&state, &places[b, c, 0], &left[b, c], k)
-                    c = <int64_t>values[start2] - lo
-                    out[start2] = _draw_fold(&state2, &places[b + 1, c, 0], &left[b + 1, c], k)
+                    c = <int64_t>v[start] - lo
+                    o[start] = _draw_fold(&state, pl1 + c * k, lf1 + c, k)
+                    c = <int64_t>v[start2] - lo
+                    o[start2] = _draw_fold(&state2, pl2 + c * k, lf2 + c, k)
                     start += 1
                     start2 += 1
                 for i in range(start2, end2):
-                    c = <int64_t>values[i] - lo
-                    out[i] = _draw_fold(&state2, &places[b + 1, c, 0], &left[b + 1, c], k)
+                    c = <int64_t>v[i] - lo
+                    o[i] = _draw_fold(&state2, pl2 + c * k, lf2 + c, k)
             for i in range(start, end):
-                c = <int64_t>values[i] - lo
-                out[i] = _draw_fold(&state, &places[b, c, 0], &left[b, c], k)
+                c = <int64_t>v[i] - lo
+                o[i] = _draw_fold(&state, pl1 + c * k, lf1 + c, k)
             b += 2
 
 
@@ -345,13 +369,24 @@ def fold_indices(const int8_t[::1] folds, int8_t fold, int64_t[::1] train, int64
     (the fold of a shuffled row is unpredictable, a branch on it would mispredict on a fifth of
     the rows); once one output's share is full, the rows left all belong to the other.
     """
-    cdef Py_ssize_t i = max(start, 0), e
+    cdef Py_ssize_t i = max(start, 0), e, u
     a = max(a, 0)
     b = max(b, 0)
     a_end = min(a_end, train.shape[0])
     b_end = min(b_end, test.shape[0])
     end = min(end, folds.shape[0])
     with nogil:
+        # eight rows per check of the three bounds, while each output has room for eight (the
+        # checks were a third of the loop's instructions: measured 43 -> 35 ms of CPU for the
+        # five folds of 10M rows); then the rows left one by one
+        while a + 8 <= a_end and b + 8 <= b_end and i + 8 <= end:
+            for u in range(8):
+                e = folds[i + u] == fold
+                train[a] = i + u
+                test[b] = i + u
+                a += 1 - e
+                b += e
+            i += 8
         while a < a_end and b < b_end and i < end:
             e = folds[i] == fold
             train[a] = i

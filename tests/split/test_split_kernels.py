@@ -271,6 +271,101 @@ def test_assign_shuffled_in_blocks_matches_oracle(case, block_rows, threads):
         np.testing.assert_array_equal(np.bincount(got[codes == c], minlength=places.shape[1]), places[c])
 
 
+
+@settings(max_examples=150, deadline=None)
+@given(labelled(max_rows=120, max_codes=12), st.sampled_from([1, 2, 3, 7, 16]), st.sampled_from([0, 1, 2]),
+       st.sampled_from([1, 2]))
+def test_label_block_counts_and_the_assignment_from_them(case, block_rows, rows_per_cell, threads):
+    # the labels counted once per block (encode_labels), handed to the assignment: the same
+    # counts, first rows and fold ids as counting again; with rows_per_cell > 0 the
+    # assignment's blocks are 2, 4, ... blocks of the counts (their sums)
+    from tabprep.kernels import _split
+    from tabprep.kernels._split import split_label_block_counts
+
+    codes, places, seed = case
+    values = codes.astype(np.int16) + 3
+    n_codes = places.shape[0]
+    with small_blocks(block_rows, threads=threads):
+        counts, first, block_counts = split_label_block_counts(values, 3, n_codes)
+        n_blocks = max(1, -(-codes.size // block_rows))
+        assert block_counts.shape == (n_blocks, n_codes) and block_counts.dtype == np.int64
+        for b in range(n_blocks):
+            np.testing.assert_array_equal(
+                block_counts[b], np.bincount(codes[b * block_rows:(b + 1) * block_rows], minlength=n_codes))
+        ref_counts, ref_first = label_counts(codes, 0, n_codes)
+        np.testing.assert_array_equal(counts, ref_counts)
+        np.testing.assert_array_equal(first, ref_first)
+        kept = block_counts.copy()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_split, "_ROWS_PER_CELL", rows_per_cell)
+            want = split_assign(values, 3, places, seed=seed, check=False)
+            got = split_assign(values, 3, places, seed=seed, check=False, block_counts=block_counts)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(block_counts, kept)  # the assignment consumes a copy
+
+
+
+@pytest.mark.parametrize("n, n_codes, k, base_rows, rows_per_cell", [
+    (100, 2, 2, 2, 2), (301, 3, 5, 4, 1), (257, 2, 5, 3, 2), (500, 4, 3, 1, 1), (64, 3, 4, 4, 1),
+])
+def test_assignment_blocks_made_of_several_counted_blocks(n, n_codes, k, base_rows, rows_per_cell):
+    # many codes x folds make the assignment's blocks 2, 4, ... of the counted blocks: their
+    # counts are the sums of runs of the counted ones, and the ids are the oracle's
+    from tabprep.kernels import _split
+    from tabprep.kernels._split import split_label_block_counts
+
+    rng = np.random.default_rng(n)
+    codes = rng.integers(0, n_codes, n)
+    counts = np.bincount(codes, minlength=n_codes)
+    places = np.stack([np.diff(np.r_[0, np.sort(rng.integers(0, c + 1, k - 1)), c]) for c in counts])
+    values = codes.astype(np.int32)
+    with small_blocks(base_rows):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_split, "_ROWS_PER_CELL", rows_per_cell)
+            block_rows = _split._block_rows(n, n_codes, k)
+            assert block_rows > base_rows and -(-n // block_rows) > 1  # the case under test
+            _, _, block_counts = split_label_block_counts(values, 0, n_codes)
+            got = split_assign(values, 0, places, seed=7, check=False, block_counts=block_counts)
+    np.testing.assert_array_equal(got, assign_shuffled_blocked(codes, places, 7, block_rows))
+
+
+@settings(max_examples=100, deadline=None)
+@given(labelled(max_rows=120, max_codes=6), st.sampled_from([1, 3, 8, 200]), st.sampled_from([3, 8]),
+       st.booleans())
+def test_assignment_pieces_are_the_counted_pieces(case, block_rows, piece_rows, shuffle):
+    # the fold sizes per piece that the assignment returns (from its block tables) are what
+    # split_fold_pieces counts on its ids; None where its blocks are not the pieces
+    from tabprep.kernels._split import split_fold_pieces
+
+    codes, places, seed = case
+    with small_blocks(block_rows, piece_rows=piece_rows):
+        ids, pieces = split_assign(codes.astype(np.int8), 0, places, shuffle=shuffle, seed=seed, with_pieces=True)
+        np.testing.assert_array_equal(ids, split_assign(codes.astype(np.int8), 0, places, shuffle=shuffle, seed=seed))
+        counted = split_fold_pieces(ids, places.shape[1])
+    if shuffle and (block_rows == piece_rows or codes.size <= min(block_rows, piece_rows)):
+        assert pieces.dtype == np.int64
+        np.testing.assert_array_equal(pieces, counted)
+    else:
+        assert pieces is None
+
+def test_label_block_counts_door():
+    from tabprep.kernels._split import MAX_BLOCK_CODES, split_label_block_counts
+
+    values = np.array([0, 1, 1, 0, 2], dtype=np.int8)
+    # many codes: no table per block, the totals as split_label_counts gives them
+    counts, first, block_counts = split_label_block_counts(values, 0, MAX_BLOCK_CODES + 1)
+    assert block_counts is None
+    np.testing.assert_array_equal(counts[:3], [2, 2, 1])
+    np.testing.assert_array_equal(first[:4], [0, 1, 4, -1])
+    with pytest.raises(IndexError):
+        split_label_block_counts(values, 0, 2)
+    places = np.array([[1, 1], [1, 1], [1, 0]])
+    _, _, block_counts = split_label_block_counts(values, 0, 3)
+    with pytest.raises(ValueError, match="shape"):
+        split_assign(values, 0, places, check=False, block_counts=block_counts[:, :2])
+    with pytest.raises(ValueError, match="sum"):
+        split_assign(values, 0, places, check=False, block_counts=block_counts + 1)
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=9), st.integers(0, 2**64 - 1), st.sampled_from([1, 4, 9]))
 def test_assign_flat_in_blocks_is_the_one_class_case(sizes, seed, block_rows):
@@ -328,6 +423,31 @@ def test_assignment_above_one_block_has_exact_sizes_on_any_threads(monkeypatch):
     share = np.bincount(block[codes[: _split.BLOCK_ROWS] == 0], minlength=5) / np.count_nonzero(codes[: _split.BLOCK_ROWS] == 0)
     assert np.abs(share - 0.2).max() < 0.01
     assert not np.array_equal(got[1][: 1000], got[1][_split.BLOCK_ROWS: _split.BLOCK_ROWS + 1000])
+
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 9])
+def test_fold_indices_eight_row_steps_and_their_ends(k):
+    # the kernel takes eight rows at a time while both outputs have room for eight, then one
+    # by one: every length around those steps, a fold with few rows (its output fills first)
+    # and a fold with almost all of them, in one pass and in pieces on two threads
+    rng = np.random.default_rng(k)
+    for n in range(0, 41):
+        for weights in ([1.0] * k, [20.0] + [1.0] * (k - 1), [1.0] * (k - 1) + [20.0]):
+            p = np.array(weights) / sum(weights)
+            folds = rng.choice(k, size=n, p=p).astype(np.int8)
+            counts = split_fold_counts(folds, k)
+            for f in range(k):
+                for got, want in zip(split_fold_indices(folds, f, int(counts[f])), fold_indices(folds, f)):
+                    np.testing.assert_array_equal(got, want)
+            with small_blocks(4, piece_rows=9):
+                from tabprep.kernels._split import split_fold_pieces
+
+                pieces = split_fold_pieces(folds, k)
+                for f in range(k):
+                    got = split_fold_indices(folds, f, int(counts[f]), pieces=pieces)
+                    for a, b in zip(got, fold_indices(folds, f)):
+                        np.testing.assert_array_equal(a, b)
 
 
 @settings(max_examples=150, deadline=None)

@@ -14,7 +14,7 @@ import polars as pl
 
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_series
-from tabprep.kernels._split import split_label_counts
+from tabprep.kernels._split import split_label_block_counts
 from tabprep._base.params import Interval, Options, check_param
 
 __all__ = ["Labels", "encode_labels", "BINS"]
@@ -47,6 +47,9 @@ class Labels:
     _uniques: pl.Series | None = None
     _bin_edges: np.ndarray | None = None
     _cache: dict = field(default_factory=dict)
+    # rows per code in each block of kernels._split.BLOCK_ROWS rows (None for many codes): the
+    # shuffled fold assignment's block tables, counted in the same pass as ``counts``
+    block_counts: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -196,5 +199,5 @@ def encode_labels(y, *, name: str | None = None, what: str = "labels", bins: int
         else:
             values, uniques = _factorize(s, what, name)
             lo, n_codes = 0, len(uniques)
-    counts, first = split_label_counts(values, lo, n_codes, check=False)
-    return Labels(values, lo, n_codes, counts, first, name, what, uniques, edges)
+    counts, first, block_counts = split_label_block_counts(values, lo, n_codes, check=False)
+    return Labels(values, lo, n_codes, counts, first, name, what, uniques, edges, block_counts=block_counts)

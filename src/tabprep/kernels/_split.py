@@ -17,6 +17,7 @@ from tabprep._native import split as _k
 
 __all__ = [
     "split_label_counts",
+    "split_label_block_counts",
     "split_assign",
     "split_assign_flat",
     "split_take",
@@ -26,11 +27,14 @@ __all__ = [
     "split_fold_indices",
     "split_fold_pieces",
     "MAX_FOLDS",
+    "MAX_BLOCK_CODES",
     "BLOCK_ROWS",
 ]
 
 # fold ids are int8
 MAX_FOLDS = 127
+# up to this many codes, split_label_block_counts keeps a table of counts per block of rows
+MAX_BLOCK_CODES = 4096
 _LABEL_DTYPES = frozenset(
     np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32)
 )
@@ -96,6 +100,33 @@ def split_label_counts(values, lo: int, n_codes: int, *, check: bool = True) -> 
     return counts, first
 
 
+def split_label_block_counts(values, lo: int, n_codes: int, *, check: bool = True):
+    """:func:`split_label_counts` and the rows per code in each block of :data:`BLOCK_ROWS`
+    rows, which the shuffled assignment needs (``block_counts=`` of :func:`split_assign`):
+    the labels are counted once, block by block on the idle threads.
+
+    Returns
+    -------
+    counts, first : ndarray of int64, shape (n_codes,)
+    block_counts : ndarray of int64, shape (max(1, ceil(n / BLOCK_ROWS)), n_codes), or None
+        None for more than :data:`MAX_BLOCK_CODES` codes (a table per block would be large
+        beside the rows; :func:`split_assign` counts its own, coarser, blocks then).
+    """
+    values = _labels(values)
+    if check:
+        _check_codes(values, lo, n_codes)
+    if n_codes > MAX_BLOCK_CODES:
+        return (*split_label_counts(values, lo, n_codes, check=False), None)
+    n_blocks = max(1, -(-values.shape[0] // BLOCK_ROWS))
+    block_counts = np.zeros((n_blocks, n_codes), dtype=np.int64)
+    _in_parallel(n_blocks, BLOCK_ROWS, lambda b0, b1: _k.block_label_counts(
+        values, int(lo), BLOCK_ROWS, block_counts, b0, b1))
+    counts = block_counts.sum(axis=0)
+    first = np.full(n_codes, -1, dtype=np.int64)
+    _k.label_first(values, int(lo), counts, first)
+    return counts, first, block_counts
+
+
 def _places(places, counts: np.ndarray | None) -> np.ndarray:
     places = np.array(places, dtype=np.int64, order="C", copy=True)  # the kernels consume it
     if places.ndim != 2:
@@ -109,7 +140,8 @@ def _places(places, counts: np.ndarray | None) -> np.ndarray:
     return places
 
 
-def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0, check: bool = True) -> np.ndarray:
+def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0, check: bool = True,
+                 block_counts: np.ndarray | None = None, with_pieces: bool = False):
     """Fold id of each row with exactly ``places[c, f]`` rows of code ``c`` in fold ``f``.
 
     Parameters
@@ -134,10 +166,18 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
         Seed (used modulo 2**64).
     check : bool
         Verify code range and per-code sums (one counting pass).
+    block_counts : ndarray of int64, optional
+        The rows per code in each block of :data:`BLOCK_ROWS` rows of ``values``
+        (:func:`split_label_block_counts`), so that the shuffled assignment does not count
+        them again. Same ids with or without.
+    with_pieces : bool
+        Also return the rows of each fold in each piece of the rows, as
+        :func:`split_fold_pieces` counts them (the shuffled assignment knows them before its
+        pass when its blocks are the pieces), or None where it does not.
 
     Returns
     -------
-    ndarray of int8
+    ndarray of int8, or (ndarray of int8, ndarray of int64 or None) with ``with_pieces``
     """
     values = _labels(values)
     n_codes = np.shape(places)[0]
@@ -149,21 +189,41 @@ def split_assign(values, lo: int, places, *, shuffle: bool = True, seed: int = 0
     out = np.empty(values.shape[0], dtype=np.int8)
     if not shuffle:
         _k.assign_blocks(values, int(lo), places, out)
-        return out
+        return (out, None) if with_pieces else out
     n, (n_codes, k) = values.shape[0], places.shape
     block_rows = _block_rows(n, n_codes, k)
     n_blocks = max(1, -(-n // block_rows))
+    given = _given_block_counts(block_counts, n, n_codes, places)
     if n_blocks == 1:
         block_counts = places.sum(axis=1)[None, :]
+    elif given is not None:
+        # blocks of block_rows rows are runs of (block_rows / BLOCK_ROWS) blocks of BLOCK_ROWS
+        block_counts = np.add.reduceat(given, np.arange(0, given.shape[0], block_rows // BLOCK_ROWS), axis=0)
     else:
         block_counts = np.zeros((n_blocks, n_codes), dtype=np.int64)
         _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.block_label_counts(
             values, int(lo), block_rows, block_counts, b0, b1))
     block_places = _block_places(block_counts, places, seed)
+    pieces = None
+    if with_pieces and (block_rows == _PIECE_ROWS or n <= min(block_rows, _PIECE_ROWS)):
+        pieces = block_places.sum(axis=1)  # before the kernel consumes the table
     left = np.ascontiguousarray(block_counts)
     _in_parallel(n_blocks, block_rows, lambda b0, b1: _k.assign_shuffled(
         values, int(lo), block_rows, block_places, left, _seed(seed), out, b0, b1))
-    return out
+    return (out, pieces) if with_pieces else out
+
+
+def _given_block_counts(block_counts, n: int, n_codes: int, places: np.ndarray) -> np.ndarray | None:
+    """The caller's per-block label counts, checked for shape and totals (the kernel trusts
+    them: wrong counts give wrong ids)."""
+    if block_counts is None:
+        return None
+    block_counts = np.asarray(block_counts)
+    if block_counts.dtype != np.int64 or block_counts.shape != (max(1, -(-n // BLOCK_ROWS)), n_codes):
+        raise ValueError(f"block_counts must be int64 of shape (blocks of {BLOCK_ROWS} rows, codes)")
+    if not np.array_equal(block_counts.sum(axis=0), places.sum(axis=1)):
+        raise ValueError("block_counts must sum, per code, to the code's row count in places")
+    return block_counts
 
 
 def _block_rows(n: int, n_codes: int, k: int) -> int:

@@ -116,7 +116,8 @@ def _draw(labels: Labels, targets: np.ndarray, replace: bool, seed: int, owner: 
                 hint="lower n / frac, or pass replace=True", cli_hint="lower --n / --frac, or pass --replace",
             )
         places = np.stack([targets, counts - targets], axis=1)
-        ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
+        ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False,
+                           block_counts=labels.block_counts)
         return np.flatnonzero(ids == 0)
     empty = np.flatnonzero((targets > 0) & (counts == 0))
     if empty.size:

@@ -117,11 +117,12 @@ def kfold_ids(n_rows: int, n_splits: int = 5, *, shuffle: bool = True, seed: int
     return np.repeat(np.arange(n_splits, dtype=np.int8), sizes)
 
 
-def _stratified_ids(labels: Labels, n_splits: int, shuffle: bool, seed: int) -> np.ndarray:
+def _stratified_ids(labels: Labels, n_splits: int, shuffle: bool, seed: int, with_pieces: bool = False):
     order = labels.by_first_appearance()
     places = np.zeros((labels.n_codes, n_splits), dtype=np.int64)
     places[order] = stratified_fold_allocation(labels.counts[order], n_splits)
-    return split_assign(labels.values, labels.lo, places, shuffle=shuffle, seed=seed, check=False)
+    return split_assign(labels.values, labels.lo, places, shuffle=shuffle, seed=seed, check=False,
+                        block_counts=labels.block_counts, with_pieces=with_pieces)
 
 
 @validate_call({"n_splits": N_SPLITS, "shuffle": SHUFFLE, "seed": SEED, "bins": BINS})
@@ -177,13 +178,15 @@ def stratified_kfold_ids(
 
 
 def stratified_kfold(y, n_splits: int, *, shuffle: bool, seed: int, bins=None, min_classes: int = 2,
-                     owner: str = "stratified_kfold_ids") -> np.ndarray:
+                     owner: str = "stratified_kfold_ids", with_pieces: bool = False):
     """:func:`stratified_kfold_ids` without the parameter checks, and with the number of classes
-    required (``min_classes=1``: the scikit-learn splitter classes)."""
+    required (``min_classes=1``: the scikit-learn splitter classes). ``with_pieces``: also the
+    rows of each fold per piece of the rows, where the assignment knows them (for
+    :func:`tabprep.split._sklearn.iter_folds`; see ``split_assign``)."""
     n_splits = int(n_splits)
     labels = encode_labels(y, what="stratification labels", bins=bins)
     check_classes(labels, n_splits, owner, min_classes=min_classes)
-    return _stratified_ids(labels, n_splits, bool(shuffle), seed)
+    return _stratified_ids(labels, n_splits, bool(shuffle), seed, with_pieces)
 
 
 def _group_order_sklearn(groups: Labels) -> np.ndarray:

@@ -40,7 +40,8 @@ def _stratified(labels: Labels, ratios, seed: int) -> np.ndarray:
     sizes = ratio_sizes(labels.n_rows, ratios)
     places = np.zeros((labels.n_codes, len(ratios)), dtype=np.int64)
     places[present] = stratified_part_allocation(labels.counts[present], sizes, rng)
-    return split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
+    return split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False,
+                        block_counts=labels.block_counts)
 
 
 @validate_call({"ratios": RATIOS, "seed": SEED, "bins": BINS})

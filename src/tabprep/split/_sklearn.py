@@ -154,7 +154,7 @@ def _check_shuffle_seed(owner: str, shuffle, random_state) -> None:
         )
 
 
-def iter_folds(fold_ids: np.ndarray, n_splits: int):
+def iter_folds(fold_ids: np.ndarray, n_splits: int, pieces: np.ndarray | None = None):
     """``(train, test)`` index arrays (int64, increasing) of each fold of a fold-id array.
 
     Rows with a negative id are in every training set and no test set. The fold sizes of each
@@ -164,10 +164,12 @@ def iter_folds(fold_ids: np.ndarray, n_splits: int):
     at a time holds one fold's arrays, as with scikit-learn. (Building the next fold in a second
     thread meanwhile was measured: no gain on two cores, the pass is bound by memory writes and
     page faults; two threads filling halves of the same arrays fault and write in parallel.)
+    ``pieces``: those fold sizes per piece when the assignment gave them (no counting pass).
     """
     from tabprep.kernels._split import split_fold_indices, split_fold_pieces
 
-    pieces = split_fold_pieces(fold_ids, n_splits)
+    if pieces is None:
+        pieces = split_fold_pieces(fold_ids, n_splits)
     counts = pieces.sum(axis=0)
     for f in range(n_splits):
         yield split_fold_indices(fold_ids, f, int(counts[f]), pieces=pieces)
@@ -279,9 +281,9 @@ class StratifiedKFold(_BaseKFold):
         n = self._check_n(X)
         _same_length(n, y, "y")
         # one class is fine, as in scikit-learn (tabprep's stratified_kfold_ids refuses it)
-        folds = stratified_kfold(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(), min_classes=1,
-                                 owner=type(self).__name__)
-        yield from iter_folds(folds, self.n_splits)
+        folds, pieces = stratified_kfold(y, self.n_splits, shuffle=bool(self.shuffle), seed=self._seed(),
+                                         min_classes=1, owner=type(self).__name__, with_pieces=True)
+        yield from iter_folds(folds, self.n_splits, pieces)
 
 
 def _same_length(n: int, values, what: str) -> None:
@@ -617,7 +619,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             places[present] = stratified_part_allocation(
                 labels.counts[present], sizes, np.random.default_rng(derive_seed(seed, 3))
             )
-            ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False)
+            ids = split_assign(labels.values, labels.lo, places, shuffle=True, seed=seed, check=False,
+                               block_counts=labels.block_counts)
         train, test = np.flatnonzero(ids == 0), np.flatnonzero(ids == 1)
     out = []
     for a in map(_indexable, arrays):
