@@ -325,11 +325,13 @@ def weighted_moment_exprs(expr, weight: str, suffix: str) -> dict:
 
     w = pl.when(expr.is_not_null()).then(pl.col(weight).cast(pl.Float64))
     n = w.sum()
-    # a constant column has its value as mean and no spread, exactly: a weighted mean of equal
-    # values may be off in the last bit (scikit-learn's is, and with weights summing to well
-    # below 1 its constant-feature threshold no longer absorbs that: a documented difference)
-    constant = expr.min() == expr.max()
-    mean = pl.when(constant).then(expr.min()).otherwise((w * expr).sum() / n)
+    # a column constant over its cells of positive weight (cells of weight 0 take no part) has
+    # that value as mean and no spread, exactly: a weighted mean of equal values may be off in
+    # the last bit (scikit-learn's is, and with weights summing to well below 1 its
+    # constant-feature threshold no longer absorbs that: a documented difference)
+    weighed = expr.filter(pl.col(weight) > 0)
+    constant = weighed.min() == weighed.max()
+    mean = pl.when(constant).then(weighed.min()).otherwise((w * expr).sum() / n)
     # the corrected two-pass sum (scikit-learn's weighted incremental variance): the rounding of
     # the mean cancels from sum(w d^2) through (sum w d)^2 / n
     d = expr - mean

@@ -222,10 +222,11 @@ class StandardScaler(_Scaler):
     ``inverse_transform``, ``transform(copy=)``) and fitted attributes. Statistics are mergeable
     (count, mean and sum of squared deviations, merged with Chan's formula), so fitting in
     batches, or by ``partial_fit`` over any chunking, gives the in-memory result to ~1e-15
-    relative; a constant column gets exactly its value as ``mean_`` and 0 as ``var_``, however it
-    is batched or weighted (scikit-learn's weighted mean of such a column can be off in its last
-    bit, and when the weights sum to well below 1 it then reports a tiny spread as ``scale_``,
-    where this gives 1).
+    relative; a constant column (with weights: constant over its cells of positive weight) gets
+    exactly its value as ``mean_`` and 0 as ``var_``, however it is batched or weighted
+    (scikit-learn's weighted mean of such a column can be off in its last bit, and it may then
+    report a spread of rounding noise as ``scale_``, e.g. 1.4e-8 on sparse input, where this
+    gives 1).
 
     Parameters
     ----------
