@@ -35,14 +35,11 @@ def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cr
     taken for classes (an int ``cv`` gives plain shuffled folds even for an integer target, as
     scikit-learn's ``check_cv`` gives a regressor ``KFold``).
     """
-    from sklearn.base import is_regressor
-
     from tabprep.encode._folds import fold_ids, target_from
 
     n = df.height
     y = df.get_column(target)
-    regression = model is not None and is_regressor(model) and y.dtype.is_numeric()
-    tgt = target_from(y, n, "continuous" if regression else "auto", owner=owner)
+    tgt = target_from(y, n, "continuous" if _quantity(model, y) else "auto", owner=owner)
     if isinstance(groups, str):
         if groups not in df.columns:
             raise SchemaError(f"{owner}: the groups column is not in the data", column=groups)
@@ -54,6 +51,26 @@ def resolve_folds(cv, df, target: str, *, groups=None, random_state=0, owner="cr
     return folds, k, df
 
 
+def with_params(pipeline, params: dict):
+    """A new Pipeline whose steps are clones with ``params`` (``<step>__<param>``) set."""
+    from sklearn.base import clone
+
+    from tabprep.pipeline import Pipeline
+
+    by_step: dict = {}
+    for key, value in params.items():
+        step, param = key.split("__", 1)
+        by_step.setdefault(step, {})[param] = value
+    return Pipeline([(n, clone(s).set_params(**by_step.get(n, {})), c) for n, s, c in pipeline.steps])
+
+
+def _quantity(model, y) -> bool:
+    """Whether ``model`` reads the target ``y`` as a quantity: a regressor and a numeric target."""
+    from sklearn.base import is_regressor
+
+    return model is not None and is_regressor(model) and y.dtype.is_numeric()
+
+
 def for_model(pipeline, model, y):
     """``pipeline`` as a regressor's task reads it: its target-aware steps left at
     ``target_type="auto"`` (target encoder, optimal binning) take a numeric target as continuous.
@@ -63,17 +80,11 @@ def for_model(pipeline, model, y):
     matrix of 15 GB per fold). The model says what the target is. A classifier, or any model
     that is not a regressor, leaves the pipeline as it is; so does a step given its type.
     """
-    from sklearn.base import clone, is_regressor
-
-    from tabprep.pipeline import Pipeline
-
-    if not (is_regressor(model) and y.dtype.is_numeric()):
+    if not _quantity(model, y):
         return pipeline
-    auto = {name for name, step, _ in pipeline.steps if step.get_params().get("target_type", None) == "auto"}
-    if not auto:
-        return pipeline
-    return Pipeline([(name, clone(step).set_params(target_type="continuous") if name in auto else step, cols)
-                     for name, step, cols in pipeline.steps])
+    auto = {f"{name}__target_type": "continuous" for name, step, _ in pipeline.steps
+            if step.get_params().get("target_type", None) == "auto"}
+    return with_params(pipeline, auto) if auto else pipeline
 
 
 def cross_validate(pipeline, model, data, target: str, *, cv=5, scoring=None, return_train_score: bool = False,

@@ -14,6 +14,7 @@ import math
 from sklearn.base import clone
 
 from tabprep.errors import ConfigError
+from tabprep.evaluate._cross_validate import with_params  # noqa: F401 - public here (tune.with_params)
 
 __all__ = ["MODEL", "Space", "check_space", "with_params"]
 
@@ -131,14 +132,3 @@ def _check_value(name: str, value, pipeline, model) -> None:
         raise ConfigError(f"the search space value {value!r} of {name!r} is invalid: {exc}") from exc
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"the search space value {value!r} of {name!r} is invalid: {exc}") from exc
-
-
-def with_params(pipeline, params: dict):
-    """A new Pipeline whose steps are clones with ``params`` (``<step>__<param>``) set."""
-    from tabprep.pipeline import Pipeline
-
-    by_step: dict = {}
-    for key, value in params.items():
-        step, param = key.split("__", 1)
-        by_step.setdefault(step, {})[param] = value
-    return Pipeline([(n, clone(s).set_params(**by_step.get(n, {})), c) for n, s, c in pipeline.steps])
