@@ -258,9 +258,9 @@ def test_clashing_output_names_are_a_schema_error(frame):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.uint8, bool])
 def test_streamed_batches_match_scikit_learn_and_free_their_blocks(tmp_path, dtype):
-    # each batch's output columns are views of one indicator block computed at the first of
-    # them; streamed in many batches (row groups) the frame is scikit-learn's, and the encoder
-    # keeps no block alive once the output is gone
+    # each batch of a column is encoded once for all of its outputs (one struct call, unnested;
+    # its fields views of one indicator block); streamed in many batches (row groups) the frame is
+    # scikit-learn's, and the encoder keeps no block alive once the output is gone
     import gc
     from sklearn.preprocessing import OneHotEncoder as SkOneHot
 
@@ -268,25 +268,26 @@ def test_streamed_batches_match_scikit_learn_and_free_their_blocks(tmp_path, dty
     train.write_parquet(tmp_path / "t.parquet", row_group_size=128)
     enc = OneHotEncoder(sparse_output=False, dtype=dtype, handle_unknown="ignore").fit(train)
     ref = SkOneHot(sparse_output=False, dtype=dtype, handle_unknown="ignore").fit(train.to_pandas())
-    calls = {"block": 0, "udf": 0}
-    block_of, udf = enc._block_of, enc._udf
+    rows = {"block": 0, "struct": 0}
+    block_of, columns_of = enc._block_of, enc._columns_of
 
     def counted(name, fn):
         def wrapper(*args):
-            calls[name] += 1
+            rows[name] += len(args[-1])
             return fn(*args)
         return wrapper
 
-    enc._block_of, enc._udf = counted("block", block_of), counted("udf", udf)
+    enc._block_of, enc._columns_of = counted("block", block_of), counted("struct", columns_of)
     for engine in ("streaming", "in-memory"):
         got = enc.transform(pl.scan_parquet(tmp_path / "t.parquet")).collect(engine=engine)
         np.testing.assert_array_equal(got.to_numpy(), ref.transform(train.to_pandas()))
         del got
+    # every row of every column encoded exactly once per run, whatever the output columns
+    assert rows["struct"] == 2 * train.height * train.width
     if np.dtype(dtype).kind != "b":
-        # one block per batch and column, shared by its (>= 4) output columns while they live
-        assert 0 < 2 * calls["block"] <= calls["udf"]
-    del enc._block_of, enc._udf
+        assert rows["block"] == rows["struct"]
+    del enc._block_of, enc._columns_of
     gc.collect()
-    live = [v for _, v in enc._cache._entries.values()]
+    live = [ref_ for _, ref_ in enc._cache._entries]
     if np.dtype(dtype).kind != "b":
         assert all(ref_() is None for ref_ in live)

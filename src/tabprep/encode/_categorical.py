@@ -49,7 +49,7 @@ from tabprep.io._dispatch import Coerced, coerce
 from tabprep._base.codec import series_from_arrow
 from tabprep._base.params import is_nan_like
 from tabprep._base.step import Step
-from tabprep.encode._output import SMALL_BATCH, output_float_dtypes, polars_dtype, wrap
+from tabprep.encode._output import SMALL_BATCH, output_float_dtypes, polars_dtype, unnested_outputs, wrap
 
 __all__ = ["CategoricalEncoder", "Cats", "Codes", "column_kind", "conform", "factorize_column", "value_dtype"]
 
@@ -572,24 +572,39 @@ class CategoricalEncoder(Step):
             codes.lookup(table, out=out[:, j])
         return out
 
-    def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
-        # a column with several outputs (multiclass) is looked up once per batch for all of them
-        out = self._batch_out(i, s) if len(self._tables[i]) == 1 else self._cache.get(i, s, partial(self._batch_out, i))
+    def _output_series(self, name: str, values: np.ndarray) -> pl.Series:
         null_nan, dtype = self._layout()
-        values = pl.Series(s.name, out[:, j])
-        if null_nan and out.dtype.kind == "f":
-            values = values.fill_nan(None)
-        return values if values.dtype == dtype else values.cast(dtype)
+        out = pl.Series(name, values)
+        if null_nan and values.dtype.kind == "f":
+            out = out.fill_nan(None)
+        return out if out.dtype == dtype else out.cast(dtype)
+
+    def _udf(self, i: int, s: pl.Series) -> pl.Series:
+        return self._output_series(s.name, self._batch_out(i, s)[:, 0])
+
+    def _columns_of(self, i: int, s: pl.Series) -> list:
+        """One batch of input column ``i`` with several outputs (multiclass): each output column."""
+        out = self._cache.get(i, s, partial(self._batch_out, i))
+        return [self._output_series(s.name, out[:, j]) for j in range(out.shape[1])]
 
     def transform_exprs(self, schema) -> list:
-        """Per output column, a compiled lookup of each batch (``map_batches``, elementwise:
-        streams batch by batch)."""
+        """Per input column, a compiled lookup of each batch (``map_batches``, elementwise:
+        streams batch by batch); a column with several outputs (multiclass) gives them as one
+        struct per batch, unnested, so each batch is looked up once (see ``unnested_outputs``)."""
         self._check_fitted()
         dtype = self._layout()[1]
         names = self._input_names()
         out_names = iter(self._names_out(names))
-        return [pl.col(name).map_batches(partial(self._udf, i, j), return_dtype=dtype, is_elementwise=True)
-                .alias(next(out_names)) for i, name in enumerate(names) for j in range(len(self._tables[i]))]
+        exprs = []
+        for i, name in enumerate(names):
+            k = len(self._tables[i])
+            if k == 1:
+                exprs.append(pl.col(name).map_batches(partial(self._udf, i), return_dtype=dtype, is_elementwise=True)
+                             .alias(next(out_names)))
+            else:
+                exprs.append(unnested_outputs(name, [next(out_names) for _ in range(k)], dtype,
+                                              partial(self._columns_of, i)))
+        return exprs
 
     def output_schema(self, schema):
         dtype = self._layout()[1]

@@ -21,6 +21,7 @@ from tabprep.encode._categorical import column_kind
 from tabprep.encode._output import (
     SMALL_BATCH,
     BatchCache,
+    unnested_outputs,
     OutputDType,
     frame_of,
     numpy_out_dtype,
@@ -199,20 +200,24 @@ class HashingEncoder(Step):
 
         return hash_buckets(s, self.n_features)
 
-    def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
+    def _columns_of(self, i: int, s: pl.Series) -> list:
+        """One batch of input column ``i``: its ``n_features`` output columns."""
         bucket, sign = self._cache.get(i, s, self._buckets)
-        hit = bucket == j
-        values = (np.where(hit, sign, 0) if self.signed else hit).astype(self._np_dtype)
-        return pl.Series(s.name, values)
+        out = []
+        for j in range(self.n_features):
+            hit = bucket == j
+            out.append((np.where(hit, sign, 0) if self.signed else hit).astype(self._np_dtype))
+        return out
 
     def transform_exprs(self, schema) -> list:
-        """``n_features`` expressions per column; each batch is hashed once (see ``BatchCache``)."""
+        """One expression per column, its ``n_features`` outputs unnested from one struct per
+        batch: each batch is hashed once (see ``unnested_outputs``)."""
         self._check_fitted()
         dt = polars_dtype(self._np_dtype)
         names = self._input_names()
         out_names = iter(self._names_out(names))
-        return [pl.col(name).map_batches(partial(self._udf, i, j), return_dtype=dt, is_elementwise=True)
-                .alias(next(out_names)) for i, name in enumerate(names) for j in range(self.n_features)]
+        return [unnested_outputs(name, [next(out_names) for _ in range(self.n_features)], dt,
+                                 partial(self._columns_of, i)) for i, name in enumerate(names)]
 
     def output_schema(self, schema):
         dt = polars_dtype(self._np_dtype)

@@ -21,7 +21,7 @@ from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep._base.params import Constraint, Options, is_nan_like
 from tabprep._base.step import register_step
 from tabprep.encode._counts import MAX_CATEGORIES, MIN_FREQUENCY, CountFitEncoder, ListsPerColumn, identify_infrequent
-from tabprep.encode._output import BatchCache, OutputDType, numpy_out_dtype, polars_dtype
+from tabprep.encode._output import BatchCache, OutputDType, numpy_out_dtype, polars_dtype, unnested_outputs
 
 __all__ = ["OneHotEncoder"]
 
@@ -310,23 +310,28 @@ class OneHotEncoder(CountFitEncoder):
         block = np.ndarray((n, k), dtype=self._np_dtype, buffer=buf, order="F")
         return indicator_dense(slot, block, 0, k, check=False)
 
-    def _udf(self, i: int, j: int, s: pl.Series) -> pl.Series:
-        if self._np_dtype.kind == "b":  # a Boolean column is a bitmap: each one is built anew
-            return pl.Series(s.name, self._cache.get(i, s, partial(self._slot_of, i)) == j)
-        # numbers: the batch's whole indicator block at the first of its columns' calls (one
-        # kernel pass, 2-3x faster than a comparison and a cast per column), each output column
-        # a view of it (the cache holds the block weakly: it lives as long as those columns)
-        return pl.Series(s.name, self._cache.get(i, s, partial(self._block_of, i))[:, j])
+    def _columns_of(self, i: int, s: pl.Series) -> list:
+        """One batch of input column ``i``: its output columns."""
+        if self._np_dtype.kind == "b":  # a Boolean column is a bitmap: each one built from the slots
+            slot = self._cache.get(i, s, partial(self._slot_of, i))
+            return [slot == j for j in range(self._n_out[i])]
+        # numbers: the batch's whole indicator block (one kernel pass, 2-3x faster than a
+        # comparison and a cast per column), each output a view of one of its columns
+        block = self._cache.get(i, s, partial(self._block_of, i))
+        return [block[:, j] for j in range(self._n_out[i])]
 
     def transform_exprs(self, schema) -> list:
-        """One expression per output column; each batch of an input column is looked up once and
-        its slots shared by that column's expressions (see ``BatchCache``)."""
+        """One expression per input column with outputs: its output columns as one struct per
+        batch, unnested (each batch encoded once, see ``unnested_outputs``)."""
         self._check_fitted()
         dt = polars_dtype(self._np_dtype)
-        names = self._input_names()
-        out_names = iter(self._names_out(names))
-        return [pl.col(name).map_batches(partial(self._udf, i, j), return_dtype=dt, is_elementwise=True)
-                .alias(next(out_names)) for i, name in enumerate(names) for j in range(self._n_out[i])]
+        out_names = iter(self._names_out(self._input_names()))
+        exprs = []
+        for i, name in enumerate(self._input_names()):
+            names = [next(out_names) for _ in range(self._n_out[i])]
+            if names:
+                exprs.append(unnested_outputs(name, names, dt, partial(self._columns_of, i)))
+        return exprs
 
     def output_schema(self, schema):
         dt = polars_dtype(self._np_dtype)

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
+from functools import partial
 
 import numpy as np
 import polars as pl
 
 from tabprep.errors import ConfigError
 from tabprep.io._dispatch import convert_output
+from tabprep._base.batches import BatchKey
 from tabprep._base.params import Constraint, check_param
 
 __all__ = ["SMALL_BATCH", "OutputDType", "numpy_out_dtype", "out_dtype", "output_float_dtypes", "polars_dtype",
-           "frame_of", "wrap", "BatchCache", "is_polars_dtype"]
+           "frame_of", "wrap", "BatchCache", "is_polars_dtype", "unnested_outputs"]
 
 #: Inputs of at most this many rows take the per-value paths (Python dict lookups, frames built
 #: from Python rows): below it the fixed cost of handing buffers to a kernel or NumPy (~10 us a
@@ -133,26 +134,48 @@ def wrap(out: np.ndarray, names: list[str], data, config: str, *, null_nan: bool
     return convert_output(df.lazy(), data, config)
 
 
+def unnested_outputs(name: str, names, dtype, columns_of) -> pl.Expr:
+    """One expression giving the output columns ``names`` (each of Polars ``dtype``) of input
+    column ``name``: ``columns_of(batch)`` gives a batch's output columns in order (arrays or
+    Series), returned as one struct and unnested.
+
+    Polars runs a Python call once per expression and does not merge identical calls of several
+    expressions, but it merges the one call under ``struct.unnest()`` (common subexpression
+    elimination): each batch is encoded once for all of its outputs, streamed (one call per
+    morsel) or in memory (one call per column). A plan collected without that optimization calls
+    once per output; the steps' ``BatchCache`` then still encodes each batch once.
+    """
+    names = tuple(names)
+    return pl.col(name).map_batches(partial(_struct_batch, columns_of, names), is_elementwise=True,
+                                    return_dtype=pl.Struct({n: dtype for n in names})).struct.unnest()
+
+
+def _struct_batch(columns_of, names: tuple, s: pl.Series) -> pl.Series:
+    fields = [v.alias(n) if isinstance(v, pl.Series) else pl.Series(n, v) for n, v in zip(names, columns_of(s))]
+    return pl.DataFrame(fields).to_struct(s.name)
+
+
 class BatchCache:
-    """Per-batch results shared by the several output expressions of one input column.
+    """Per-batch results shared by the several output columns of one input column.
 
     A lazy transform producing k columns from one input column (one-hot, hashing, multiclass
-    target encoding) needs k expressions, and Polars runs a Python UDF once per expression (it
-    does not eliminate common UDF subexpressions): without this cache each batch would be
-    encoded k times.
+    target encoding) is one expression (:func:`unnested_outputs`) whose call Polars runs once per
+    batch; a plan collected without common subexpression elimination runs it once per output
+    column, and this cache then encodes each batch once all the same.
 
-    A batch is keyed by the addresses, offsets and lengths of its Arrow buffers; the entry keeps a
-    reference to the batch, so those buffers cannot be freed and their addresses reused while the
-    entry lives. With ``weak=True`` an entry holds its value (a NumPy array) only weakly: a value
-    whose outputs are views of it (one-hot's indicator block) lives as long as those outputs, not
-    as long as the encoder.
+    A batch is recognized by its content (:class:`tabprep._base.batches.BatchKey`: the same
+    buffers, else byte-equal ones; Polars may hand each expression its own copy of a batch); the
+    entry keeps a reference to the batch, so its buffers cannot be freed and their addresses
+    reused while the entry lives. With ``weak=True`` an entry holds its value (a NumPy array) only
+    weakly: a value whose outputs are views of it (one-hot's indicator block) lives as long as
+    those outputs, not as long as the encoder.
     """
 
     def __init__(self, size: int = 4, weak: bool = False) -> None:
         self._size = size
         self._weak = weak
         self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()
+        self._entries: list = []  # [(BatchKey, value or weak reference)], the newest last
 
     def __getstate__(self):
         return {"_size": self._size, "_weak": self._weak}
@@ -161,22 +184,20 @@ class BatchCache:
         self.__init__(state["_size"], state.get("_weak", False))
 
     def get(self, column: int, s: pl.Series, compute):
-        import pyarrow as pa
-
-        arrow = pa.chunked_array(s)
-        key = (column, s.dtype, tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
-                                     for c in arrow.chunks))
+        key = BatchKey.of_series(column, s)
         with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None:
-                value = hit[1]() if self._weak else hit[1]
+            entries = self._entries[::-1]
+        for entry in entries:  # compared outside the lock: the other outputs' calls run meanwhile
+            if key.same(entry[0]):
+                value = entry[1]() if self._weak else entry[1]
                 if value is not None:
-                    self._entries.move_to_end(key)
+                    with self._lock:
+                        if entry in self._entries:
+                            self._entries.remove(entry)
+                            self._entries.append(entry)
                     return value
         value = compute(s)
         with self._lock:
-            self._entries[key] = (arrow, weakref.ref(value) if self._weak else value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            self._entries.append((key, weakref.ref(value) if self._weak else value))
+            del self._entries[:-self._size]
         return value

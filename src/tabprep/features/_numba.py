@@ -84,67 +84,67 @@ def _series(name, values, valid):
 class _Runner:
     """The batch function of one step's transform: compiles on first call, then runs.
 
-    Each output column is its own expression (``struct.field`` of this call), and Polars does not
-    merge identical Python calls, so a function with several outputs would run once per output.
-    The runner therefore keeps the last results by the identity of their input buffers (the
-    inputs are held meanwhile, so an address cannot be reused by other data) and hands the same
-    result to the other outputs' calls on the same batch.
+    The outputs are the fields of this call's struct, unnested in one expression, whose call
+    Polars runs once per batch (common subexpression elimination). A plan collected without that
+    optimization calls once per output, so the runner also keeps the last results by their inputs' content
+    (:class:`tabprep._base.batches.BatchKey`: the same buffers, else byte-equal ones; Polars may
+    hand each call its own copy of a batch) and hands the same result to the other outputs'
+    calls on the same batch.
     """
 
     _KEEP = 8  # results kept at most (a pruned output never asks for its copy)
 
     def __init__(self, step, in_dtypes, out_dtypes):
         import threading
-        from collections import OrderedDict
 
         self.step = step
         self.in_dtypes = in_dtypes
         self.out_dtypes = out_dtypes
-        self._memo: OrderedDict = OrderedDict()
+        self._memo: list = []  # [key, done, result or error, calls left], the newest last
         self._lock = threading.Lock()
 
     def _key(self, s):
-        """Identity of the batch's input buffers (None: not single-chunk, not memoized)."""
-        fields, key = [], []
+        """The batch's inputs as a :class:`BatchKey` (None: not single-chunk, not memoized)."""
+        from tabprep._base.batches import BatchKey
+
+        fields = []
         for c in dict.fromkeys([*self.step._inputs(), *as_list(self.step.by)]):
             f = s.struct.field(c)
             if f.n_chunks() != 1:
-                return None, None
-            arr = f.to_arrow()
-            fields.append(arr)
-            key.append((arr.offset, len(arr), tuple(b.address if b is not None else 0 for b in arr.buffers())))
-        return tuple(key), fields
+                return None
+            fields.append(f.to_arrow())
+        return BatchKey(None, fields)
 
     def __call__(self, s):
         import threading
 
         n_out = len(self.out_dtypes)
-        key, held = self._key(s) if n_out > 1 else (None, None)
+        key = self._key(s) if n_out > 1 else None
         if key is None:
             return self._run(s)
         with self._lock:
-            entry = self._memo.get(key)
+            entry = next((e for e in self._memo if key.same(e[0])), None)
             first = entry is None
-            if first:  # [done, result or error, calls left, inputs held]
-                entry = self._memo[key] = [threading.Event(), None, n_out, held]
-                while len(self._memo) > self._KEEP:
-                    self._memo.popitem(last=False)
-            entry[2] -= 1
-            if entry[2] <= 0:
-                self._memo.pop(key, None)
+            if first:
+                entry = [key, threading.Event(), None, n_out]
+                self._memo.append(entry)
+                del self._memo[:-self._KEEP]
+            entry[3] -= 1
+            if entry[3] <= 0:
+                self._memo = [e for e in self._memo if e is not entry]
         if first:
             try:
-                entry[1] = self._run(s)
+                entry[2] = self._run(s)
             except BaseException as exc:
-                entry[1] = exc
+                entry[2] = exc
                 raise
             finally:
-                entry[0].set()
+                entry[1].set()
         else:  # the other outputs' calls may run at the same time, on Polars' threads
-            entry[0].wait()
-        if isinstance(entry[1], BaseException):
-            raise entry[1]
-        return entry[1].alias(s.name)
+            entry[1].wait()
+        if isinstance(entry[2], BaseException):
+            raise entry[2]
+        return entry[2].alias(s.name)
 
     def compiled(self):
         from tabprep.kernels._numba import compile_function
@@ -297,7 +297,10 @@ class NumbaTransformer(Step):
         result = source.map_batches(self._runner(schema), return_dtype=pl.Struct(self._out_dtypes()),
                                     is_elementwise=self.kind == "row")
         kept = [pl.col(c) for c in names if not (self.drop_original and c in self._inputs())]
-        return kept + [result.struct.field(n).alias(n) for n in self.outputs]
+        # one expression for all outputs: Polars merges the call under `struct.unnest()` (common
+        # subexpression elimination), so a batch runs once; without that optimization each output
+        # calls again and the runner's memo hands them the first call's result
+        return [*kept, result.struct.unnest()]
 
     def _names_out(self, names):
         return [n for n in names if not (self.drop_original and n in self._inputs())] + list(self.outputs)
