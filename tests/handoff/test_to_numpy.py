@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -229,6 +232,36 @@ def test_mapped_matrix_is_an_ordinary_writable_array(monkeypatch, order):
         assert_same(got, to_numpy_reference(df, dtype=np.float64, order=order))
         got[:] = 0  # writable, and the memory is its own
         assert df["a"][0] == 1.5
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux's /proc/self/statm")
+def test_a_streamed_matrix_is_mapped_as_its_rows_are_written(monkeypatch):
+    # the matrix of a LazyFrame is not resident at once: its pages are mapped batch by batch, just
+    # before they are written (so it grows while the query's memory shrinks), and where the
+    # kernel refuses that call they fault in as written; the matrix is the same either way
+    from tabprep.handoff import _numpy
+
+    rows, cols = 400_000, 40  # 64 MB of float32
+    out = _numpy._empty((rows, cols), np.dtype(np.float32), "C", populate=False)
+    before = _resident_bytes()
+    pages = _numpy._Populator(out)
+    pages.rows(0, rows // 4)
+    grown = _resident_bytes() - before
+    if pages._map is not None:  # MADV_POPULATE_WRITE taken (Linux 5.14+)
+        assert 0.9 * out.nbytes / 4 <= grown <= 1.1 * out.nbytes / 4 + (4 << 20)
+    del out
+    df = pl.DataFrame({f"x{i}": np.arange(50_000, dtype=np.float64) * i for i in range(40)})
+    monkeypatch.setattr(_numpy, "_MAPPED_BYTES", 0)
+    monkeypatch.setattr(_numpy, "_BATCH_ROWS", 7_000)
+    ref = to_numpy_reference(df, dtype=np.float32)
+    assert_same(to_numpy(df.lazy(), dtype=np.float32), ref)
+    monkeypatch.setattr(_numpy._Populator, "_MADV_POPULATE_WRITE", 1 << 20)  # refused: EINVAL
+    assert_same(to_numpy(df.lazy(), dtype=np.float32), ref)
 
 
 def test_lazy_frame_errors_while_streaming_are_raised():
