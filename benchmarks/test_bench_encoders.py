@@ -4,7 +4,9 @@
   (``unique().sort()`` then ``cast(pl.Enum(categories)).to_physical()``; goal: ours >= 4x faster)
   and vs scikit-learn's OrdinalEncoder; transform alone vs Polars' Enum cast with known categories.
 - one-hot of ``cat_lo`` (20 levels): dense UInt8 frame vs Polars ``to_dummies`` (goal: at least as
-  fast); sparse CSR vs scikit-learn's OneHotEncoder (goal: >= 10x faster).
+  fast); sparse CSR vs scikit-learn's OneHotEncoder (goal: >= 10x faster); the lazy transform
+  of the Parquet file's scan, streamed (what a pipeline's transform runs: the fitted encoder's
+  expressions, Float32 out) vs Polars' own expressions (a comparison and a cast per level).
 - count encoding of ``cat_hi`` vs Polars ``pl.len().over(...)``.
 - hashing latency on a 1-row and a 1000-row frame vs scikit-learn's FeatureHasher.
 
@@ -123,6 +125,30 @@ def test_onehot_dense_polars(benchmark, pair, lo):
     pair(benchmark, "one-hot dense (cat_lo)", "polars to_dummies", "peer")
     out = _run(benchmark, lambda df: df.to_dummies(), lo)
     assert out.width == lo["cat_lo"].n_unique()
+
+
+@pytest.fixture(scope="module")
+def lo_levels(lo) -> list:
+    return lo["cat_lo"].unique().sort().to_list()
+
+
+def test_onehot_streamed_tabprep(benchmark, pair, lo, lo_levels, synthetic_parquet):
+    pair(benchmark, "one-hot streamed (cat_lo, lazy)", "tabprep OneHotEncoder transform (LazyFrame)", "ours")
+    from tabprep.encode import OneHotEncoder
+
+    enc = OneHotEncoder(sparse_output=False, dtype=np.float32).fit(lo)
+    scan = pl.scan_parquet(synthetic_parquet).select("cat_lo")
+    out = _run(benchmark, lambda lf: enc.transform(lf).collect(engine="streaming"), scan)
+    assert out.columns == [f"cat_lo_{v}" for v in lo_levels]
+    assert out.equals(lo.to_dummies().cast(pl.Float32))
+
+
+def test_onehot_streamed_polars(benchmark, pair, lo_levels, synthetic_parquet):
+    pair(benchmark, "one-hot streamed (cat_lo, lazy)", "polars (col == level).cast(Float32) per level", "peer")
+    exprs = [(pl.col("cat_lo") == v).cast(pl.Float32).alias(f"cat_lo_{v}") for v in lo_levels]
+    scan = pl.scan_parquet(synthetic_parquet).select("cat_lo")
+    out = _run(benchmark, lambda lf: lf.select(exprs).collect(engine="streaming"), scan)
+    assert out.width == len(lo_levels)
 
 
 def test_onehot_sparse_tabprep(benchmark, pair, lo, lo_pandas):
