@@ -1,8 +1,9 @@
 """Recognizing one batch handed to several Python calls of one query.
 
 A step that gives k output columns from one input (one-hot, hashing, multiclass target encoding,
-a compiled feature with several outputs) is k expressions, and Polars runs each expression's
-Python call on its own: it does not merge identical calls. Those steps therefore keep each
+a compiled feature with several outputs) gives them as one struct per batch, unnested, and Polars
+runs that call once per batch (``encode._output.unnested_outputs``). A plan collected without
+common subexpression elimination runs it once per output column, so those steps also keep each
 batch's result and hand it to the other calls on the same batch.
 
 Whether the k calls get the same Arrow buffers is Polars' business, not a promise: Polars 2.1

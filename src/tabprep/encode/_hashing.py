@@ -21,13 +21,13 @@ from tabprep.encode._categorical import column_kind
 from tabprep.encode._output import (
     SMALL_BATCH,
     BatchCache,
-    unnested_outputs,
     OutputDType,
     frame_of,
     numpy_out_dtype,
     out_dtype,
     output_float_dtypes,
     polars_dtype,
+    unnested_outputs,
 )
 
 __all__ = ["HashingEncoder"]

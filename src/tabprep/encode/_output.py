@@ -191,10 +191,10 @@ class BatchCache:
             if key.same(entry[0]):
                 value = entry[1]() if self._weak else entry[1]
                 if value is not None:
-                    with self._lock:
-                        if entry in self._entries:
-                            self._entries.remove(entry)
-                            self._entries.append(entry)
+                    with self._lock:  # the most recently used last
+                        at = next((i for i, e in enumerate(self._entries) if e is entry), None)
+                        if at is not None:
+                            self._entries.append(self._entries.pop(at))
                     return value
         value = compute(s)
         with self._lock:

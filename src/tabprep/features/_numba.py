@@ -86,10 +86,10 @@ class _Runner:
 
     The outputs are the fields of this call's struct, unnested in one expression, whose call
     Polars runs once per batch (common subexpression elimination). A plan collected without that
-    optimization calls once per output, so the runner also keeps the last results by their inputs' content
-    (:class:`tabprep._base.batches.BatchKey`: the same buffers, else byte-equal ones; Polars may
-    hand each call its own copy of a batch) and hands the same result to the other outputs'
-    calls on the same batch.
+    optimization calls once per output, so the runner also keeps the last results by their
+    inputs' content (:class:`tabprep._base.batches.BatchKey`: the same buffers, else byte-equal
+    ones; Polars may hand each call its own copy of a batch) and hands the same result to the
+    other outputs' calls on the same batch.
     """
 
     _KEEP = 8  # results kept at most (a pruned output never asks for its copy)
