@@ -216,3 +216,27 @@ def test_bundled_demo_spec_is_valid():
     assert spec.target == "late"
     assert [n for n, _, _ in spec.pipeline.steps] == ["impute", "clip", "scale", "distance_bins", "onehot",
                                                       "target_encode"]
+
+
+def test_the_string_none_stands_for_none_where_a_parameter_takes_none():
+    # TOML has no null: exact quantile bins (subsample=None, issue 10's job) are written "None"
+    from tabprep.bin import KBinsDiscretizer
+
+    bins = ('[[steps]]\nname = "bins"\ntype = "KBinsDiscretizer"\ncolumns = ["x"]\n'
+            'params = { strategy = "quantile", subsample = "None" }\n')
+    spec = parse_spec(bins)
+    assert spec.pipeline.steps[0][1].subsample is None
+    python = Pipeline([("bins", KBinsDiscretizer(strategy="quantile", subsample=None), ["x"])])
+    assert repr(spec.pipeline) == repr(python)
+    df = pl.DataFrame({"x": [float(i % 97) for i in range(1_000)]})
+    assert spec.pipeline.fit(df).fingerprint == python.fit(df).fingerprint
+    text = spec_to_toml(python)
+    assert 'subsample = "None"' in text
+    assert parse_spec(text).pipeline.steps[0][1].subsample is None
+    # where the string is itself a valid value, it stays the string
+    imputer = parse_spec('[[steps]]\nname = "i"\ntype = "SimpleImputer"\ncolumns = ["s"]\n'
+                         'params = { strategy = "constant", fill_value = "None" }\n')
+    assert imputer.pipeline.steps[0][1].fill_value == "None"
+    # where the parameter does not take None, the library's error, naming the string
+    with pytest.raises(ConfigError, match=r"The `n_bins` parameter of `KBinsDiscretizer` must be .*; got 'None'"):
+        parse_spec(bins.replace('subsample = "None"', 'n_bins = "None"'))

@@ -30,7 +30,10 @@ by the same code (:func:`tabprep.pipeline.make_step`: registered classes only, t
 - either of the two tables with ``exclude = [names]``.
 
 TOML arrays become lists, or tuples where the parameter's default is a tuple (so a spec and the
-equivalent Python code give the same fitted pipeline and the same fingerprint).
+equivalent Python code give the same fitted pipeline and the same fingerprint). TOML has no null:
+a parameter that takes ``None`` (and not the string ``"None"``) reads the string ``"None"`` as
+``None``, e.g. exact quantile bins ``params = { strategy = "quantile", subsample = "None" }``;
+:func:`spec_to_toml` writes ``None`` that way.
 """
 
 from __future__ import annotations
@@ -199,7 +202,32 @@ def _make_step(type_name: str, params: dict):
         defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
         params = {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v
                   for k, v in params.items()}
+        # and no null: "None" stands for None where the parameter takes None but not that string
+        params = {k: None if v == _NONE and _none_spelled(cls, k) else v for k, v in params.items()}
     return make_step(type_name, params)
+
+
+#: How a spec writes Python's None (TOML has no null), for parameters that take None.
+_NONE = "None"
+
+
+def _none_spelled(cls, name: str) -> bool:
+    """Whether the string ``"None"`` stands for ``None`` in parameter ``name`` of step ``cls``:
+    the parameter takes None and does not take that string itself."""
+    from tabprep._base.params import check_param
+
+    spec = getattr(cls, "_parameter_constraints", {}).get(name)
+    if spec is None or isinstance(spec, str):  # undeclared, or "no_validation": kept as written
+        return False
+
+    def takes(value) -> bool:
+        try:
+            check_param(value, spec, name, cls.__name__)
+        except (TabprepError, TypeError, ValueError):
+            return False
+        return True
+
+    return takes(None) and not takes(_NONE)
 
 
 def _names(value, what: str) -> list[str]:
@@ -329,8 +357,10 @@ def spec_to_toml(pipeline, target: str | None = None, *, description: str | None
             if _same(value, defaults.get(key)):
                 continue
             if value is None:
-                raise ConfigError(f"step {name!r}: parameter `{key}` is None but its default is not; "
-                                  "TOML cannot write None")
+                if not _none_spelled(type(step), key):
+                    raise ConfigError(f"step {name!r}: parameter `{key}` is None but its default is not; "
+                                      "TOML cannot write None")
+                value = _NONE
             try:
                 _toml_value(value)
             except ConfigError:
