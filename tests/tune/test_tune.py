@@ -239,3 +239,24 @@ def test_rungs_are_pruning_points_of_halving_and_hyperband(pruner):
     assert any(set(t.intermediate_values) == {1} for t in pruned)
     complete = [t for t in res.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert complete and all(set(t.intermediate_values) == {1, 3, 9} for t in complete)
+
+
+def test_the_refitted_pipeline_records_the_lineage_of_the_data_tune_was_given(tmp_path):
+    # a path: the file's sha256, as Pipeline.fit of that path records (not the frame read from it)
+    import hashlib
+
+    from tabprep._base.lineage import data_fingerprint
+
+    df = _data(600)
+    path = tmp_path / "train.parquet"
+    df.write_parquet(path)
+    space = {"model__C": [0.1, 1.0]}
+    res = tune(_pipe(), LogisticRegression(), path, "y", space=space, strategy="grid", cv=3)
+    lineage = res.best_pipeline.lineage
+    assert lineage["data_fingerprint"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert lineage == _pipe().fit(path, "y").lineage
+    # an in-memory frame: that frame's fingerprint, its fold column included
+    folded = df.with_columns((pl.int_range(pl.len()) % 3).alias("fold"))
+    res = tune(_pipe(), LogisticRegression(), folded, "y", space=space, strategy="grid", cv="fold")
+    assert res.best_pipeline.lineage == data_fingerprint(folded)
+    assert res.best_pipeline.lineage != data_fingerprint(folded.drop("fold"))

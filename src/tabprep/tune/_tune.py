@@ -40,7 +40,8 @@ class TuneResult:
     trials : polars.DataFrame
         One row per trial: number, state, value, duration, cached preparation, each parameter.
     best_pipeline : FittedPipeline or None
-        The pipeline with the best parameters refitted on all rows (``refit=True``).
+        The pipeline with the best parameters refitted on all rows (``refit=True``); its
+        ``lineage`` is that of the data as given (a file's sha256 for a path).
     best_model : estimator or None
         The model with the best parameters fitted on the refitted pipeline's training output.
     recovered : list of int
@@ -458,9 +459,9 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
 
         # (tune's helpers are passed in: tabprep.distributed must not import tabprep.tune)
         local = {"module": sys.modules[__name__], "finished": finished, "make_sampler": make_sampler}
-        return tune_on_ray(runner, study=study, store=store, study_name=study_name, metric=metric,
-                           n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout, refit=refit,
-                           callback=callback, recovered=recovered, local=local)
+        return _with_lineage(tune_on_ray(runner, study=study, store=store, study_name=study_name, metric=metric,
+                                         n_trials=n_trials, strategy=strategy, seed=seed, timeout=timeout,
+                                         refit=refit, callback=callback, recovered=recovered, local=local), data)
 
     def objective(trial):
         params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
@@ -496,7 +497,18 @@ def tune(pipeline, model, data, target: str, *, space: dict, n_trials: int | Non
         with pool_limits(n_jobs):
             study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[on_trial], catch=(),
                            n_jobs=n_jobs)
-    return study_result(study, runner, metric, recovered, refit)
+    return _with_lineage(study_result(study, runner, metric, recovered, refit), data)
+
+
+def _with_lineage(result: TuneResult, data) -> TuneResult:
+    """``result`` whose refitted pipeline records the lineage of ``data`` as tune was given it (a
+    file's sha256 for a path, as ``Pipeline.fit`` of that path would), not of the frame read from
+    it."""
+    if result.best_pipeline is not None:
+        from tabprep._base.lineage import data_fingerprint
+
+        result.best_pipeline.lineage = data_fingerprint(data)
+    return result
 
 
 def study_result(study, runner: TrialRunner, metric: str, recovered: list, refit: bool) -> TuneResult:
@@ -518,7 +530,9 @@ def study_result(study, runner: TrialRunner, metric: str, recovered: list, refit
         from tabprep.tune._space import with_params
 
         prep_params, model_params = checked.split(best.params)
-        fitted, out = with_params(runner.pipeline, prep_params).fit_transform(runner.df, runner.target)
+        # (lineage=False: tune records the lineage of the data it was given, see _with_lineage)
+        fitted, out = with_params(runner.pipeline, prep_params).fit_transform(runner.df, runner.target,
+                                                                             lineage=False)
         est = _clone_with(runner.model, model_params)
         stop = early_stopping_splits(est, runner.early_stopping, runner.validation_fraction, [runner.y],
                                      runner.seed)[0]
