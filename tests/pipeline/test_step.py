@@ -208,9 +208,10 @@ def test_supervised_step_sees_the_target_standalone_and_in_a_pipeline():
 
 
 def test_eager_transforms_with_kernels_collect_in_memory():
-    # kernel-per-batch transforms are called once per column by the in-memory engine (the
-    # streaming one would call them once per morsel); expression chains keep the default. The
-    # engine is read off the transform's plan, so this pins that the kernels show up in it.
+    # kernel-per-batch transforms, and the infinity checks of scalers and imputers, are called
+    # once per column by the in-memory engine (the streaming one would call them once per
+    # morsel); expression chains without a call keep the default. The engine is read off the
+    # transform's plan, so this pins that the calls show up in it.
     from tabprep import Pipeline
     from tabprep.bin import KBinsDiscretizer
     from tabprep.clean import SimpleImputer
@@ -224,9 +225,11 @@ def test_eager_transforms_with_kernels_collect_in_memory():
         lf = Pipeline([(f"s{i}", s, cols) for i, (s, cols) in enumerate(steps)]).fit(df).transform(df.lazy())
         return collect_engine(lf)
 
-    assert engine((SimpleImputer(), ["a"]), (StandardScaler(), ["a"])) == "auto"
+    assert engine((SimpleImputer(), ["a"]), (StandardScaler(), ["a"])) == "in-memory"  # the checks
+    assert engine((SimpleImputer(strategy="most_frequent"), ["c"])) == "auto"  # a string column: no check
     assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="ordinal"), ["a"])) == "in-memory"
-    assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="onehot"), ["a"])) == "auto"
+    # bins one-hot by comparisons (expressions, no kernel): the imputer's check decides
+    assert engine((SimpleImputer(), ["a"]), (KBinsDiscretizer(n_bins=2, encode="onehot"), ["a"])) == "in-memory"
     assert engine((OrdinalEncoder(), ["c"])) == "in-memory"
     # several outputs of one input column (one-hot): the morsels, even beside a single-output kernel
     assert engine((OneHotEncoder(sparse_output=False), ["c"])) == "auto"

@@ -145,7 +145,8 @@ def _refuse_infinite_batch(s, *, owner: str, column: str):
 
 #: How a batch check (:func:`refuse_infinity`) reads in an unoptimized plan: a Python call
 #: followed by a non-strict cast to its own dtype. ``tabprep._base.fit.collect_engine`` tells
-#: it from a kernel call by that: a check is cheap per call, so it needs no in-memory engine.
+#: it from a kernel call by that: a check gives no output columns of its own, so it never counts
+#: as one input column feeding several outputs.
 CHECK_IN_PLAN = "python_udf().cast("
 
 

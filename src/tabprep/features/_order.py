@@ -62,7 +62,7 @@ def ordered_key(step, schema):
         return None
     dtype = schema[step.time]
     fn = partial(_refuse_missing_time, owner=type(step).__name__, column=step.time)
-    # the no-op cast marks the call as a cheap check in the plan (tabprep._base.stats.CHECK_IN_PLAN)
+    # the no-op cast marks the call as a check in the plan (tabprep._base.stats.CHECK_IN_PLAN)
     return pl.col(step.time).map_batches(fn, return_dtype=dtype, is_elementwise=True).cast(dtype, strict=False)
 
 
