@@ -563,8 +563,8 @@ def collect_engine(lf) -> str:
     if "python_udf" not in plan:
         return "auto"
     # the kernel calls per input column (a check, followed by its no-op cast, feeds no output)
-    check = re.escape(CHECK_IN_PLAN[len("python_udf()"):])
-    fed = Counter(m.group(1) for m in re.finditer(r'col\("((?:[^"\\]|\\.)*)"\)\.python_udf\(\)(?!' + check + ")", plan))
+    call = r'col\("((?:[^"\\]|\\.)*)"\)\.python_udf\(\)(?!' + re.escape(CHECK_IN_PLAN[len("python_udf()"):]) + ")"
+    fed = Counter(m.group(1) for m in re.finditer(call, plan))
     return "auto" if fed and max(fed.values()) > 1 else "in-memory"
 
 

@@ -16,8 +16,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         NAME,
         help="fit a pipeline spec (TOML) on training data and save the fitted artifact",
         description="Fit the pipeline described by SPEC (a TOML file: the same step names and "
-        "parameters as the Python API; None is written \"None\") on DATA in as few streaming passes as the steps allow, and "
-        "save the fitted pipeline to the folder ARTIFACT (JSON manifest + Arrow files, "
+        "parameters as the Python API; None is written \"None\") on DATA in as few streaming "
+        "passes as the steps allow, and save the fitted pipeline to the folder ARTIFACT (JSON manifest + Arrow files, "
         "fingerprinted, written atomically; an older artifact there is replaced). With "
         "--transform-out and/or --numpy, also write the training rows transformed as "
         "Pipeline.fit_transform gives them (target/WoE encodings out-of-fold, so no row sees its "
