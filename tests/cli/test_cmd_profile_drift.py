@@ -101,3 +101,13 @@ def test_drift_against_a_fitted_pipeline_shows_ks_and_its_bound(files):
     line = next(ln for ln in table.splitlines() if ln.startswith("mean_shift"))
     assert f"{features['mean_shift']['ks']:.3f}±{features['mean_shift']['ks_error']:.3f}" in line
     assert "KS" in table.splitlines()[1] and "KS " in line
+
+
+def test_quiet_prints_nothing_and_keeps_exit_codes_and_files(files):
+    proc = tabprep("profile", files / "ref.parquet", "--save", files / "pq", "-q")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert load_profile(files / "pq").n_rows == 5000
+    proc = tabprep("drift", files / "pq", files / "cur.parquet", "-q", "-o", files / "dq.html")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+    assert (files / "dq.html").exists()
+    assert (tabprep("drift", files / "pq", files / "ref.parquet", "--quiet", "--json").stdout) == ""

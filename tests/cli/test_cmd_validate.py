@@ -88,3 +88,14 @@ def test_bad_contract_exits_2_naming_the_file(files):
     (files / "rx.toml").write_text('[columns.a]\nregex = "[0-9]+"\n')
     proc = tabprep("validate", files / "rx.toml", files / "d.csv")
     assert proc.returncode == 2 and "a regex check needs a string column; found Int64" in proc.stderr
+
+
+def test_quiet_prints_nothing_and_keeps_the_exit_code(files):
+    proc = tabprep("validate", files / "c.toml", files / "d.csv", "-q", "-o", files / "q.html")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "", "")
+    assert (files / "q.html").exists()
+    (files / "w.toml").write_text(CONTRACT.replace('dtype = "Int64"\nmin = 0', 'dtype = "Int64"\nmin = -10'))
+    proc = tabprep("validate", files / "w.toml", files / "d.csv", "--quiet", "--json")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    proc = tabprep("validate", files / "new.toml", files / "d.csv", "--infer", "-q")
+    assert (proc.returncode, proc.stdout) == (0, "") and (files / "new.toml").exists()

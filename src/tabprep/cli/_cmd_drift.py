@@ -28,6 +28,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "share); VALUE 'none' turns a metric off; repeatable")
     add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing: the exit code says whether a column drifted (1) or not (0)")
     return p
 
 
@@ -68,5 +70,6 @@ def run(args: argparse.Namespace) -> int:
     report.source = args.data
     if args.output is not None:
         write_html(report, args.output)
-    print(report.to_json() if args.json else report)
+    if not args.quiet:
+        print(report.to_json() if args.json else report)
     return EXIT_DRIFT if report.drifted else 0

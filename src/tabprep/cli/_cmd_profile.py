@@ -31,6 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=integer, default=0, metavar="S", help="seed of --sample (default 0)")
     add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing (-o and --save still write)")
     return p
 
 
@@ -47,5 +48,6 @@ def run(args: argparse.Namespace) -> int:
         prof.save(args.save)
     if args.output is not None:
         write_html(prof, args.output)
-    print(prof.to_json() if args.json else prof)
+    if not args.quiet:
+        print(prof.to_json() if args.json else prof)
     return 0

@@ -30,6 +30,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "(a new .toml file) for you to review")
     add_read_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing: the exit code says whether an error-level check failed (3) or not (0)")
     return p
 
 
@@ -64,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
                               hint="give a new file name, or remove the old contract first")
         check_not_an_input([args.contract], [args.data])
         infer_contract(data).save(args.contract)
-        if not args.json:
-            print(f"wrote a proposed contract for {args.data} to {args.contract}: review it before use")
-        else:
+        if args.json and not args.quiet:
             print(json.dumps({"contract": args.contract, "data": args.data}))
+        elif not args.quiet:
+            print(f"wrote a proposed contract for {args.data} to {args.contract}: review it before use")
         return 0
     contract = load_contract(args.contract)
     if args.output is not None:
@@ -77,8 +79,6 @@ def run(args: argparse.Namespace) -> int:
         from tabprep.validate import write_html
 
         write_html(report, args.output)
-    if args.json:
-        print(report.to_json())
-    else:
-        print(report)
+    if not args.quiet:
+        print(report.to_json() if args.json else report)
     return 0 if report.ok else EXIT_FAILED
