@@ -511,10 +511,12 @@ def schema_after(schema, columns, outputs, step_name: str = "?"):
 
 def apply_step(lf, step, columns, schema):
     """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped."""
+    import polars as pl
+
     exprs = step.transform_exprs(schema)
-    # (from the step's output schema, not the expressions' names: one expression may give several
-    # columns, e.g. the unnested struct of one-hot's outputs of one input)
-    outs = set(step.output_schema(schema).names())
+    # the names these expressions give, resolved on the schema (not each expression's output name:
+    # one expression may give several columns, e.g. the unnested struct of one-hot's outputs)
+    outs = set(pl.LazyFrame(schema=schema).select(exprs).collect_schema().names())
     lf = lf.with_columns(exprs)
     drop = [c for c in columns if c not in outs]
     return lf.drop(drop) if drop else lf

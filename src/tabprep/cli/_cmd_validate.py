@@ -66,10 +66,9 @@ def run(args: argparse.Namespace) -> int:
                               hint="give a new file name, or remove the old contract first")
         check_not_an_input([args.contract], [args.data])
         infer_contract(data).save(args.contract)
-        if args.json and not args.quiet:
-            print(json.dumps({"contract": args.contract, "data": args.data}))
-        elif not args.quiet:
-            print(f"wrote a proposed contract for {args.data} to {args.contract}: review it before use")
+        if not args.quiet:
+            print(json.dumps({"contract": args.contract, "data": args.data}) if args.json else
+                  f"wrote a proposed contract for {args.data} to {args.contract}: review it before use")
         return 0
     contract = load_contract(args.contract)
     if args.output is not None:
