@@ -34,6 +34,7 @@ __all__ = [
     "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
+    "empty_frame", "transform_plan",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -509,14 +510,55 @@ def schema_after(schema, columns, outputs, step_name: str = "?"):
     return pl.Schema(new)
 
 
-def apply_step(lf, step, columns, schema):
-    """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped."""
+_EMPTY_FRAMES: dict = {}
+_EMPTY_FRAMES_KEPT = 64
+
+
+def empty_frame(schema):
+    """A LazyFrame with no rows and ``schema``: expressions resolve their output names and dtypes
+    on it (``empty_frame(schema).select(exprs).collect_schema()``).
+
+    Building one costs ~0.17 ms for 11 columns (a Series per column), about a third of a
+    20k-row imputer + scaler fit, which resolved four of them; the frames are kept per schema
+    (the last :data:`_EMPTY_FRAMES_KEPT`), as a frame without rows holds no data.
+    """
     import polars as pl
 
+    try:
+        key = tuple(schema.items())
+        hash(key)
+    except TypeError:  # a dtype that does not hash: build it each time
+        return pl.LazyFrame(schema=schema)
+    frame = _EMPTY_FRAMES.pop(key, None)
+    if frame is None:
+        frame = pl.DataFrame(schema=schema)
+        if len(_EMPTY_FRAMES) >= _EMPTY_FRAMES_KEPT:
+            del _EMPTY_FRAMES[next(iter(_EMPTY_FRAMES))]
+    _EMPTY_FRAMES[key] = frame  # most recent last
+    return frame.lazy()
+
+
+def transform_plan(step, schema):
+    """``(transform expressions, output schema)`` of the fitted ``step`` on ``schema``, the
+    expressions built once (a step's default ``output_schema`` builds them too: an imputer's
+    5 columns cost ~0.3 ms, a fifth of a 20k-row fit when built twice per step)."""
     exprs = step.transform_exprs(schema)
-    # the names these expressions give, resolved on the schema (not each expression's output name:
-    # one expression may give several columns, e.g. the unnested struct of one-hot's outputs)
-    outs = set(pl.LazyFrame(schema=schema).select(exprs).collect_schema().names())
+    if getattr(type(step).output_schema, "default_hook", False):
+        # the names these expressions give, resolved on the schema (not each expression's output
+        # name: one expression may give several columns, e.g. one-hot's unnested struct)
+        return exprs, empty_frame(schema).select(exprs).collect_schema()
+    return exprs, step.output_schema(schema)
+
+
+def apply_step(lf, step, columns, schema, outputs=None, exprs=None):
+    """``lf`` with ``step``'s outputs (``with_columns``) and its consumed inputs dropped;
+    ``outputs`` and ``exprs``: the step's output schema and transform expressions on ``schema``
+    if the caller has them (:func:`transform_plan`)."""
+    if exprs is None:
+        exprs = step.transform_exprs(schema)
+    if outputs is None:
+        outputs = empty_frame(schema).select(exprs).collect_schema()
+    outs = set(outputs.names() if hasattr(outputs, "names") else outputs)
     lf = lf.with_columns(exprs)
     drop = [c for c in columns if c not in outs]
     return lf.drop(drop) if drop else lf

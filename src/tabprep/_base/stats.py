@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from functools import partial
+from functools import lru_cache, partial
 
 __all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
@@ -213,7 +213,9 @@ def _kernel_stats(s, *, names: tuple[str, ...]):
     return pl.Series([dict(zip(names, (m.n, m.sum, m.mean, m.m2, m.has_inf)))], dtype=_struct_dtype(names))
 
 
-def _struct_dtype(names):
+@lru_cache(maxsize=1024)
+def _struct_dtype(names: tuple):
+    """The struct dtype of moment statistics named ``names`` (built once per names)."""
     import polars as pl
 
     kinds = {"n": pl.Int64, "any": pl.Boolean}

@@ -66,7 +66,7 @@ import polars as pl
 
 from tabprep import errors
 from tabprep._base.estimator import Estimator, sklearn_config
-from tabprep._base.fit import collect_engine, collect_explained, fit_single_step
+from tabprep._base.fit import collect_engine, collect_explained, empty_frame, fit_single_step
 from tabprep._base.codec import from_json_value, to_json_value
 from tabprep._base.params import check_param_names, validate_params
 from tabprep._base.stats import merge_by_prefix
@@ -199,7 +199,9 @@ class Step(Estimator):
 
     def output_schema(self, schema):
         """Output column names and dtypes, in output order, for input ``schema``."""
-        return pl.LazyFrame(schema=schema).select(self.transform_exprs(schema)).collect_schema()
+        return empty_frame(schema).select(self.transform_exprs(schema)).collect_schema()
+
+    output_schema.default_hook = True  # not overridden: resolved from transform_exprs (transform_plan)
 
     def planned_output_schema(self, schema, columns: list[str]):
         """Output ``{name: dtype}`` known *before* fitting, or None if it depends on the data.

@@ -113,7 +113,7 @@ def prepare_folds(pipeline: Pipeline, df: pl.DataFrame, target: str | None, fold
                 step.fit_finalize(st, sch, cols)
             finalized.append(st)
             out = step.output_schema(sch)
-            lf = apply_step(lf, step, cols, sch) if oof is None else apply_out_of_fold(lf, oof, cols, out)
+            lf = apply_step(lf, step, cols, sch, out) if oof is None else apply_out_of_fold(lf, oof, cols, out)
             sch = schema_after(sch, cols, out, name)
             fitted.append((name, step, cols))
         rest = [(n_, clone(s_), c_) for n_, s_, c_ in pending[len(fitted):]]

@@ -59,7 +59,8 @@ class FittedPipeline:
     tabprep.errors.SchemaError: column 'a': dtype differs from the one the pipeline was fitted on; found Int64, expected Float64. Hint: cast the column to Float64 before transform (e.g. pl.col('a').cast(pl.Float64)) or refit the pipeline
     """
 
-    def __init__(self, steps, input_schema, target, lineage) -> None:
+    def __init__(self, steps, input_schema, target, lineage, *, outputs=None) -> None:
+        # outputs: each step's output schema, if the caller resolved them already (the fit has)
 
         self.steps = [(str(n), s, [str(c) for c in cols]) for n, s, cols in steps]
         for name, step, _ in self.steps:
@@ -70,9 +71,11 @@ class FittedPipeline:
         self.lineage = dict(lineage or {})
         schema = self.input_schema
         self._schemas = []  # schema each step sees
-        for name, step, cols in self.steps:
+        self._outputs = []  # each step's output schema
+        for k, (name, step, cols) in enumerate(self.steps):
             self._schemas.append(schema)
-            schema = schema_after(schema, cols, step.output_schema(schema), name)
+            self._outputs.append(step.output_schema(schema) if outputs is None else outputs[k])
+            schema = schema_after(schema, cols, self._outputs[-1], name)
         self.output_schema = schema
         self.feature_names_out = list(schema.names())
         read = {c for _, _, cols in self.steps for c in cols}
@@ -198,7 +201,7 @@ class FittedPipeline:
                                *([self.target] if has_target else [])])
         inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
-        for (name, step, cols), sch in zip(self.steps, self._schemas):
+        for (name, step, cols), sch, outputs in zip(self.steps, self._schemas, self._outputs):
             oof = out_of_fold.get(name)
             exprs = None if oof is not None else step.inline_exprs(sch, {c: layer[c] for c in cols if c in layer})
             if exprs is not None and [e.meta.output_name() for e in exprs] == list(cols):
@@ -210,9 +213,9 @@ class FittedPipeline:
                 lf, layer = lf.with_columns(layer.values()), {}
             inputs.append((step, lf))
             if oof is None:
-                lf = apply_step(lf, step, cols, sch)
+                lf = apply_step(lf, step, cols, sch, outputs)
             else:
-                lf = apply_out_of_fold(lf, oof, cols, step.output_schema(sch))
+                lf = apply_out_of_fold(lf, oof, cols, outputs)
         if layer:
             lf = lf.with_columns(layer.values())
         out = [*(c for c in self.feature_names_out if c not in absent), *([self.target] if has_target else [])]
@@ -227,9 +230,9 @@ class FittedPipeline:
         input data (its ``i``-th input column, not written by an earlier step), whose fitted
         statistics describe the training data itself (what contracts and drift use)."""
         out, written = [], set()
-        for (name, step, cols), sch in zip(self.steps, self._schemas):
+        for (name, step, cols), outputs in zip(self.steps, self._outputs):
             out.append((name, step, [(i, c) for i, c in enumerate(cols) if c not in written]))
-            written.update(step.output_schema(sch).names())
+            written.update(outputs.names())
         return out
 
     def input_contract(self):

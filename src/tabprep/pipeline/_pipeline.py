@@ -64,6 +64,7 @@ from tabprep._base.fit import (
     run_phase,
     schema_after,
     takes_weights,
+    transform_plan,
     weighs_lazily,
     weight_series,
 )
@@ -187,7 +188,7 @@ class Pipeline:
         if weight is not None:
             schema = pl.Schema({n: d for n, d in schema.items() if n != weight})
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
-        fitted, phases, out_of_fold = [], [], {}
+        fitted, outputs, phases, out_of_fold = [], [], [], {}
         while pending:
             phase = _plan_phase(pending, schema, target, weighted)
             weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
@@ -203,16 +204,18 @@ class Pipeline:
                 if not fits_on_table(step):
                     step.fit_finalize(st, schema, cols)
                 finalized.append(st)
-                out = step.output_schema(schema)
+                oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
+                local = ops is _LOCAL and oof is None  # the transform expressions are applied
+                exprs, out = transform_plan(step, schema) if local else (None, step.output_schema(schema))
                 if planned is not None and planned != dict(out):
                     raise RuntimeError(f"{type(step).__name__}.planned_output_schema disagrees with its "
                                        f"output_schema for step {name!r}: {planned} vs {dict(out)}")
-                oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
                 if oof is not None:
                     out_of_fold[name] = oof
-                lf = ops.apply(lf, step, cols, schema, oof, out)
+                lf = apply_step(lf, step, cols, schema, out, exprs) if local else ops.apply(lf, step, cols, schema, oof, out)
                 schema = schema_after(schema, cols, out, name)
                 fitted.append((name, step, cols))
+                outputs.append(out)
                 done += 1
             pending = pending[done:]
             phases.append([p[0] for p in phase[:done]])
@@ -222,7 +225,7 @@ class Pipeline:
         fit_only = {c for _, step, cols in fitted if fits_on_table(step)
                     for c in step.fit_columns(cols, target)} - used
         input_schema = pl.Schema({n: d for n, d in input_schema.items() if n not in fit_only})
-        result = FittedPipeline(fitted, input_schema, target, ops.lineage(data) if lineage else {})
+        result = FittedPipeline(fitted, input_schema, target, ops.lineage(data) if lineage else {}, outputs=outputs)
         result.fit_phases = phases
         return result, source, out_of_fold
 
@@ -269,7 +272,7 @@ class _LOCAL:
 
     @staticmethod
     def apply(lf, step, cols, schema, oof, out):
-        return apply_step(lf, step, cols, schema) if oof is None else apply_out_of_fold(lf, oof, cols, out)
+        return apply_step(lf, step, cols, schema, out) if oof is None else apply_out_of_fold(lf, oof, cols, out)
 
 
 def _attach_weights(lf, schema, sample_weight, target, steps, *, check: bool = True):
