@@ -63,6 +63,14 @@ class TabprepError(Exception):
         self.hint = hint
         super().__init__(self._format())
 
+    def with_path(self, path) -> "TabprepError":
+        """The same error naming the file ``path`` (a new error of the same class), or this one
+        if it names a file already."""
+        if self.path is not None:
+            return self
+        return _rebuild(type(self), self.message, str(path), self.column, self.row, self.found, self.hint,
+                        self.cli_hint)
+
     def cli_text(self) -> str:
         """The message as the ``tabprep`` command shows it: its hint in command-line words."""
         if not self.cli_hint:

@@ -11,6 +11,7 @@ import pytest
 
 from oracles.handoff import to_numpy_reference
 from tabprep.cli import main
+from tabprep.errors import DataError
 from tabprep.pipeline import load
 from tabprep.pipeline._spec import read_spec
 
@@ -181,6 +182,46 @@ def test_transform_refuses_before_writing_anything(files, capsys, extra, code, m
     err = capsys.readouterr().err
     assert message in err
     assert not (tmp / "out.parquet").exists() and not (tmp / "X.npy").exists()
+
+
+@pytest.mark.parametrize("outputs", [["-o", "o.parquet"], ["--numpy", "X.npy"], ["-o", "o.csv", "--numpy", "X.npy"]])
+def test_transform_failing_inside_the_query_names_file_column_and_row(files, capsys, outputs):
+    # the scaler's infinity check runs on each batch inside the lazy query, which cannot know
+    # its row: the command asks the steps, and writes nothing
+    tmp, fitted, data = _fit(files, capsys)
+    bad = tmp / "new.csv"
+    df = pl.read_csv(data)
+    df.with_columns(df["a"].cast(pl.Float64).scatter(321, float("inf"))).write_csv(bad)
+    argv = ["transform", str(tmp / "model"), str(bad), *[str(tmp / o) if "." in o else o for o in outputs]]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert f"{bad}: column 'a', row 321: SimpleImputer expects finite values" in err
+    assert "python_udf" not in err  # no Polars expression trace
+    assert sorted(p.name for p in tmp.iterdir()) == ["model", "new.csv", "spec.toml", "train.csv"]
+    # the library's lazy transform: the same error from explain_failure, None on good data
+    lazy = fitted.transform(pl.scan_csv(bad))
+    with pytest.raises(DataError):
+        lazy.collect()
+    got = fitted.explain_failure(pl.scan_csv(bad))
+    assert (got.column, got.row, type(got)) == ("a", 321, DataError)
+    assert fitted.explain_failure(pl.scan_csv(data)) is None
+
+
+def test_transform_unknown_category_names_file_column_and_row(tmp_path, capsys):
+    train = tmp_path / "train.csv"
+    pl.DataFrame({"c": ["u", "v", "w"] * 50, "d": ["p", "q"] * 75}).write_csv(train)
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[steps]]\nname = "oh"\ntype = "OneHotEncoder"\ncolumns = ["c"]\n'
+                    'params = { sparse_output = false }\n[[steps]]\nname = "ord"\ntype = "OrdinalEncoder"\ncolumns = ["d"]\n')
+    assert main(["fit", str(spec), str(train), "-o", str(tmp_path / "model"), "-q"]) == 0
+    for col, row, value in [("c", 40, "zz"), ("d", 3, "r")]:
+        new = tmp_path / f"new_{col}.csv"
+        df = pl.read_csv(train)
+        df.with_columns(df[col].scatter(row, value)).write_csv(new)
+        assert main(["transform", str(tmp_path / "model"), str(new), "-o", str(tmp_path / "o.parquet")]) == 3
+        err = capsys.readouterr().err
+        assert f"{new}: column '{col}', row {row}: value is not in the vocabulary; found '{value}'" in err
+        assert not (tmp_path / "o.parquet").exists()
 
 
 def test_transform_schema_mismatch_and_bad_artifact(files, capsys):

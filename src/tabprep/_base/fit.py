@@ -34,7 +34,7 @@ __all__ = [
     "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
-    "empty_frame", "transform_plan",
+    "empty_frame", "transform_plan", "explained",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -622,11 +622,24 @@ def collect_explained(lf, explainers, *, engine: str = "auto"):
     try:
         return lf.collect(engine=engine)
     except (pl.exceptions.PolarsError, TabprepError) as exc:
-        # a tabprep error raised by a step's batch function cannot know the row: ask the steps
-        if isinstance(exc, TabprepError) and exc.row is not None:
+        better = explained(exc, explainers)
+        if better is None:
             raise
-        for step, step_input in explainers():
-            better = step.explain_failure(step_input, step_input.collect_schema())
-            if better is not None:
-                raise better from exc
-        raise
+        raise better from exc
+
+
+def explained(exc, explainers):
+    """The error naming the column and row that the steps (``explainers()`` → ``[(step,
+    input_lf)]``, in order) give for ``exc``, a failure of a query they were part of, or None
+    (``exc`` already names its row, or no step can tell).
+
+    A tabprep error raised inside a query (a step's check of its batches) cannot know its row,
+    and Polars hands it back rebuilt from its message, with the expression appended and the
+    column lost: only the step, reading its input again, can name them."""
+    if isinstance(exc, TabprepError) and exc.row is not None:
+        return None
+    for step, step_input in explainers():
+        better = step.explain_failure(step_input, step_input.collect_schema())
+        if better is not None:
+            return better
+    return None

@@ -5,7 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from tabprep._base.backends import backend_for
-from tabprep._base.fit import apply_out_of_fold, apply_step, collect_engine, collect_explained, fits_on_table, schema_after
+from tabprep._base.fit import (
+    apply_out_of_fold,
+    apply_step,
+    collect_engine,
+    collect_explained,
+    explained,
+    fits_on_table,
+    schema_after,
+)
 from tabprep._base.step import Step, is_step
 from tabprep._dtypes import dtype_str, parse_dtype
 from tabprep.errors import ArtifactError, ConfigError, DataError, SchemaError
@@ -188,18 +196,40 @@ class FittedPipeline:
             return backend.transform(self, data)
         return self._transform(coerce(data, allow_path=True, array_dtype=None))
 
+    def explain_failure(self, data):
+        """After a lazy transform of ``data`` failed as it ran (while it was collected, sunk or
+        written): the error naming the column and the row that made it fail, or None.
+
+        A step's check of its batches (an infinity where a scaler expects numbers, a category
+        an encoder refuses) runs inside the query and cannot know the row; the error the query
+        raises names neither (Polars rebuilds it from its message). An eager transform asks the
+        steps itself; this asks them for a lazy one (``tabprep transform`` does, when a write
+        fails). Reads ``data`` again, step by step, up to the first step that can tell.
+        """
+        source = coerce(data, allow_path=True, array_dtype=None)
+        inputs: list = []
+        self._plan(source, {}, inputs)
+        return explained(DataError("the transform failed"), lambda: inputs)
+
     def _transform(self, source, out_of_fold=None):
         """:meth:`transform` of a coerced input; ``out_of_fold`` (``Pipeline.fit_transform`` on the
         training rows) maps a cross-fitted step's name to its out-of-fold output frame, which
         takes the place of its transform."""
-        out_of_fold = out_of_fold or {}
+        inputs: list = []
+        lf = self._plan(source, out_of_fold or {}, inputs)
+        if source.kind not in ("lazy", "path"):
+            lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
+        return convert_output(lf, source)
+
+    def _plan(self, source, out_of_fold: dict, inputs: list):
+        """The lazy transform of ``source``; appends each step's ``(step, input LazyFrame)`` to
+        ``inputs`` (what explains a failure)."""
         schema = source.lf.collect_schema()
         self.check_schema(schema)
         has_target = self.target is not None and self.target in schema
         absent = {c for c in self.passthrough if c not in schema}
         lf = source.lf.select([*(c for c in self.input_schema.names() if c not in absent),
                                *([self.target] if has_target else [])])
-        inputs = []
         layer: dict = {}  # column -> expression of consecutive one-to-one steps, not yet applied
         for (name, step, cols), sch, outputs in zip(self.steps, self._schemas, self._outputs):
             oof = out_of_fold.get(name)
@@ -220,10 +250,7 @@ class FittedPipeline:
             lf = lf.with_columns(layer.values())
         out = [*(c for c in self.feature_names_out if c not in absent), *([self.target] if has_target else [])]
         # no output column (every one dropped): dropping keeps the rows, a select of nothing has none
-        lf = lf.select(out) if out else lf.drop(lf.collect_schema().names())
-        if source.kind not in ("lazy", "path"):
-            lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
-        return convert_output(lf, source)
+        return lf.select(out) if out else lf.drop(lf.collect_schema().names())
 
     def raw_inputs(self) -> list:
         """``[(name, step, [(i, column)])]``: per step, the columns it reads straight from the
