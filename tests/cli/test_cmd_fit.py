@@ -207,6 +207,16 @@ def test_transform_failing_inside_the_query_names_file_column_and_row(files, cap
     assert fitted.explain_failure(pl.scan_csv(data)) is None
 
 
+def test_fit_refusing_an_infinity_names_file_column_and_row(files, capsys):
+    tmp, spec, data = files
+    df = pl.read_csv(data)
+    df.with_columns(df["a"].cast(pl.Float64).scatter(123, float("-inf"))).write_csv(data)
+    assert main(["fit", str(spec), str(data), "-o", str(tmp / "model"), "--transform-out", str(tmp / "o.parquet")]) == 3
+    err = capsys.readouterr().err
+    assert f"{data}: column 'a', row 123: SimpleImputer expects finite values" in err
+    assert sorted(p.name for p in tmp.iterdir()) == ["spec.toml", "train.csv"]
+
+
 def test_transform_unknown_category_names_file_column_and_row(tmp_path, capsys):
     train = tmp_path / "train.csv"
     pl.DataFrame({"c": ["u", "v", "w"] * 50, "d": ["p", "q"] * 75}).write_csv(train)

@@ -34,7 +34,7 @@ __all__ = [
     "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
-    "empty_frame", "transform_plan", "explained",
+    "empty_frame", "transform_plan", "explained", "finalize_explained",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -439,13 +439,31 @@ def check_sample_weight(sample_weight, n: int):
     return pl.Series(WEIGHT, np.asarray(w, dtype=np.float64))
 
 
+def finalize_explained(step, stats: dict, schema, columns, lf):
+    """``step.fit_finalize(stats, schema, columns)``; when it refuses an infinity (a statistic
+    flags one per column, not where), the error names the first row holding it too (``lf``, the
+    step's input, is read again for that, only then)."""
+    from tabprep._base.stats import explain_infinity, infinity_error
+
+    try:
+        return step.fit_finalize(stats, schema, columns)
+    except DataError as exc:
+        if (exc.row is not None or exc.column is None or not hasattr(lf, "collect_schema")
+                or exc.message != infinity_error(type(step).__name__, exc.column).message):
+            raise
+        better = explain_infinity(step, lf, lf.collect_schema(), [exc.column])
+        if better is None:
+            raise
+        raise (better if exc.path is None else better.with_path(exc.path)) from exc
+
+
 def fit_single_step(step, data, y=None, sample_weight=None) -> dict:
     """Fit one step on a coerced input (the scikit-learn ``fit`` of every step); returns the
     statistics it was fitted on. ``sample_weight`` (one weight per row; steps whose ``fit``
     takes it) becomes a column read in the statistics pass."""
     stats, schema, columns = step_statistics(step, data.lf, y, sample_weight)
     if not fits_on_table(step):  # a table step has set its fitted attributes in fit_table
-        step.fit_finalize(stats, schema, columns)
+        finalize_explained(step, stats, schema, columns, data.lf)
     if not data.named:
         # scikit-learn defines feature_names_in_ only for inputs with string column names
         del step.feature_names_in_

@@ -258,6 +258,11 @@ def polars_errors(
     """
     try:
         yield
+    except (DataError, SchemaError) as exc:
+        # a tabprep error about the data that does not name its file: the block read ``path``
+        if exc.path is not None or path is None or not isinstance(path, (str, os.PathLike)):
+            raise
+        raise exc.with_path(path) from exc
     except TabprepError:
         raise
     except Exception as exc:

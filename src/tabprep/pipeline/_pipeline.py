@@ -60,6 +60,7 @@ from tabprep._base.fit import (
     apply_out_of_fold,
     apply_step,
     check_batch_size,
+    finalize_explained,
     fits_on_table,
     run_phase,
     schema_after,
@@ -202,7 +203,7 @@ class Pipeline:
                         break
                     st = _merge_fills(step, st, sch, cols, target, fills)
                 if not fits_on_table(step):
-                    step.fit_finalize(st, schema, cols)
+                    finalize_explained(step, st, schema, cols, lf if ops is _LOCAL else None)
                 finalized.append(st)
                 oof = st.get(OUT_OF_FOLD) if fits_on_table(step) else None
                 local = ops is _LOCAL and oof is None  # the transform expressions are applied

@@ -1,0 +1,36 @@
+"""A fit that refuses an infinity names the row holding it (the statistics only flag the column)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from tabprep import Pipeline
+from tabprep.clean import SimpleImputer
+from tabprep.errors import DataError
+from tabprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+
+DF = pl.DataFrame({"a": [1.0, 2.0, None, 4.0, 5.0], "b": [1.0, 3.0, 2.0, float("-inf"), float("inf")]})
+
+
+@pytest.mark.parametrize("step", [StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_step_and_pipeline_fits_name_the_first_infinite_row(step, lazy):
+    data = DF.lazy() if lazy else DF
+    for fit in (lambda: step().fit(data), lambda: Pipeline([("s", step(), ["a", "b"])]).fit(data)):
+        with pytest.raises(DataError, match=f"{step.__name__} expects finite values") as info:
+            fit()
+        assert (info.value.column, info.value.row) == ("b", 3)
+
+
+def test_fused_phase_names_the_row_of_the_step_that_refuses():
+    # the imputer fills 'a' and the scaler's statistics are fused into the same pass; the
+    # imputer is the first to see 'b''s infinity
+    with pytest.raises(DataError, match="SimpleImputer expects finite values") as info:
+        Pipeline([("i", SimpleImputer(), ["a", "b"]), ("s", StandardScaler(), ["a", "b"])]).fit(DF)
+    assert (info.value.column, info.value.row) == ("b", 3)
+
+
+def test_other_data_errors_are_left_as_they_are():
+    with pytest.raises(DataError, match="no rows to fit on"):
+        StandardScaler().fit(DF.head(0))
