@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from tabprep import Pipeline
+from tabprep.bin import KBinsDiscretizer
 from tabprep.clean import SimpleImputer
 from tabprep.errors import DataError
 from tabprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
@@ -13,12 +14,17 @@ from tabprep.scale import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScal
 DF = pl.DataFrame({"a": [1.0, 2.0, None, 4.0, 5.0], "b": [1.0, 3.0, 2.0, float("-inf"), float("inf")]})
 
 
-@pytest.mark.parametrize("step", [StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer])
+STEPS = [StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer,
+         lambda: KBinsDiscretizer(n_bins=2, subsample=None), lambda: KBinsDiscretizer(n_bins=2, strategy="uniform")]
+
+
+@pytest.mark.parametrize("make", STEPS)
 @pytest.mark.parametrize("lazy", [False, True])
-def test_step_and_pipeline_fits_name_the_first_infinite_row(step, lazy):
+def test_step_and_pipeline_fits_name_the_first_infinite_row(make, lazy):
     data = DF.lazy() if lazy else DF
-    for fit in (lambda: step().fit(data), lambda: Pipeline([("s", step(), ["a", "b"])]).fit(data)):
-        with pytest.raises(DataError, match=f"{step.__name__} expects finite values") as info:
+    name = type(make()).__name__
+    for fit in (lambda: make().fit(data), lambda: Pipeline([("s", make(), ["a", "b"])]).fit(data)):
+        with pytest.raises(DataError, match=f"{name} expects finite values") as info:
             fit()
         assert (info.value.column, info.value.row) == ("b", 3)
 

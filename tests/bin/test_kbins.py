@@ -271,8 +271,9 @@ def test_parameter_errors_read_like_sklearn():
     with pytest.raises(Exception, match="numeric"):
         KBinsDiscretizer().fit(pl.DataFrame({"s": ["a", "b"]}))
     for strategy in ("uniform", "quantile"):
-        with pytest.raises(DataError, match="infinite"):
+        with pytest.raises(DataError, match="KBinsDiscretizer expects finite values") as info:
             KBinsDiscretizer(strategy=strategy, subsample=None).fit(pl.DataFrame({"a": [1.0, 2.0, float("inf")]}))
+        assert (info.value.column, info.value.row) == ("a", 2)
 
 
 @pytest.mark.parametrize("params", [

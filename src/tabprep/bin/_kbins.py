@@ -37,7 +37,14 @@ import numpy as np
 from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
 from tabprep._base.params import Constraint, Interval, Options, param_error
-from tabprep._base.stats import float_dtype_for, merge_by_prefix, missing_as_null, require_numeric, skipping_nan
+from tabprep._base.stats import (
+    float_dtype_for,
+    infinity_error,
+    merge_by_prefix,
+    missing_as_null,
+    require_numeric,
+    skipping_nan,
+)
 from tabprep._base.step import Step, register_step
 
 __all__ = ["KBinsDiscretizer"]
@@ -522,8 +529,8 @@ class KBinsDiscretizer(Step):
                 raise DataError("missing values (null or NaN) while fitting", column=c, found=f"{missing} missing",
                                 hint="impute them first or use handle_missing='null' or 'bin'")
             if n_valid and not (math.isfinite(lo) and math.isfinite(hi)):
-                raise DataError("infinite values cannot be binned", column=c, found=f"min {lo}, max {hi}",
-                                hint="clip them or replace them by null first")
+                # (an exact quantile next to an infinity interpolates to NaN: no extreme to show)
+                raise infinity_error(type(self).__name__, c)
             if n_valid == 0 or lo == hi:
                 what = "has no non-missing value" if n_valid == 0 else "is constant"
                 warnings.warn(f"Feature {j} ({c!r}) {what} and will be replaced with 0.", UserWarning, stacklevel=3)
