@@ -69,6 +69,30 @@ def test_ragged_csv_row(tmp_path):
         convert(path, tmp_path / "r.parquet")
 
 
+@pytest.mark.parametrize(("text", "options", "found"), [
+    ("a,a,b\n1,2,3\n", {}, "'a'"),
+    ("x;y;x;y;x\n1;2;3;4;5\n", {"separator": ";"}, "'x', 'y'"),
+    ("# note\nk,v,k\n1,2,3\n", {"comment_prefix": "#"}, "'k'"),
+])
+def test_csv_header_naming_a_column_twice_is_refused(tmp_path, text, options, found):
+    # Polars would read the second one as '<name>_duplicated_0', silently
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(SchemaError, match=f"d\\.csv: .*the header names .* more than once; found {found}"):
+        scan(path, **options)
+    with pytest.raises(SchemaError, match="more than once"):
+        convert(path, tmp_path / "d.parquet", read_options=options)
+    assert not (tmp_path / "d.parquet").exists()
+
+
+def test_csv_columns_named_like_a_renamed_duplicate_are_read(tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text("a,a_duplicated_0,b\n1,2,3\n")
+    assert scan(path).collect().columns == ["a", "a_duplicated_0", "b"]
+    path.write_text("1,1,2\n3,4,5\n")  # no header: Polars names the columns itself
+    assert scan(path, has_header=False).collect().shape == (2, 3)
+
+
 def test_empty_csv(tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("")

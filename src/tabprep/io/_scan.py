@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import inspect
+import re
 from collections.abc import Sequence
 from functools import partial
 
@@ -132,6 +133,38 @@ def _check_same_columns(source: Source) -> None:
                           path=other, column=names[0] if len(names) == 1 else None, found=differences,
                           hint="scan the files separately, or align their columns first (tabprep convert "
                                "each file with --columns/--schema-overrides)")
+
+
+_RENAMED = re.compile(r"^(.*)_duplicated_(\d+)$")
+
+
+def _check_header_names(source: Source) -> None:
+    """A CSV header naming a column twice is refused: Polars would read the second as
+    ``<name>_duplicated_0`` and a pipeline could fit on either without a word. A name of that
+    form counts as renamed by Polars when its base name is a column too and the name itself is
+    not in the file's first 64 KiB."""
+    if source.format != "csv" or not source.options.get("has_header", True):
+        return
+    first = source.files[0]
+    keep = ("separator", "quote_char", "skip_rows", "skip_lines", "comment_prefix", "eol_char", "encoding")
+    options = {k: v for k, v in source.options.items() if k in keep}
+    try:
+        names = pl.read_csv(first, n_rows=0, infer_schema=False, **options).columns
+    except Exception:  # noqa: BLE001 - a header Polars cannot read fails with its own error below
+        return
+    renamed = [(m.group(1), n) for n in names if (m := _RENAMED.match(n)) and m.group(1) in names]
+    if not renamed:
+        return
+    with open(first, "rb") as fh:
+        head = fh.read(1 << 16)
+    twice = sorted({base for base, name in renamed if name.encode("utf-8") not in head})
+    if twice:
+        raise SchemaError(
+            f"the header names {'a column' if len(twice) == 1 else 'columns'} more than once",
+            path=source.label, column=twice[0] if len(twice) == 1 else None,
+            found=", ".join(repr(c) for c in twice),
+            hint="give each column its own name in the header (the reader would rename the later ones "
+                 f"{renamed[0][1]!r}...)")
 
 
 def _check_columns(names: Sequence[str], schema: pl.Schema, label: str, what: str) -> None:
@@ -291,6 +324,7 @@ def _scan_source(source: Source, *, schema_overrides=None, columns: Sequence[str
         if len(set(columns)) != len(columns):
             raise ConfigError("a column is selected twice", path=source.label, found=", ".join(columns))
     _check_same_columns(source)
+    _check_header_names(source)
     locate = partial(Source.locate_csv_value, source)
     with polars_errors(source.label, locate=locate):
         if overrides and source.format in _PARSES_WITH_OVERRIDES:

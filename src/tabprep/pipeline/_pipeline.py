@@ -73,7 +73,7 @@ from tabprep._base.lineage import data_fingerprint
 from tabprep._base.params import validate_params
 from tabprep._base.stats import unpack_structs
 from tabprep._base.step import is_step
-from tabprep.errors import ConfigError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import coerce
 from tabprep.pipeline._fitted import FittedPipeline
 from tabprep.pipeline._select import MissingColumnError, is_static, resolve_columns
@@ -190,11 +190,18 @@ class Pipeline:
             schema = pl.Schema({n: d for n, d in schema.items() if n != weight})
         input_schema = pl.Schema({n: d for n, d in schema.items() if n != target})
         fitted, outputs, phases, out_of_fold = [], [], [], {}
+        raw = lf
         while pending:
-            phase = _plan_phase(pending, schema, target, weighted)
-            weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
-            stats = ops.run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
-                                  weights=weights)
+            try:
+                phase = _plan_phase(pending, schema, target, weighted)
+                weights = {k: weight for k, p in enumerate(phase) if p[0] in weighted}
+                stats = ops.run_phase(lf, [(p[1], p[3], p[2]) for p in phase], target, batch_size, cross_fit=True,
+                                      weights=weights)
+            except SchemaError as exc:
+                # a CSV of a header and no row reads every column as text: say what is wrong
+                if backend is None and not fitted and raw.head(1).collect().height == 0:
+                    raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)") from exc
+                raise
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
             for (name, step, cols, sch, planned, fused), st in zip(phase, stats):
                 if fused:
