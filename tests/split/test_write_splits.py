@@ -33,9 +33,18 @@ def test_the_files_hold_the_parts_of_the_split_column(tmp_path, strategy, kw, so
 def test_a_time_gap_leaves_rows_in_no_file(tmp_path):
     df = DF.with_columns(t=pl.col("x") * 10)
     want = add_split_column(df, (0.5, 0.5), strategy="time", time="t", gap=100)
-    paths = write_splits(df, tmp_path / "d.csv", (0.5, 0.5), strategy="time", time="t", gap=100)
+    with pytest.warns(UserWarning, match=r"^10 of 500 rows are in no split and go to no file: 10 within the gap"):
+        paths = write_splits(df, tmp_path / "d.csv", (0.5, 0.5), strategy="time", time="t", gap=100)
     total = sum(pl.read_csv(p).height for p in paths.values())
-    assert total == want.filter(pl.col("split").is_not_null()).height < df.height
+    assert total == want.filter(pl.col("split").is_not_null()).height == df.height - 10
+
+
+def test_rows_without_a_time_go_to_no_file_with_a_warning(tmp_path):
+    df = DF.with_columns(t=pl.when(pl.col("x") % 7 == 0).then(None).otherwise(pl.col("x")))
+    with pytest.warns(UserWarning, match=r"^72 of 500 rows .*: 72 with a null time \('t'\)$"):
+        paths = write_splits(df, tmp_path / "d.parquet", (0.8, 0.2), strategy="time", time="t")
+    got = pl.concat([pl.read_parquet(p) for p in paths.values()])
+    assert got.height == 428 and got["t"].null_count() == 0
 
 
 def test_names_and_their_count(tmp_path):

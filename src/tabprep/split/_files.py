@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -66,7 +67,8 @@ def write_splits(
 
     The part of every row is computed once, from the columns the strategy reads; then each part
     is streamed from ``data`` to its file. The files are written as a set (all or none, see
-    :func:`tabprep.io.write_all`); rows a time split leaves out (``gap``) go to no file.
+    :func:`tabprep.io.write_all`); rows a time split leaves out (a null time, ``gap``) go to no
+    file, and a ``UserWarning`` says how many.
 
     Parameters
     ----------
@@ -120,9 +122,15 @@ def write_splits(
         ids = pl.Series(column, random_split_ids(n_rows, ratios, seed=seed), dtype=pl.Int8)
     else:  # only the columns the strategy reads are read to compute the parts
         needed = [c for c in (by, group, time) if c]
-        ids = add_split_column(lf.select(needed), ratios, strategy=strategy, by=by, group=group, time=time,
-                               gap=gap, cutoffs=cutoffs, bins=bins, seed=seed,
-                               name=column).select(column).collect().to_series()
+        parted = add_split_column(lf.select(needed), ratios, strategy=strategy, by=by, group=group, time=time,
+                                  gap=gap, cutoffs=cutoffs, bins=bins, seed=seed, name=column).collect()
+        ids = parted.get_column(column)
+        if strategy == "time" and ids.null_count():  # rows no file gets: say how many and why
+            no_time = parted.get_column(time).null_count()
+            why = [f"{no_time:,} with a null time ({time!r})" if no_time else "",
+                   f"{ids.null_count() - no_time:,} within the gap before a cut" if ids.null_count() > no_time else ""]
+            warnings.warn(f"{ids.null_count():,} of {ids.len():,} rows are in no split and go to no file: "
+                          + " and ".join(w for w in why if w), UserWarning, stacklevel=2)
     with_ids = lf.with_columns(ids.alias(column))
     parts = [(with_ids.filter(pl.col(column) == j).drop(column), targets[name]) for j, name in enumerate(names)]
     return dict(zip(names, write_all(parts, **write_options)))
