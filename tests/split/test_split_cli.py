@@ -91,3 +91,20 @@ def test_per_split_refuses_to_write_over_its_input(data, tmp_path, capsys):
     assert "an output file is also an input file" in capsys.readouterr().err
     assert train.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "train.parquet"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["split", "{data}", "-o", "{out}", "--by", "y"],
+    ["split", "{data}", "-o", "{out}", "--folds", "3", "--by", "y"],
+    ["sample", "{data}", "-o", "{out}", "--by", "y", "--n", "10"],
+])
+def test_errors_about_the_data_name_its_file(data, tmp_path, capsys, argv):
+    # the library's check of the labels does not know the file; the command names it
+    df, _ = data
+    path = tmp_path / "nulls.parquet"
+    df.with_columns(df["y"].scatter(17, None)).write_parquet(path)
+    out = tmp_path / "o.parquet"
+    assert main([a.format(data=path, out=out) for a in argv]) == 3
+    err = capsys.readouterr().err
+    assert f"tabprep: error: {path}: column 'y', row 17: " in err and "must not be null or NaN" in err
+    assert not out.exists()

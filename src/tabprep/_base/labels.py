@@ -111,7 +111,7 @@ def _null_check(s: pl.Series, what: str, name: str | None) -> None:
             column=name,
             row=row,
             found=f"{int(mask.sum())} null/NaN value(s)",
-            hint="drop or impute those rows before splitting",
+            hint="drop or impute those rows first",
         )
 
 

@@ -90,6 +90,17 @@ def _as_tabprep_error(exc: BaseException):
     return None
 
 
+def _naming_the_data(exc: BaseException, args) -> BaseException:
+    """A DataError or SchemaError that names no file, from a command that reads one DATA input,
+    as naming it (the library's checks of values and columns do not know where they came from)."""
+    from tabprep.errors import DataError, SchemaError
+
+    data = getattr(args, "data", None)
+    if isinstance(exc, (DataError, SchemaError)) and exc.path is None and isinstance(data, str):
+        return exc.with_path(data)
+    return exc
+
+
 def _report(exc: BaseException, debug: bool) -> int:
     err = _as_tabprep_error(exc)
     if debug:
@@ -194,7 +205,7 @@ def _main(argv: list[str], program: bool) -> int:
         _silence_stdout()
         return EXIT_ERROR
     except Exception as exc:
-        return _report(exc, debug)
+        return _report(_naming_the_data(exc, args), debug)
     except BaseException as exc:  # Polars' PanicException derives from BaseException
         if isinstance(exc, SystemExit):
             raise
