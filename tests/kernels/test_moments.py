@@ -178,3 +178,12 @@ def test_chunked_kernel_refuses_bad_chunks():
         moments_chunks([np.ones(3), np.ones(20)], [None, np.zeros(2, dtype=np.uint8)], [0, 0])
     with pytest.raises(ValueError, match="bit0"):
         moments_chunks([np.ones(3)], [None], [-1])
+
+
+def test_empty_chunks_with_an_offset_past_their_buffer_are_read_as_empty():
+    # Polars can hand a batch an empty chunk whose offset lies past its (short) buffer: seen
+    # with one-row batches of a chunked frame (tests/pipeline/test_pipeline_batches.py)
+    empty = pa.Array.from_buffers(pa.float64(), 0, [None, pa.py_buffer(b"")], offset=5)
+    column = pa.chunked_array([pa.array([1.0, None, 4.0]), empty, pa.array([7.0])], type=pa.float64())
+    assert column_moments(column) == column_moments(pa.array([1.0, None, 4.0, 7.0]))
+    assert column_moments(empty).n == 0

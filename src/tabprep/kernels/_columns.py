@@ -58,7 +58,11 @@ def _from_arrow(arr, source_dtype: np.dtype) -> ColumnBuffers:
         dtype = np.dtype(np.float64)
     validity_buf, data_buf = arr.buffers()[:2]
     n, off = len(arr), arr.offset
-    if data_buf is None:  # an empty array may carry no buffer
+    if n == 0:
+        # an empty array may carry no buffer, or one shorter than its offset (an empty chunk
+        # of a sliced Polars column: batches of one row of a chunked frame gave such chunks)
+        return ColumnBuffers(np.empty(0, dtype=dtype), None, 0, source_dtype)
+    if data_buf is None:
         values = np.empty(0, dtype=dtype)
     else:
         values = np.frombuffer(data_buf, dtype=dtype, count=off + n)[off:]
