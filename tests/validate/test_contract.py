@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from polars.io.plugins import register_io_source
 
 from tabprep import Pipeline
+from tabprep.bin import KBinsDiscretizer
+from tabprep.clean import SimpleImputer
 from tabprep.encode import OneHotEncoder, OrdinalEncoder
-from tabprep.errors import ConfigError, InvalidParameterError
+from tabprep.errors import ConfigError, DataError, InvalidParameterError
 from tabprep.pipeline import parse_spec
 from tabprep.pipeline._validation import first_true
 from tabprep.scale import StandardScaler
@@ -318,7 +320,9 @@ def test_fitted_pipeline_emits_its_input_contract():
     contract = fitted.input_contract()
     assert contract.columns["c"] == Column(dtype="String", nullable=False, allowed=["a", "b"])
     assert contract.columns["k"] == Column(dtype="Int64", allowed=[1, 2], levels={"allowed": "warn"})
-    assert contract.columns["x"] == Column(dtype="Float64")
+    # the scaler refuses +-inf in its input: finite values only
+    inf = float("inf")
+    assert contract.columns["x"] == Column(dtype="Float64", min=-inf, min_inclusive=False, max=inf, max_inclusive=False)
     assert contract.columns["id"] == Column(dtype="Int64", required=False)
     assert "y" not in contract.columns
     assert contract.validate(train).failures == []
@@ -327,4 +331,21 @@ def test_fitted_pipeline_emits_its_input_contract():
     assert {(r.column, r.check, r.level, tuple(r.rows)) for r in report.failures} == {
         ("c", "allowed", "error", (1,)), ("c", "nullable", "error", (2,)), ("k", "allowed", "warn", (0,)),
         ("x", "dtype", "error", ())}
+    infinite = train.with_columns(x=pl.Series([1.0, -inf, inf]))
+    assert {(r.column, r.check, tuple(r.rows)) for r in contract.validate(infinite).failures} == {
+        ("x", "min", (1,)), ("x", "max", (2,))}
+    with pytest.raises(DataError, match="StandardScaler expects finite values"):
+        fitted.transform(infinite)
     assert parse_contract(contract.to_toml()) == contract
+
+
+def test_input_contract_asks_for_finite_values_where_a_step_refuses_infinity():
+    train = pl.DataFrame({"a": [1.0, None, 3.0], "b": [1.0, 2.0, 4.0], "c": [0.5, 1.5, 2.5], "n": [1, 2, 3]})
+    fitted = Pipeline([("imp", SimpleImputer(), ["a", "n"]), ("sc", StandardScaler(), ["a", "b"]),
+                       ("bins", KBinsDiscretizer(n_bins=2, encode="ordinal"), ["c"])]).fit(train)
+    contract = fitted.input_contract()
+    # 'a' and 'b': checked by the imputer and the scaler (the scaler's input 'a' is the imputer's
+    # output, already finite); 'n': an integer; 'c': the binner does not check its transform input
+    finite = {name for name, col in contract.columns.items() if col.min == float("-inf")}
+    assert finite == {"a", "b"}
+

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import math
 import weakref
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache, partial
 
 __all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
-           "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity",
+           "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity", "infinity_checks",
            "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan",
            "chunk_invariant", "is_chunk_invariant"]
 
@@ -150,6 +152,32 @@ def _refuse_infinite_batch(s, *, owner: str, column: str):
 CHECK_IN_PLAN = "python_udf().cast("
 
 
+_CHECKED: ContextVar[list | None] = ContextVar("tabprep_infinity_checks", default=None)
+
+
+@contextmanager
+def infinity_checks():
+    """Record the input columns that transform expressions built in this block check for
+    +-inf (:func:`refuse_infinity`): yields the list they are appended to. What a fitted
+    pipeline's input contract reads to ask for finite values (``FittedPipeline.input_contract``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from tabprep.scale import StandardScaler
+    >>> step = StandardScaler().fit(pl.DataFrame({"a": [1.0, 2.0], "n": [1, 2]}))
+    >>> with infinity_checks() as checked:
+    ...     _ = step.transform_exprs(pl.Schema({"a": pl.Float64, "n": pl.Int64}))
+    >>> checked
+    ['a']
+    """
+    token = _CHECKED.set([])
+    try:
+        yield _CHECKED.get()
+    finally:
+        _CHECKED.reset(token)
+
+
 def refuse_infinity(expr, step, column: str, dtype):
     """``expr`` (input ``column`` of ``step``, of ``dtype``) refusing +-inf as a transform runs.
 
@@ -176,6 +204,9 @@ def refuse_infinity(expr, step, column: str, dtype):
     """
     if not dtype.is_float() or _FINITE.get(id(expr)) is expr:
         return expr
+    recording = _CHECKED.get()
+    if recording is not None:
+        recording.append(column)
     fn = partial(_refuse_infinite_batch, owner=type(step).__name__, column=column)
     # the no-op cast (free: same dtype) marks the call as a check in the plan, CHECK_IN_PLAN
     return mark_finite(expr.map_batches(fn, return_dtype=dtype, is_elementwise=True).cast(dtype, strict=False))

@@ -17,7 +17,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Run every check of CONTRACT on DATA in one streaming pass and print the failed "
         "checks with the first failing row numbers (from 0). CONTRACT is a TOML contract file, or an "
         "artifact folder written by 'tabprep fit' (then the contract its input needs: columns, "
-        "dtypes, categories). Exit status: 0 when no error-level check fails (warnings alone "
+        "dtypes, categories, finite numbers). Exit status: 0 when no error-level check fails (warnings alone "
         "exit 0), 3 when one does; 2/4 for a bad contract or artifact.",
     )
     p.add_argument("contract", metavar="CONTRACT", help="contract .toml file, or a fitted pipeline artifact folder")

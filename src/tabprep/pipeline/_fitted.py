@@ -272,7 +272,9 @@ class FittedPipeline:
         - a categorical encoder that reads a raw input column gives it ``allowed`` = the categories
           seen in fit: an ``error`` check when the encoder refuses unseen values
           (``handle_unknown="error"``), a ``warn`` check when it encodes them; and
-          ``nullable=False`` when it refuses missing values it did not see in fit.
+          ``nullable=False`` when it refuses missing values it did not see in fit;
+        - a float column a step refuses +-inf in (imputers, scalers) gets the range
+          ``(-inf, inf)``, bounds excluded: finite values only (error level).
 
         Examples
         --------
@@ -288,11 +290,17 @@ class FittedPipeline:
         """
         import math
 
+        from tabprep._base.stats import infinity_checks
         from tabprep.pipeline._contract import Column, Contract
 
         rules: dict[str, dict] = {name: {"dtype": dtype_str(dtype), "required": name not in self.passthrough}
                                   for name, dtype in self.input_schema.items()}
-        for _, step, raw in self.raw_inputs():
+        for (_, step, raw), sch in zip(self.raw_inputs(), self._schemas):
+            with infinity_checks() as checked:  # the columns its transform refuses +-inf in
+                step.transform_exprs(sch)
+            for col in {c for _, c in raw} & set(checked):
+                if col in rules and "min" not in rules[col]:
+                    rules[col].update(min=-math.inf, min_inclusive=False, max=math.inf, max_inclusive=False)
             cats = getattr(step, "categories_", None)
             if cats is not None and hasattr(step, "_refusal"):
                 for i, col in raw:
