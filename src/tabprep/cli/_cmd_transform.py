@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                                         order=args.order, label=args.data, progress=bar))
         except TabprepError as exc:
             # a step's check inside the query cannot know the row: ask the steps (reads DATA again)
-            better = fitted.explain_failure(fitted.conform(data))
+            better = None if exc.row is not None else fitted.explain_failure(fitted.conform(data))
             if better is None:
                 raise
             raise better.with_path(args.data) from exc

@@ -199,7 +199,7 @@ class Pipeline:
                                       weights=weights)
             except SchemaError as exc:
                 # a CSV of a header and no row reads every column as text: say what is wrong
-                if backend is None and not fitted and raw.head(1).collect().height == 0:
+                if backend is None and not fitted and _has_no_rows(raw):
                     raise DataError("no rows to fit on", hint="check the data (and any filter applied to it)") from exc
                 raise
             done, finalized = 0, []  # finalized: the statistics each step of the phase was fitted on
@@ -421,6 +421,14 @@ def _fill_constants(phase, finalized: list, fused: dict) -> dict | None:
             return None
         out[c] = got
     return out
+
+
+def _has_no_rows(lf) -> bool:
+    """Whether ``lf`` gives no row (reads at most one); False when that read fails itself."""
+    try:
+        return lf.head(1).collect().height == 0
+    except Exception:  # noqa: BLE001 - the error being reported is the one to show
+        return False
 
 
 def _merge_fills(step, stats: dict, schema, columns, target, fills: dict) -> dict:
