@@ -122,11 +122,11 @@ def write_splits(
         ids = pl.Series(column, random_split_ids(n_rows, ratios, seed=seed), dtype=pl.Int8)
     else:  # only the columns the strategy reads are read to compute the parts
         needed = [c for c in (by, group, time) if c]
-        parted = add_split_column(lf.select(needed), ratios, strategy=strategy, by=by, group=group, time=time,
-                                  gap=gap, cutoffs=cutoffs, bins=bins, seed=seed, name=column).collect()
-        ids = parted.get_column(column)
+        ids = add_split_column(lf.select(needed), ratios, strategy=strategy, by=by, group=group, time=time,
+                               gap=gap, cutoffs=cutoffs, bins=bins, seed=seed,
+                               name=column).select(column).collect().to_series()
         if strategy == "time" and ids.null_count():  # rows no file gets: say how many and why
-            no_time = parted.get_column(time).null_count()
+            no_time = lf.select(pl.col(time).null_count()).collect().item()
             why = [f"{no_time:,} with a null time ({time!r})" if no_time else "",
                    f"{ids.null_count() - no_time:,} within the gap before a cut" if ids.null_count() > no_time else ""]
             warnings.warn(f"{ids.null_count():,} of {ids.len():,} rows are in no split and go to no file: "
