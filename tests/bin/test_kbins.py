@@ -338,3 +338,28 @@ def test_sketch_fit_is_mergeable_deterministic_and_within_bound():
         lo, hi = np.searchsorted(xs, v, "left"), np.searchsorted(xs, v, "right")
         assert lo - eps * x.size <= t <= hi + eps * x.size
     assert f1.bin_edges_[0][0] == x.min() and f1.bin_edges_[0][-1] == x.max()
+
+
+@pytest.mark.parametrize("encode", ["ordinal", "onehot-dense", "midpoint"])
+def test_transform_refuses_infinity_naming_the_row(encode):
+    # scikit-learn refuses it (check_array); binned, +inf would land in the last bin silently
+    train = pl.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "b": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    step = KBinsDiscretizer(n_bins=2, encode=encode, subsample=None).fit(train)
+    new = pl.DataFrame({"a": [2.0, 3.0, 4.0], "b": [2.0, None, -float("inf")]})
+    with pytest.raises(DataError, match="KBinsDiscretizer expects finite values") as info:
+        step.transform(new)
+    assert (info.value.column, info.value.row) == ("b", 2)
+    with pytest.raises(DataError, match="KBinsDiscretizer expects finite values"):
+        step.transform(new.lazy()).collect()
+    with pytest.raises(ValueError, match="Input contains infinity"):  # arrays: scikit-learn's message
+        step.transform(new.to_numpy())
+    assert step.transform(new.head(2)).height == 2
+
+
+def test_transform_missing_value_error_names_the_row():
+    train = pl.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    step = KBinsDiscretizer(n_bins=2, encode="ordinal", subsample=None, handle_missing="error").fit(train)
+    for missing in (None, float("nan")):
+        with pytest.raises(DataError, match="missing values") as info:
+            step.transform(pl.DataFrame({"a": [2.0, 3.0, missing, 1.0]}))
+        assert (info.value.column, info.value.row) == ("a", 2)

@@ -344,8 +344,9 @@ def test_input_contract_asks_for_finite_values_where_a_step_refuses_infinity():
     fitted = Pipeline([("imp", SimpleImputer(), ["a", "n"]), ("sc", StandardScaler(), ["a", "b"]),
                        ("bins", KBinsDiscretizer(n_bins=2, encode="ordinal"), ["c"])]).fit(train)
     contract = fitted.input_contract()
-    # 'a' and 'b': checked by the imputer and the scaler (the scaler's input 'a' is the imputer's
-    # output, already finite); 'n': an integer; 'c': the binner does not check its transform input
+    # 'a', 'b', 'c': checked by the imputer, the scaler and the binner (the scaler's input 'a'
+    # is the imputer's output, already finite); 'n': an integer holds no infinity
     finite = {name for name, col in contract.columns.items() if col.min == float("-inf")}
-    assert finite == {"a", "b"}
+    assert finite == {"a", "b", "c"}
+    assert contract.columns["n"].min is None
 

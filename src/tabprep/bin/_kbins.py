@@ -34,14 +34,16 @@ from typing import ClassVar
 
 import numpy as np
 
-from tabprep.errors import ConfigError, DataError
+from tabprep.errors import ConfigError, DataError, TabprepError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
 from tabprep._base.params import Constraint, Interval, Options, param_error
 from tabprep._base.stats import (
+    explain_infinity,
     float_dtype_for,
     infinity_error,
     merge_by_prefix,
     missing_as_null,
+    refuse_infinity,
     require_numeric,
     skipping_nan,
 )
@@ -587,6 +589,28 @@ class KBinsDiscretizer(Step):
         require_numeric(self, schema, columns)
         return {c: self._out_dtype(schema[c]) for c in columns}
 
+    def explain_failure(self, lf, schema):
+        """The row of a transform's failure: an infinity, or (``handle_missing="error"``) a
+        missing value, in an input column."""
+        import polars as pl
+
+        names = [c for c in self._input_names() if c in schema]
+        better = explain_infinity(self, lf, schema, names)
+        if better is not None or self.handle_missing != "error" or not names:
+            return better
+        row = "\x1frow"
+        missing = [pl.col(c).is_null() | (pl.col(c).is_nan() if schema[c].is_float() else pl.lit(False))
+                   for c in names]
+        try:
+            hit = (lf.select(names).with_row_index(row).filter(pl.any_horizontal(missing)).head(1).collect())
+        except (pl.exceptions.PolarsError, TabprepError):  # the failure is before this step
+            return None
+        if hit.height == 0:
+            return None
+        first = next(c for c in names if hit[c][0] is None or (schema[c].is_float() and math.isnan(hit[c][0])))
+        return DataError("missing values (null or NaN) at transform time", column=first, row=int(hit[row][0]),
+                         hint="impute them first or use handle_missing='null' or 'bin'")
+
     def transform_exprs(self, schema):
         import polars as pl
 
@@ -598,8 +622,9 @@ class KBinsDiscretizer(Step):
             inner = np.ascontiguousarray(edges[1:-1])
             nb = int(self.n_bins_[j])
             # as scikit-learn, an explicit float32 output dtype rounds the values to float32
-            # *before* they are compared with the (float64) edges
-            source = pl.col(c)
+            # *before* they are compared with the (float64) edges; +-inf is refused (as
+            # scikit-learn's check_array), not put in the first or last bin
+            source = refuse_infinity(pl.col(c), self, c, schema[c])
             if out_dtype == pl.Float32 and self.dtype is not None and schema[c] != pl.Float32:
                 source = source.cast(pl.Float32)
             if self.encode in ("ordinal", "midpoint"):
