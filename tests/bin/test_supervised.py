@@ -248,3 +248,20 @@ def test_large_input_through_the_selection_path():
     sb = SupervisedBinner(max_bins=8, monotonic="auto").fit(X, y)
     rates, counts = _rates(sb)
     assert counts.sum() == X["x"].drop_nulls().len() and (counts >= 0.05 * counts.sum()).all()
+
+
+def test_infinity_is_refused_at_fit_and_at_transform_naming_the_row():
+    # scikit-learn's trees refuse it; binned, an infinity would land in an end bin silently
+    x = np.linspace(0, 10, 200)
+    y = (x > 5).astype(int)
+    step = SupervisedBinner().fit(pl.DataFrame({"a": x}), y)
+    new = pl.DataFrame({"a": [1.0, 9.0, float("-inf")]})
+    with pytest.raises(DataError, match="SupervisedBinner expects finite values") as info:
+        step.transform(new)
+    assert (info.value.column, info.value.row) == ("a", 2)
+    assert step.transform(new.head(2))["a"].to_list() == [0, 1]
+    bad = x.copy()
+    bad[37] = np.inf
+    with pytest.raises(DataError, match="SupervisedBinner expects finite values") as info:
+        SupervisedBinner().fit(pl.DataFrame({"a": bad}), y)
+    assert (info.value.column, info.value.row) == ("a", 37)

@@ -50,7 +50,7 @@ import numpy as np
 
 from tabprep.errors import DataError
 from tabprep._base.params import Interval, Options
-from tabprep._base.stats import require_numeric
+from tabprep._base.stats import explain_infinity, infinity_error, refuse_infinity, require_numeric
 from tabprep._base.step import Step, register_step
 
 __all__ = ["SupervisedBinner"]
@@ -381,6 +381,8 @@ class SupervisedBinner(Step):
         n_bins, ivs, directions, rows = [], [], [], []
         for c in columns:
             st = fit["columns"][c]
+            if st["n_valid"] and not (math.isfinite(st["min"]) and math.isfinite(st["max"])):
+                raise infinity_error(type(self).__name__, c)  # (as scikit-learn's trees refuse it)
             miss = st["missing"]
             n_total = st["n_valid"] + miss[0]
             if kind == "binary":
@@ -451,8 +453,12 @@ class SupervisedBinner(Step):
         for j, c in enumerate(self._input_names()):
             inner = np.ascontiguousarray(np.asarray(self.bin_edges_[j], dtype=np.float64)[1:-1])
             fn = partial(_codes_column, inner=inner, n_bins=int(self.n_bins_[j]), missing=self.handle_missing, name=c)
-            exprs.append(pl.col(c).map_batches(fn, return_dtype=pl.Int32, is_elementwise=True).alias(c))
+            source = refuse_infinity(pl.col(c), self, c, schema[c])  # not put in an end bin
+            exprs.append(source.map_batches(fn, return_dtype=pl.Int32, is_elementwise=True).alias(c))
         return exprs
+
+    def explain_failure(self, lf, schema):
+        return explain_infinity(self, lf, schema, [c for c in self._input_names() if c in schema])
 
     # ------------------------------------------------------------------ serialization
     def _get_state(self):
