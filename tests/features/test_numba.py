@@ -266,3 +266,21 @@ def test_only_functions_of_importable_modules_are_cached_on_disk(tmp_path):
         pl.DataFrame({"x": [1.5]}))
     assert out["y"].to_list() == [3.0]
     assert not list(tmp_path.glob("__pycache__/*.nbi"))
+
+
+def test_a_function_that_raises_names_the_row_and_its_inputs():
+    df = pl.DataFrame({"a": [1, 2, 3, 4, None, 6], "b": [1, 5, 2, 0, 0, 3]})  # row 4: null, not run
+    make = lambda: NumbaTransformer(fns.int_ratio, inputs=["a", "b"], outputs={"r": "Float64"})  # noqa: E731
+    message = r"NumbaTransformer: the function 'int_ratio' raised ZeroDivisionError: division by zero; found a=4, b=0"
+    with pytest.raises(DataError, match=message) as info:
+        make().fit_transform(df)
+    assert info.value.row == 3
+    with pytest.raises(DataError, match=message) as info:
+        Pipeline([("f", make(), ["a", "b"])]).fit_transform(df)
+    assert info.value.row == 3
+    fitted = Pipeline([("f", make(), ["a", "b"])]).fit(df.head(3))
+    with pytest.raises(DataError, match="raised ZeroDivisionError"):  # lazy: the batch cannot know its row
+        fitted.transform(df.lazy()).collect()
+    got = fitted.explain_failure(df.lazy())
+    assert (got.row, got.found) == (3, "a=4, b=0")
+    assert fitted.explain_failure(df.head(3).lazy()) is None

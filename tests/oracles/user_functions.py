@@ -50,3 +50,7 @@ def does_not_compile(x):
 
 def wrong_length(x):
     return x[:1].copy()
+
+
+def int_ratio(a, b):
+    return a / b  # integer division by zero raises ZeroDivisionError (Numba's Python error model)

@@ -17,7 +17,7 @@ from tabprep._base.codec import FUNCTION_TAG, function_ref
 from tabprep._base.params import Options, param_error
 from tabprep._base.step import Step, register_step
 from tabprep._dtypes import parse_dtype
-from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 from tabprep.features._order import as_list
 
 __all__ = ["NumbaTransformer"]
@@ -152,18 +152,33 @@ class _Runner:
         return compile_function(self.step.func, self.step.kind, self.in_dtypes, self.out_dtypes,
                                 owner="NumbaTransformer")
 
-    def _run(self, s):
-        import numpy as np
-        import polars as pl
-
-        step, kind, owner = self.step, self.step.kind, "NumbaTransformer"
-        fn = self.compiled()
-        views = [_view(s.struct.field(c), nan_nulls=kind != "row", owner=owner) for c in step._inputs()]
-        arrays = [v for v, _ in views]
+    def inputs_of(self, s):
+        """``(arrays, valid)`` the function gets from a struct of its input columns."""
+        views = [_view(s.struct.field(c), nan_nulls=self.step.kind != "row", owner="NumbaTransformer")
+                 for c in self.step._inputs()]
         valid = None
         for _, m in views:
             if m is not None:
                 valid = m if valid is None else valid & m
+        return [v for v, _ in views], valid
+
+    def _run(self, s):
+        try:
+            return self._outputs(s)
+        except TabprepError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's function raised: say whose, and what
+            raise DataError(f"NumbaTransformer: the function {self.step._name()!r} raised "
+                            f"{type(exc).__name__}: {exc}",
+                            hint="fix the function (or the rows it fails on) and run again") from exc
+
+    def _outputs(self, s):
+        import numpy as np
+        import polars as pl
+
+        step, kind = self.step, self.step.kind
+        fn = self.compiled()
+        arrays, valid = self.inputs_of(s)
         if kind == "row":
             outs = fn.run_rows(arrays, valid)
         elif kind == "array":
@@ -304,6 +319,36 @@ class NumbaTransformer(Step):
 
     def _names_out(self, names):
         return [n for n in names if not (self.drop_original and n in self._inputs())] + list(self.outputs)
+
+    def _name(self) -> str:
+        from tabprep.kernels._numba import function_name
+
+        return function_name(self.func)
+
+    def explain_failure(self, lf, schema):
+        """The row whose call of a row function raised (the batch's error cannot know it): the
+        inputs are read again and run in blocks, the failing block row by row. None for array
+        and group functions, whose failure is not one row's."""
+        import polars as pl
+
+        if self.kind != "row":
+            return None
+        cols = self._inputs()
+        if any(c not in schema for c in cols):
+            return None
+        try:
+            frame = lf.select(cols).collect()
+        except (pl.exceptions.PolarsError, TabprepError):
+            return None
+        runner = self._runner(schema)
+        arrays, valid = runner.inputs_of(frame.select(pl.struct(cols).alias("s")).to_series())
+        hit = runner.compiled().first_failing_row(arrays, valid)
+        if hit is None:
+            return None
+        row, exc = hit
+        found = ", ".join(f"{c}={frame[c][row]!r}" for c in cols)
+        return DataError(f"NumbaTransformer: the function {self._name()!r} raised {type(exc).__name__}: {exc}",
+                         row=row, found=found, hint="fix the function (or the rows it fails on) and run again")
 
     def planned_output_schema(self, schema, columns):
         out = {c: schema[c] for c in columns if not (self.drop_original and c in self._inputs())}

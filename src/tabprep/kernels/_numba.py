@@ -179,6 +179,28 @@ class CompiledFunction:
         run_tasks(lambda k: loop(mask, *arrays, *outs, bounds[k], bounds[k + 1]), tasks)
         return outs
 
+    def first_failing_row(self, arrays, valid):
+        """``(row, exception)`` of the first row of ``arrays`` (``valid`` as :meth:`run_rows`)
+        whose call of the row function raises, or None: the rows run compiled in blocks, and only
+        the first block that raises is called again row by row (an error path only)."""
+        n = len(arrays[0]) if arrays else 0
+        block = 1 << 16
+        for start in range(0, n, block):
+            stop = min(n, start + block)
+            try:
+                self.run_rows([a[start:stop] for a in arrays], None if valid is None else valid[start:stop])
+                continue
+            except Exception:  # noqa: BLE001 - the user's function may raise anything
+                pass
+            for i in range(start, stop):
+                if valid is not None and not valid[i]:
+                    continue
+                try:
+                    self.jitted(*(a[i] for a in arrays))
+                except Exception as exc:  # noqa: BLE001
+                    return i, exc
+        return None
+
     def run_array(self, arrays):
         """Outputs of an array function called once on whole columns."""
         n = len(arrays[0])
