@@ -332,8 +332,9 @@ def test_fitted_pipeline_emits_its_input_contract():
         ("c", "allowed", "error", (1,)), ("c", "nullable", "error", (2,)), ("k", "allowed", "warn", (0,)),
         ("x", "dtype", "error", ())}
     infinite = train.with_columns(x=pl.Series([1.0, -inf, inf]))
-    assert {(r.column, r.check, tuple(r.rows)) for r in contract.validate(infinite).failures} == {
-        ("x", "min", (1,)), ("x", "max", (2,))}
+    assert {(r.column, r.check, tuple(r.rows), r.message) for r in contract.validate(infinite).failures} == {
+        ("x", "min", (1,), "1 row: -inf values (the column must hold finite numbers)"),
+        ("x", "max", (2,), "1 row: +inf values (the column must hold finite numbers)")}
     with pytest.raises(DataError, match="StandardScaler expects finite values"):
         fitted.transform(infinite)
     assert parse_contract(contract.to_toml()) == contract

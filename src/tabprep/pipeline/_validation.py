@@ -248,6 +248,8 @@ def _plan_column(name, rule, dtype, path):
         else:
             bad = c > bound if inclusive else c >= bound
             text = f"values above {'' if inclusive else 'or equal to '}max {bound!r}"
+        if not inclusive and isinstance(bound, float) and math.isinf(bound):  # finite values only
+            text = f"{'-inf' if bound < 0 else '+inf'} values (the column must hold finite numbers)"
         # a null compares to null, which the counts and the row search read as "passes" (no
         # fill_null: it cost ~40% of a comparison); Polars orders NaN above every number, so
         # NaN never breaks a min and is taken out of a max: the same as `valid &`, one pass less
