@@ -163,8 +163,19 @@ class _Runner:
         return [v for v, _ in views], valid
 
     def _run(self, s):
+        import polars as pl
+
+        fn = self.compiled()
+        arrays, valid = self.inputs_of(s)
+        outs = self._outputs(s, fn, arrays, valid)
+        names = list(self.step.outputs)
+        return pl.DataFrame([_series(n, o, valid) for n, o in zip(names, outs)]).to_struct(s.name)
+
+    def _calling(self, run, *args):
+        """``run(*args)``, a run of the user's compiled function: what it raises becomes a
+        DataError naming the function (its row: ``NumbaTransformer.explain_failure``)."""
         try:
-            return self._outputs(s)
+            return run(*args)
         except TabprepError:
             raise
         except Exception as exc:  # noqa: BLE001 - the user's function raised: say whose, and what
@@ -172,17 +183,16 @@ class _Runner:
                             f"{type(exc).__name__}: {exc}",
                             hint="fix the function (or the rows it fails on) and run again") from exc
 
-    def _outputs(self, s):
+    def _outputs(self, s, fn, arrays, valid):
+        """The compiled function's output arrays on one batch."""
         import numpy as np
         import polars as pl
 
         step, kind = self.step, self.step.kind
-        fn = self.compiled()
-        arrays, valid = self.inputs_of(s)
         if kind == "row":
-            outs = fn.run_rows(arrays, valid)
+            outs = self._calling(fn.run_rows, arrays, valid)
         elif kind == "array":
-            outs = fn.run_array(arrays)
+            outs = self._calling(fn.run_array, arrays)
         else:
             keys = pl.DataFrame([s.struct.field(b) for b in as_list(step.by)]).with_row_index(_ROW)
             groups = keys.group_by(as_list(step.by), maintain_order=True).agg(pl.col(_ROW))
@@ -195,9 +205,8 @@ class _Runner:
                 g = a[perm]
                 g.flags.writeable = False
                 gathered.append(g)
-            outs = fn.run_groups(gathered, perm, offsets)
-        names = list(step.outputs)
-        return pl.DataFrame([_series(n, o, valid) for n, o in zip(names, outs)]).to_struct(s.name)
+            outs = self._calling(fn.run_groups, gathered, perm, offsets)
+        return outs
 
 
 @register_step
