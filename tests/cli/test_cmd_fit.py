@@ -261,3 +261,25 @@ def test_transform_to_csv_then_numpy_keeps_the_written_dtypes(tmp_path):
     x = np.load(tmp_path / "x.npy")
     expected = load(tmp_path / "m").transform(new)["x"].to_numpy()
     np.testing.assert_array_equal(x[:, 0], expected.astype(np.float32))
+
+
+def test_handing_off_a_lazy_transform_names_the_row_of_a_failure(files, capsys):
+    # to_numpy / to_torch run the lazy transform's query: a step's check failing in it cannot know
+    # its row; the transform's output asks the steps (a collect of it by hand cannot)
+    from tabprep.handoff import to_numpy
+
+    tmp, fitted, data = _fit(files, capsys)
+    df = pl.read_csv(data)
+    bad = df.with_columns(df["a"].cast(pl.Float64).scatter(55, float("inf")))
+    out = fitted.transform(bad.lazy())
+    with pytest.raises(DataError, match="SimpleImputer expects finite values") as info:
+        to_numpy(out, fitted.feature_columns)
+    assert (info.value.column, info.value.row) == ("a", 55)
+    with pytest.raises(DataError) as info:
+        out.collect()
+    assert info.value.row is None
+    step = fitted.named_steps["scale"]
+    with pytest.raises(DataError, match="StandardScaler expects finite values") as info:
+        to_numpy(step.transform(bad.select("a", "b").cast(pl.Float64).lazy()))
+    assert (info.value.column, info.value.row) == ("a", 55)
+    assert to_numpy(fitted.transform(df.lazy()), fitted.feature_columns).shape == (500, 2)

@@ -36,7 +36,8 @@ __all__ = [
     "run_phase", "PhasePlan", "fit_single_step",
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
-    "empty_frame", "transform_plan", "explained", "finalize_explained",
+    "empty_frame", "transform_plan", "explained", "finalize_explained", "explaining", "explains_failures",
+    "EXPLAIN_ATTR",
 ]
 
 #: Rows per batch of a statistics pass when ``batch_size`` is not given.
@@ -641,6 +642,42 @@ def collect_explained(lf, explainers, *, engine: str = "auto"):
         if better is None:
             raise
         raise better from exc
+
+
+#: Attribute of a lazy transform's output LazyFrame: a function giving the error that names the
+#: row of a failure as the query runs, or None (:func:`explains_failures`).
+EXPLAIN_ATTR = "_tabprep_explain_failure"
+
+
+def explaining(lf, explainers):
+    """``lf``, a lazy transform's output, able to explain a failure of its query later: the
+    hand-offs (``to_numpy``...) that run it ask it (:func:`explains_failures`). Operations on it
+    give new LazyFrames, which cannot."""
+    try:
+        setattr(lf, EXPLAIN_ATTR, lambda: explained(DataError("the transform failed"), explainers))
+    except (AttributeError, TypeError):  # a LazyFrame that takes no attribute: it cannot explain
+        pass
+    return lf
+
+
+def explains_failures(func):
+    """Decorate a function running a frame given as its first argument: a DataError without a
+    row, raised as the frame's query runs, is replaced by the one naming the row, when the frame
+    is a lazy transform's output (:func:`explaining`)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(frame, *args, **kwargs):
+        try:
+            return func(frame, *args, **kwargs)
+        except DataError as exc:  # (what a step's check in the query raises)
+            explain = getattr(frame, EXPLAIN_ATTR, None)
+            better = None if exc.row is not None or explain is None else explain()
+            if better is None:
+                raise
+            raise better from exc
+
+    return wrapper
 
 
 def explained(exc, explainers):

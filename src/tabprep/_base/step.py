@@ -66,7 +66,7 @@ import polars as pl
 
 from tabprep import errors
 from tabprep._base.estimator import Estimator, sklearn_config
-from tabprep._base.fit import collect_engine, collect_explained, empty_frame, fit_single_step
+from tabprep._base.fit import collect_engine, collect_explained, empty_frame, explaining, fit_single_step
 from tabprep._base.codec import from_json_value, to_json_value
 from tabprep._base.params import check_param_names, validate_params
 from tabprep._base.stats import merge_by_prefix
@@ -321,7 +321,10 @@ class Step(Estimator):
         out = lf.select(exprs) if exprs else lf.drop(schema.names())
         if data.kind not in ("lazy", "path"):
             out = collect_explained(out, lambda: [(self, lf)], engine=collect_engine(out)).lazy()
-        return convert_output(out, data, self._output_config())
+            return convert_output(out, data, self._output_config())
+        out = convert_output(out, data, self._output_config())
+        # lazy: the hand-offs that run it can name the row of a failure (explains_failures)
+        return explaining(out, lambda: [(self, lf)]) if isinstance(out, pl.LazyFrame) else out
 
     def _align(self, data):
         """Return the input LazyFrame with exactly the fitted input columns (by name or position)."""

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tabprep._base.fit import explains_failures
 from tabprep.errors import ConfigError, DataError
 from tabprep.handoff._numpy import FLOAT_DTYPE, ORDER, _as_polars, _check_dtype, to_numpy
 from tabprep._base.params import validate_call
@@ -65,6 +66,7 @@ def _vector(df: pl.DataFrame, name: str, role: str, dtype: np.dtype) -> np.ndarr
     return y
 
 
+@explains_failures
 @validate_call({"order": ORDER})
 def to_torch(
     frame: Any,
@@ -110,6 +112,7 @@ def to_torch(
     return X, torch.from_dlpack(_vector(df, label, "label", dt))
 
 
+@explains_failures
 @validate_call({"dtype": FLOAT_DTYPE})
 def to_xgboost(
     frame: Any,
@@ -163,6 +166,7 @@ def to_xgboost(
     return cls(X, label=y, weight=w, missing=np.nan, feature_names=features, **kwargs)
 
 
+@explains_failures
 @validate_call({"dtype": FLOAT_DTYPE})
 def to_lightgbm(
     frame: Any,

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from tabprep._base.fit import explains_failures
 from tabprep.errors import ConfigError, DataError, SchemaError
 from tabprep.io._dispatch import as_table
 from tabprep.io._progress import counted, rows_done
@@ -94,6 +95,7 @@ def _arrow_chunks(series: pl.Series) -> list[pa.Array]:
     return pa.chunked_array(series).chunks
 
 
+@explains_failures
 @validate_call({"dtype": FLOAT_DTYPE, "order": ORDER})
 def to_numpy(
     frame: Any,

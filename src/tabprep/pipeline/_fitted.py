@@ -11,6 +11,7 @@ from tabprep._base.fit import (
     collect_engine,
     collect_explained,
     explained,
+    explaining,
     fits_on_table,
     schema_after,
 )
@@ -219,7 +220,9 @@ class FittedPipeline:
         lf = self._plan(source, out_of_fold or {}, inputs)
         if source.kind not in ("lazy", "path"):
             lf = collect_explained(lf, lambda: inputs, engine=collect_engine(lf)).lazy()
-        return convert_output(lf, source)
+            return convert_output(lf, source)
+        # lazy: the hand-offs that run it can name the row of a failure (explains_failures)
+        return explaining(convert_output(lf, source), lambda: inputs)
 
     def _plan(self, source, out_of_fold: dict, inputs: list):
         """The lazy transform of ``source``; appends each step's ``(step, input LazyFrame)`` to
