@@ -276,3 +276,32 @@ def test_memory_is_bounded_by_the_window(tmp_path, monkeypatch):
     assert max(biggest) == 1000
     # each unit is read once per epoch, or twice when it straddles two windows
     assert len(biggest) <= 20 + 20_000 // 2000
+
+
+@pytest.mark.parametrize("as_lazy", [False, True])
+def test_a_pipeline_failing_on_a_window_names_the_file_and_its_row(tmp_path, as_lazy):
+    # the loader transforms a unit at a time (a row group, a slice of a LazyFrame, split-filtered):
+    # the pipeline's row is one of that unit; the error names the file's (the frame's) row
+    from tabprep import Pipeline
+    from tabprep.scale import StandardScaler
+
+    n = 1000
+    df = pl.DataFrame({"x": np.arange(n, dtype=np.float64), "split": np.arange(n) % 3})
+    fitted = Pipeline([("s", StandardScaler(), ["x"])]).fit(df.head(100))
+    bad = df.with_columns(df["x"].scatter(742, float("inf")))
+    (tmp_path / "d").mkdir()
+    df.head(500).write_parquet(tmp_path / "d" / "a.parquet", row_group_size=64)
+    bad.tail(500).write_parquet(tmp_path / "d" / "b.parquet", row_group_size=64)  # its row 242
+    bad.write_parquet(tmp_path / "all.parquet", row_group_size=64)
+    cases = [(str(tmp_path / "d" / "*.parquet"), None, str(tmp_path / "d" / "b.parquet"), 242),
+             (tmp_path / "all.parquet", 742 % 3, str(tmp_path / "all.parquet"), 742)]
+    for source, split, where, row in cases:
+        if as_lazy:
+            source, where = pl.scan_parquet(source), "the frame"
+            row = 742
+        loader = BatchLoader(source, ["x"], batch_size=32, pipeline=fitted, split=split, shuffle=False,
+                             buffer_rows=128)
+        with pytest.raises(DataError, match="StandardScaler expects finite values") as info:
+            for _ in loader:
+                pass
+        assert (info.value.path, info.value.column, info.value.row) == (where, "x", row)

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from tabprep.errors import ConfigError, DataError, SchemaError
+from tabprep.errors import ConfigError, DataError, SchemaError, TabprepError
 from tabprep.io import scan
 from tabprep.io._formats import expand_source
 
@@ -36,6 +36,15 @@ class UnitSource:
 
     def read(self, i: int) -> pl.DataFrame:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def locate(self, i: int, row: int) -> tuple[str, int]:  # pragma: no cover - interface
+        """``(file or label, row in it)`` of row ``row`` of ``read(i)`` (errors name that row)."""
+        raise NotImplementedError
+
+
+def _kept_row(mask: pl.Series, row: int) -> int:
+    """The index in the unfiltered unit of row ``row`` of the split-filtered one."""
+    return int(np.flatnonzero(mask.to_numpy())[row])
 
 
 def _split_mask(frame: pl.DataFrame, column: str, value: Any) -> pl.Series:
@@ -75,6 +84,11 @@ class _FileUnits(UnitSource):
                 for b in range(handle.num_record_batches):
                     n = handle.get_batch(b).num_rows
                     self.units.extend((f_index, b, o, min(UNIT_ROWS, n - o)) for o in range(0, n, UNIT_ROWS))
+        # the file row of each unit's first row (errors name a row of a file)
+        self.first_rows, seen = [], {}
+        for f_index, _, _, length in self.units:
+            self.first_rows.append(seen.get(f_index, 0))
+            seen[f_index] = seen.get(f_index, 0) + length
         self.schema = first_schema
         self.names = first_schema.names()
         self.columns = self.names if columns is None else columns
@@ -123,6 +137,11 @@ class _FileUnits(UnitSource):
             frame = frame.filter(_split_mask(frame, *self.split))
         return frame.select(self.columns)
 
+    def locate(self, i: int, row: int) -> tuple[str, int]:
+        if self.split is not None:
+            row = _kept_row(_split_mask(self._raw(i, [self.split[0]]), *self.split), row)
+        return self.files[self.units[i][0]], self.first_rows[i] + row
+
 
 class _LazyUnits(UnitSource):
     """Fixed slices of a LazyFrame (any source tabprep can scan: CSV, NDJSON, a query)."""
@@ -146,6 +165,12 @@ class _LazyUnits(UnitSource):
             lf = lf.filter((pl.col(self.split[0]) == self.split[1]).fill_null(False))
         return lf.select(self.columns).collect(engine="streaming")
 
+    def locate(self, i: int, row: int) -> tuple[str, int]:
+        if self.split is not None:
+            unit = self.lf.slice(i * UNIT_ROWS, UNIT_ROWS).select(self.split[0]).collect(engine="streaming")
+            row = _kept_row(_split_mask(unit, *self.split), row)
+        return self.label, i * UNIT_ROWS + row
+
 
 class _PipelineUnits(UnitSource):
     """Units of a raw source, each transformed by a fitted pipeline when read."""
@@ -158,7 +183,23 @@ class _PipelineUnits(UnitSource):
         self.names = self.schema.names()
 
     def read(self, i: int) -> pl.DataFrame:
-        return self.pipeline.transform(self.raw.read(i))
+        try:
+            return self.pipeline.transform(self.raw.read(i))
+        except TabprepError as exc:
+            # the pipeline names a row of this unit: name the file's (or the frame's) row instead
+            if exc.row is None or exc.path is not None:
+                raise
+            where, row = self.raw.locate(i, exc.row)
+            raise _rebuilt(exc, where, row) from exc
+
+    def locate(self, i: int, row: int) -> tuple[str, int]:
+        return self.raw.locate(i, row)
+
+
+def _rebuilt(exc, path: str, row: int):
+    """``exc`` (a TabprepError) naming ``path`` and ``row`` instead."""
+    return type(exc)(exc.message, path=path, column=exc.column, row=row, found=exc.found, hint=exc.hint,
+                     cli_hint=exc.cli_hint)
 
 
 def _is_path_like(source: Any) -> bool:
