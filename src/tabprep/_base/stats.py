@@ -42,6 +42,7 @@ from functools import lru_cache, partial
 
 __all__ = ["moment_exprs", "weighted_moment_exprs", "merge_moments", "merge_by_prefix", "float_col", "missing_as_null",
            "finalize_moments", "infinity_exprs", "check_finite", "infinity_error", "refuse_infinity", "infinity_checks",
+           "first_row_where",
            "mark_finite", "explain_infinity", "float_out_dtype", "CHECK_IN_PLAN", "STRUCT", "unpack_structs", "skipping_nan", "skips_nan",
            "chunk_invariant", "is_chunk_invariant"]
 
@@ -212,26 +213,33 @@ def refuse_infinity(expr, step, column: str, dtype):
     return mark_finite(expr.map_batches(fn, return_dtype=dtype, is_elementwise=True).cast(dtype, strict=False))
 
 
+def first_row_where(lf, flags: dict):
+    """``(column, row)``: the first row of ``lf`` where one of ``flags`` (``{column: Boolean
+    expression of it}``) holds, and the first of those columns that flags it; None when no row
+    does, or when reading ``lf`` fails (a failure before these columns, not theirs to explain).
+    What a step's ``explain_failure`` reads to name the row of an error its batches raised."""
+    import polars as pl
+
+    from tabprep.errors import TabprepError
+
+    row = "\x1frow"
+    try:
+        hit = (lf.select(list(flags)).with_row_index(row).filter(pl.any_horizontal(list(flags.values())))
+               .head(1).select(row, *(e.fill_null(False).alias(c) for c, e in flags.items())).collect())
+    except (pl.exceptions.PolarsError, TabprepError):
+        return None
+    if hit.height == 0:
+        return None
+    return next(c for c in flags if hit[c][0]), int(hit[row][0])
+
+
 def explain_infinity(step, lf, schema, columns):
     """The :func:`infinity_error` naming the first row of ``lf`` with +-inf in one of ``columns``
     (float ones), or None: the ``explain_failure`` of a step using :func:`refuse_infinity`."""
     import polars as pl
 
-    from tabprep.errors import TabprepError
-
-    floats = [c for c in columns if c in schema and schema[c].is_float()]
-    if not floats:
-        return None
-    row = "\x1frow"
-    try:
-        hits = (lf.select(floats).with_row_index(row)
-                .filter(pl.any_horizontal(pl.col(floats).is_infinite())).head(1).collect())
-    except (pl.exceptions.PolarsError, TabprepError):  # the failure is before this step
-        return None
-    if hits.height == 0:
-        return None
-    first = next(c for c in floats if hits[c].is_infinite().fill_null(False)[0])
-    return infinity_error(type(step).__name__, first, int(hits[row][0]))
+    hit = first_row_where(lf, {c: pl.col(c).is_infinite() for c in columns if c in schema and schema[c].is_float()})
+    return None if hit is None else infinity_error(type(step).__name__, *hit)
 
 
 def _kernel_stats(s, *, names: tuple[str, ...]):

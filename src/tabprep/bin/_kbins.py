@@ -34,11 +34,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from tabprep.errors import ConfigError, DataError, TabprepError
+from tabprep.errors import ConfigError, DataError
 from tabprep.kernels._binning import bin_codes, column_buffers, column_chunks, percentiles
 from tabprep._base.params import Constraint, Interval, Options, param_error
 from tabprep._base.stats import (
     explain_infinity,
+    first_row_where,
     float_dtype_for,
     infinity_error,
     merge_by_prefix,
@@ -598,17 +599,11 @@ class KBinsDiscretizer(Step):
         better = explain_infinity(self, lf, schema, names)
         if better is not None or self.handle_missing != "error" or not names:
             return better
-        row = "\x1frow"
-        missing = [pl.col(c).is_null() | (pl.col(c).is_nan() if schema[c].is_float() else pl.lit(False))
-                   for c in names]
-        try:
-            hit = (lf.select(names).with_row_index(row).filter(pl.any_horizontal(missing)).head(1).collect())
-        except (pl.exceptions.PolarsError, TabprepError):  # the failure is before this step
+        hit = first_row_where(lf, {c: pl.col(c).is_null() | pl.col(c).is_nan() if schema[c].is_float()
+                                   else pl.col(c).is_null() for c in names})
+        if hit is None:
             return None
-        if hit.height == 0:
-            return None
-        first = next(c for c in names if hit[c][0] is None or (schema[c].is_float() and math.isnan(hit[c][0])))
-        return DataError("missing values (null or NaN) at transform time", column=first, row=int(hit[row][0]),
+        return DataError("missing values (null or NaN) at transform time", column=hit[0], row=hit[1],
                          hint="impute them first or use handle_missing='null' or 'bin'")
 
     def transform_exprs(self, schema):
