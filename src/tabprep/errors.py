@@ -63,13 +63,13 @@ class TabprepError(Exception):
         self.hint = hint
         super().__init__(self._format())
 
-    def with_path(self, path) -> "TabprepError":
-        """The same error naming the file ``path`` (a new error of the same class), or this one
-        if it names a file already."""
+    def with_path(self, path, *, row: int | None = None) -> "TabprepError":
+        """The same error naming the file ``path``, and ``row`` as its row when given (a row of
+        that file): a new error of the same class; this one if it names a file already."""
         if self.path is not None:
             return self
-        return _rebuild(type(self), self.message, str(path), self.column, self.row, self.found, self.hint,
-                        self.cli_hint)
+        return _rebuild(type(self), self.message, str(path), self.column, self.row if row is None else row,
+                        self.found, self.hint, self.cli_hint)
 
     def cli_text(self) -> str:
         """The message as the ``tabprep`` command shows it: its hint in command-line words."""

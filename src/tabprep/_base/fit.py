@@ -25,6 +25,7 @@ batches that have some. Statistics that skip NaN themselves (marked by
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 from tabprep._base.stats import CHECK_IN_PLAN, is_chunk_invariant, skips_nan, unpack_structs
@@ -37,6 +38,7 @@ __all__ = [
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
     "empty_frame", "transform_plan", "explained", "finalize_explained", "explaining", "explains_failures",
+    "failures_explained",
     "EXPLAIN_ATTR",
 ]
 
@@ -574,7 +576,7 @@ def apply_step(lf, step, columns, schema, outputs=None, exprs=None):
         exprs = step.transform_exprs(schema)
     if outputs is None:
         outputs = empty_frame(schema).select(exprs).collect_schema()
-    outs = set(outputs.names() if hasattr(outputs, "names") else outputs)
+    outs = set(outputs)  # (a Schema or a dict: its names)
     lf = lf.with_columns(exprs)
     drop = [c for c in columns if c not in outs]
     return lf.drop(drop) if drop else lf
@@ -638,7 +640,8 @@ def collect_explained(lf, explainers, *, engine: str = "auto"):
     try:
         return lf.collect(engine=engine)
     except (pl.exceptions.PolarsError, TabprepError) as exc:
-        better = explained(exc, explainers)
+        # a tabprep error raised by a step's batch function cannot know the row: ask the steps
+        better = None if isinstance(exc, TabprepError) and exc.row is not None else explained(explainers)
         if better is None:
             raise
         raise better from exc
@@ -654,42 +657,47 @@ def explaining(lf, explainers):
     hand-offs (``to_numpy``...) that run it ask it (:func:`explains_failures`). Operations on it
     give new LazyFrames, which cannot."""
     try:
-        setattr(lf, EXPLAIN_ATTR, lambda: explained(DataError("the transform failed"), explainers))
+        setattr(lf, EXPLAIN_ATTR, lambda: explained(explainers))
     except (AttributeError, TypeError):  # a LazyFrame that takes no attribute: it cannot explain
         pass
     return lf
 
 
+@contextmanager
+def failures_explained(frame):
+    """Run a block that runs ``frame``'s query: a DataError without a row it raises is replaced
+    by the one naming the row, when ``frame`` is a lazy transform's output (:func:`explaining`)."""
+    try:
+        yield
+    except DataError as exc:  # (what a step's check in the query raises)
+        explain = getattr(frame, EXPLAIN_ATTR, None)
+        better = None if exc.row is not None or explain is None else explain()
+        if better is None:
+            raise
+        raise better from exc
+
+
 def explains_failures(func):
-    """Decorate a function running a frame given as its first argument: a DataError without a
-    row, raised as the frame's query runs, is replaced by the one naming the row, when the frame
-    is a lazy transform's output (:func:`explaining`)."""
+    """Decorate a function running a frame given as its first argument with
+    :func:`failures_explained` (the hand-offs: ``to_numpy``...)."""
     import functools
 
     @functools.wraps(func)
     def wrapper(frame, *args, **kwargs):
-        try:
+        with failures_explained(frame):
             return func(frame, *args, **kwargs)
-        except DataError as exc:  # (what a step's check in the query raises)
-            explain = getattr(frame, EXPLAIN_ATTR, None)
-            better = None if exc.row is not None or explain is None else explain()
-            if better is None:
-                raise
-            raise better from exc
 
     return wrapper
 
 
-def explained(exc, explainers):
+def explained(explainers):
     """The error naming the column and row that the steps (``explainers()`` → ``[(step,
-    input_lf)]``, in order) give for ``exc``, a failure of a query they were part of, or None
-    (``exc`` already names its row, or no step can tell).
+    input_lf)]``, in order) give for a failure of a query they were part of, or None (no step
+    can tell).
 
     A tabprep error raised inside a query (a step's check of its batches) cannot know its row,
     and Polars hands it back rebuilt from its message, with the expression appended and the
     column lost: only the step, reading its input again, can name them."""
-    if isinstance(exc, TabprepError) and exc.row is not None:
-        return None
     for step, step_input in explainers():
         better = step.explain_failure(step_input, step_input.collect_schema())
         if better is not None:

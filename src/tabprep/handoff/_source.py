@@ -190,16 +190,11 @@ class _PipelineUnits(UnitSource):
             if exc.row is None or exc.path is not None:
                 raise
             where, row = self.raw.locate(i, exc.row)
-            raise _rebuilt(exc, where, row) from exc
+            raise exc.with_path(where, row=row) from exc
 
     def locate(self, i: int, row: int) -> tuple[str, int]:
         return self.raw.locate(i, row)
 
-
-def _rebuilt(exc, path: str, row: int):
-    """``exc`` (a TabprepError) naming ``path`` and ``row`` instead."""
-    return type(exc)(exc.message, path=path, column=exc.column, row=row, found=exc.found, hint=exc.hint,
-                     cli_hint=exc.cli_hint)
 
 
 def _is_path_like(source: Any) -> bool:
