@@ -67,6 +67,12 @@ def _view(s, *, nan_nulls: bool, owner: str):
     return values, valid
 
 
+def _raised(step, exc: BaseException, **where) -> DataError:
+    """The error of ``step``'s user function raising ``exc`` (``where``: its row and inputs)."""
+    return DataError(f"NumbaTransformer: the function {step._name()!r} raised {type(exc).__name__}: {exc}",
+                     hint="fix the function (or the rows it fails on) and run again", **where)
+
+
 def _series(name, values, valid):
     """A Polars Series of ``values`` with nulls where ``valid`` is False (no copy of the values)."""
     import numpy as np
@@ -179,9 +185,7 @@ class _Runner:
         except TabprepError:
             raise
         except Exception as exc:  # noqa: BLE001 - the user's function raised: say whose, and what
-            raise DataError(f"NumbaTransformer: the function {self.step._name()!r} raised "
-                            f"{type(exc).__name__}: {exc}",
-                            hint="fix the function (or the rows it fails on) and run again") from exc
+            raise _raised(self.step, exc) from exc
 
     def _outputs(self, s, fn, arrays, valid):
         """The compiled function's output arrays on one batch."""
@@ -355,9 +359,7 @@ class NumbaTransformer(Step):
         if hit is None:
             return None
         row, exc = hit
-        found = ", ".join(f"{c}={frame[c][row]!r}" for c in cols)
-        return DataError(f"NumbaTransformer: the function {self._name()!r} raised {type(exc).__name__}: {exc}",
-                         row=row, found=found, hint="fix the function (or the rows it fails on) and run again")
+        return _raised(self, exc, row=row, found=", ".join(f"{c}={frame[c][row]!r}" for c in cols))
 
     def planned_output_schema(self, schema, columns):
         out = {c: schema[c] for c in columns if not (self.drop_original and c in self._inputs())}
