@@ -25,7 +25,6 @@ batches that have some. Statistics that skip NaN themselves (marked by
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 
 from tabprep._base.stats import CHECK_IN_PLAN, is_chunk_invariant, skips_nan, unpack_structs
@@ -38,7 +37,6 @@ __all__ = [
     "schema_after", "apply_step", "apply_out_of_fold", "collect_engine", "collect_explained",
     "WEIGHT", "takes_weights", "weighs_lazily", "weight_series", "check_sample_weight", "step_statistics",
     "empty_frame", "transform_plan", "explained", "finalize_explained", "explaining", "explains_failures",
-    "failures_explained",
     "EXPLAIN_ATTR",
 ]
 
@@ -663,29 +661,22 @@ def explaining(lf, explainers):
     return lf
 
 
-@contextmanager
-def failures_explained(frame):
-    """Run a block that runs ``frame``'s query: a DataError without a row it raises is replaced
-    by the one naming the row, when ``frame`` is a lazy transform's output (:func:`explaining`)."""
-    try:
-        yield
-    except DataError as exc:  # (what a step's check in the query raises)
-        explain = getattr(frame, EXPLAIN_ATTR, None)
-        better = None if exc.row is not None or explain is None else explain()
-        if better is None:
-            raise
-        raise better from exc
-
-
 def explains_failures(func):
-    """Decorate a function running a frame given as its first argument with
-    :func:`failures_explained` (the hand-offs: ``to_numpy``...)."""
+    """Decorate a function running a frame given as its first argument (the hand-offs:
+    ``to_numpy``...): a DataError without a row, raised as the frame's query runs, is replaced by
+    the one naming the row, when the frame is a lazy transform's output (:func:`explaining`)."""
     import functools
 
     @functools.wraps(func)
     def wrapper(frame, *args, **kwargs):
-        with failures_explained(frame):
+        try:
             return func(frame, *args, **kwargs)
+        except DataError as exc:  # (what a step's check in the query raises)
+            explain = getattr(frame, EXPLAIN_ATTR, None)
+            better = None if exc.row is not None or explain is None else explain()
+            if better is None:
+                raise
+            raise better from exc
 
     return wrapper
 

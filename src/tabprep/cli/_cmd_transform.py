@@ -88,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from tabprep.cli._options import parse_column_list, scan_input
     from tabprep.cli._outputs import matrix_columns, sidecar_path, write_outputs
     from tabprep.cli._progress import Progress, progress_enabled
-    from tabprep._base.fit import failures_explained
-    from tabprep.errors import ConfigError
+    from tabprep.errors import ConfigError, DataError
     from tabprep.io import check_not_an_input
     from tabprep.pipeline import load
 
@@ -111,11 +110,16 @@ def run(args: argparse.Namespace) -> int:
         # new data read with other types than the training data (a CSV guesses them) gets the
         # fitted dtypes where that is safe; the schema check then refuses the rest
         lf = fitted.transform(fitted.conform(data))  # lazy
-        # a step's check inside the query cannot know the row: the steps name it (reading DATA
-        # again, only then); the command names the file (cli._naming_the_data)
-        with failures_explained(lf):
+        try:
             result.update(write_outputs(lf, table=args.table_out, npy=args.numpy, columns=columns, dtype=args.dtype,
                                         order=args.order, label=args.data, progress=bar))
+        except DataError as exc:
+            # a step's check inside the query cannot know the row: the steps name it (reading DATA
+            # again, only then); the command names the file (cli._naming_the_data)
+            better = None if exc.row is not None else fitted.explain_failure(fitted.conform(data))
+            if better is None:
+                raise
+            raise better from exc
     if args.numpy is not None:
         result["skipped"] = skipped
     result["seconds"] = round(time.perf_counter() - start, 3)

@@ -204,8 +204,8 @@ class FittedPipeline:
         A step's check of its batches (an infinity where a scaler expects numbers, a category
         an encoder refuses) runs inside the query and cannot know the row; the error the query
         raises names neither (Polars rebuilds it from its message). An eager transform asks the
-        steps itself; this asks them for a lazy one (the hand-offs given the transform's output
-        ask it themselves). Reads ``data`` again, step by step, up to the first step that can tell.
+        steps itself; this asks them for a lazy one (``tabprep transform`` does when a write fails;
+        the hand-offs given the transform's output ask it themselves). Reads ``data`` again, step by step, up to the first step that can tell.
         """
         source = coerce(data, allow_path=True, array_dtype=None)
         inputs: list = []
